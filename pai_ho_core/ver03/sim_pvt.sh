@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# sim_pvt.sh <config.cfg> <stage> [ex]
+#
+# The PVT flow, one stage per call, run from the domain directory (the one holding
+# config.cfg, template/ and runme.sh):
+#   gen         write one testbench per PVT point from template/<tb>.sp (gen_tb.pl)
+#   run         simulate every point (locally, PAIHO_JOBS at a time; default: all cores)
+#   chk         job_stat.log + rerun.sh: which points finished, which did not
+#   ext         report/report_<CORNER>_<EX>_<T>_<vt>.txt per point, waveforms to compiled_waveform/
+#   srt         report/creport.txt, every point in loop order
+#   bkp         00bkp_<YYYYMMDDHHMM>/ holding report/, simulation.log, tb_bkp/; corner dirs removed
+#   usr_script  source ./usr_script.sh and loop its core_func over the points
+# [ex] limits run/chk/ext to one extraction (polo: typical, cworst_CCworst_T, cbest_CCbest_T).
+#
+# Exit status: 0 ok; 1 a stage failed (the failed points are named); 2 bad usage or config.
+
+# The real flow is started with `sh`; this one needs bash, so it hands itself over.
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
+set -euo pipefail
+export LC_ALL=C
+
+PAIHO_CORE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+export PAIHO_CORE
+PAIHO_STAGES="gen run chk ext srt bkp usr_script"
+
+if [ $# -lt 2 ] || [ $# -gt 3 ]; then
+    echo "usage: sh sim_pvt.sh <config.cfg> <stage> [ex]   (stages: $PAIHO_STAGES)" >&2
+    exit 2
+fi
+cfg=$1
+stage=$2
+ex=${3:-}
+case " $PAIHO_STAGES " in
+    *" $stage "*) ;;
+    *) echo "ERROR: stage '$stage' unknown; allowed: ${PAIHO_STAGES// /, }" >&2; exit 2 ;;
+esac
+
+# shellcheck source=configuration/read_cfg.sh
+. "$PAIHO_CORE/configuration/read_cfg.sh"
+# shellcheck source=tb_gen/pvt_loop.sh
+. "$PAIHO_CORE/tb_gen/pvt_loop.sh"
+# shellcheck source=stages/common.sh
+. "$PAIHO_CORE/stages/common.sh"
+# shellcheck source=/dev/null
+. "$PAIHO_CORE/stages/$stage.sh"
+
+paiho_read_cfg "$cfg"
+paiho_find_tb
+PAIHO_POINTS=$(pvt_points "$ex") || exit 2
+export PAIHO_POINTS
+"stage_$stage" "$ex"

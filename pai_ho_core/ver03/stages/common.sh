@@ -1,0 +1,84 @@
+# shellcheck shell=bash
+# Helpers shared by the stages: testbench name, CPU budget, parallel loop, logging.
+# shellcheck disable=SC2154  # CFG_* come from read_cfg.sh
+
+# The testbench is the one *.sp file in template/ (the real flow took whatever
+# `ls template | grep -e '.sp'` printed; here anything but exactly one is an error).
+paiho_find_tb() {
+    local -a sp=()
+    [ -d template ] || { echo "ERROR: $(pwd)/template: directory not found; run sim_pvt.sh from the domain directory" >&2; exit 2; }
+    shopt -s nullglob
+    sp=(template/*.sp)
+    shopt -u nullglob
+    if [ "${#sp[@]}" -ne 1 ]; then
+        echo "ERROR: template/ must hold exactly one *.sp testbench, found ${#sp[@]}: ${sp[*]:-none}" >&2
+        exit 2
+    fi
+    PAIHO_TB=$(basename "${sp[0]}" .sp)
+    export PAIHO_TB
+}
+
+# How many points may run at once on this machine: PAIHO_JOBS, else every core.
+paiho_jobs() {
+    local n=${PAIHO_JOBS:-}
+    if [ -z "$n" ]; then n=$(nproc 2>/dev/null || echo 1); fi
+    case $n in
+        ''|*[!0-9]*|0) echo "ERROR: PAIHO_JOBS='$n' must be a positive integer" >&2; exit 2 ;;
+    esac
+    echo "$n"
+}
+
+paiho_now() { date +%s.%N; }
+
+paiho_elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+# paiho_parallel <max> <func>: runs `func <line>` for every stdin line, at most <max> at
+# once. Returns the number of failed calls (capped at 255) and leaves the failed lines, in
+# input order, in PAIHO_FAILED (newline-separated).
+paiho_parallel() {
+    local max=$1 func=$2 line i=0 running=0 n=0
+    local -A idx_of=()
+    local -a order=() failed=()
+    PAIHO_FAILED=""
+    while IFS= read -r line; do
+        [ -n "$line" ] || continue
+        if [ "$running" -ge "$max" ]; then paiho_reap_one; fi
+        "$func" "$line" &
+        idx_of[$!]=$i
+        order[i]=$line
+        i=$((i + 1))
+        running=$((running + 1))
+    done
+    while [ "$running" -gt 0 ]; do paiho_reap_one; done
+    for i in "${!order[@]}"; do
+        if [ -n "${failed[i]:-}" ]; then
+            PAIHO_FAILED+="${order[i]}"$'\n'
+            n=$((n + 1))
+        fi
+    done
+    [ "$n" -le 255 ] || n=255
+    return "$n"
+}
+
+# Waits for one child of paiho_parallel and books its result (uses the caller's locals).
+paiho_reap_one() {
+    local pid rc=0
+    wait -n -p pid || rc=$?
+    running=$((running - 1))
+    [ "$rc" -eq 0 ] || failed[${idx_of[$pid]}]=1
+}
+
+# Marker that the simulator writes as the last line of a successful log.
+paiho_success_marker() {
+    case $CFG_simulator in
+        ngspice) echo "ngspice Successfully Completed" ;;
+        primesim) echo "PrimeSim Successfully Completed" ;;
+        *) echo "FineSim Successfully Completed" ;;
+    esac
+}
+
+# paiho_point_done <dir>: the point's log ends with the success marker.
+paiho_point_done() {
+    local log="$1/$PAIHO_TB.log"
+    [ -f "$log" ] && grep -q "$(paiho_success_marker)" "$log"
+}

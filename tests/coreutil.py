@@ -1,0 +1,86 @@
+"""Shared helpers for the tests that drive the reference core through sim_pvt.sh."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CORE = REPO / "pai_ho_core" / "ver03"
+SIM_PVT = CORE / "sim_pvt.sh"
+DOMAINS = REPO / "domains"
+FIXTURE = REPO.parent / "shared" / "fixtures" / "wkpup2_ver03_gpio"
+FIXTURE_BKP = FIXTURE / "00bkp_202510301443"
+
+needs_fixture = pytest.mark.skipif(
+    not FIXTURE.is_dir(), reason="../shared/fixtures/wkpup2_ver03_gpio absent"
+)
+
+
+def sim_pvt(domain: Path, stage: str, *extra: str, config: str = "config.cfg", env=None):
+    """Run one core stage the way the real flow does: `sh sim_pvt.sh config.cfg <stage>`."""
+    return subprocess.run(
+        ["sh", str(SIM_PVT), config, stage, *extra],
+        cwd=domain,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+
+
+def fixture_domain(tmp_path: Path, config_text: str | None = None) -> Path:
+    """A domain directory holding the real config (or `config_text`) and the real template."""
+    domain = tmp_path / "fixture_domain"
+    (domain / "template").mkdir(parents=True)
+    shutil.copy(FIXTURE / "template" / "sim_tx.sp", domain / "template" / "sim_tx.sp")
+    (domain / "config.cfg").write_text(
+        config_text if config_text is not None else (FIXTURE / "config.cfg").read_text()
+    )
+    return domain
+
+
+def fixture_env(**extra: str) -> dict[str, str]:
+    """Environment that points the core at the real ver03 CSV tables."""
+    import os
+
+    env = dict(os.environ)
+    env["PAIHO_CONF_DIR"] = str(FIXTURE / "configuration")
+    env.update(extra)
+    return env
+
+
+def our_domain(tmp_path: Path, family: str = "gpio", voltage: str = "1p8v") -> Path:
+    """A copy of one of our domains, with domains/common beside it as in the repository."""
+    root = tmp_path / "domains"
+    shutil.copytree(DOMAINS / "common", root / "common")
+    shutil.copytree(DOMAINS / family / voltage, root / family / voltage)
+    return root / family / voltage
+
+
+def set_keys(config_text: str, **keys: str) -> str:
+    """Replace (or append) `key:value` lines; keyword names use _ for the real keys' spaces."""
+    names = {
+        "first": "1st_supply_swp",
+        "second": "2nd_supply_swp",
+        "third": "3rd_supply_swp",
+        "gsgf": "gs/gf_corner",
+        "cross": "postlay_cross_cornerlist",
+    }
+    lines = config_text.splitlines()
+    for short, value in keys.items():
+        key = names.get(short, short)
+        for i, line in enumerate(lines):
+            if line.split(":", 1)[0] == key:
+                lines[i] = f"{key}:{value}"
+                break
+        else:
+            lines.append(f"{key}:{value}")
+    return "\n".join(lines) + "\n"
+
+
+def netlists(domain: Path) -> list[Path]:
+    return sorted(p for p in domain.glob("*/*/*/*/sim_tx.sp"))

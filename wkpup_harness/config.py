@@ -1,0 +1,672 @@
+"""config.cfg: parsing and validation exactly as docs/config.md, and the PVT point list.
+
+The file is kept as raw text: ``Config.to_text()`` returns it unchanged, and
+``with_overrides`` rewrites only the overridden lines, so a valid file round-trips
+byte for byte and a derived config differs from its parent only where it must.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from wkpup_harness.errors import ConfigError
+from wkpup_harness.tables import CONDITION_COLUMNS, SUPPLY_TABLES, CoreTables, SupplyTable
+
+REQUIRED_KEYS: tuple[str, ...] = (
+    "mode",
+    "vccn",
+    "vcctx",
+    "1st_supply_swp",
+    "2nd_supply_swp",
+    "3rd_supply_swp",
+    "condition",
+    "CPU #",
+    "MEM [G]",
+    "alter_extraction",
+    "alter_string#",
+    "sim_mode",
+    "gs/gf_corner",
+    "vcc_vid",
+    "simulator",
+)
+OPTIONAL_DEFAULTS: Mapping[str, str] = {
+    "vcc": "vcc",
+    "vccana": "vccana",
+    "postlay_cross_cornerlist": "default",
+}
+KNOWN_KEYS: tuple[str, ...] = REQUIRED_KEYS + tuple(OPTIONAL_DEFAULTS)
+CROSS_KEY = "postlay_cross_cornerlist"
+
+# Keys whose values are fixed lists (the others are checked against the tables).
+STATIC_VALUES: Mapping[str, tuple[str, ...]] = {
+    "mode": ("prelay", "polo"),
+    "1st_supply_swp": ("vcc", "vccana", "vccn"),
+    "2nd_supply_swp": ("vccn", "vcctx", "vccana", "NA"),
+    "3rd_supply_swp": ("vccn", "vccn_vcctx", "NA"),
+    "condition": tuple(CONDITION_COLUMNS),
+    "alter_extraction": ("Yes", "No"),
+    "sim_mode": tuple(SUPPLY_TABLES),
+    "gs/gf_corner": ("Yes", "No"),
+    "vcc_vid": ("Yes", "No"),
+    "simulator": ("ngspice", "primesim", "finesim"),
+    CROSS_KEY: ("default", "full", "custom"),
+}
+POSITIVE_INT = re.compile(r"[1-9][0-9]{0,3}")
+COUNT_INT = re.compile(r"0|[1-9][0-9]{0,3}")
+INT_KEYS: Mapping[str, tuple[re.Pattern[str], str]] = {
+    "CPU #": (POSITIVE_INT, "integer 1..9999 without sign or leading zero"),
+    "MEM [G]": (POSITIVE_INT, "integer 1..9999 without sign or leading zero"),
+    "alter_string#": (COUNT_INT, "integer 0..9999 without sign or leading zero"),
+}
+SWEEP_KEYS = ("1st_supply_swp", "2nd_supply_swp", "3rd_supply_swp")
+VID_ROWS = tuple(f"vcc_vid_{c}_{t}" for c in ("tt", "ff", "ss") for t in ("h", "c"))
+
+# Row-name filters for the table-dependent keys (docs/config.md "Keys").
+VCCN_ROW = re.compile(r"[0-9]+p[0-9]+v")
+ROW_FILTERS: Mapping[str, Callable[[str], bool]] = {
+    "vccn": lambda r: VCCN_ROW.fullmatch(r) is not None,
+    "vcctx": lambda r: r.startswith("vcctx_"),
+    "vcc": lambda r: r == "vcc" or (r.startswith("vcc_") and not r.startswith("vcc_vid_")),
+    "vccana": lambda r: r.startswith("vccana"),
+}
+
+# Temperatures the core knows, in its loop order; the only ones a subset may use.
+TEMPERATURES: tuple[str, ...] = ("m40", "125", "85", "100")
+TEMPERATURE_VALUES: Mapping[str, int] = {"m40": -40, "125": 125, "85": 85, "100": 100}
+SWEPT_TEMPERATURES = ("m40", "125")  # every corner; 85/100 run at TT typical nominal only
+NOMINAL_TEMPERATURES = ("85", "100")
+
+
+@dataclass(frozen=True)
+class ConfigLine:
+    number: int  # 1-based line number in the file, blank lines counted
+    key: str
+    value: str
+    third: str | None  # rest of the line after the 2nd ':' (None when there is none)
+
+
+@dataclass(frozen=True)
+class PvtPoint:
+    corner: str
+    extraction: str
+    temp_token: str  # m40 | 125 | 85 | 100
+    vt: str  # v1min_v2max ...
+    levels: tuple[str, ...]  # min | nom | max per swept supply
+
+    @property
+    def temperature(self) -> int:
+        return TEMPERATURE_VALUES[self.temp_token]
+
+    @property
+    def name(self) -> str:
+        """``<CORNER>_<EX>_<Ttok>_<vt>``, as in ``report_<name>.txt``."""
+        return f"{self.corner}_{self.extraction}_{self.temp_token}_{self.vt}"
+
+    @property
+    def directory(self) -> str:
+        return f"{self.corner}/{self.extraction}/{self.extraction}_{self.temp_token}/{self.vt}"
+
+    def core_line(self) -> str:
+        """The line the core's ``pvt_points`` prints for this point (docs/core.md)."""
+        levels = list(self.levels) + ["NA"] * (3 - len(self.levels))
+        return " ".join([self.corner, self.extraction, self.temp_token, self.vt, *levels])
+
+
+def vt_token(levels: Sequence[str]) -> str:
+    return "_".join(f"v{i}{lv}" for i, lv in enumerate(levels, start=1))
+
+
+def voltage_combos(supplies: int, condition: str) -> tuple[tuple[str, ...], ...]:
+    """vt combos at m40/125: min/max in binary order (v1 most significant) then nominal;
+    htol/hvqk keep only the all-max combo."""
+    if condition in ("htol", "hvqk"):
+        return (("max",) * supplies,)
+    combos = tuple(itertools.product(("min", "max"), repeat=supplies))
+    return (*combos, ("nom",) * supplies)
+
+
+def allowed_temperatures() -> tuple[str, ...]:
+    return TEMPERATURES
+
+
+def validate_temperature_subset(temperatures: Iterable[object]) -> tuple[str, ...]:
+    """Normalise a temperature subset to core tokens in core order, or raise ConfigError.
+
+    Refuses what the seeds rejected: values outside the core's list (e.g. 50), and
+    per-temperature voltages (a mapping, or an item carrying a voltage combo).
+    """
+    by_value = {str(v): t for t, v in TEMPERATURE_VALUES.items()}
+    allowed = TEMPERATURES
+    if isinstance(temperatures, (str, bytes, Mapping)):
+        raise ConfigError(
+            "<temperatures>",
+            "temperatures",
+            "expected a list of temperatures; per-temperature voltages are not supported",
+            allowed,
+        )
+    chosen: list[str] = []
+    for item in temperatures:
+        if isinstance(item, bool) or not isinstance(item, (str, int)):
+            raise ConfigError(
+                "<temperatures>",
+                "temperatures",
+                f"{item!r} is not a temperature; per-temperature voltages are not supported",
+                allowed,
+            )
+        text = str(item)
+        token = text if text in TEMPERATURE_VALUES else by_value.get(text)
+        if token is None:
+            problem = f"temperature {text!r} is not in the core's list"
+            if re.search(r"[:=@ ]|v[123]", text):
+                problem = f"{text!r}: per-temperature voltages are not supported"
+            raise ConfigError("<temperatures>", "temperatures", problem, allowed)
+        if token in chosen:
+            raise ConfigError(
+                "<temperatures>", "temperatures", f"temperature {text!r} repeated", allowed
+            )
+        chosen.append(token)
+    if not chosen:
+        raise ConfigError("<temperatures>", "temperatures", "empty temperature subset", allowed)
+    return tuple(t for t in TEMPERATURES if t in chosen)
+
+
+def reject_local_pvt_loop(domain_dir: Path | str) -> None:
+    """Refuse a domain that carries a ``local_pvt_loop.sh`` override (bypasses the core)."""
+    path = Path(domain_dir) / "local_pvt_loop.sh"
+    if path.exists():
+        raise ConfigError(
+            str(path),
+            "local_pvt_loop.sh",
+            "local pvt_loop overrides are not supported; the core's pvt_loop.sh is used",
+            ("none",),
+        )
+
+
+def _quote(text: str) -> str:
+    return "'" + text + "'"
+
+
+def _char_problem(line: str) -> str | None:
+    for ch in line:
+        if ch == "\r":
+            return "carriage return (CRLF line ending)"
+        if ch == "\0":
+            return "NUL byte"
+        if ord(ch) > 0x7F:
+            return f"non-ASCII character U+{ord(ch):04X}"
+    return None
+
+
+def _split(line: str) -> tuple[str, str, str | None]:
+    """``IFS=':' read col1 col2 col3``: key, value, and the rest after a second ':'."""
+    key, _, rest = line.partition(":")
+    value, sep, third = rest.partition(":")
+    return key, value, (third if sep else None)
+
+
+def _value_problem(value: str) -> str:
+    if value == "":
+        return "empty value"
+    if value != value.strip():
+        return f"leading or trailing whitespace in value {_quote(value)}"
+    return f"invalid value {_quote(value)}"
+
+
+class _Validator:
+    """One validation run; the check order is fixed so the first error is deterministic."""
+
+    def __init__(self, text: str, tables: CoreTables, filename: str) -> None:
+        self.text = text
+        self.tables = tables
+        self.filename = filename
+
+    def fail(self, key: str, problem: str, allowed: Iterable[str], line: int | None = None):
+        return ConfigError(self.filename, key, problem, tuple(allowed), line)
+
+    def run(self) -> tuple[ConfigLine, ...]:
+        lines = self.parse_lines()
+        entries = {ln.key: ln for ln in lines}
+        for key in REQUIRED_KEYS:
+            if key not in entries:
+                raise self.fail(key, "missing required key", self.missing_allowed(key, entries))
+        values = {k: ln.value for k, ln in entries.items()}
+        table = self.supply_table(values["sim_mode"], entries["sim_mode"].number)
+        for ln in lines:
+            self.check_table_value(ln, table)
+        self.check_sweeps(entries)
+        self.check_corner_rows(values)
+        self.check_cells(values, table)
+        return lines
+
+    def missing_allowed(self, key: str, entries: Mapping[str, ConfigLine]) -> tuple[str, ...]:
+        sim_mode = entries.get("sim_mode")
+        table = self.tables.supply(sim_mode.value) if sim_mode is not None else None
+        if key in ROW_FILTERS and table is not None:
+            return self.row_choices(key, table)
+        return self.key_allowed(key)
+
+    def key_allowed(self, key: str) -> tuple[str, ...]:
+        """Allowed values for messages about ``key`` before the tables are consulted."""
+        if key in STATIC_VALUES:
+            return STATIC_VALUES[key]
+        if key in INT_KEYS:
+            return (INT_KEYS[key][1],)
+        return ("rows of the selected supply table",)
+
+    def parse_lines(self) -> tuple[ConfigLine, ...]:
+        raw = self.text.split("\n")
+        if raw and raw[-1] == "":
+            raw.pop()  # the terminating newline, not a line
+        for number, line in enumerate(raw, start=1):
+            problem = _char_problem(line)
+            if problem is not None:
+                key = _split(line)[0]
+                raise self.fail(key, problem, ("printable ASCII with LF line endings",), number)
+        out: list[ConfigLine] = []
+        seen: dict[str, int] = {}
+        for number, line in enumerate(raw, start=1):
+            if line.strip(" \t") == "":
+                continue
+            key, value, third = _split(line)
+            if key not in KNOWN_KEYS:
+                raise self.fail(key, f"unknown key {_quote(key)}", KNOWN_KEYS, number)
+            if key in seen:
+                raise self.fail(
+                    key, f"duplicate key (first at line {seen[key]})", ("one line per key",), number
+                )
+            seen[key] = number
+            if third is not None and not (key == CROSS_KEY and value == "custom"):
+                raise self.fail(key, "unexpected second ':'", self.key_allowed(key), number)
+            self.check_static_value(key, value, third, number)
+            out.append(ConfigLine(number, key, value, third))
+        return tuple(out)
+
+    def check_static_value(self, key: str, value: str, third: str | None, number: int) -> None:
+        if key in STATIC_VALUES and value not in STATIC_VALUES[key]:
+            raise self.fail(key, _value_problem(value), STATIC_VALUES[key], number)
+        if key in INT_KEYS:
+            pattern, describe = INT_KEYS[key]
+            if pattern.fullmatch(value) is None:
+                raise self.fail(key, _value_problem(value), (describe,), number)
+        if key == CROSS_KEY and value == "custom" and third is None:
+            raise self.fail(
+                key, "custom needs a corner list: custom:<corners>", ("custom:<corners>",), number
+            )
+
+    def supply_table(self, sim_mode: str, number: int) -> SupplyTable:
+        table = self.tables.supply(sim_mode)
+        if table is None:
+            raise self.fail(
+                "sim_mode",
+                f"{SUPPLY_TABLES[sim_mode]} not found in {self.tables.directory}",
+                tuple(self.tables.supplies),
+            )
+        return table
+
+    def row_choices(self, key: str, table: SupplyTable) -> tuple[str, ...]:
+        return tuple(r for r in table.names() if ROW_FILTERS[key](r))
+
+    def check_table_value(self, ln: ConfigLine, table: SupplyTable) -> None:
+        if ln.key in ROW_FILTERS:
+            choices = self.row_choices(ln.key, table)
+            if ln.value not in choices:
+                raise self.fail(ln.key, _value_problem(ln.value), choices, ln.number)
+        elif ln.key == CROSS_KEY and ln.value == "custom":
+            self.check_custom(ln)
+
+    def check_custom(self, ln: ConfigLine) -> None:
+        full = self.tables.corners.get("full_tt_gsgf")
+        if full is None:
+            raise self.fail(
+                CROSS_KEY, "row full_tt_gsgf missing from corner table", ("full_tt_gsgf",)
+            )
+        corners = (ln.third or "").split(" ")
+        if corners == [""]:
+            raise self.fail(CROSS_KEY, "custom corner list is empty", full.corners, ln.number)
+        seen: set[str] = set()
+        for corner in corners:
+            if corner == "":
+                problem = "corners must be separated by single spaces, no leading/trailing space"
+                raise self.fail(CROSS_KEY, problem, full.corners, ln.number)
+            if corner not in full.corners:
+                raise self.fail(
+                    CROSS_KEY, f"unknown corner {_quote(corner)}", full.corners, ln.number
+                )
+            if corner in seen:
+                raise self.fail(
+                    CROSS_KEY, f"corner {_quote(corner)} repeated", full.corners, ln.number
+                )
+            seen.add(corner)
+
+    def check_sweeps(self, entries: Mapping[str, ConfigLine]) -> None:
+        s2 = entries["2nd_supply_swp"].value
+        third = entries["3rd_supply_swp"]
+        if third.value != "NA" and s2 == "NA":
+            raise self.fail(
+                third.key,
+                "a 3rd supply needs a 2nd supply (2nd_supply_swp is NA)",
+                ("NA",),
+                third.number,
+            )
+        swept: set[str] = set()
+        for key in SWEEP_KEYS:
+            ln = entries[key]
+            if ln.value == "NA":
+                continue
+            rails = {"vccn", "vcctx"} if ln.value == "vccn_vcctx" else {ln.value}
+            if rails & swept:
+                free = tuple(
+                    v
+                    for v in STATIC_VALUES[key]
+                    if v == "NA" or not (({"vccn", "vcctx"} if v == "vccn_vcctx" else {v}) & swept)
+                )
+                problem = f"rail {', '.join(sorted(rails & swept))} already swept"
+                raise self.fail(key, problem, free, ln.number)
+            swept |= rails
+
+    def check_corner_rows(self, values: Mapping[str, str]) -> None:
+        gsgf = "_gsgf" if values["gs/gf_corner"] == "Yes" else ""
+        needed = ["nom_tt", f"full_tt{gsgf}"]
+        if values["mode"] == "polo":
+            cross = values.get(CROSS_KEY, "default")
+            needed.append("cross_default" if cross == "custom" else f"cross_{cross}{gsgf}")
+        for type_ in needed:
+            if self.tables.corners.get(type_) is None:
+                raise self.fail(
+                    "gs/gf_corner"
+                    if "full_tt" in type_
+                    else ("mode" if type_ == "nom_tt" else CROSS_KEY),
+                    f"row {type_} missing from {self.tables.corners.filename}",
+                    self.tables.corners.types(),
+                )
+
+    def check_cells(self, values: Mapping[str, str], table: SupplyTable) -> None:
+        condition = values["condition"]
+        for key in ("vcc", "vccn", "vccana", "vcctx"):
+            rail = values.get(key, OPTIONAL_DEFAULTS.get(key, ""))
+            row = table.get(rail)
+            if row is None:  # only reachable for a defaulted optional key
+                raise self.fail(
+                    key,
+                    f"default row {_quote(rail)} missing from {table.filename}",
+                    self.row_choices(key, table),
+                )
+            empty = row.empty_columns(condition)
+            if empty:
+                usable = tuple(
+                    r
+                    for r in self.row_choices(key, table)
+                    if not table.get(r).empty_columns(condition)  # type: ignore[union-attr]
+                )
+                if not usable:  # no row works: point at the conditions that would
+                    usable = tuple(
+                        f"condition:{c}" for c in CONDITION_COLUMNS if not row.empty_columns(c)
+                    )
+                problem = (
+                    f"{table.filename} row {rail} has empty {', '.join(empty)} "
+                    f"under condition {condition}"
+                )
+                raise self.fail(key, problem, usable)
+        for rail in VID_ROWS:
+            row = table.get(rail)
+            if row is None:
+                raise self.fail("vcc_vid", f"row {rail} missing from {table.filename}", VID_ROWS)
+            empty = row.empty_columns(condition)
+            if empty:
+                usable = tuple(
+                    c
+                    for c in CONDITION_COLUMNS
+                    if all(not table.get(r).empty_columns(c) for r in VID_ROWS)  # type: ignore[union-attr]
+                )
+                problem = f"{table.filename} row {rail} has empty {', '.join(empty)}"
+                raise self.fail("condition", problem, usable)
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated config.cfg. Build it with ``parse_config``."""
+
+    text: str
+    filename: str
+    tables: CoreTables
+    lines: tuple[ConfigLine, ...]
+
+    # --- raw access -------------------------------------------------------------------------
+    def to_text(self) -> str:
+        return self.text
+
+    def get(self, key: str) -> str:
+        """The value of ``key``, the documented default for an absent optional key."""
+        for ln in self.lines:
+            if ln.key == key:
+                return ln.value
+        return OPTIONAL_DEFAULTS[key]
+
+    def with_overrides(self, overrides: Mapping[str, str | None]) -> Config:
+        """A new validated config where each given key's line is replaced by ``key:value``.
+
+        The value is everything after the key's ':' (so ``custom:FSG SFG`` for the cross
+        list); ``None`` deletes the key's line; a key not present is appended at the end.
+        Every other byte of the file is kept.
+        """
+        raw = self.text.split("\n")
+        by_key = {ln.key: ln.number for ln in self.lines}
+        drop: set[int] = set()
+        appended: list[str] = []
+        for key, value in overrides.items():
+            number = by_key.get(key)
+            if value is None:
+                if number is not None:
+                    drop.add(number)
+            elif number is not None:
+                raw[number - 1] = f"{key}:{value}"
+            else:
+                appended.append(f"{key}:{value}")
+        kept = [line for i, line in enumerate(raw, start=1) if i not in drop]
+        text = "\n".join(kept)
+        terminated = self.text == "" or self.text.endswith("\n")
+        for line in appended:
+            if text == "" or text.endswith("\n"):
+                text += line + ("\n" if terminated else "")
+            else:
+                text += "\n" + line
+        return parse_config(text, tables=self.tables, filename=self.filename)
+
+    # --- typed values -----------------------------------------------------------------------
+    @property
+    def mode(self) -> str:
+        return self.get("mode")
+
+    @property
+    def is_polo(self) -> bool:
+        return self.mode == "polo"
+
+    @property
+    def condition(self) -> str:
+        return self.get("condition")
+
+    @property
+    def sim_mode(self) -> str:
+        return self.get("sim_mode")
+
+    @property
+    def simulator(self) -> str:
+        return self.get("simulator")
+
+    @property
+    def cpu(self) -> int:
+        return int(self.get("CPU #"))
+
+    @property
+    def mem_gb(self) -> int:
+        return int(self.get("MEM [G]"))
+
+    @property
+    def alter_extraction(self) -> bool:
+        return self.get("alter_extraction") == "Yes"
+
+    @property
+    def alter_string_length(self) -> int:
+        return int(self.get("alter_string#"))
+
+    @property
+    def gs_gf(self) -> bool:
+        return self.get("gs/gf_corner") == "Yes"
+
+    @property
+    def vcc_vid(self) -> bool:
+        return self.get("vcc_vid") == "Yes"
+
+    @property
+    def supplies(self) -> tuple[str, ...]:
+        """Swept rails in position order (``vccn_vcctx`` stays one position)."""
+        return tuple(v for v in (self.get(k) for k in SWEEP_KEYS) if v != "NA")
+
+    @property
+    def supply_table(self) -> SupplyTable:
+        table = self.tables.supply(self.sim_mode)
+        assert table is not None  # checked by parse_config
+        return table
+
+    def rail_row(self, rail: str) -> str:
+        """Row name the config selects for ``rail`` (vcc, vccn, vccana or vcctx)."""
+        return self.get(rail)
+
+    def levels(self, rail: str) -> tuple[str, str, str]:
+        """(min, nom, max) raw strings for ``rail`` under this config's condition."""
+        return self._row_levels(self.rail_row(rail))
+
+    # --- corner lists -----------------------------------------------------------------------
+    def _corner_row(self, type_: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        row = self.tables.corners.get(type_)
+        assert row is not None  # checked by parse_config
+        return row.extractions, row.corners
+
+    @property
+    def typical_extraction(self) -> str:
+        return self._corner_row("nom_tt")[0][0]
+
+    @property
+    def typical_corner(self) -> str:
+        return self._corner_row("nom_tt")[1][0]
+
+    @property
+    def typical_corners(self) -> tuple[str, ...]:
+        return self._corner_row("full_tt_gsgf" if self.gs_gf else "full_tt")[1]
+
+    @property
+    def cross_list(self) -> str:
+        return self.get(CROSS_KEY)
+
+    def _cross_type(self) -> str:
+        kind = "default" if self.cross_list == "custom" else self.cross_list
+        return f"cross_{kind}" + ("_gsgf" if self.gs_gf and self.cross_list != "custom" else "")
+
+    @property
+    def cross_extractions(self) -> tuple[str, ...]:
+        """cworst/cbest extractions (polo only; empty for prelay)."""
+        return self._corner_row(self._cross_type())[0] if self.is_polo else ()
+
+    @property
+    def cross_corners(self) -> tuple[str, ...]:
+        if not self.is_polo:
+            return ()
+        if self.cross_list == "custom":
+            for ln in self.lines:
+                if ln.key == CROSS_KEY:
+                    return tuple((ln.third or "").split(" "))
+        return self._corner_row(self._cross_type())[1]
+
+    # --- PVT points -------------------------------------------------------------------------
+    @property
+    def v_count(self) -> int:
+        return len(voltage_combos(len(self.supplies), self.condition))
+
+    @property
+    def point_count(self) -> int:
+        c_typ = len(self.typical_corners)
+        c_cross = len(self.cross_corners) * len(self.cross_extractions)
+        return (c_typ + c_cross) * 2 * self.v_count + 2
+
+    def points(self, temperatures: Iterable[object] | None = None) -> tuple[PvtPoint, ...]:
+        """Every PVT point in the core's loop order, optionally restricted to a whitelisted
+        temperature subset (the order is never changed)."""
+        temps = TEMPERATURES if temperatures is None else validate_temperature_subset(temperatures)
+        n = len(self.supplies)
+        combos = voltage_combos(n, self.condition)
+        out: list[PvtPoint] = []
+
+        def sweep(corner: str, ex: str) -> None:
+            for t in SWEPT_TEMPERATURES:
+                if t in temps:
+                    out.extend(PvtPoint(corner, ex, t, vt_token(c), c) for c in combos)
+
+        for corner in self.typical_corners:
+            sweep(corner, self.typical_extraction)
+        for corner in self.cross_corners:
+            for ex in self.cross_extractions:
+                sweep(corner, ex)
+        nominal = ("nom",) * n
+        for t in NOMINAL_TEMPERATURES:
+            if t in temps:
+                out.append(
+                    PvtPoint(
+                        self.typical_corner, self.typical_extraction, t, vt_token(nominal), nominal
+                    )
+                )
+        return tuple(out)
+
+    def creport_supply_header(self) -> str:
+        """Lines 1-9 of creport.txt (contract §5) as the core's srt prints them for this config.
+
+        With VID off the line is ``vcc none vid: <vcc min,nom,max>``: its layout is from the
+        contract's example, which was made with older tables, so only the VID-on form is
+        checked against a real creport.
+        """
+        if self.vcc_vid:
+            vid = "; ".join(
+                f"vcc_{c}_{t}#" + ",".join(self._row_levels(f"vcc_vid_{c}_{t}"))
+                for c in ("ff", "tt", "ss")
+                for t in ("h", "c")
+            )
+            vid_line = f"vcc_vid: {vid}"
+        else:
+            vid_line = "vcc none vid: " + ",".join(self.levels("vcc"))
+        lines = [
+            "supply condition",
+            *(f"v{i}: {self.get(k)}" for i, k in enumerate(SWEEP_KEYS, start=1)),
+            vid_line,
+            *(f"{r}: " + ",".join(self.levels(r)) for r in ("vccana", "vccn", "vcctx")),
+            "",
+        ]
+        return "\n".join(lines) + "\n"
+
+    def _row_levels(self, row_name: str) -> tuple[str, str, str]:
+        row = self.supply_table.get(row_name)
+        assert row is not None
+        return row.levels(self.condition).as_tuple()
+
+    @property
+    def nominal_vt(self) -> str:
+        return vt_token(("nom",) * len(self.supplies))
+
+
+def parse_config(text: str | bytes, *, tables: CoreTables, filename: str = "config.cfg") -> Config:
+    """Validate ``text`` against docs/config.md and the core's ``tables``.
+
+    Raises ConfigError (never another exception) for any invalid input.
+    """
+    if isinstance(text, bytes):
+        # Bytes are decoded one-to-one so a non-ASCII byte reaches the charset check.
+        text = text.decode("latin-1")
+    lines = _Validator(text, tables, filename).run()
+    return Config(text, filename, tables, lines)
+
+
+def read_config(path: Path | str, *, tables: CoreTables) -> Config:
+    path = Path(path)
+    return parse_config(path.read_bytes(), tables=tables, filename=str(path))

@@ -1,0 +1,72 @@
+"""Exceptions of the harness: every user-facing error renders as one line."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def show(text: str) -> str:
+    """Render untrusted text on one printable ASCII line (CR, NUL, non-ASCII escaped)."""
+    return text.encode("unicode_escape").decode("ascii")
+
+
+class WkpupError(Exception):
+    """Base of all harness errors; ``str()`` is a single line."""
+
+    def __str__(self) -> str:
+        return show(" ".join(str(a) for a in self.args))
+
+
+class TableError(WkpupError):
+    """A core CSV table is missing or malformed."""
+
+
+class ResultError(WkpupError):
+    """A result file (.mt0, report_*.txt, creport.txt, backup dir) is malformed."""
+
+
+class ConfigError(WkpupError):
+    """A config.cfg violates docs/config.md.
+
+    Rendered exactly as ``ERROR: <file>:<line>: <key>: <problem>; allowed: <v1>, <v2>, ...``;
+    ``line`` is None for a missing key or a table problem, and the ``:<line>`` part is omitted.
+    """
+
+    def __init__(
+        self,
+        file: str,
+        key: str,
+        problem: str,
+        allowed: Sequence[str],
+        line: int | None = None,
+    ) -> None:
+        super().__init__(file, key, problem)
+        self.file = file
+        self.key = key
+        self.problem = problem
+        self.allowed = tuple(allowed)
+        self.line = line
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        # Keys and problems may quote hostile input; show() keeps the message on one line.
+        return (
+            f"ERROR: {show(where)}: {show(self.key)}: {show(self.problem)}; "
+            f"allowed: {', '.join(show(a) for a in self.allowed)}"
+        )
+
+
+class CoreError(WkpupError):
+    """No usable core where one was asked for (path, ``$WKPUP_CORE`` or the embedded default)."""
+
+
+class CoreModifiedError(CoreError):
+    """The core differs from its MANIFEST.sha256; the message names every differing file.
+
+    ``verification`` is the ``wkpup_harness.manifest.Verification`` that found it (typed loosely
+    here because manifest imports this module).
+    """
+
+    def __init__(self, message: str, verification: object | None = None) -> None:
+        super().__init__(message)
+        self.verification = verification

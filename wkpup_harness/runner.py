@@ -1,0 +1,481 @@
+"""Running the core, one stage per subprocess, exactly as an engineer would from a shell:
+``bash <core>/ver03/sim_pvt.sh config.cfg <stage> [ex]`` in the domain directory.
+
+- Arguments are a list, never a shell string: nothing from a config or a caller reaches a
+  shell unquoted. The core is only read, never written.
+- Every stage writes stdout and stderr, interleaved as produced, to one log file
+  (``<log_dir>/<stage>[_<ex>].log``, default ``<domain>/.wkpup_logs``) that survives ``bkp``.
+- A stage runs in its own session. On timeout, cancel or Ctrl-C the whole session is killed
+  (SIGTERM, then SIGKILL after a grace period): a stage's ngspice runs sit under GNU
+  ``timeout``, which moves them to process groups of their own, so killing only the leader's
+  group would leave them running.
+
+Point failures of ``run`` (exit 1): the core still simulates every point and prints one status
+line per point (``CORNER EX TTOK VT failed (exit N) 1.23s``, also appended to
+``job_log.txt``). ``StageResult.failed_points()`` parses those lines from the stage log, and
+``JobResult.failed_points`` returns them for the job's ``run`` stage; ``JobResult.failed_stage``
+is ``"run"`` unless the job was started with ``tolerate_point_failures=True``: then exit 1 of
+run/chk/ext is recorded in ``JobResult.tolerated``, the job goes on, and srt's creport shows
+those points as ``failed`` (``JobResult.ok`` stays False).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wkpup_harness.core import Core, guard
+from wkpup_harness.errors import ResultError, WkpupError
+from wkpup_harness.results import BACKUP_NAME, Creport, read_creport
+
+STAGES: tuple[str, ...] = ("gen", "run", "chk", "ext", "srt", "bkp", "usr_script")
+DEFAULT_JOB_STAGES: tuple[str, ...] = ("gen", "run", "ext", "srt", "bkp")
+# Stages whose exit status 1 means "some points failed, every other point is done".
+POINT_STAGES: tuple[str, ...] = ("run", "chk", "ext")
+LOG_DIR = ".wkpup_logs"
+KILL_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
+_POLL = 0.1  # seconds between cancel checks while a stage runs
+SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+# The run stage's per-point status line (stages/run.sh).
+POINT_STATUS = re.compile(
+    r"(?P<corner>\S+) (?P<ex>\S+) (?P<temp>\S+) (?P<vt>v1\S*) "
+    r"(?P<status>Done|failed \((?P<reason>[^)]*)\)) (?P<elapsed>[0-9.]+)s"
+)
+BKP_LINE = re.compile(r"bkp: (00bkp_[0-9]{12})")
+
+
+@dataclass(frozen=True)
+class PointStatus:
+    corner: str
+    extraction: str
+    temp_token: str
+    vt: str
+    ok: bool
+    reason: str  # "" when ok; "exit 3", "timeout 60s" ...
+    elapsed: float
+
+    @property
+    def name(self) -> str:
+        """``<CORNER>_<EX>_<Ttok>_<vt>``, as in ``report_<name>.txt``."""
+        return f"{self.corner}_{self.extraction}_{self.temp_token}_{self.vt}"
+
+
+def parse_point_status(text: str) -> tuple[PointStatus, ...]:
+    """Every per-point status line of a run stage log (or of job_log.txt), in order."""
+    out = []
+    for line in text.splitlines():
+        m = POINT_STATUS.fullmatch(line)
+        if m is not None:
+            out.append(
+                PointStatus(
+                    m["corner"],
+                    m["ex"],
+                    m["temp"],
+                    m["vt"],
+                    m["status"] == "Done",
+                    m["reason"] or "",
+                    float(m["elapsed"]),
+                )
+            )
+    return tuple(out)
+
+
+@dataclass
+class StageResult:
+    stage: str
+    ex: str | None
+    returncode: int
+    started: float  # epoch seconds
+    finished: float  # epoch seconds
+    elapsed: float  # seconds, monotonic clock
+    log_path: Path
+    timed_out: bool
+    command: list[str]
+    cancelled: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not (self.timed_out or self.cancelled)
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_bytes().decode("utf-8", errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def tail(self, n: int = 30) -> str:
+        """The last ``n`` lines of the stage log (what a failure report shows)."""
+        lines = self.log().splitlines()
+        return "\n".join(lines[-n:] if n > 0 else [])
+
+    def failed_points(self) -> tuple[PointStatus, ...]:
+        """Points the run stage reported as failed (empty for other stages)."""
+        return tuple(p for p in parse_point_status(self.log()) if not p.ok)
+
+    def describe(self) -> str:
+        where = f"{self.stage} {self.ex}" if self.ex else self.stage
+        if self.timed_out:
+            state = "timed out"
+        elif self.cancelled:
+            state = "cancelled"
+        else:
+            state = f"exit {self.returncode}"
+        return f"stage {where}: {state} after {self.elapsed:.2f}s; log {self.log_path}"
+
+
+def stage_command(core: Core, stage: str, ex: str | None = None) -> list[str]:
+    return ["bash", str(core.sim_pvt), "config.cfg", stage] + ([ex] if ex else [])
+
+
+def stage_env(core: Core, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """os.environ + ``env``; PAIHO_CONF_DIR names the core's tables when they are not its own
+    and is removed otherwise, so a stray inherited value cannot make the core read other
+    tables than the ones the harness validated against."""
+    out = dict(os.environ)
+    out.update(env or {})
+    if core.uses_own_tables:
+        out.pop("PAIHO_CONF_DIR", None)
+    else:
+        out["PAIHO_CONF_DIR"] = str(core.configuration)
+    return out
+
+
+def _session_pids(sid: int) -> list[int] | None:
+    """Live (non-zombie) processes of session ``sid``; None where /proc is unavailable."""
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return None
+    pids = []
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        # Fields after the parenthesised command: state ppid pgrp session ...
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if len(fields) > 3 and int(fields[3]) == sid and fields[0] != b"Z":
+            pids.append(int(entry))
+    return pids
+
+
+def _session_alive(sid: int) -> bool:
+    pids = _session_pids(sid)
+    if pids is not None:
+        return bool(pids)
+    try:  # no /proc: the process group is the best we can see
+        os.killpg(sid, 0)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False
+
+
+def _signal_session(sid: int, sig: signal.Signals) -> None:
+    """Send ``sig`` to the session's process group and to every other member of the session."""
+    for target in (None, *(_session_pids(sid) or ())):
+        try:
+            if target is None:
+                os.killpg(sid, sig)
+            else:
+                os.kill(target, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def kill_session(proc: subprocess.Popen[bytes], grace: float = KILL_GRACE) -> None:
+    """SIGTERM the stage's whole session, SIGKILL whatever is left after ``grace`` seconds,
+    then reap the leader. The leader is reaped last so its pid (the session id) cannot be
+    reused by another job's stage while we are still signalling it."""
+    sid = proc.pid  # start_new_session: the leader's pid is the session and group id
+    if _session_alive(sid):
+        _signal_session(sid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while _session_alive(sid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if _session_alive(sid):
+            _signal_session(sid, signal.SIGKILL)
+    proc.wait()
+
+
+def _pidfd(pid: int) -> int | None:
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):  # not Linux >= 5.3: fall back to Popen.wait
+        return None
+
+
+def _exited(proc: subprocess.Popen[bytes], pidfd: int | None, timeout: float | None) -> bool:
+    """Wait up to ``timeout`` for the leader to exit; with a pidfd it is left unreaped."""
+    if pidfd is not None:
+        ready, _, _ = select.select([pidfd], [], [], timeout)
+        return bool(ready)
+    try:
+        proc.wait(timeout=timeout)
+        return True
+    except subprocess.TimeoutExpired:
+        return False
+
+
+def _note(log_path: Path, text: str) -> None:
+    # Appended after the stage's own output so tail() says why the stage stopped.
+    with open(log_path, "ab") as fh:
+        fh.write(f"\nwkpup: {text}\n".encode())
+
+
+def run_stage(
+    core: Core,
+    domain_dir: Path | str,
+    stage: str,
+    *,
+    ex: str | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    log_dir: Path | str | None = None,
+    cancel: threading.Event | None = None,
+    grace: float = KILL_GRACE,
+) -> StageResult:
+    """Run one core stage in ``domain_dir`` and wait for it (at most ``timeout`` seconds).
+
+    ``cancel``, when set from another thread, kills the stage like a timeout does. A
+    KeyboardInterrupt (or any other exception) while waiting kills the stage and propagates.
+    """
+    domain_dir = Path(domain_dir)
+    # The names become a log file name: keep them to one plain path component.
+    for what, name in (("stage", stage), ("extraction", ex)):
+        if name is not None and SAFE_NAME.fullmatch(name) is None:
+            raise WkpupError(f"{what} {name!r}: not a plain name")
+    if not domain_dir.is_dir():
+        raise WkpupError(f"domain directory {domain_dir} not found")
+    logs = Path(log_dir) if log_dir is not None else domain_dir / LOG_DIR
+    logs.mkdir(parents=True, exist_ok=True)
+    log_path = logs / (f"{stage}_{ex}.log" if ex else f"{stage}.log")
+    command = stage_command(core, stage, ex)
+    timed_out = cancelled = False
+    started = time.time()
+    t0 = time.monotonic()
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            command,
+            cwd=domain_dir,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=stage_env(core, env),
+            start_new_session=True,
+        )
+    pidfd = _pidfd(proc.pid)
+    try:
+        deadline = None if timeout is None else t0 + timeout
+        while True:
+            step = _POLL if cancel is not None else None
+            if deadline is not None:
+                left = max(deadline - time.monotonic(), 0.0)
+                step = left if step is None else min(step, left)
+            if _exited(proc, pidfd, step):
+                break
+            if deadline is not None and time.monotonic() >= deadline:
+                timed_out = True
+                break
+            if cancel is not None and cancel.is_set():
+                cancelled = True
+                break
+        t_end = time.monotonic()
+        # After a normal exit this only reaps the leader, unless it left processes behind
+        # (a backgrounded command in a usr_script, say): those die with the stage.
+        kill_session(proc, grace if (timed_out or cancelled) else 1.0)
+    except BaseException:
+        kill_session(proc, grace)
+        _note(log_path, f"stage {stage} killed: interrupted")
+        raise
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+    if timed_out:
+        _note(log_path, f"stage {stage} killed after the {timeout:g}s timeout")
+    elif cancelled:
+        _note(log_path, f"stage {stage} cancelled")
+    assert proc.returncode is not None
+    return StageResult(
+        stage=stage,
+        ex=ex,
+        returncode=proc.returncode,
+        started=started,
+        finished=time.time(),
+        elapsed=t_end - t0,
+        log_path=log_path,
+        timed_out=timed_out,
+        command=command,
+        cancelled=cancelled,
+    )
+
+
+@dataclass
+class JobResult:
+    domain_dir: Path
+    stages: list[StageResult] = field(default_factory=list)
+    failed_stage: str | None = None  # the stage that stopped the job
+    planned: tuple[str, ...] = ()
+    tolerated: list[str] = field(default_factory=list)  # stages that exited 1 for points
+
+    @property
+    def ok(self) -> bool:
+        return self.failed_stage is None and not self.tolerated
+
+    @property
+    def cancelled(self) -> bool:
+        return any(s.cancelled for s in self.stages)
+
+    def stage(self, name: str) -> StageResult | None:
+        """The last result of stage ``name``."""
+        for result in reversed(self.stages):
+            if result.stage == name:
+                return result
+        return None
+
+    @property
+    def failed_points(self) -> tuple[PointStatus, ...]:
+        """Points the job's run stage reported as failed (see the module docstring)."""
+        run = self.stage("run")
+        return run.failed_points() if run is not None else ()
+
+    @property
+    def backup_dir(self) -> Path | None:
+        """The backup this job's bkp stage wrote (its log names it), else the newest one."""
+        bkp = self.stage("bkp")
+        if bkp is None or not bkp.ok:
+            return None
+        m = BKP_LINE.search(bkp.log())
+        if m is not None and (self.domain_dir / m.group(1)).is_dir():
+            return self.domain_dir / m.group(1)
+        return newest_backup(self.domain_dir)
+
+    @property
+    def creport_path(self) -> Path:
+        backup = self.backup_dir
+        if backup is not None:
+            return backup / "report" / "creport.txt"
+        return self.domain_dir / "report" / "creport.txt"
+
+    def creport(self) -> Creport:
+        """The job's creport.txt, parsed (ResultError when absent or malformed)."""
+        path = self.creport_path
+        if not path.is_file():
+            raise ResultError(f"{path}: creport.txt not found (did srt run?)")
+        return read_creport(path)
+
+
+def newest_backup(domain_dir: Path) -> Path | None:
+    """The newest complete ``00bkp_<12 digits>`` directory (names sort by their stamp)."""
+    found = sorted(p for p in domain_dir.iterdir() if p.is_dir() and BACKUP_NAME.fullmatch(p.name))
+    return found[-1] if found else None
+
+
+OnStage = Callable[[StageResult], None]
+
+
+class Job:
+    """One PVT job: the given stages in order on one domain directory, stopping at the
+    first failing stage. ``cancel()`` (from any thread) kills the running stage and starts
+    no other. ``timeout`` is per stage: one number for all, or a mapping stage -> seconds."""
+
+    def __init__(
+        self,
+        core: Core,
+        domain_dir: Path | str,
+        stages: Sequence[str] = DEFAULT_JOB_STAGES,
+        *,
+        env: Mapping[str, str] | None = None,
+        timeout: float | Mapping[str, float] | None = None,
+        on_stage: OnStage | None = None,
+        log_dir: Path | str | None = None,
+        check_core: bool = True,
+        tolerate_point_failures: bool = False,
+        ex: str | None = None,
+    ) -> None:
+        self.core = core
+        self.domain_dir = Path(domain_dir)
+        self.stages = tuple(stages)
+        self.env = dict(env or {})
+        self.timeout = timeout
+        self.on_stage = on_stage
+        self.log_dir = log_dir
+        self.check_core = check_core
+        self.tolerate_point_failures = tolerate_point_failures
+        self.ex = ex
+        self._cancel = threading.Event()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def stage_timeout(self, stage: str) -> float | None:
+        if isinstance(self.timeout, Mapping):
+            return self.timeout.get(stage)
+        return self.timeout
+
+    def _tolerated(self, result: StageResult) -> bool:
+        """Exit 1 of run/chk/ext means "these points failed, the others are done": with
+        tolerate_point_failures the job goes on, so srt reports those points as failed."""
+        return (
+            self.tolerate_point_failures
+            and result.stage in POINT_STAGES
+            and result.returncode == 1
+            and not (result.timed_out or result.cancelled)
+        )
+
+    def run(self) -> JobResult:
+        if self.check_core:
+            guard(self.core)  # the harness never drives a core that is not the validated one
+        result = JobResult(self.domain_dir, planned=self.stages)
+        for stage in self.stages:
+            if self._cancel.is_set():
+                result.failed_stage = result.failed_stage or stage
+                break
+            # ex filters run/chk/ext (polo); the other stages take no extraction argument.
+            ex = self.ex if stage in ("run", "chk", "ext") else None
+            stage_result = run_stage(
+                self.core,
+                self.domain_dir,
+                stage,
+                ex=ex,
+                env=self.env,
+                timeout=self.stage_timeout(stage),
+                log_dir=self.log_dir,
+                cancel=self._cancel,
+            )
+            result.stages.append(stage_result)
+            if self.on_stage is not None:
+                self.on_stage(stage_result)
+            if stage_result.ok:
+                continue
+            if self._tolerated(stage_result):
+                result.tolerated.append(stage)
+                continue
+            result.failed_stage = stage
+            break
+        return result
+
+
+def run_job(
+    core: Core,
+    domain_dir: Path | str,
+    stages: Sequence[str] = DEFAULT_JOB_STAGES,
+    *,
+    env: Mapping[str, str] | None = None,
+    timeout: float | Mapping[str, float] | None = None,
+    on_stage: OnStage | None = None,
+    **options: object,
+) -> JobResult:
+    """Run ``stages`` in order (see ``Job``); ``options`` are Job's other keywords."""
+    job = Job(core, domain_dir, stages, env=env, timeout=timeout, on_stage=on_stage, **options)  # type: ignore[arg-type]
+    return job.run()

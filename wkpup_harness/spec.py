@@ -1,0 +1,136 @@
+"""Spec limits per measurement, checked at every PVT point.
+
+    rwkpull0: {min: 3000, max: 20000, corners: {SSG: {max: 25000}}}
+
+`corners` overrides the bounds for the rows of those corners. A point whose value is
+`failed` violates every limit on that measurement: a missing number never passes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from wkpup_harness.errors import WkpupError
+from wkpup_harness.results import Creport, CreportRow
+
+BOUND_KEYS = {"min", "max"}
+
+
+class SpecError(WkpupError):
+    """A spec limit that cannot be applied."""
+
+
+@dataclass(frozen=True)
+class Bounds:
+    min: float | None = None
+    max: float | None = None
+
+    def describe(self) -> str:
+        if self.min is not None and self.max is not None:
+            return f"[{self.min:g}, {self.max:g}]"
+        if self.min is not None:
+            return f">= {self.min:g}"
+        return f"<= {self.max:g}"
+
+    def admits(self, value: float | None) -> bool:
+        if value is None or math.isnan(value):
+            return False
+        if self.min is not None and value < self.min:
+            return False
+        return not (self.max is not None and value > self.max)
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str
+    bounds: Bounds
+    corners: Mapping[str, Bounds] = field(default_factory=dict)
+
+    def for_corner(self, corner: str) -> Bounds:
+        return self.corners.get(corner, self.bounds)
+
+
+@dataclass(frozen=True)
+class Violation:
+    row: CreportRow
+    name: str
+    value: float | None
+    raw: str
+    bounds: Bounds
+
+    def describe(self) -> str:
+        levels = "/".join(self.row.levels)
+        swp = f" {self.row.swp}" if self.row.swp else ""
+        point = f"{self.row.corner} {self.row.extraction} {self.row.temperature}C {levels}{swp}"
+        got = "failed" if self.value is None else self.raw
+        return f"{point}: {self.name} = {got}, spec {self.bounds.describe()}"
+
+
+def _number(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SpecError(f"spec {where}: expected a number, got {value!r}")
+    return float(value)
+
+
+def _bounds(raw: object, where: str) -> Bounds:
+    if not isinstance(raw, Mapping):
+        raise SpecError(f"spec {where}: expected a mapping with min and/or max")
+    unknown = sorted(set(raw) - BOUND_KEYS - ({"corners"} if "." not in where else set()))
+    if unknown:
+        raise SpecError(f"spec {where}: unknown key(s) {', '.join(map(str, unknown))}; allowed: min, max, corners")
+    lo = _number(raw["min"], f"{where}.min") if "min" in raw else None
+    hi = _number(raw["max"], f"{where}.max") if "max" in raw else None
+    if lo is None and hi is None:
+        raise SpecError(f"spec {where}: needs min and/or max")
+    if lo is not None and hi is not None and lo > hi:
+        raise SpecError(f"spec {where}: min {lo:g} is above max {hi:g}")
+    return Bounds(lo, hi)
+
+
+def parse_spec(raw: Mapping[str, object]) -> dict[str, Limit]:
+    limits = {}
+    for name, body in raw.items():
+        name = str(name)
+        bounds = _bounds(body, name)
+        corners_raw = body.get("corners", {}) if isinstance(body, Mapping) else {}
+        if not isinstance(corners_raw, Mapping):
+            raise SpecError(f"spec {name}.corners: expected a mapping of corner -> min/max")
+        corners = {}
+        for corner, cb in corners_raw.items():
+            merged = {"min": bounds.min, "max": bounds.max}
+            if isinstance(cb, Mapping):
+                merged.update(cb)
+            merged = {k: v for k, v in merged.items() if v is not None}
+            corners[str(corner)] = _bounds(merged if isinstance(cb, Mapping) else cb, f"{name}.{corner}")
+        limits[name] = Limit(name, bounds, corners)
+    return limits
+
+
+def check(report: Creport, spec: Mapping[str, Limit]) -> list[Violation]:
+    """Every (point, measurement) outside its limit, in report order."""
+    unknown = sorted(set(spec) - set(report.names))
+    if unknown:
+        raise SpecError(
+            f"spec names measurement(s) {', '.join(unknown)} that the report does not have; "
+            f"measured: {', '.join(report.names)}"
+        )
+    out = []
+    for row in report.rows:
+        for name, limit in spec.items():
+            cell = row.cells.get(name)
+            bounds = limit.for_corner(row.corner)
+            value = cell.value if cell is not None else None
+            if not bounds.admits(value):
+                out.append(Violation(row, name, value, cell.raw if cell else "", bounds))
+    return out
+
+
+def summarize(violations: Iterable[Violation], limit: int = 50) -> str:
+    items = list(violations)
+    lines = [f"{len(items)} spec violation(s):"]
+    lines += [f"  {v.describe()}" for v in items[:limit]]
+    if len(items) > limit:
+        lines.append(f"  ... and {len(items) - limit} more")
+    return "\n".join(lines)

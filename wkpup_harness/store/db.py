@@ -1,0 +1,106 @@
+"""Connections to the store and its transactions.
+
+Concurrency model: WAL (readers never block the writer nor each other), every write is
+``BEGIN IMMEDIATE`` (the write lock is taken up front, so a transaction never has to upgrade
+a stale read snapshot — the one case where SQLite returns SQLITE_BUSY without waiting), and
+waiting for the lock is bounded by a busy timeout plus our own retry loop, which turns a
+wait that is truly too long into a one-line ``StoreError`` instead of 'database is locked'.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from wkpup_harness.store.schema import StoreError, migrate
+
+BUSY_TIMEOUT_MS = 10_000
+# Total patience across retries: a long sweep store or a VACUUM may hold the lock for seconds.
+RETRY_DEADLINE_S = 120.0
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def _retrying(conn: sqlite3.Connection, sql: str, what: str) -> None:
+    """Run one statement (BEGIN ..., PRAGMA ...), retrying with jittered backoff while busy."""
+    deadline = time.monotonic() + RETRY_DEADLINE_S
+    delay = 0.005
+    while True:
+        try:
+            conn.execute(sql)
+            return
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise StoreError(f"store busy for {RETRY_DEADLINE_S:.0f} s: {what}") from None
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 0.5)
+
+
+def connect(path: Path | str, *, migrate_schema: bool = True) -> sqlite3.Connection:
+    """Open (creating if needed) the store at ``path`` and bring its schema up to date.
+
+    The connection is in autocommit mode: transactions are only those opened by ``write()``
+    and ``read()``, so nothing is ever left half-committed by Python's implicit BEGIN.
+    """
+    conn = sqlite3.connect(
+        str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+    )
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    # Switching to WAL needs a moment of exclusive access on a fresh file: retry, not fail.
+    _retrying(conn, "PRAGMA journal_mode = WAL", f"{path}: journal_mode")
+    # NORMAL in WAL: a committed transaction survives a process crash; only an OS crash or
+    # power loss can drop the last commits, never corrupt the file.
+    conn.execute("PRAGMA synchronous = NORMAL")
+    if migrate_schema:
+        with write(conn):
+            migrate(conn)
+    return conn
+
+
+@contextmanager
+def write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction: BEGIN IMMEDIATE (retried while busy), COMMIT, or ROLLBACK on error."""
+    if conn.in_transaction:
+        raise StoreError("nested store transaction")
+    _retrying(conn, "BEGIN IMMEDIATE", "write transaction")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    try:
+        _retrying(conn, "COMMIT", "commit")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+@contextmanager
+def read(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A read snapshot spanning several SELECTs (a job and its stages seen at one instant).
+
+    Nested inside ``write()`` it simply reuses the write transaction.
+    """
+    if conn.in_transaction:
+        yield conn
+        return
+    _retrying(conn, "BEGIN DEFERRED", "read transaction")
+    try:
+        yield conn
+    finally:
+        if conn.in_transaction:
+            conn.execute("COMMIT")

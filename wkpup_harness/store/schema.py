@@ -1,0 +1,158 @@
+"""The store's schema as numbered migrations, tracked by ``PRAGMA user_version``.
+
+Each migration is a tuple of single statements (not a script): ``executescript`` would commit
+on its own, and a migration must run inside the caller's ``BEGIN IMMEDIATE`` so that two
+processes opening a fresh store cannot both apply it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from wkpup_harness.errors import WkpupError
+
+# Marks a file as a wkpup store, so restore refuses any other SQLite file ("WKPS").
+APPLICATION_ID = 0x574B5053
+JOB_STATUSES = ("queued", "running", "completed", "failed", "cancelled")
+TERMINAL_STATUSES = ("completed", "failed", "cancelled")
+STAGE_STATUSES = ("queued", "running", "completed", "failed", "cancelled", "skipped")
+POINT_STATUSES = ("pending", "ok", "failed")
+SPEC_STATUSES = ("pass", "fail", "no_data")
+
+
+class StoreError(WkpupError):
+    """The store cannot do what was asked (busy too long, bad transition, foreign file)."""
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+_V1: tuple[str, ...] = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+    # AUTOINCREMENT: a deleted job's id is never handed out again (links, backups stay unique).
+    f"""CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ({_in(JOB_STATUSES)})),
+        submitted_at REAL NOT NULL,
+        started_at REAL,
+        finished_at REAL,
+        elapsed_s REAL,
+        user TEXT,
+        domain TEXT NOT NULL,
+        scenario TEXT,
+        name TEXT,
+        core_path TEXT,
+        manifest_hash TEXT,
+        simulator TEXT,
+        simulator_version TEXT,
+        config_text TEXT,
+        work_path TEXT,
+        backup_path TEXT,
+        error TEXT,
+        error_stage TEXT,
+        -- who runs it: a 'running' job whose process is gone was interrupted
+        pid INTEGER,
+        host TEXT,
+        pid_start TEXT,
+        -- creport lines 1..9 and the measurement names in column order, to re-render it
+        report_header TEXT,
+        report_names TEXT,
+        n_points INTEGER,
+        n_failed_points INTEGER
+    )""",
+    "CREATE INDEX jobs_submitted ON jobs (submitted_at)",
+    "CREATE INDEX jobs_domain ON jobs (domain, submitted_at)",
+    "CREATE INDEX jobs_status ON jobs (status, submitted_at)",
+    "CREATE INDEX jobs_user ON jobs (user, submitted_at)",
+    "CREATE INDEX jobs_backup ON jobs (backup_path) WHERE backup_path IS NOT NULL",
+    """CREATE TABLE config_keys (
+        job_id INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+        line INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (job_id, line)
+    ) WITHOUT ROWID""",
+    f"""CREATE TABLE stages (
+        job_id INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+        stage TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ({_in(STAGE_STATUSES)})),
+        started_at REAL,
+        finished_at REAL,
+        exit_code INTEGER,
+        log_path TEXT,
+        PRIMARY KEY (job_id, stage)
+    ) WITHOUT ROWID""",
+    # A point is (job_id, seq): seq is its row in creport.txt, so alter rows that share
+    # corner/extraction/temperature/levels stay distinct and the report order is kept.
+    f"""CREATE TABLE points (
+        id INTEGER PRIMARY KEY,
+        job_id INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        corner TEXT NOT NULL,
+        extraction TEXT NOT NULL,
+        temperature INTEGER NOT NULL,
+        v1 TEXT, v2 TEXT, v3 TEXT,
+        swp TEXT,
+        status TEXT NOT NULL CHECK (status IN ({_in(POINT_STATUSES)})),
+        netlist_path TEXT,
+        mt0_path TEXT,
+        report_path TEXT,
+        UNIQUE (job_id, seq)
+    )""",
+    # Clustered by job so a result is appended in one contiguous run and a cascade from a
+    # point finds its rows by key prefix. value is NULL for 'failed'; raw is always the text.
+    """CREATE TABLE measurements (
+        job_id INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        value REAL,
+        raw TEXT NOT NULL,
+        PRIMARY KEY (job_id, seq, name),
+        FOREIGN KEY (job_id, seq) REFERENCES points (job_id, seq) ON DELETE CASCADE
+    ) WITHOUT ROWID""",
+    # Worst case per domain: for each job of the domain, MIN/MAX(value) of one name is a
+    # single seek in this index (which also carries seq, the PK rest), instead of walking a
+    # global (name, value) index until a row of the right domain turns up.
+    "CREATE INDEX measurements_by_name ON measurements (job_id, name, value)",
+    f"""CREATE TABLE spec_results (
+        job_id INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        lo REAL,
+        hi REAL,
+        status TEXT NOT NULL CHECK (status IN ({_in(SPEC_STATUSES)})),
+        n_points INTEGER NOT NULL,
+        n_fail INTEGER NOT NULL,
+        worst_value REAL,
+        worst_seq INTEGER,
+        PRIMARY KEY (job_id, name)
+    ) WITHOUT ROWID""",
+    f"PRAGMA application_id = {APPLICATION_ID}",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+LATEST = len(MIGRATIONS)
+
+
+def version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _has_tables(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_schema LIMIT 1").fetchone() is not None
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the store to LATEST; the caller holds a write transaction. Returns the version."""
+    current = version(conn)
+    if current > LATEST:
+        raise StoreError(f"store schema version {current} is newer than this harness ({LATEST})")
+    app = conn.execute("PRAGMA application_id").fetchone()[0]
+    foreign = app != APPLICATION_ID if current > 0 else _has_tables(conn)
+    if foreign:
+        raise StoreError(f"not a wkpup store (application_id {app:#x})")
+    for number in range(current + 1, LATEST + 1):
+        for statement in MIGRATIONS[number - 1]:
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {number}")
+    return LATEST
