@@ -16,7 +16,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 DOMAIN ?= domains/gpio/1p8v
 CORE := pai_ho_core
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2 -m "not slow"
 
 .PHONY: help setup sweep test lint bench verify-core manifest tools clean
 

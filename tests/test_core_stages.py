@@ -22,6 +22,7 @@ from coreutil import (
 
 pytestmark = needs_fixture
 
+
 def real_config() -> str:
     return (FIXTURE / "config.cfg").read_text()
 
@@ -72,7 +73,7 @@ def test_gen_keeps_line_52_in_every_netlist(tmp_path):
     domain = fixture_domain(tmp_path)
     assert sim_pvt(domain, "gen", env=fixture_env()).returncode == 0
     line52 = (domain / "template" / "sim_tx.sp").read_text().splitlines()[51]
-    assert line52.endswith("weakpullup.lib\" enable")
+    assert line52.endswith('weakpullup.lib" enable')
     for path in netlists(domain):
         assert path.read_text().splitlines()[51] == line52, path
 
@@ -116,7 +117,9 @@ BAD_CONFIGS = [
 FORMAT_ERRORS = {"CRLF", "duplicate", "key=value (seed docs)", "empty file"}
 
 
-@pytest.mark.parametrize(("case", "mutate", "message"), BAD_CONFIGS, ids=[b[0] for b in BAD_CONFIGS])
+@pytest.mark.parametrize(
+    ("case", "mutate", "message"), BAD_CONFIGS, ids=[b[0] for b in BAD_CONFIGS]
+)
 def test_invalid_config_is_refused_in_one_line(tmp_path, case, mutate, message):
     domain = fixture_domain(tmp_path, mutate(real_config()))
     before = sorted(p.name for p in domain.iterdir())
@@ -282,9 +285,7 @@ def test_bkp_timestamp_override_and_refusals(tmp_path):
 def test_usr_script_loops_core_func_over_the_points(tmp_path):
     domain = fixture_domain(tmp_path, set_keys(real_config(), second="NA", gsgf="No"))
     (domain / "usr_script.sh").write_text(
-        "usr_script() {\n"
-        "  core_func() { echo \"$1 $2 $3 $4\" >> points.txt; }\n"
-        "}\n"
+        'usr_script() {\n  core_func() { echo "$1 $2 $3 $4" >> points.txt; }\n}\n'
     )
     p = sim_pvt(domain, "usr_script", env=fixture_env())
     assert p.returncode == 0, p.stderr

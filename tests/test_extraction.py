@@ -1,5 +1,6 @@
 """Tests of the ext/srt pieces: move.sh, extract.sh, extract_alt.sh, srt_report.pl
 (WKPUP2_CONTRACT.md section 5)."""
+
 from __future__ import annotations
 
 import shutil
@@ -10,17 +11,23 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DE = REPO / "pai_ho_core" / "ver03" / "data_extraction"
-MOVE, EXTRACT, EXTRACT_ALT, SRT = (DE / n for n in ("move.sh", "extract.sh", "extract_alt.sh", "srt_report.pl"))
+MOVE, EXTRACT, EXTRACT_ALT, SRT = (
+    DE / n for n in ("move.sh", "extract.sh", "extract_alt.sh", "srt_report.pl")
+)
 FIXTURE = REPO.parent / "shared" / "fixtures" / "wkpup2_ver03_gpio"
 BKP = FIXTURE / "00bkp_202510301443"
 HAS_FIXTURE = FIXTURE.is_dir()
-needs_fixture = pytest.mark.skipif(not HAS_FIXTURE, reason="shared fixture wkpup2_ver03_gpio absent")
+needs_fixture = pytest.mark.skipif(
+    not HAS_FIXTURE, reason="shared fixture wkpup2_ver03_gpio absent"
+)
 
 MT0_HEAD = "$DATA1 SOURCE='PrimeSim' VERSION='W-2024.09-SP1' PARAM_COUNT=0\n"
 
 
 def sh(script, *args, cwd):
-    return subprocess.run(["bash", str(script), *map(str, args)], cwd=cwd, capture_output=True, text=True)
+    return subprocess.run(
+        ["bash", str(script), *map(str, args)], cwd=cwd, capture_output=True, text=True
+    )
 
 
 def pad102(tokens):
@@ -48,22 +55,43 @@ def test_static_checks():
 # ---- move.sh ------------------------------------------------------------------
 def test_move_sorts_point_dir(tmp_path):
     keep = ["sim_tx.sp", "sim_tx.log", "extract.sh", "move.sh", "notes.txt"]
-    junk = ["sim_tx.pd0", "x.fp.log", "x.fp.log1", "sim_tx.pdmi", "##Jun-16-10:48:53#.job.1",
-            "sim_tx.pa0", "sim_tx.st0", "sim_tx.ic0", "sim_tx.lis", "sim_tx.elog"]
-    moved = ["sim_tx.mt0", "sim_tx.mt1", "sim_tx.ma0", "sim_tx.md0", "sim_tx.tr0", "sim_tx.fsdb",
-             "sim_tx.ac0", "sim_tx.sw0", "sim_tx_a1.mt0", "sim_tx_a2.fsdb", "sim_tx#1.mt0"]
+    junk = [
+        "sim_tx.pd0",
+        "x.fp.log",
+        "x.fp.log1",
+        "sim_tx.pdmi",
+        "##Jun-16-10:48:53#.job.1",
+        "sim_tx.pa0",
+        "sim_tx.st0",
+        "sim_tx.ic0",
+        "sim_tx.lis",
+        "sim_tx.elog",
+    ]
+    moved = [
+        "sim_tx.mt0",
+        "sim_tx.mt1",
+        "sim_tx.ma0",
+        "sim_tx.md0",
+        "sim_tx.tr0",
+        "sim_tx.fsdb",
+        "sim_tx.ac0",
+        "sim_tx.sw0",
+        "sim_tx_a1.mt0",
+        "sim_tx_a2.fsdb",
+        "sim_tx#1.mt0",
+    ]
     for n in keep + junk + moved:
         (tmp_path / n).write_text(n)
     p = sh(MOVE, "sim_tx", cwd=tmp_path)
     assert p.returncode == 0, p.stderr
-    assert sorted(x.name for x in tmp_path.iterdir()) == sorted(keep + ["result"])
+    assert sorted(x.name for x in tmp_path.iterdir()) == sorted([*keep, "result"])
     assert sorted(x.name for x in (tmp_path / "result").iterdir()) == sorted(moved)
     assert (tmp_path / "result" / "sim_tx.mt0").read_text() == "sim_tx.mt0"
 
 
 def test_move_other_tb_name_and_empty_dir(tmp_path):
     (tmp_path / "tb2.mt0").write_text("x")
-    (tmp_path / "sim_tx.mt0").write_text("x")     # another testbench's file is not ours
+    (tmp_path / "sim_tx.mt0").write_text("x")  # another testbench's file is not ours
     p = sh(MOVE, "tb2", cwd=tmp_path)
     assert p.returncode == 0
     assert (tmp_path / "result" / "tb2.mt0").exists() and (tmp_path / "sim_tx.mt0").exists()
@@ -88,7 +116,8 @@ def test_extract_102_fields(tmp_path):
 
 def test_extract_whitespace_tabs_cr_and_unterminated_last_line(tmp_path):
     (tmp_path / "sim_tx.mt0").write_bytes(
-        b"$DATA1 x\r\n.TITLE 'a'\r\n  a\tb   c \r\n 1 \t 2 3\r\n4 5 6")   # in cwd, CRLF
+        b"$DATA1 x\r\n.TITLE 'a'\r\n  a\tb   c \r\n 1 \t 2 3\r\n4 5 6"
+    )  # in cwd, CRLF
     p = sh(EXTRACT, cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     assert (tmp_path / "report.txt").read_text() == pad102("abc") + pad102("123") + pad102("456")
@@ -145,7 +174,9 @@ def test_extract_truncated_file(tmp_path):
 def test_extract_locale_independent(tmp_path):
     make_mt0(tmp_path / "sim_tx.mt0", ["a"], [["1,5e-3"]])
     env = {"PATH": "/usr/bin:/bin", "LC_ALL": "de_DE.UTF-8", "LANG": "de_DE.UTF-8"}
-    p = subprocess.run(["bash", str(EXTRACT)], cwd=tmp_path, capture_output=True, text=True, env=env)
+    p = subprocess.run(
+        ["bash", str(EXTRACT)], cwd=tmp_path, capture_output=True, text=True, env=env
+    )
     assert p.returncode == 0
     assert (tmp_path / "report.txt").read_text() == pad102(["a"]) + pad102(["1,5e-3"])
 
@@ -155,14 +186,21 @@ def test_extract_alt_primesim_names(tmp_path):
     res = tmp_path / "result"
     res.mkdir()
     for n in (0, 1, 2, 10):
-        make_mt0(res / f"sim_tx_a{n}.mt0", ["vmon0", "vmon1"], [[f"{n}.0", "2.0"]],
-                 title=f"swp={n:02d}_long_title")
+        make_mt0(
+            res / f"sim_tx_a{n}.mt0",
+            ["vmon0", "vmon1"],
+            [[f"{n}.0", "2.0"]],
+            title=f"swp={n:02d}_long_title",
+        )
     p = sh(EXTRACT_ALT, "sim_tx", 5, cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     assert (tmp_path / "report.txt").read_text() == (
-        pad102(["swp", "vmon0", "vmon1"]) + pad102(["swp00", "0.0", "2.0"])
-        + pad102(["swp01", "1.0", "2.0"]) + pad102(["swp02", "2.0", "2.0"])
-        + pad102(["swp10", "10.0", "2.0"]))
+        pad102(["swp", "vmon0", "vmon1"])
+        + pad102(["swp00", "0.0", "2.0"])
+        + pad102(["swp01", "1.0", "2.0"])
+        + pad102(["swp02", "2.0", "2.0"])
+        + pad102(["swp10", "10.0", "2.0"])
+    )
 
 
 def test_extract_alt_mtN_and_finesim_and_full_title(tmp_path):
@@ -170,13 +208,17 @@ def test_extract_alt_mtN_and_finesim_and_full_title(tmp_path):
     make_mt0(tmp_path / "tb.mt1", ["d"], [["1"]], title="swp02")
     p = sh(EXTRACT_ALT, "tb", 11, cwd=tmp_path)
     assert p.returncode == 0, p.stderr
-    assert (tmp_path / "report.txt").read_text() == pad102(["swp", "d"]) + pad102(["swp01", "0"]) + pad102(["swp02", "1"])
+    assert (tmp_path / "report.txt").read_text() == pad102(["swp", "d"]) + pad102(
+        ["swp01", "0"]
+    ) + pad102(["swp02", "1"])
     fs = tmp_path / "fs"
     fs.mkdir()
     make_mt0(fs / "tb.mt0", ["d"], [["0"]], title="a'b=c")
     make_mt0(fs / "tb#1.mt0", ["d"], [["1"]], title="xyz")
     assert sh(EXTRACT_ALT, "tb", 2, cwd=fs).returncode == 0
-    assert (fs / "report.txt").read_text() == pad102(["swp", "d"]) + pad102(["ab", "0"]) + pad102(["xy", "1"])
+    assert (fs / "report.txt").read_text() == pad102(["swp", "d"]) + pad102(["ab", "0"]) + pad102(
+        ["xy", "1"]
+    )
 
 
 def test_extract_alt_zero_length_keeps_empty_swp(tmp_path):
@@ -194,7 +236,8 @@ def test_extract_alt_missing_and_partial(tmp_path):
     p = sh(EXTRACT_ALT, "sim_tx", 5, cwd=tmp_path)
     assert p.returncode == 3
     assert (tmp_path / "report.txt").read_text() == (
-        pad102(["swp", "a", "b"]) + pad102(["s0", "1", "2"]) + pad102(["s1", "failed", "failed"]))
+        pad102(["swp", "a", "b"]) + pad102(["s0", "1", "2"]) + pad102(["s1", "failed", "failed"])
+    )
 
 
 def test_extract_alt_bad_length(tmp_path):
@@ -202,8 +245,16 @@ def test_extract_alt_bad_length(tmp_path):
 
 
 # ---- srt_report.pl (synthetic) ------------------------------------------------------
-SUPPLY_LINES = ["supply condition", "v1: vcc", "v2: vccn", "v3: NA", "vcc none vid: 0.702,0.78,0.8424",
-                "vccana: 0.715,0.75,0.785", "vccn: 0.99,1.1,1.188", 'vcctx: "0.5*vcn","0.5*vcn","0.5*vcn"']
+SUPPLY_LINES = [
+    "supply condition",
+    "v1: vcc",
+    "v2: vccn",
+    "v3: NA",
+    "vcc none vid: 0.702,0.78,0.8424",
+    "vccana: 0.715,0.75,0.785",
+    "vccn: 0.99,1.1,1.188",
+    'vcctx: "0.5*vcn","0.5*vcn","0.5*vcn"',
+]
 
 
 def run_srt(tmp_path, points, nsupply, names_report, supply=SUPPLY_LINES):
@@ -212,9 +263,24 @@ def run_srt(tmp_path, points, nsupply, names_report, supply=SUPPLY_LINES):
     lst = tmp_path / "points.txt"
     lst.write_text("".join("\t".join(map(str, p)) + "\n" for p in points))
     out = tmp_path / "creport.txt"
-    p = subprocess.run(["perl", str(SRT), "--supply", str(sup), "--nsupply", str(nsupply),
-                        "--names", str(names_report), "--list", str(lst), "--out", str(out)],
-                       capture_output=True, text=True)
+    p = subprocess.run(
+        [
+            "perl",
+            str(SRT),
+            "--supply",
+            str(sup),
+            "--nsupply",
+            str(nsupply),
+            "--names",
+            str(names_report),
+            "--list",
+            str(lst),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+    )
     return p, out
 
 
@@ -227,8 +293,11 @@ def test_srt_synthetic_with_failed_points(tmp_path):
     r1.write_text(pad102(["a", "b"]) + pad102(["1", "2"]))
     r_nodata = tmp_path / "r2.txt"
     r_nodata.write_text(pad102(["a", "b"]))
-    points = [["TT", "typical", "-40", "min", r1], ["TT", "typical", "125", "max", tmp_path / "missing.txt"],
-              ["FFG", "typical", "85", "nom", r_nodata]]
+    points = [
+        ["TT", "typical", "-40", "min", r1],
+        ["TT", "typical", "125", "max", tmp_path / "missing.txt"],
+        ["FFG", "typical", "85", "nom", r_nodata],
+    ]
     p, out = run_srt(tmp_path, points, 1, r1)
     assert p.returncode == 0, p.stderr
     lines = out.read_text().split("\n")
@@ -314,13 +383,24 @@ def supply_lines_from_fixture() -> list[str]:
     cfg = read_config(FIXTURE / "config.cfg")
     assert cfg["condition"] == "perf" and cfg["sim_mode"] == "ac"
     rows = {}
-    for line in (FIXTURE / "configuration" / "table_supply_list_ac.csv").read_text().splitlines()[1:]:
+    for line in (
+        (FIXTURE / "configuration" / "table_supply_list_ac.csv").read_text().splitlines()[1:]
+    ):
         f = line.split(",")
         rows[f[0]] = ",".join(f[2:5])
-    vid = "; ".join(f"vcc_{r}#{rows['vcc_vid_' + r]}" for r in ("ff_h", "ff_c", "tt_h", "tt_c", "ss_h", "ss_c"))
-    return ["supply condition", f"v1: {cfg['1st_supply_swp']}", f"v2: {cfg['2nd_supply_swp']}",
-            f"v3: {cfg['3rd_supply_swp']}", f"vcc_vid: {vid}", f"vccana: {rows['vccana']}",
-            f"vccn: {rows[cfg['vccn']]}", f"vcctx: {rows[cfg['vcctx']]}"]
+    vid = "; ".join(
+        f"vcc_{r}#{rows['vcc_vid_' + r]}" for r in ("ff_h", "ff_c", "tt_h", "tt_c", "ss_h", "ss_c")
+    )
+    return [
+        "supply condition",
+        f"v1: {cfg['1st_supply_swp']}",
+        f"v2: {cfg['2nd_supply_swp']}",
+        f"v3: {cfg['3rd_supply_swp']}",
+        f"vcc_vid: {vid}",
+        f"vccana: {rows['vccana']}",
+        f"vccn: {rows[cfg['vccn']]}",
+        f"vcctx: {rows[cfg['vcctx']]}",
+    ]
 
 
 def fixture_points(report_dir: Path):
@@ -333,8 +413,16 @@ def fixture_points(report_dir: Path):
     temp = {"m40": "-40", "125": "125", "85": "85", "100": "100"}
     pts = [(c, "typical", t, vt) for c in corners for t in ("m40", "125") for vt in vts]
     pts += [("TT", "typical", "85", "v1nom_v2nom"), ("TT", "typical", "100", "v1nom_v2nom")]
-    return [[c, ex, temp[t], *[x[2:] for x in vt.split("_")], report_dir / f"report_{c}_{ex}_{t}_{vt}.txt"]
-            for c, ex, t, vt in pts]
+    return [
+        [
+            c,
+            ex,
+            temp[t],
+            *[x[2:] for x in vt.split("_")],
+            report_dir / f"report_{c}_{ex}_{t}_{vt}.txt",
+        ]
+        for c, ex, t, vt in pts
+    ]
 
 
 @needs_fixture
@@ -342,8 +430,13 @@ def test_real_creport_reproduced(tmp_path):
     rdir = BKP / "report"
     points = fixture_points(rdir)
     assert len(points) == 92
-    p, out = run_srt(tmp_path, points, 2, rdir / "report_TT_typical_85_v1nom_v2nom.txt",
-                     supply=supply_lines_from_fixture())
+    p, out = run_srt(
+        tmp_path,
+        points,
+        2,
+        rdir / "report_TT_typical_85_v1nom_v2nom.txt",
+        supply=supply_lines_from_fixture(),
+    )
     assert p.returncode == 0, p.stderr
     assert out.read_bytes() == (rdir / "creport.txt").read_bytes()
 
@@ -354,25 +447,35 @@ def test_real_creport_keeps_failed_point(tmp_path):
     shutil.copytree(BKP / "report", rdir)
     victim = rdir / "report_FSG_typical_125_v1max_v2min.txt"
     victim.unlink()
-    p, out = run_srt(tmp_path, fixture_points(rdir), 2, rdir / "report_TT_typical_85_v1nom_v2nom.txt",
-                     supply=supply_lines_from_fixture())
+    p, out = run_srt(
+        tmp_path,
+        fixture_points(rdir),
+        2,
+        rdir / "report_TT_typical_85_v1nom_v2nom.txt",
+        supply=supply_lines_from_fixture(),
+    )
     assert p.returncode == 0
     got = out.read_text().split("\n")
     want = (BKP / "report" / "creport.txt").read_text().split("\n")
     assert len(got) == len(want)
-    diff = [i for i, (a, b) in enumerate(zip(got, want)) if a != b]
+    diff = [i for i, (a, b) in enumerate(zip(got, want, strict=False)) if a != b]
     assert len(diff) == 1
     assert got[diff[0]] == "FSG\ttypical\t125\tmax\tmin\t" + slots100(["failed"] * 11)
 
 
 def test_srt_no_report_at_all_still_writes_failed_rows(tmp_path):
-    points = [["TT", "typical", "-40", "min", tmp_path / "a.txt"], ["TT", "typical", "125", "max", tmp_path / "b.txt"]]
+    points = [
+        ["TT", "typical", "-40", "min", tmp_path / "a.txt"],
+        ["TT", "typical", "125", "max", tmp_path / "b.txt"],
+    ]
     p, out = run_srt(tmp_path, points, 1, tmp_path / "a.txt")
     assert p.returncode == 3
     lines = out.read_text().split("\n")
     assert lines[9] == "process\textract\ttemp\tv1\t" + slots100([])
-    assert lines[10:12] == ["TT\ttypical\t-40\tmin\t" + slots100(["failed"]),
-                            "TT\ttypical\t125\tmax\t" + slots100(["failed"])]
+    assert lines[10:12] == [
+        "TT\ttypical\t-40\tmin\t" + slots100(["failed"]),
+        "TT\ttypical\t125\tmax\t" + slots100(["failed"]),
+    ]
 
 
 def test_extract_usage_error(tmp_path):

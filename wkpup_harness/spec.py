@@ -79,7 +79,8 @@ def _bounds(raw: object, where: str) -> Bounds:
         raise SpecError(f"spec {where}: expected a mapping with min and/or max")
     unknown = sorted(set(raw) - BOUND_KEYS - ({"corners"} if "." not in where else set()))
     if unknown:
-        raise SpecError(f"spec {where}: unknown key(s) {', '.join(map(str, unknown))}; allowed: min, max, corners")
+        names = ", ".join(map(str, unknown))
+        raise SpecError(f"spec {where}: unknown key(s) {names}; allowed: min, max, corners")
     lo = _number(raw["min"], f"{where}.min") if "min" in raw else None
     hi = _number(raw["max"], f"{where}.max") if "max" in raw else None
     if lo is None and hi is None:
@@ -103,7 +104,9 @@ def parse_spec(raw: Mapping[str, object]) -> dict[str, Limit]:
             if isinstance(cb, Mapping):
                 merged.update(cb)
             merged = {k: v for k, v in merged.items() if v is not None}
-            corners[str(corner)] = _bounds(merged if isinstance(cb, Mapping) else cb, f"{name}.{corner}")
+            corners[str(corner)] = _bounds(
+                merged if isinstance(cb, Mapping) else cb, f"{name}.{corner}"
+            )
         limits[name] = Limit(name, bounds, corners)
     return limits
 

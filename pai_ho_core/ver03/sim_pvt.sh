@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # sim_pvt.sh <config.cfg> <stage> [ex]
 #
 # The PVT flow, one stage per call, run from the domain directory (the one holding

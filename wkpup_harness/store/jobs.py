@@ -176,6 +176,38 @@ def mark_running(
         )
 
 
+# Columns a caller may fill in after creating the job (the harness's controller creates the
+# row when an item starts and learns the rest when its report arrives).
+UPDATABLE = (
+    "domain", "scenario", "name", "user", "core_path", "manifest_hash", "simulator",
+    "simulator_version", "work_path", "backup_path", "started_at",
+)  # fmt: skip
+
+
+def update_job(conn: sqlite3.Connection, job: int, **fields: Any) -> None:
+    """Fill in descriptive columns of a job that is not finished; ``config_text`` also
+    replaces the parsed config keys. None values are ignored."""
+    config_text = fields.pop("config_text", None)
+    bad = sorted(set(fields) - set(UPDATABLE))
+    if bad:
+        raise StoreError(f"cannot update {', '.join(bad)}; allowed: {', '.join(UPDATABLE)}")
+    values = {k: v for k, v in fields.items() if v is not None}
+    with write(conn):
+        status = _status(conn, job)["status"]
+        if status in TERMINAL_STATUSES:
+            raise StoreError(f"job {job} is already {status}")
+        if values:
+            assignments = ", ".join(f"{k} = ?" for k in values)  # names checked above
+            conn.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*values.values(), job))
+        if config_text is not None:
+            conn.execute("UPDATE jobs SET config_text = ? WHERE id = ?", (config_text, job))
+            conn.execute("DELETE FROM config_keys WHERE job_id = ?", (job,))
+            conn.executemany(
+                "INSERT INTO config_keys (job_id, line, key, value) VALUES (?, ?, ?, ?)",
+                [(job, line, key, value) for line, key, value in parse_config_keys(config_text)],
+            )
+
+
 def record_stage(
     conn: sqlite3.Connection,
     job: int,
@@ -493,11 +525,14 @@ def worst(
     order = "ASC" if direction == "min" else "DESC"
     with read(conn):
         # One index seek per job (see schema: measurements_by_name), then one sort of jobs.
+        # MATERIALIZED: otherwise the subquery is flattened and the per-job seek runs twice.
         best = conn.execute(
-            f"SELECT job_id, v FROM (SELECT j.id AS job_id, (SELECT {direction}(m.value)"
-            " FROM measurements m WHERE m.job_id = j.id AND m.name = ?) AS v"
+            "WITH per_job AS MATERIALIZED (SELECT j.id AS job_id,"
+            f" (SELECT {direction}(m.value) FROM measurements m"
+            "   WHERE m.job_id = j.id AND m.name = ?) AS v"
             f" FROM jobs j WHERE j.domain = ? AND j.status IN ({marks}))"
-            f" WHERE v IS NOT NULL ORDER BY v {order}, job_id ASC LIMIT 1",
+            f" SELECT job_id, v FROM per_job WHERE v IS NOT NULL ORDER BY v {order}, job_id"
+            " LIMIT 1",
             (name, domain, *statuses),
         ).fetchone()
         if best is None:

@@ -63,6 +63,9 @@ _V1: tuple[str, ...] = (
     )""",
     "CREATE INDEX jobs_submitted ON jobs (submitted_at)",
     "CREATE INDEX jobs_domain ON jobs (domain, submitted_at)",
+    # worst() and history(domain, status): without it the planner may walk every
+    # completed job of every domain through jobs_status.
+    "CREATE INDEX jobs_domain_status ON jobs (domain, status, submitted_at)",
     "CREATE INDEX jobs_status ON jobs (status, submitted_at)",
     "CREATE INDEX jobs_user ON jobs (user, submitted_at)",
     "CREATE INDEX jobs_backup ON jobs (backup_path) WHERE backup_path IS NOT NULL",

@@ -24,6 +24,9 @@ if (!defined $conf_dir || @ARGV != 2) {
 
 sub fail {
     my ($msg) = @_;
+    # Config text is echoed in messages: control and non-ASCII bytes are shown escaped, so
+    # an error stays one printable line and cannot drive the terminal.
+    $msg =~ s/([^\x20-\x7e])/sprintf('\\x%02x', ord($1))/ge;
     print STDERR "ERROR: $msg\n";
     exit 2;
 }

