@@ -1,0 +1,98 @@
+"""`pytest -n 8` against `-n 2` on this machine, side by side in one run.
+
+Builds a throw-away project (our domains, one scenario file of small jobs on both domains),
+runs `pytest regression -n N` for each N, and prints per run: wall time, the largest number
+of ngspice processes alive at once (sampled from /proc every 5 ms), and the ratio to the
+`-n 2` run. The plugin's CPU budget should keep the peak at the core count whatever N is.
+
+    python bench/xdist_scaling.py [--workers 2 8] [--jobs 8] [--repeat 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from procwatch import Watcher
+
+REPO = Path(__file__).resolve().parents[1]
+CORNERS = ["TT", "FSG", "SFG", "FFG", "FFAG", "SSG", "SSAG", "FFG_SSG", "SSG_FFG"]
+
+
+def scenario(domain: str, jobs: int) -> str:
+    lines = [f"domain: {domain}", "golden: false", "jobs:"]
+    for i in range(jobs):
+        corner = CORNERS[i % len(CORNERS)]
+        lines += [
+            f"  - name: job{i:02d}_{corner}",
+            f"    corners: [{corner}]",
+            "    temperatures: [m40, 125]",
+            "    config: {2nd_supply_swp: NA}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def make_project(root: Path, jobs: int) -> None:
+    shutil.copytree(REPO / "domains", root / "domains")
+    (root / "regression").mkdir()
+    half = max(jobs // 2, 1)
+    (root / "regression" / "gpio.yaml").write_text(scenario("gpio/1p8v", half))
+    (root / "regression" / "i3c.yaml").write_text(scenario("i3c/1p8v", jobs - half))
+    (root / "pytest.ini").write_text(f"[pytest]\npvt_core = {REPO / 'pai_ho_core'}\n")
+
+
+def run(root: Path, workers: int) -> tuple[float, int, int, str]:
+    cmd = [sys.executable, "-m", "pytest", "regression", "-q", "-p", "no:cacheprovider",
+           "-n", str(workers), "--pvt-db", "none"]  # fmt: skip
+    with Watcher(root) as watch:
+        t0 = time.monotonic()
+        proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, check=False)
+        wall = time.monotonic() - t0
+    last = (proc.stdout.strip().splitlines() or ["?"])[-1]
+    if proc.returncode != 0:
+        print(proc.stdout[-3000:], proc.stderr[-2000:], file=sys.stderr)
+        raise SystemExit(f"pytest -n {workers} failed: {last}")
+    return wall, watch.peak, len(watch.seen), last
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, nargs="+", default=[2, 8])
+    parser.add_argument("--jobs", type=int, default=8)
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+    cores = len(os.sched_getaffinity(0))
+    with tempfile.TemporaryDirectory(prefix="wkpup-xdist-") as tmp:
+        root = Path(tmp)
+        make_project(root, args.jobs)
+        print(f"{cores} cores; {args.jobs} jobs x 6 points (1 supply, 2 temperatures)")
+        results: dict[int, list[tuple[float, int, int]]] = {}
+        for _ in range(args.repeat):
+            for n in args.workers:  # interleaved, so load drifts hit every setting alike
+                for d in root.glob(".pytest*"):
+                    shutil.rmtree(d, ignore_errors=True)
+                wall, peak, seen, last = run(root, n)
+                results.setdefault(n, []).append((wall, peak, seen))
+                print(f"  -n {n}: {wall:6.2f} s, peak ngspice {peak}, simulations {seen}  ({last})")
+        base = min(w for w, _, _ in results[args.workers[0]])
+        print(f"{'workers':>8} {'best wall s':>12} {'vs -n ' + str(args.workers[0]):>10}"
+              f" {'peak ngspice':>13} {'budget':>7}")  # fmt: skip
+        for n, runs in results.items():
+            best = min(w for w, _, _ in runs)
+            peak = max(p for _, p, _ in runs)
+            print(f"{n:>8} {best:>12.2f} {best / base:>10.2f} {peak:>13} {cores:>7}")
+            if peak > cores:
+                print(f"  OVERSUBSCRIBED: {peak} simulations at once on {cores} cores")
+                return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
