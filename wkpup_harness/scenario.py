@@ -27,7 +27,12 @@ from pathlib import Path
 
 import yaml
 
-from wkpup_harness.config import Config, read_config, validate_temperature_subset
+from wkpup_harness.config import (
+    Config,
+    read_config,
+    reject_local_pvt_loop,
+    validate_temperature_subset,
+)
 from wkpup_harness.errors import ConfigError, WkpupError
 from wkpup_harness.spec import Limit, SpecError, parse_spec
 from wkpup_harness.tables import CoreTables
@@ -188,6 +193,10 @@ def scenario_from_data(
     domain = top["domain"]
     domain_dir = resolve_domain(domain, domains_root)
     try:
+        reject_local_pvt_loop(domain_dir)  # a domain may not carry its own loop (seeds)
+    except ConfigError as exc:
+        raise _fail(where, str(exc)) from exc
+    try:
         base = read_config(domain_dir / "config.cfg", tables=tables)
     except ConfigError as exc:
         raise _fail(where, f"domain {domain}: {exc}") from exc
@@ -217,7 +226,10 @@ def scenario_from_data(
         try:
             config = base.with_overrides(overrides)
         except ConfigError as exc:
-            raise _fail(jw, str(exc)) from exc
+            # Name the override, not the line of the domain's file it replaced.
+            raise _fail(
+                jw, f"config {exc.key}: {exc.problem}; allowed: {', '.join(exc.allowed)}"
+            ) from exc
         temps_raw = job.get("temperatures")
         try:
             temperatures = None if temps_raw is None else validate_temperature_subset(temps_raw)

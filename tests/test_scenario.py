@@ -1,0 +1,190 @@
+"""Scenario files, spec limits and the golden diff: the harness's judging logic, without a
+simulator (the creports here are built from real-format text)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from coreutil import DOMAINS, FIXTURE_BKP, REPO, needs_fixture
+
+from wkpup_harness import golden, spec
+from wkpup_harness.core import locate_core
+from wkpup_harness.results import parse_creport
+from wkpup_harness.scenario import ScenarioError, load_scenario
+
+TABLES = locate_core(REPO / "pai_ho_core").tables()
+GOLDEN_SMOKE = REPO / "golden" / "gpio" / "wkpup_1p8v" / "smoke" / "creport.txt"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "regression" / "gpio" / "s.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def load(tmp_path: Path, text: str, domains: Path = DOMAINS):
+    path = write(tmp_path, text)
+    return load_scenario(path, root=tmp_path / "regression", domains_root=domains, tables=TABLES)
+
+
+def test_jobs_inherit_file_settings_and_override_them(tmp_path):
+    s = load(
+        tmp_path,
+        """
+domain: gpio/1p8v
+config: {condition: htol}
+spec: {rwkpull0: {min: 1000}}
+marks: [slow]
+jobs:
+  - name: a
+  - name: b
+    config: {"gs/gf_corner": No, condition: perf}
+    corners: [TT, SSG]
+    temperatures: [125, m40]
+    spec: {vwkp: {max: 2.5}}
+    marks: [fast]
+    golden: false
+""",
+    )
+    a, b = s.jobs
+    assert s.name == "gpio/s"
+    assert a.job_id == "gpio/s::a" and a.config.condition == "htol" and a.golden
+    assert a.point_count == 9 * 2 * 1 + 2
+    assert b.config.get("gs/gf_corner") == "No" and b.config.condition == "perf"
+    assert b.temperatures == ("m40", "125")  # core order, whatever order was written
+    assert b.core_env() == {"PAIHO_CORNERS": "TT SSG", "PAIHO_TEMPS": "m40 125"}
+    assert b.point_count == 2 * 2 * 5
+    assert set(b.spec) == {"rwkpull0", "vwkp"}
+    assert b.marks == ("slow", "fast") and not b.golden
+    # Only the overridden lines differ from the domain's config file.
+    base = (DOMAINS / "gpio" / "1p8v" / "config.cfg").read_text().splitlines()
+    diff = [x for x, y in zip(base, b.config.to_text().splitlines(), strict=True) if x != y]
+    assert diff == ["gs/gf_corner:Yes"]
+
+
+BAD = [
+    ("jobs: []\ndomain: gpio/1p8v\n", "'jobs' must be a non-empty list"),
+    ("domain: gpio/9v9\njobs: [{name: a}]\n", "domain 'gpio/9v9': no config.cfg"),
+    ("domain: gpio/1p8v\ncolour: red\njobs: [{name: a}]\n", "unknown key(s) colour"),
+    ("domain: gpio/1p8v\njobs: [{name: a}, {name: a}]\n", "job a: job name used twice"),
+    ("domain: gpio/1p8v\njobs: [{name: 'a b'}]\n", "'name' is required"),
+    (
+        "domain: gpio/1p8v\njobs: [{name: a, config: {vccn: 9p9v}}]\n",
+        "job a: config vccn: invalid value '9p9v'; allowed: 1p1v",
+    ),
+    ("domain: gpio/1p8v\njobs: [{name: a, temperatures: [50]}]\n", "'50' is not in the core"),
+    (
+        "domain: gpio/1p8v\njobs: [{name: a, temperatures: {m40: 1.8}}]\n",
+        "per-temperature voltages are not supported",
+    ),
+    ("domain: gpio/1p8v\njobs: [{name: a, corners: [XX]}]\n", "corners ['XX']"),
+    (
+        "domain: gpio/1p8v\njobs: [{name: a, config: {'gs/gf_corner': No}, corners: [FFG_SSG]}]\n",
+        "from this run's list",
+    ),
+    ("domain: gpio/1p8v\njobs: [{name: a, spec: {x: {min: 2, max: 1}}}]\n", "above max"),
+    ("domain: gpio/1p8v\njobs: [{name: a, spec: {x: {typ: 1}}}]\n", "unknown key(s) typ"),
+    (
+        "domain: gpio/1p8v\njobs: [{name: a, corners: [TT], temperatures: [85],"
+        " config: {condition: htol}}]\n",
+        None,
+    ),
+    ("domain: gpio/1p8v\njobs:\n  - name: a\n   bad: indent\n", "not valid YAML"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD, ids=[str(i) for i in range(len(BAD))])
+def test_scenario_mistakes_cost_no_simulation(tmp_path, text, message):
+    if message is None:  # TT at 85 C exists (the nominal point): a valid subset
+        assert load(tmp_path, text).jobs[0].point_count == 1
+        return
+    with pytest.raises(ScenarioError) as err:
+        load(tmp_path, text)
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_a_domain_with_a_local_pvt_loop_is_refused(tmp_path):
+    domains = tmp_path / "domains"
+    shutil.copytree(DOMAINS / "gpio", domains / "gpio")
+    (domains / "gpio" / "1p8v" / "local_pvt_loop.sh").write_text("# my own loop\n")
+    with pytest.raises(ScenarioError, match="local pvt_loop overrides are not supported"):
+        load(tmp_path, "domain: gpio/1p8v\njobs: [{name: a}]\n", domains)
+
+
+# --- spec -----------------------------------------------------------------------------------
+def smoke_report():
+    return parse_creport(GOLDEN_SMOKE.read_text(), str(GOLDEN_SMOKE))
+
+
+def test_spec_checks_every_point_with_corner_overrides():
+    report = smoke_report()
+    values = {(r.corner, r.temperature): r.cells["rwkpull0"].value for r in report.rows}
+    tt = values[("TT", -40)]
+    limits = spec.parse_spec(
+        {"rwkpull0": {"max": tt, "corners": {"SSG": {"max": 1e9}}}, "vwkp": {"min": 0}}
+    )
+    found = spec.check(report, limits)
+    expected = {(c, t) for (c, t), v in values.items() if c != "SSG" and v > tt}
+    assert {(v.row.corner, v.row.temperature) for v in found} == expected
+    assert all(v.name == "rwkpull0" for v in found)
+    assert "spec <= " in found[0].describe()
+
+
+def test_spec_failed_value_violates_and_unknown_names_are_errors():
+    text = GOLDEN_SMOKE.read_text().splitlines(keepends=True)
+    cells = text[10].split("\t")
+    cells[9] = "failed"
+    text[10] = "\t".join(cells)
+    report = parse_creport("".join(text))
+    found = spec.check(report, spec.parse_spec({"rwkpull0": {"min": 0}}))
+    assert len(found) == 1 and found[0].value is None and "= failed" in found[0].describe()
+    with pytest.raises(spec.SpecError, match="rwkpul0"):
+        spec.check(report, spec.parse_spec({"rwkpul0": {"min": 0}}))
+
+
+# --- golden ---------------------------------------------------------------------------------
+def test_golden_diff_names_rows_and_measurements(tmp_path):
+    text = GOLDEN_SMOKE.read_text()
+    lines = text.splitlines(keepends=True)
+    cells = lines[12].split("\t")
+    old = cells[13]
+    cells[13] = "9.99999999e+00"
+    lines[12] = "\t".join(cells)
+    changed = "".join(lines)
+    d = golden.diff(text, changed)
+    assert d is not None
+    row = parse_creport(text).rows[2]
+    assert d.lines == (
+        f"{row.corner} typical {row.temperature}C max/max: vwkp_drop {old} -> 9.99999999e+00",
+    )
+    assert golden.diff(text, text) is None
+    # check(): missing, mismatch, update, identical
+    path = tmp_path / "g" / "creport.txt"
+    with pytest.raises(golden.GoldenMissing, match="--pvt-update-golden"):
+        golden.check(path, text.encode())
+    assert golden.check(path, text.encode(), update=True) == "created"
+    assert golden.check(path, text.encode()) == "identical"
+    with pytest.raises(golden.GoldenMismatch, match="vwkp_drop"):
+        golden.check(path, changed.encode())
+    assert golden.check(path, changed.encode(), update=True) == "updated"
+
+
+def test_golden_diff_reports_lost_rows_and_header_changes():
+    text = GOLDEN_SMOKE.read_text()
+    lines = text.splitlines(keepends=True)
+    shorter = "".join(lines[:-1]).replace("vccana: ", "vccana: 9,")
+    d = golden.diff(text, shorter)
+    assert any(line.startswith("supply header vccana") for line in d.lines)
+    assert any(line.endswith("row missing (in golden)") for line in d.lines)
+
+
+@needs_fixture
+def test_golden_diff_on_the_real_creport():
+    real = (FIXTURE_BKP / "report" / "creport.txt").read_text()
+    new = real.replace("7.39769677e+03", "7.39769678e+03", 1)
+    d = golden.diff(real, new)
+    assert d.lines == ("TT typical -40C min/min: rwkpull0 7.39769677e+03 -> 7.39769678e+03",)

@@ -1,0 +1,157 @@
+"""What every subcommand shares: exit codes, the store path, job ids, output helpers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sqlite3
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from tabulate import tabulate
+
+from wkpup_harness.errors import WkpupError
+from wkpup_harness.results import Cell, Creport, CreportRow, parse_creport
+from wkpup_harness.store import db, jobs
+
+# Documented in `wkpup --help` and docs/cli.md; scripts depend on them.
+EXIT_OK = 0
+EXIT_BAD = 1  # the thing checked is bad: invalid config, failed job, spec violated, ...
+EXIT_USAGE = 2  # usage or input error
+EXIT_NOT_FOUND = 3  # job, file, store or core not found
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
+
+EXIT_CODES_HELP = """exit codes:
+  0    ok
+  1    the thing checked is bad (validation failed, job failed, spec violated,
+       core modified, compare found differences)
+  2    usage or input error
+  3    not found (job, file, store, core)
+  130  interrupted (Ctrl-C during run)"""
+
+ENV_DB = "WKPUP_DB"
+DEFAULT_DB = Path(".wkpup") / "wkpup.db"  # the pytest plugin's ini default pvt_db
+
+
+class UsageError(WkpupError):
+    """Bad arguments or input: exit 2."""
+
+
+class NotFound(WkpupError):
+    """A job, file or store that does not exist: exit 3."""
+
+
+def store_path(args: argparse.Namespace) -> Path:
+    given = getattr(args, "db", None)
+    if given:
+        return Path(given).expanduser()
+    if os.environ.get(ENV_DB):
+        return Path(os.environ[ENV_DB]).expanduser()
+    return DEFAULT_DB
+
+
+def open_store(args: argparse.Namespace, *, create: bool = False) -> sqlite3.Connection:
+    """The store; only commands that record something create it, so a mistyped ``--db`` on
+    a query says "not found" instead of leaving an empty store behind."""
+    path = store_path(args)
+    if not path.exists():
+        if not create:
+            raise NotFound(f"no store at {path} (set --db or ${ENV_DB})")
+        path.parent.mkdir(parents=True, exist_ok=True)
+    elif path.is_dir():
+        raise UsageError(f"store {path} is a directory, not a file")
+    return db.connect(path)
+
+
+def parse_job_id(text: str) -> int:
+    if re.fullmatch(r"[0-9]{1,18}", text) is None or int(text) == 0:
+        raise UsageError(f"job id {text!r}: expected a positive integer")
+    return int(text)
+
+
+def require_job(conn: sqlite3.Connection, text: str) -> dict[str, Any]:
+    job = jobs.get_job(conn, parse_job_id(text))
+    if job is None:
+        raise NotFound(f"no job {text} in the store")
+    return job
+
+
+def stored_creport(conn: sqlite3.Connection, job: dict[str, Any]) -> Creport | None:
+    """The job's result as a Creport rebuilt from the store (raw cells as stored), so the
+    summary and spec code that read creport files work unchanged on stored jobs."""
+    if job.get("report_header") is None:
+        return None
+    names = tuple(json.loads(job["report_names"] or "[]"))
+    header = job["report_header"]
+    rows = []
+    for p in jobs.points(conn, job["id"]):
+        levels = tuple(v for v in (p["v1"], p["v2"], p["v3"]) if v is not None)
+        cells = {n: Cell(raw, value) for n, (raw, value) in p["cells"].items()}
+        ordered = {n: cells[n] for n in names if n in cells}
+        rows.append(
+            CreportRow(
+                p["corner"], p["extraction"], p["temperature"], levels, p["swp"], ordered,
+                p["seq"] + 11, "",
+            )
+        )  # fmt: skip
+    try:
+        parsed = parse_creport(header + "\nprocess\textract\ttemp\tv1\n", "stored header")
+        title, supply = parsed.title, parsed.supply
+    except WkpupError:
+        title, supply = header.split("\n", 1)[0], {}
+    levels = rows[0].levels if rows else ()
+    return Creport(
+        title,
+        supply,
+        tuple(f"v{i}" for i in range(1, len(levels) + 1)),
+        names,
+        any(r.swp for r in rows),
+        tuple(rows),
+        header,
+    )
+
+
+def point_text(p: dict[str, Any]) -> str:
+    """A stored point as the summary labels it: ``SSG typical -40C max/min swp01``."""
+    levels = "/".join(v for v in (p["v1"], p["v2"], p["v3"]) if v is not None)
+    swp = f" {p['swp']}" if p.get("swp") else ""
+    return f"{p['corner']} {p['extraction']} {p['temperature']}C {levels}{swp}"
+
+
+def spec_results(conn: sqlite3.Connection, job: int) -> list[dict[str, Any]]:
+    # The store keeps the verdicts record_specs computed; there is no reader for them yet.
+    return [
+        dict(r)
+        for r in conn.execute("SELECT * FROM spec_results WHERE job_id = ? ORDER BY name", (job,))
+    ]
+
+
+def fmt_time(ts: float | None) -> str:
+    return "-" if ts is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+
+
+def fmt_elapsed(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    s = round(seconds)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+
+def table(rows: Iterable[Sequence[Any]], headers: Sequence[str]) -> str:
+    return tabulate(list(rows), headers=list(headers), tablefmt="simple", disable_numparse=True)
+
+
+def print_json(obj: Any) -> None:
+    json.dump(obj, sys.stdout, indent=2, sort_keys=True, default=str)
+    sys.stdout.write("\n")
+
+
+def say(args: argparse.Namespace, text: str) -> None:
+    """Human output on stdout, silenced by -q (results a script parses use --json)."""
+    if not getattr(args, "quiet", False):
+        print(text)

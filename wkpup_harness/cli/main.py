@@ -1,0 +1,105 @@
+"""``wkpup``: argparse with one subparser per subcommand module, and the one place where
+errors become a single ``wkpup: error: ...`` line and a documented exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from wkpup_harness.cli import (
+    common,
+    compare,
+    core,
+    db,
+    export,
+    history,
+    importcmd,
+    run,
+    show,
+    status,
+    validate,
+)
+from wkpup_harness.errors import ConfigError, CoreError, CoreModifiedError, WkpupError
+from wkpup_harness.errors import show as one_line
+
+COMMANDS: tuple[ModuleType, ...] = (
+    validate, run, status, history, show, compare, export, importcmd, db, core
+)  # fmt: skip
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line (raised, so main() returns 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise common.UsageError(f"{self.prog}: {message}")
+
+
+def global_options() -> argparse.ArgumentParser:
+    # SUPPRESS: given before or after the subcommand, the later one wins, an absent one
+    # does not overwrite the other.
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--db",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help=f"the SQLite store (default: ${common.ENV_DB}, else {common.DEFAULT_DB})",
+    )
+    parent.add_argument(
+        "-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="less output"
+    )
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parent = global_options()
+    parser = Parser(
+        prog="wkpup",
+        description="PVT regression harness: validate configs, run jobs through the core, "
+        "and query the job store.",
+        epilog=common.EXIT_CODES_HELP + "\n\nsee docs/cli.md",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[parent],
+    )
+    subs = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    subs.required = True
+    for module in COMMANDS:
+        module.add_parser(subs, parent)
+    return parser
+
+
+def exit_code(exc: BaseException) -> int:
+    if isinstance(exc, (ConfigError, CoreModifiedError)):
+        return common.EXIT_BAD
+    if isinstance(exc, (common.NotFound, CoreError, FileNotFoundError)):
+        return common.EXIT_NOT_FOUND
+    return common.EXIT_USAGE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(args_list)
+        return int(args.func(args))
+    except SystemExit as exc:  # --help / --version
+        return exc.code if isinstance(exc.code, int) else 0
+    except KeyboardInterrupt:
+        print("wkpup: interrupted", file=sys.stderr)
+        return common.EXIT_INTERRUPTED
+    except (WkpupError, OSError, sqlite3.Error) as exc:
+        print(f"wkpup: error: {describe(exc)}", file=sys.stderr)
+        return exit_code(exc)
+
+
+def describe(exc: BaseException) -> str:
+    if isinstance(exc, WkpupError):
+        return str(exc)  # already one line
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return one_line(f"{exc.filename}: {exc.strerror or exc}")
+    return one_line(str(exc) or type(exc).__name__)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
