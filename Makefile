@@ -79,9 +79,12 @@ sweep: $(STAMP) tools verify-core
 	cd $(DOMAIN) && bash runme.sh
 	$(VPY) -m wkpup_harness.summary $$(ls -d $(DOMAIN)/00bkp_* | tail -n 1)/report/creport.txt
 
-bench: $(STAMP) tools
+bench: $(STAMP) tools verify-core
 	$(VPY) bench/model_trim.py
 	$(VPY) bench/sweep_efficiency.py
+	$(VPY) bench/harness_overhead.py
+	$(VPY) bench/xdist_scaling.py
+	$(VPY) bench/db_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

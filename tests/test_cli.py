@@ -1,0 +1,540 @@
+"""The ``wkpup`` command line, called in-process (``main([...])``) on a temporary store,
+plus the installed console script once; real backup, real core, real ngspice."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from wkpup_harness.cli.main import main
+from wkpup_harness.results import read_creport
+from wkpup_harness.store import connect
+from wkpup_harness.store.jobs import (
+    create_job,
+    finish_job,
+    get_job,
+    mark_running,
+    points,
+    record_specs,
+)
+from wkpup_harness.summary import BOOKKEEPING
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "wkpup2_ver03_gpio"
+BACKUP = FIXTURES / "00bkp_202510301443"
+needs_fixtures = pytest.mark.skipif(not BACKUP.is_dir(), reason="real wkpup2 fixtures absent")
+needs_ngspice = pytest.mark.skipif(shutil.which("ngspice") is None, reason="ngspice absent")
+NINE = ("ioh_0", "ioh", "ioh0", "ioh1", "rwkpull0", "rwkpull_vih", "rwkpull_vih2", "vwkp")
+NINE = (*NINE, "vwkp_drop")
+HEADER = (
+    "supply condition\nv1: vcc\nv2: vccn\nv3: NA\nvcc none vid: 0.702,0.78,0.8424\n"
+    'vccana: 0.715,0.75,0.785\nvccn: 0.99,1.1,1.188\nvcctx: "0.5*vcn","0.5*vcn","0.5*vcn"\n\n'
+)
+POINTS = [(c, t, vt) for c in ("TT", "FFG", "SSG") for t in (-40, 125) for vt in ("min", "max")]
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A store path (not created) that every main() call uses through $WKPUP_DB."""
+    path = tmp_path / "store" / "wkpup.db"
+    monkeypatch.setenv("WKPUP_DB", str(path))
+    monkeypatch.chdir(tmp_path)
+    return path
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_error_line(err: str) -> str:
+    """stderr must be exactly one 'wkpup: error: ...' line, never a traceback."""
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("wkpup: error: "), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def creport_text(value, swps: tuple[str, ...] = (), names: tuple[str, ...] = NINE) -> str:
+    """A creport.txt in the real layout; with ``swps`` a leading swp column (alter mode)."""
+    pad = "\t" * (40 - len(names))
+    lead = "swp\t" if swps else ""
+    lines = [f"{lead}process\textract\ttemp\tv1\tv2\t" + "\t".join(names) + pad]
+    for p, (corner, temp, lv) in enumerate(POINTS):
+        for swp in swps or ("",):
+            cells = "\t".join(value(p, k, swp) for k in range(len(names)))
+            first = f"{swp}\t" if swps else ""
+            lines.append(f"{first}{corner}\ttypical\t{temp}\t{lv}\tmax\t{cells}{pad}")
+    return HEADER + "\n".join(lines) + "\n"
+
+
+def write_backup(root: Path, stamp: str, text: str) -> Path:
+    backup = root / "gpio" / "1p1v" / f"00bkp_{stamp}"
+    (backup / "report").mkdir(parents=True)
+    (backup / "report" / "creport.txt").write_text(text, encoding="ascii")
+    return backup
+
+
+def import_job(capsys, *argv: str) -> int:
+    code, out, _ = run_cli(capsys, "-q", "import", *argv)
+    assert code == 0
+    return int(out.strip())
+
+
+# --- import + show on the real backup ----------------------------------------------------------
+@needs_fixtures
+def test_import_real_backup_then_show_worst_cases(store: Path, capsys) -> None:
+    code, out, err = run_cli(
+        capsys, "import", str(BACKUP), "--config", str(FIXTURES / "config.cfg")
+    )
+    assert code == 0, err
+    assert re.search(r"as job 1: .*92 points, 0 failed", out)
+    creport = read_creport(BACKUP / "report" / "creport.txt")
+    conn = connect(store)
+    pts = points(conn, 1)
+    measured = [n for n in creport.names if n not in BOOKKEEPING]
+    assert len(pts) == 92 and measured == list(NINE)
+    for row, p in zip(creport.rows, pts, strict=True):
+        # Every cell, bookkeeping columns included, stored as the exact text of the file.
+        assert {n: raw for n, (raw, _) in p["cells"].items()} == {
+            n: c.raw for n, c in row.cells.items()
+        }
+        assert len([n for n in p["cells"] if n not in BOOKKEEPING]) == 9
+    job = get_job(conn, 1)
+    assert job is not None
+    assert job["config_text"] == (FIXTURES / "config.cfg").read_bytes().decode("latin-1")
+
+    code, out, err = run_cli(capsys, "show", "1")
+    assert code == 0, err
+    assert "worst cases over 92 points" in out
+    for name in NINE:
+        assert re.search(rf"^{name}\s+\S+\s+\S+ typical (-40|125)C", out, re.M), name
+    # The real rwkpull0 extremes: FFG hot and SSG cold, as the physics says.
+    assert re.search(r"^rwkpull0 .*FFG typical 125C .*SSG typical -40C", out, re.M)
+
+    code, out, _ = run_cli(capsys, "show", "1", "--json")
+    data = json.loads(out)
+    assert code == 0 and [w["name"] for w in data["worst"]] == list(NINE)
+    assert data["failed_points"] == [] and data["job"]["n_points"] == 92
+
+    # Importing it twice is refused (input error), and creates nothing.
+    code, _, err = run_cli(capsys, "import", str(BACKUP))
+    assert code == 2 and "already imported as job 1" in one_error_line(err)
+
+
+@needs_fixtures
+def test_import_bare_real_creport(store: Path, capsys) -> None:
+    job = import_job(capsys, str(BACKUP / "report" / "creport.txt"), "--domain", "gpio/1p1v")
+    code, out, _ = run_cli(capsys, "history", "--domain", "gpio/1p1v", "--json")
+    rows = json.loads(out)
+    assert code == 0 and [r["id"] for r in rows] == [job] and rows[0]["n_points"] == 92
+
+
+def test_import_synthetic_alter_creport_keeps_swp(store: Path, tmp_path: Path, capsys) -> None:
+    text = creport_text(
+        lambda p, k, swp: "failed" if (p, k, swp) == (1, 0, "swp02") else f"{p + k / 10:.8e}",
+        swps=("swp01", "swp02", "swp03"),
+    )
+    backup = write_backup(tmp_path, "202401020304", text)
+    job = import_job(capsys, str(backup))
+    conn = connect(store)
+    pts = points(conn, job)
+    assert len(pts) == 12 * 3
+    assert [p["swp"] for p in pts[:4]] == ["swp01", "swp02", "swp03", "swp01"]
+    assert pts[4]["cells"]["ioh_0"] == ("failed", None)
+    got = get_job(conn, job)
+    assert got is not None and got["domain"] == "gpio/1p1v" and got["n_failed_points"] == 1
+
+    code, out, _ = run_cli(capsys, "show", str(job))
+    assert code == 1  # a failed point is a bad result
+    assert "1 failed point(s):" in out and "TT typical -40C max/max swp02: ioh_0" in out
+    # The worst-case label carries the alter title.
+    assert re.search(r"^ioh_0 .* swp0[123]", out, re.M)
+
+
+# --- history -----------------------------------------------------------------------------------
+def test_history_filters(store: Path, capsys) -> None:
+    store.parent.mkdir(parents=True)
+    conn = connect(store)
+    now = time.time()
+    specs = [
+        ("gpio/1p8v", "ann", now - 30 * 86400, "completed"),
+        ("gpio/1p8v", "bob", now - 2 * 86400, "failed"),
+        ("i3c/1p8v", "ann", now - 3600, "completed"),
+        ("i3c/1p8v", "bob", now - 60, None),  # still queued
+    ]
+    ids = []
+    for domain, user, when, status in specs:
+        job = create_job(conn, domain=domain, user=user, submitted_at=when, name=f"{user}-{domain}")
+        if status is not None:
+            mark_running(conn, job)
+            finish_job(conn, job, status)
+        ids.append(job)
+
+    def hist(*extra: str) -> list[int]:
+        code, out, err = run_cli(capsys, "history", "--json", *extra)
+        assert code == 0, err
+        return [r["id"] for r in json.loads(out)]
+
+    assert hist() == ids[::-1]
+    assert hist("--domain", "gpio/1p8v") == [ids[1], ids[0]]
+    assert hist("--status", "completed") == [ids[2], ids[0]]
+    assert hist("--user", "ann") == [ids[2], ids[0]]
+    assert hist("--since", "7d") == [ids[3], ids[2], ids[1]]
+    day = time.strftime("%Y-%m-%d", time.localtime(now - 10 * 86400))
+    assert hist("--since", day) == [ids[3], ids[2], ids[1]]
+    assert hist("--limit", "2") == [ids[3], ids[2]]
+    assert hist("--domain", "i3c/1p8v", "--user", "bob") == [ids[3]]
+    code, out, _ = run_cli(capsys, "history", "--user", "ann")
+    assert code == 0 and "ann-gpio/1p8v" in out and "bob" not in out
+    code, out, _ = run_cli(capsys, "status")
+    assert code == 0 and re.search(rf"^{ids[3]}\s+queued\s+i3c/1p8v", out, re.M)
+    code, _, err = run_cli(capsys, "history", "--since", "last week")
+    assert code == 2 and "--since" in one_error_line(err)
+
+
+# --- compare -----------------------------------------------------------------------------------
+def test_compare_orders_largest_relative_first(store: Path, tmp_path: Path, capsys) -> None:
+    base = creport_text(lambda p, k, s: f"{1.0 + p:.8e}")
+    changed = {(0, 4): 1.10, (3, 0): 1.50, (5, 8): 1.01}  # (point, column) -> factor
+
+    def value(p: int, k: int, s: str) -> str:
+        return f"{(1.0 + p) * changed.get((p, k), 1.0):.8e}"
+
+    a = import_job(capsys, str(write_backup(tmp_path / "a", "202401010000", base)))
+    b = import_job(capsys, str(write_backup(tmp_path / "b", "202401020000", creport_text(value))))
+    code, out, err = run_cli(capsys, "compare", str(a), str(b), "--json")
+    assert code == 1, err
+    data = json.loads(out)
+    assert data["cells"] == 12 * 9 and data["differences"] == 3
+    got = [(r["corner"], r["temperature"], r["v1"], r["name"]) for r in data["rows"]]
+    assert got == [
+        ("TT", 125, "max", "ioh_0"),  # +50 %: rel 0.5 / 1.5
+        ("TT", -40, "min", "rwkpull0"),  # +10 %
+        ("FFG", -40, "max", "vwkp_drop"),  # +1 %
+    ]
+    rels = [r["rel"] for r in data["rows"]]
+    assert rels == sorted(rels, reverse=True)
+    code, out, _ = run_cli(capsys, "compare", str(a), str(b), "--limit", "1")
+    assert code == 1 and "3 differ" in out and "... 2 more" in out and "ioh_0" in out
+    assert "rwkpull0" not in out
+
+    code, out, _ = run_cli(capsys, "compare", str(a), str(a))
+    assert code == 0 and "0 differ" in out
+    golden = tmp_path / "golden_creport.txt"
+    golden.write_text(base, encoding="ascii")
+    code, out, err = run_cli(capsys, "compare", str(b), "golden", str(golden), "--json")
+    assert code == 1, err
+    assert json.loads(out)["differences"] == 3
+    code, _, _ = run_cli(capsys, "compare", str(a), "golden", str(golden))
+    assert code == 0
+
+
+# --- export ------------------------------------------------------------------------------------
+def test_export_csv_and_self_contained_html(store: Path, tmp_path: Path, capsys) -> None:
+    text = creport_text(
+        lambda p, k, s: "failed" if (p, k) == (2, 3) else f"{(k + 1) * (1 + p / 7):.8e}"
+    )
+    cfg = tmp_path / "config.cfg"
+    cfg.write_text("mode:prelay\nsimulator:ngspice <script>alert('x')</script> & co\n")
+    job = import_job(
+        capsys, str(write_backup(tmp_path, "202402030405", text)), "--config", str(cfg)
+    )
+
+    out_csv = tmp_path / "job.csv"
+    code, _, err = run_cli(capsys, "export", str(job), "--csv", str(out_csv))
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out_csv.read_text())))
+    assert len(rows) == len(POINTS) * len(NINE)
+    assert list(rows[0]) == [
+        "corner", "extraction", "temperature", "v1", "v2", "v3", "swp", "name", "value", "raw"
+    ]  # fmt: skip
+    failed = [r for r in rows if r["raw"] == "failed"]
+    assert len(failed) == 1 and failed[0]["value"] == "" and failed[0]["name"] == "ioh1"
+    assert rows[0]["raw"] == "1.00000000e+00" and float(rows[0]["value"]) == 1.0
+
+    # Spec verdicts as the pytest plugin records them: shown by `show` and in the report.
+    record_specs(connect(store), job, {"ioh": (0.0, 100.0), "vwkp": (None, 1e-3)})
+    code, out, _ = run_cli(capsys, "show", str(job))
+    assert code == 1
+    assert re.search(r"^ioh\s+\[0, 100\]\s+PASS\s+0/12", out, re.M), out
+    assert re.search(r"^vwkp\s+\[-inf, 0.001\]\s+FAIL\s+12/12\s+\S+\s+\S+ typical", out, re.M)
+
+    out_html = tmp_path / "job.html"
+    code, _, err = run_cli(capsys, "export", str(job), "--html", str(out_html))
+    assert code == 0, err
+    page = out_html.read_text(encoding="utf-8")
+    assert "http" not in page and "src=" not in page and "<script" not in page
+    assert page.count("<svg") == len(NINE)
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; co" in page
+    assert "FFG typical -40C max/max" in page  # the failed point is listed
+    for name in NINE:
+        assert f"{name} vs temperature" in page
+    assert "temperature (&#176;C)" in page and "<polyline" in page
+    assert '<td class="fail">FAIL</td>' in page and '<td class="pass">PASS</td>' in page
+
+    code, _, err = run_cli(capsys, "export", str(job))
+    assert code == 2 and "one of the arguments --csv --html is required" in one_error_line(err)
+
+
+# --- db maintenance ----------------------------------------------------------------------------
+def test_db_backup_restore_stats_cleanup(store: Path, tmp_path: Path, capsys) -> None:
+    old = import_job(capsys, str(write_backup(tmp_path, "202001010000", creport_text(
+        lambda p, k, s: "1.0"))))  # fmt: skip
+    new = import_job(capsys, str(write_backup(tmp_path / "n", "209901010000", creport_text(
+        lambda p, k, s: "2.0"))))  # fmt: skip
+    code, out, _ = run_cli(capsys, "db", "stats", "--json")
+    stats = json.loads(out)
+    assert code == 0 and stats["rows"]["jobs"] == 2
+    assert stats["rows"]["measurements"] == 2 * 12 * 9
+
+    snap = tmp_path / "snap.db"
+    assert run_cli(capsys, "db", "backup", str(snap))[0] == 0
+    code, out, _ = run_cli(capsys, "db", "cleanup", "--older-than", "365")
+    assert code == 0 and "deleted 1 " in out
+    code, out, _ = run_cli(capsys, "history", "--json")
+    assert [r["id"] for r in json.loads(out)] == [new]
+    assert run_cli(capsys, "db", "vacuum")[0] == 0
+
+    code, _, err = run_cli(capsys, "db", "restore", str(snap))
+    assert code == 0, err
+    code, out, _ = run_cli(capsys, "history", "--json")
+    assert sorted(r["id"] for r in json.loads(out)) == [old, new]
+    code, out, _ = run_cli(capsys, "db", "stats")
+    assert code == 0 and re.search(r"^measurements\s+216$", out, re.M)
+
+    junk = tmp_path / "junk.db"
+    junk.write_text("not a database")
+    code, _, err = run_cli(capsys, "db", "restore", str(junk))
+    assert code == 2 and "not a store backup" in one_error_line(err)
+
+
+# --- core and validate -------------------------------------------------------------------------
+def test_core_verify_real_and_modified(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run_cli(capsys, "core", "verify")
+    assert code == 0 and out.startswith("core OK:")
+    copy = tmp_path / "core"
+    shutil.copytree(REPO / "pai_ho_core", copy)
+    victim = copy / "ver03" / "tb_gen" / "gen_tb.pl"
+    data = bytearray(victim.read_bytes())
+    data[100] ^= 0x01
+    victim.write_bytes(bytes(data))
+    code, out, err = run_cli(capsys, "core", "verify", "--core", str(copy))
+    assert code == 1 and "modified: ver03/tb_gen/gen_tb.pl" in err and out == ""
+    # `run` refuses the modified core before creating a store, a job or a work directory.
+    store = tmp_path / "s.db"
+    code, _, err = run_cli(capsys, "--db", str(store), "run", "gpio/1p8v", "--core", str(copy))
+    assert code == 1 and "gen_tb.pl" in one_error_line(err) and not store.exists()
+    code, _, err = run_cli(capsys, "core", "verify", "--core", str(tmp_path / "nowhere"))
+    assert code == 3 and "core not found" in one_error_line(err)
+
+
+def test_validate_good_and_bad_configs(tmp_path: Path, capsys) -> None:
+    good = REPO / "domains" / "gpio" / "1p8v" / "config.cfg"
+    code, out, err = run_cli(capsys, "validate", str(good))
+    assert code == 0, err
+    assert "92 PVT points" in out and "m40 125 85 100" in out and "TT" in out
+    code, out, _ = run_cli(capsys, "validate", str(good), "--json")
+    assert code == 0 and json.loads(out)["points"] == 92
+
+    bad = tmp_path / "bad.cfg"
+    bad.write_text(good.read_text().replace("condition:perf", "condition:fast"))
+    code, out, err = run_cli(capsys, "validate", str(bad))
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1
+    assert err.startswith(f"ERROR: {bad}:7: condition: invalid value 'fast'; allowed: func")
+    code, out, _ = run_cli(capsys, "validate", str(bad), "--json")
+    assert code == 1 and "invalid value 'fast'" in json.loads(out)["error"]
+    code, _, err = run_cli(capsys, "validate", str(tmp_path / "missing.cfg"))
+    assert code == 3 and "missing.cfg" in one_error_line(err)
+
+
+# --- error paths -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("argv", "code", "needle"),
+    [
+        (["show", "1"], 3, "no store at"),
+        (["status", "1"], 3, "no store at"),
+        (["history"], 3, "no store at"),
+        (["frobnicate"], 2, "invalid choice"),
+        (["show"], 2, "required: job"),
+        (["import", "/nonexistent/00bkp_202401010000"], 3, "no such backup"),
+        (["validate", "/"], 2, "Is a directory"),
+        (["history", "--limit", "x"], 2, "invalid int value"),
+    ],
+)
+def test_errors_are_one_line_with_documented_code(
+    store: Path, capsys, argv: list[str], code: int, needle: str
+) -> None:
+    got, out, err = run_cli(capsys, *argv)
+    assert got == code and needle in one_error_line(err) and out == ""
+    assert not store.exists()  # a failing query creates no store
+
+
+def test_errors_on_an_existing_store(store: Path, tmp_path: Path, capsys) -> None:
+    job = import_job(capsys, str(write_backup(tmp_path, "202401010000", creport_text(
+        lambda p, k, s: "1.0"))))  # fmt: skip
+    cases = [
+        (["show", "abc"], 2, "job id 'abc'"),
+        (["show", "99"], 3, "no job 99"),
+        (["compare", str(job), "99"], 3, "no job 99"),
+        (["compare", str(job), "golden"], 2, "golden creport path is missing"),
+        (["compare", str(job), "golden", str(tmp_path / "none.txt")], 3, "none.txt"),
+        (["export", "99", "--csv", "-"], 3, "no job 99"),
+        (["export", str(job), "--csv", str(tmp_path / "no" / "dir.csv")], 3, "dir.csv"),
+        (["import", str(tmp_path)], 2, "00bkp_"),
+        (["db", "restore", str(tmp_path / "none.db")], 3, "no such backup"),
+        (["history", "--status", "weird"], 2, "invalid choice"),
+        (["run", "no/such_domain"], 3, "no config.cfg"),
+        (["run", "gpio/1p8v", "--corners", "XX"], 2, "--corners XX"),
+        (["run", "gpio/1p8v", "--temperatures", "50"], 1, "temperature '50'"),
+        (["run", "gpio/1p8v", "--set", "condition"], 2, "expected KEY=VALUE"),
+        (["run", "gpio/1p8v", "--stages", "gen,fly"], 2, "unknown stage"),
+    ]
+    for argv, code, needle in cases:
+        got, _, err = run_cli(capsys, "--db", str(store), *argv)
+        assert (got, needle in one_error_line(err)) == (code, True), (argv, err)
+    # Nothing above created a job.
+    code, out, _ = run_cli(capsys, "history", "--json")
+    assert [r["id"] for r in json.loads(out)] == [job]
+
+    not_db = tmp_path / "text.db"
+    not_db.write_text("hello, not sqlite\n" * 100)
+    got, _, err = run_cli(capsys, "--db", str(not_db), "history")
+    assert got == 2 and "not a database" in one_error_line(err)
+
+
+def test_store_path_default_and_global_option_positions(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    monkeypatch.delenv("WKPUP_DB", raising=False)
+    monkeypatch.chdir(tmp_path)
+    backup = write_backup(tmp_path, "202401010000", creport_text(lambda p, k, s: "1.0"))
+    assert run_cli(capsys, "import", str(backup))[0] == 0
+    assert (tmp_path / ".wkpup" / "wkpup.db").is_file()  # the pytest plugin's ini default
+    other = tmp_path / "other.db"
+    assert run_cli(capsys, "import", str(backup), "--db", str(other))[0] == 0
+    code, out, _ = run_cli(capsys, "history", "--json", "--db", str(other))
+    assert code == 0 and len(json.loads(out)) == 1
+    code, out, _ = run_cli(capsys, "--help")
+    assert code == 0 and "exit codes:" in out and "3    not found" in out
+
+
+# --- real runs through the core and ngspice ----------------------------------------------------
+@needs_ngspice
+@pytest.mark.ngspice
+def test_run_tiny_job_is_recorded(store: Path, tmp_path: Path, capsys) -> None:
+    code, out, err = run_cli(
+        capsys, "run", "gpio/1p8v", "--domains", str(REPO / "domains"),
+        "--set", "condition=htol", "--corners", "TT", "--temperatures", "m40", "--cpus", "1",
+    )  # fmt: skip
+    assert code == 0, err
+    m = re.search(r"^job ([0-9]+): completed$", out, re.M)
+    assert m is not None, out
+    job = int(m.group(1))
+    assert "1/1 points" in err  # the progress line (stderr is not a TTY here)
+    assert re.search(r"^\| rwkpull0 .*TT typical -40C max/max", out, re.M)
+    conn = connect(store)
+    got = get_job(conn, job)
+    assert got is not None and got["status"] == "completed" and got["n_points"] == 1
+    assert got["name"] == "condition=htol TT m40" and "condition:htol" in got["config_text"]
+    assert [(s["stage"], s["status"], s["exit_code"]) for s in got["stages"]] == [
+        (s, "completed", 0) for s in ("gen", "run", "ext", "srt", "bkp")
+    ]
+    work = Path(got["work_path"])
+    assert work.is_relative_to(tmp_path / ".wkpup" / "runs" / str(job))
+    assert got["backup_path"] and Path(got["backup_path"]).is_dir()
+    pts = points(conn, job)
+    creport = read_creport(Path(got["backup_path"]) / "report" / "creport.txt")
+    assert [{n: raw for n, (raw, _) in p["cells"].items()} for p in pts] == [
+        {n: c.raw for n, c in r.cells.items()} for r in creport.rows
+    ]
+    assert (pts[0]["corner"], pts[0]["temperature"], pts[0]["v1"]) == ("TT", -40, "max")
+
+    code, out, _ = run_cli(capsys, "show", str(job))
+    assert code == 0 and "worst cases over 1 points" in out
+    code, out, _ = run_cli(capsys, "status", str(job), "--json")
+    assert code == 0 and json.loads(out)["status"] == "completed"
+
+
+@needs_ngspice
+@pytest.mark.ngspice
+def test_console_script_run_interrupted_is_cancelled(store: Path, tmp_path: Path) -> None:
+    """The installed `wkpup` script: a bigger job, SIGINT while run simulates -> exit 130,
+    the job and its run stage recorded as cancelled, no simulation left behind."""
+    exe = Path(sys.executable).with_name("wkpup")
+    if not exe.is_file():
+        pytest.skip("console script not installed (pip install -e .)")
+    proc = subprocess.Popen(
+        [str(exe), "run", "gpio/1p8v", "--domains", str(REPO / "domains"),
+         "--temperatures", "m40", "125", "--cpus", "1"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "WKPUP_DB": str(store)},
+    )  # fmt: skip
+    try:
+        runs = tmp_path / ".wkpup" / "runs"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            logs = list(runs.glob("*/gpio/1p8v/.wkpup_logs/run.log"))
+            if logs and " Done " in logs[0].read_text():
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("the run stage never reported a point")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "cancelled" in err and "Traceback" not in err
+    conn = connect(store)
+    job = conn.execute("SELECT id FROM jobs").fetchone()[0]
+    got = get_job(conn, job)
+    assert got is not None and got["status"] == "cancelled"
+    stages = {s["stage"]: s["status"] for s in got["stages"]}
+    assert stages["gen"] == "completed" and stages["run"] == "cancelled"
+    assert stages["ext"] in ("queued", "cancelled")
+    work = Path(got["work_path"]).resolve()
+    leftovers = subprocess.run(
+        ["pgrep", "-f", f"ngspice.*{work}"], capture_output=True, text=True, check=False
+    )
+    assert leftovers.stdout == ""
+
+
+def test_progress_bar_counts_point_lines(tmp_path: Path) -> None:
+    from wkpup_harness.cli.run import Progress
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    log = tmp_path / "run.log"
+    log.write_text(
+        "run: 4 points with ngspice, 1 at a time\n"
+        "TT typical m40 v1min_v2min Done 0.31s\n"
+        "TT typical m40 v1min_v2max failed (exit 1) 0.20s\n"
+        "TT typical m40 v1max_v2min Do"  # half written: not counted yet
+    )
+    stream = Tty()
+    bar = Progress(log, 4, stream, enabled=True)
+    bar.start()
+    bar.stop()
+    line = stream.getvalue()
+    assert line.startswith("\r[") and line.endswith("\n")
+    assert re.search(r"\[#{15}\.{15}\] 2/4 points  0:00:0[0-9]  1 failed", line), line

@@ -1,0 +1,102 @@
+"""``wkpup compare <jobA> <jobB | golden PATH>``: per point and measurement, what changed,
+largest relative change first (``jobs.compare`` does the matching and the ordering)."""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from wkpup_harness.cli import common
+from wkpup_harness.results import read_creport
+from wkpup_harness.store import db, jobs
+
+
+def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
+    p = subs.add_parser(
+        "compare",
+        parents=[parent],
+        help="per-point deltas between two jobs, or a job and a golden creport",
+        description="Compare job A with job B (or with a golden creport.txt: "
+        "`compare A golden PATH`). Points are matched by corner, extraction, temperature, "
+        "voltages and swp; differences are listed largest relative change first. Exit 0 "
+        "when every cell is identical, 1 when something differs.",
+    )
+    p.add_argument("job", help="job A")
+    p.add_argument("other", help="job B, or the word 'golden' followed by a creport path")
+    p.add_argument("path", nargs="?", help="golden creport.txt (after 'golden')")
+    p.add_argument("--name", action="append", metavar="M", help="only this measurement")
+    p.add_argument("--limit", type=int, default=20, metavar="N", help="show N rows (0: all)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=main)
+
+
+def against_golden(
+    conn: sqlite3.Connection, job: dict[str, Any], path: Path, names: list[str] | None
+) -> list[dict[str, Any]]:
+    """Job vs a creport file: both go into a scratch in-memory store so the comparison is
+    exactly the one between two stored jobs."""
+    golden = read_creport(path)
+    report = common.stored_creport(conn, job)
+    if report is None:
+        raise common.UsageError(f"job {job['id']} has no stored result to compare")
+    scratch = db.connect(":memory:")
+    try:
+        ids = []
+        for creport in (report, golden):
+            with db.write(scratch):
+                ident = jobs.insert_job(scratch, domain=job["domain"])
+                jobs.insert_result(scratch, ident, creport)
+            ids.append(ident)
+        return jobs.compare(scratch, ids[0], ids[1], names)
+    finally:
+        scratch.close()
+
+
+def label(d: dict[str, Any]) -> str:
+    return common.point_text(d)
+
+
+def fmt(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.limit < 0:
+        raise common.UsageError(f"--limit {args.limit}: must be 0 (all) or more")
+    conn = common.open_store(args)
+    job_a = common.require_job(conn, args.job)
+    if args.other == "golden":
+        if not args.path:
+            raise common.UsageError("compare JOB golden PATH: the golden creport path is missing")
+        rows = against_golden(conn, job_a, Path(args.path), args.name)
+        b_label = f"golden {args.path}"
+    else:
+        if args.path:
+            raise common.UsageError(f"unexpected argument {args.path!r}")
+        job_b = common.require_job(conn, args.other)
+        rows = jobs.compare(conn, job_a["id"], job_b["id"], args.name)
+        b_label = f"job {job_b['id']}"
+    diffs = [r for r in rows if r["a_raw"] != r["b_raw"]]
+    shown = diffs if args.limit == 0 else diffs[: args.limit]
+    if args.json:
+        common.print_json(
+            {"a": f"job {job_a['id']}", "b": b_label, "cells": len(rows),
+             "differences": len(diffs), "rows": shown}
+        )  # fmt: skip
+        return common.EXIT_BAD if diffs else common.EXIT_OK
+    common.say(
+        args,
+        f"job {job_a['id']} vs {b_label}: {len(rows)} cells, {len(diffs)} differ",
+    )
+    if shown:
+        table = [
+            [label(r), r["name"], r["a_raw"] or "-", r["b_raw"] or "-", fmt(r["delta"], ".4g"),
+             "-" if r["rel"] is None else f"{100 * r['rel']:.4g}%"]
+            for r in shown
+        ]  # fmt: skip
+        print(common.table(table, ["point", "measurement", "a", "b", "b - a", "rel"]))
+        if len(shown) < len(diffs):
+            common.say(args, f"... {len(diffs) - len(shown)} more (--limit 0 shows all)")
+    return common.EXIT_BAD if diffs else common.EXIT_OK

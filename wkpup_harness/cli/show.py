@@ -1,0 +1,111 @@
+"""``wkpup show <job>``: a job's header and stages, the worst case of each measurement with
+the PVT point that gave it, the spec verdicts and the failed points."""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+from typing import Any
+
+from wkpup_harness.cli import common, status
+from wkpup_harness.store import jobs
+from wkpup_harness.summary import extremes, point_label
+
+
+def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
+    p = subs.add_parser(
+        "show",
+        parents=[parent],
+        help="one job: stages, worst cases, spec verdicts, failed points",
+        description="A job's worst cases per measurement (min and max, with the PVT point), "
+        "spec verdicts and failed points. Exit 1 when the job failed or was cancelled, a "
+        "spec failed, or a point failed.",
+    )
+    p.add_argument("job", help="job id")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=main)
+
+
+def failed_points(conn: sqlite3.Connection, job: int) -> list[dict[str, Any]]:
+    out = []
+    for p in jobs.points(conn, job):
+        if p["status"] == "failed":
+            bad = sorted(n for n, (_, value) in p["cells"].items() if value is None)
+            out.append({"seq": p["seq"], "point": common.point_text(p), "failed": bad})
+    return out
+
+
+def collect(conn: sqlite3.Connection, job: dict[str, Any]) -> dict[str, Any]:
+    """Everything show (and export) present about a job, as plain data."""
+    report = common.stored_creport(conn, job)
+    worst = [
+        {"name": e.name, "min": e.low, "min_point": point_label(e.low_row), "max": e.high,
+         "max_point": point_label(e.high_row), "failed": e.failed}
+        for e in (extremes(report) if report is not None else [])
+    ]  # fmt: skip
+    specs = common.spec_results(conn, job["id"])
+    by_seq = {p["seq"]: p for p in jobs.points(conn, job["id"])} if specs else {}
+    for s in specs:
+        p = by_seq.get(s["worst_seq"])
+        s["worst_point"] = common.point_text(p) if p is not None else None
+    return {
+        "job": status.strip(job),
+        "worst": worst,
+        "specs": specs,
+        "failed_points": failed_points(conn, job["id"]),
+    }
+
+
+def verdict(data: dict[str, Any]) -> int:
+    job = data["job"]
+    bad = (
+        job["status"] in ("failed", "cancelled")
+        or any(s["status"] != "pass" for s in data["specs"])
+        or bool(data["failed_points"])
+    )
+    return common.EXIT_BAD if bad else common.EXIT_OK
+
+
+def limits(spec: dict[str, Any]) -> str:
+    lo = "-inf" if spec["lo"] is None else f"{spec['lo']:g}"
+    hi = "+inf" if spec["hi"] is None else f"{spec['hi']:g}"
+    return f"[{lo}, {hi}]"
+
+
+def main(args: argparse.Namespace) -> int:
+    conn = common.open_store(args)
+    job = common.require_job(conn, args.job)
+    data = collect(conn, job)
+    if args.json:
+        common.print_json(data)
+        return verdict(data)
+    print(status.header(job))
+    print()
+    print(status.stages_table(job))
+    print()
+    if data["worst"]:
+        print(f"worst cases over {job['n_points']} points:")
+        rows = [
+            [w["name"], f"{w['min']:.6g}", w["min_point"], f"{w['max']:.6g}", w["max_point"],
+             w["failed"] or ""]
+            for w in data["worst"]
+        ]  # fmt: skip
+        print(common.table(rows, ["measurement", "min", "at", "max", "at", "failed"]))
+    else:
+        print("no results stored")
+    if data["specs"]:
+        print()
+        rows = [
+            [s["name"], limits(s), s["status"].upper(), f"{s['n_fail']}/{s['n_points']}",
+             "failed" if s["worst_value"] is None and s["worst_seq"] is not None
+             else "" if s["worst_value"] is None else f"{s['worst_value']:.6g}",
+             s["worst_point"] or ""]
+            for s in data["specs"]
+        ]  # fmt: skip
+        print(common.table(rows, ["spec", "limits", "verdict", "fail", "worst", "at"]))
+    if data["failed_points"]:
+        print()
+        print(f"{len(data['failed_points'])} failed point(s):")
+        for f in data["failed_points"]:
+            print(f"  {f['point']}: {', '.join(f['failed']) or 'missing cells'}")
+    return verdict(data)

@@ -1,0 +1,130 @@
+"""``wkpup status [job]``: the jobs queued or running now, or one job with its stages.
+
+A running job's progress is read from its run stage's log (the per-point status lines the
+core prints), the same way ``wkpup run`` draws its bar.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+from typing import Any
+
+from wkpup_harness.cli import common
+from wkpup_harness.runner import parse_point_status
+from wkpup_harness.store import jobs
+
+RUN_HEADER = re.compile(r"run: ([0-9]+) points")
+
+
+def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
+    p = subs.add_parser(
+        "status",
+        parents=[parent],
+        help="queued and running jobs, or one job with its stages",
+        description="Without a job: the queued and running jobs. With one: its state and "
+        "stages; exit 1 when that job failed or was cancelled.",
+    )
+    p.add_argument("job", nargs="?", help="job id")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=main)
+
+
+def run_progress(job: dict[str, Any]) -> tuple[int, int | None] | None:
+    """(points done, points planned) of a job whose run stage is running, from its log."""
+    stage = next((s for s in job["stages"] if s["stage"] == "run"), None)
+    if stage is None or stage["status"] != "running" or not stage["log_path"]:
+        return None
+    try:
+        text = Path(stage["log_path"]).read_bytes().decode("utf-8", "replace")
+    except OSError:
+        return None
+    m = RUN_HEADER.search(text)
+    done = len(parse_point_status(text[: text.rfind("\n") + 1]))
+    return done, int(m.group(1)) if m else None
+
+
+def progress_text(job: dict[str, Any]) -> str:
+    prog = run_progress(job)
+    if prog is not None:
+        done, total = prog
+        return f"run {done}/{total if total is not None else '?'} points"
+    running = [s["stage"] for s in job["stages"] if s["status"] == "running"]
+    return running[0] if running else "-"
+
+
+def main(args: argparse.Namespace) -> int:
+    conn = common.open_store(args)
+    jobs.reap_interrupted(conn)  # a dead process's job shows as interrupted, not running
+    if args.job is not None:
+        return one(args, common.require_job(conn, args.job))
+    active = [
+        jobs.get_job(conn, row["id"])
+        for status in ("running", "queued")
+        for row in jobs.history(conn, status=status, limit=1000)
+    ]
+    found = [j for j in active if j is not None]
+    if args.json:
+        common.print_json([{**strip(j), "progress": run_progress(j)} for j in found])
+        return common.EXIT_OK
+    if not found:
+        common.say(args, "no queued or running jobs")
+        return common.EXIT_OK
+    rows = [
+        [j["id"], j["status"], j["domain"], j["name"] or "", j["user"] or "",
+         common.fmt_time(j["started_at"] or j["submitted_at"]), progress_text(j)]
+        for j in found
+    ]  # fmt: skip
+    print(common.table(rows, ["job", "status", "domain", "name", "user", "since", "progress"]))
+    return common.EXIT_OK
+
+
+def strip(job: dict[str, Any]) -> dict[str, Any]:
+    """A job for --json without the bulky texts (``wkpup show --json`` has them)."""
+    return {k: v for k, v in job.items() if k not in ("config_text", "report_header")}
+
+
+def one(args: argparse.Namespace, job: dict[str, Any]) -> int:
+    code = common.EXIT_BAD if job["status"] in ("failed", "cancelled") else common.EXIT_OK
+    if args.json:
+        common.print_json({**strip(job), "progress": run_progress(job)})
+        return code
+    print(header(job))
+    if job["status"] == "running":
+        print(f"progress: {progress_text(job)}")
+    print(stages_table(job))
+    return code
+
+
+def header(job: dict[str, Any]) -> str:
+    lines = [
+        f"job {job['id']}: {job['status']}  {job['domain']}  {job['name'] or ''}".rstrip(),
+        f"user {job['user'] or '-'}  submitted {common.fmt_time(job['submitted_at'])}  "
+        f"started {common.fmt_time(job['started_at'])}  "
+        f"finished {common.fmt_time(job['finished_at'])}  "
+        f"elapsed {common.fmt_elapsed(job['elapsed_s'])}",
+    ]
+    if job["n_points"] is not None:
+        lines.append(f"points {job['n_points']}, failed {job['n_failed_points']}")
+    if job["error"]:
+        lines.append(f"error ({job['error_stage'] or '-'}): {job['error']}")
+    for label, key in (("work", "work_path"), ("backup", "backup_path")):
+        if job[key]:
+            lines.append(f"{label} {job[key]}")
+    return "\n".join(lines)
+
+
+def stages_table(job: dict[str, Any]) -> str:
+    if not job["stages"]:
+        return "no stages recorded"
+    rows = []
+    for s in job["stages"]:
+        took = None
+        if s["started_at"] is not None and s["finished_at"] is not None:
+            took = s["finished_at"] - s["started_at"]
+        rows.append(
+            [s["stage"], s["status"], "" if s["exit_code"] is None else s["exit_code"],
+             common.fmt_time(s["started_at"]), common.fmt_elapsed(took), s["log_path"] or ""]
+        )  # fmt: skip
+    return common.table(rows, ["stage", "status", "exit", "started", "took", "log"])
