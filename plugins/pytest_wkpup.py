@@ -55,6 +55,7 @@ __all__ = [
 ]
 
 ACTIVE_KEY = pytest.StashKey[bool]()
+LOADGROUP_KEY = "wkpup_loadgroup"
 EXIT_CORE_MODIFIED = 3
 
 
@@ -155,9 +156,14 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.stash[ACTIVE_KEY] = active
     config.stash[SELECTED_KEY] = _parse_stages(config.getoption("pvt_stages"))
-    # Jobs of one domain go to one worker: switch xdist's plain load to loadgroup.
+    # Jobs of one domain go to one worker: switch xdist's plain load to loadgroup. Workers
+    # rebuild their options from the command line, which may not say loadgroup, so the
+    # controller tells them (pytest_configure_node) to add the group suffixes.
     if getattr(config.option, "dist", "no") == "load":
         config.option.dist = "loadgroup"
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None and workerinput.get(LOADGROUP_KEY):
+        config.option.loadgroup = True
     config.pluginmanager.register(record, "wkpup-record-payload")
     record.configure(config)
 
@@ -191,6 +197,7 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
 def pytest_configure_node(node) -> None:  # type: ignore[no-untyped-def]
     b = budget.for_session(node.config)
     node.workerinput[budget.WORKERINPUT_KEY] = (b.slot_dir, b.slots)
+    node.workerinput[LOADGROUP_KEY] = node.config.getoption("dist", "no") == "loadgroup"
 
 
 # --- collection -------------------------------------------------------------------------------
@@ -260,6 +267,9 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):  # type: ign
     return ScenarioFile.from_parent(parent, path=file_path)
 
 
+# tryfirst: xdist's worker turns xdist_group marks into node-id suffixes in its own
+# modifyitems hook, which must see the marks added here.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         job = getattr(item, SPEC_ATTR, None)

@@ -28,7 +28,7 @@ from wkpup_harness import golden as golden_gate
 from wkpup_harness import spec as spec_check
 from wkpup_harness.core import Core
 from wkpup_harness.errors import WkpupError
-from wkpup_harness.results import Creport, CreportRow
+from wkpup_harness.results import Creport, CreportRow, read_creport
 from wkpup_harness.runner import POINT_STAGES, StageResult, newest_backup, run_stage
 from wkpup_harness.scenario import JobSpec, ScenarioError, job_from_marker
 from wkpup_harness.workdir import prepare_job_dir
@@ -71,6 +71,7 @@ class PvtJob:
     started: float = field(default_factory=time.time)
     finished: float | None = None
     setup_error: str | None = None
+    golden_outcome: str | None = None  # identical / created / updated, once compared
 
     # --- pipeline state ----------------------------------------------------------------------
     def stage(self, name: str) -> StageResult | None:
@@ -143,8 +144,6 @@ class PvtJob:
         self.require_ok()
         if "srt" not in self.selected:
             raise PvtStageFailure(f"{self.spec.job_id}: no creport: --pvt-stages stops before srt")
-        from wkpup_harness.results import read_creport
-
         return read_creport(self.creport_path)
 
     def worst(self, name: str, direction: str | None = None) -> WorstCase:
@@ -316,17 +315,16 @@ def check_scenario_job(pvt_job: PvtJob, pytestconfig: pytest.Config) -> None:
             golden_root(pytestconfig), pvt_job.spec.scenario, pvt_job.spec.name
         )
         try:
-            outcome = golden_gate.check(
+            pvt_job.golden_outcome = golden_gate.check(
                 path,
                 pvt_job.creport_path.read_bytes(),
                 update=pytestconfig.getoption("pvt_update_golden") and message is None,
             )
-            pvt_job.spec_golden_outcome = outcome  # type: ignore[attr-defined]
         except WkpupError as exc:
             problems.append(str(exc))
     if has_report and pvt_job.spec.spec:
         try:
-            found = spec_check.check(_read(pvt_job), pvt_job.spec.spec)
+            found = spec_check.check(read_creport(pvt_job.creport_path), pvt_job.spec.spec)
         except WkpupError as exc:
             problems.append(str(exc))
         else:
@@ -334,12 +332,6 @@ def check_scenario_job(pvt_job: PvtJob, pytestconfig: pytest.Config) -> None:
                 problems.append(spec_check.summarize(found))
     if problems:
         pytest.fail("\n\n".join(problems), pytrace=False)
-
-
-def _read(job: PvtJob) -> Creport:
-    from wkpup_harness.results import read_creport
-
-    return read_creport(job.creport_path)
 
 
 def current_user() -> str:

@@ -20,6 +20,31 @@ needs_fixture = pytest.mark.skipif(
 )
 
 
+def needs_fixtures(test):
+    """Marks a test `fixtures` and skips it when the real wkpup2 files are absent."""
+    return pytest.mark.fixtures(needs_fixture(test))
+
+
+# The 15 keys of the real config, in the real order (contract §2).
+REAL_CONFIG_LINES = (
+    "mode:prelay",
+    "vccn:1p1v",
+    "vcctx:vcctx_NA",
+    "1st_supply_swp:vcc",
+    "2nd_supply_swp:vccn",
+    "3rd_supply_swp:NA",
+    "condition:perf",
+    "CPU #:4",
+    "MEM [G]:4",
+    "alter_extraction:No",
+    "alter_string#:11",
+    "sim_mode:ac",
+    "gs/gf_corner:Yes",
+    "vcc_vid:Yes",
+    "simulator:primesim",
+)
+
+
 def sim_pvt(domain: Path, stage: str, *extra: str, config: str = "config.cfg", env=None):
     """Run one core stage the way the real flow does: `sh sim_pvt.sh config.cfg <stage>`."""
     return subprocess.run(

@@ -1,8 +1,9 @@
-"""The machine-wide CPU budget: however many xdist workers run jobs, no more simulations
-run at once than the budget (counted from /proc while the session runs)."""
+"""Under xdist: the jobs of one domain stay on one worker, and the machine-wide CPU budget
+holds however many workers run jobs (simulations counted from /proc while the session runs)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -39,9 +40,15 @@ def test_workers_share_one_simulation_budget(pytester: pytest.Pytester, budget: 
     with Watcher(Path(pytester.path)) as watch:
         result = pytester.runpytest_subprocess(
             "regression", "-p", "no:cacheprovider", "-n", "4", f"--pvt-cpus={budget}",
-            "--pvt-db=none",
+            "--pvt-db=none", "-v",
         )  # fmt: skip
     result.assert_outcomes(passed=4)
+    workers: dict[str, set[str]] = {}
+    for line in result.stdout.lines:
+        m = re.match(r"\[(gw\d+)\] .*PASSED regression/(\w+)\.yaml::", line)
+        if m:
+            workers.setdefault(m.group(2), set()).add(m.group(1))
+    assert {k: len(v) for k, v in workers.items()} == {"gpio": 1, "i3c": 1}, workers
     assert len(watch.seen) == 8  # every simulation was seen by the sampler
     assert watch.peak <= budget
     if budget == 2:

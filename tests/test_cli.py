@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from coreutil import FIXTURE, FIXTURE_BKP, needs_fixtures
 
 from wkpup_harness.cli.main import main
 from wkpup_harness.results import read_creport
@@ -31,10 +32,10 @@ from wkpup_harness.store.jobs import (
 from wkpup_harness.summary import BOOKKEEPING
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "wkpup2_ver03_gpio"
-BACKUP = FIXTURES / "00bkp_202510301443"
-needs_fixtures = pytest.mark.skipif(not BACKUP.is_dir(), reason="real wkpup2 fixtures absent")
-needs_ngspice = pytest.mark.skipif(shutil.which("ngspice") is None, reason="ngspice absent")
+FIXTURES = FIXTURE
+BACKUP = FIXTURE_BKP
+# ngspice is installed by `make test`; a test that needs it fails without it, never skips.
+needs_ngspice = pytest.mark.ngspice
 NINE = ("ioh_0", "ioh", "ioh0", "ioh1", "rwkpull0", "rwkpull_vih", "rwkpull_vih2", "vwkp")
 NINE = (*NINE, "vwkp_drop")
 HEADER = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from coreutil import CORE, FIXTURE, REAL_CONFIG_LINES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,27 +22,10 @@ from wkpup_harness.config import (
 from wkpup_harness.errors import ConfigError
 from wkpup_harness.tables import SUPPLY_HEADER, CoreTables, load_tables
 
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "wkpup2_ver03_gpio"
-CORE_CONFIGURATION = Path(__file__).resolve().parents[1] / "pai_ho_core" / "ver03" / "configuration"
+FIXTURES = FIXTURE
+CORE_CONFIGURATION = CORE / "configuration"
 
-# The 15 keys of the real config, in the real order (contract §2).
-BASE_LINES = (
-    "mode:prelay",
-    "vccn:1p1v",
-    "vcctx:vcctx_NA",
-    "1st_supply_swp:vcc",
-    "2nd_supply_swp:vccn",
-    "3rd_supply_swp:NA",
-    "condition:perf",
-    "CPU #:4",
-    "MEM [G]:4",
-    "alter_extraction:No",
-    "alter_string#:11",
-    "sim_mode:ac",
-    "gs/gf_corner:Yes",
-    "vcc_vid:Yes",
-    "simulator:primesim",
-)
+BASE_LINES = REAL_CONFIG_LINES
 BASE = "\n".join(BASE_LINES) + "\n"
 
 # --- synthetic tables: same shape as the real ones, our own numbers --------------------------
@@ -525,14 +509,7 @@ def table_sources() -> list[object]:
                 not (FIXTURES / "configuration").is_dir(), reason="real fixtures absent"
             ),
         ),
-        pytest.param(
-            CORE_CONFIGURATION,
-            id="core",
-            marks=pytest.mark.skipif(
-                not (CORE_CONFIGURATION / "table_corner_list.csv").is_file(),
-                reason="reference core tables not written yet",
-            ),
-        ),
+        pytest.param(CORE_CONFIGURATION, id="core"),
     ]
 
 

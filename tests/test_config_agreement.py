@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from coreutil import CORE, FIXTURE
+from coreutil import CORE, FIXTURE, REAL_CONFIG_LINES
 from hypothesis import event, given
 from hypothesis import strategies as st
 
@@ -339,23 +339,7 @@ def test_shipped_configs_agree(path, table_set, scratch):
 
 
 def _base() -> list[str]:
-    return [
-        "mode:prelay",
-        "vccn:1p1v",
-        "vcctx:vcctx_NA",
-        "1st_supply_swp:vcc",
-        "2nd_supply_swp:vccn",
-        "3rd_supply_swp:NA",
-        "condition:perf",
-        "CPU #:4",
-        "MEM [G]:4",
-        "alter_extraction:No",
-        "alter_string#:11",
-        "sim_mode:ac",
-        "gs/gf_corner:Yes",
-        "vcc_vid:Yes",
-        "simulator:primesim",
-    ]
+    return list(REAL_CONFIG_LINES)
 
 
 EDGE_CASES = {

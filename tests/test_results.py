@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from coreutil import FIXTURE, FIXTURE_BKP, needs_fixtures
 
 from wkpup_harness.config import read_config
 from wkpup_harness.errors import ResultError
@@ -23,15 +23,8 @@ from wkpup_harness.results import (
 )
 from wkpup_harness.tables import load_tables
 
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "wkpup2_ver03_gpio"
-BACKUP = FIXTURES / "00bkp_202510301443"
-_skip_without_fixtures = pytest.mark.skipif(
-    not BACKUP.is_dir(), reason="real wkpup2 fixtures absent"
-)
-
-
-def needs_fixtures(test: Callable[..., None]) -> Callable[..., None]:
-    return pytest.mark.fixtures(_skip_without_fixtures(test))
+FIXTURES = FIXTURE
+BACKUP = FIXTURE_BKP
 
 
 NAMES = ["ioh_0", "ioh", "vwkp", "temper", "alter#"]

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from coreutil import FIXTURE, FIXTURE_BKP, needs_fixtures
 
 from wkpup_harness.results import Creport, parse_creport, read_creport
 from wkpup_harness.store import StoreError, connect, maintenance
@@ -32,15 +33,8 @@ from wkpup_harness.store.jobs import (
 )
 from wkpup_harness.store.schema import APPLICATION_ID, LATEST
 
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "wkpup2_ver03_gpio"
-BACKUP = FIXTURES / "00bkp_202510301443"
-_skip_without_fixtures = pytest.mark.skipif(
-    not BACKUP.is_dir(), reason="real wkpup2 fixtures absent"
-)
-
-
-def needs_fixtures(test: Callable[..., None]) -> Callable[..., None]:
-    return pytest.mark.fixtures(_skip_without_fixtures(test))
+FIXTURES = FIXTURE
+BACKUP = FIXTURE_BKP
 
 
 NINE = ("ioh_0", "ioh", "ioh0", "ioh1", "rwkpull0", "rwkpull_vih", "rwkpull_vih2", "vwkp")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from coreutil import CORE, FIXTURE, needs_fixtures
 
 from wkpup_harness.errors import TableError
 from wkpup_harness.tables import (
@@ -17,22 +17,8 @@ from wkpup_harness.tables import (
     read_supply_table,
 )
 
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "wkpup2_ver03_gpio"
-CORE_CONFIGURATION = Path(__file__).resolve().parents[1] / "pai_ho_core" / "ver03" / "configuration"
-
-_skip_without_fixtures = pytest.mark.skipif(
-    not (FIXTURES / "configuration").is_dir(), reason="real wkpup2 fixtures absent"
-)
-
-
-def needs_fixtures(test: Callable[..., None]) -> Callable[..., None]:
-    return pytest.mark.fixtures(_skip_without_fixtures(test))
-
-
-needs_core_tables = pytest.mark.skipif(
-    not (CORE_CONFIGURATION / "table_corner_list.csv").is_file(),
-    reason="reference core tables not written yet",
-)
+FIXTURES = FIXTURE
+CORE_CONFIGURATION = CORE / "configuration"
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +69,6 @@ def test_plain_table_has_empty_func_max(real: CoreTables) -> None:
     assert row.levels("func").max == ""
 
 
-@needs_core_tables
 def test_core_tables_have_the_contract_shape() -> None:
     tables = load_tables(CORE_CONFIGURATION)
     for type_ in ("nom_tt", "full_tt", "full_tt_gsgf", "cross_default", "cross_full"):
@@ -93,7 +78,6 @@ def test_core_tables_have_the_contract_shape() -> None:
             assert table.get(rail) is not None, (table.filename, rail)
 
 
-@needs_core_tables
 @needs_fixtures
 def test_core_corner_table_is_the_real_one(real: CoreTables) -> None:
     assert load_tables(CORE_CONFIGURATION).corners.rows == real.corners.rows

