@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from wkpup_harness import manifest, simulators
 from wkpup_harness.errors import WkpupError
 from wkpup_harness.results import parse_creport
 from wkpup_harness.store import db, jobs
@@ -37,7 +38,7 @@ class Recorder:
     def start(self, nodeid: str) -> None:
         if nodeid in self.open:
             return
-        job = jobs.create_job(self.conn, domain="?", name=nodeid, user=_user())
+        job = jobs.create_job(self.conn, domain="?", name=nodeid, user=jobs.current_user())
         jobs.mark_running(self.conn, job)
         self.open[nodeid] = job
 
@@ -107,12 +108,6 @@ class Recorder:
             jobs.mark_interrupted(self.conn, job)
         self.open.clear()
         self.conn.close()
-
-
-def _user() -> str:
-    from plugins.stages import current_user
-
-    return current_user()
 
 
 def configure(config: pytest.Config) -> None:
@@ -199,16 +194,15 @@ def payload(item: pytest.Item, job) -> dict[str, Any]:  # type: ignore[no-untype
     core = session_core(item.config)
     failed = job.failed_stage
     creport_path = job.creport_path
-    manifest = core.root / "MANIFEST.sha256"
     return {
         "domain": job.spec.domain,
         "scenario": job.spec.scenario,
         "name": job.spec.name,
         "config_text": job.spec.config.to_text(),
         "core_path": str(core.root),
-        "manifest_hash": _sha256(manifest) if manifest.is_file() else None,
+        "manifest_hash": manifest.digest(core.root),
         "simulator": job.spec.config.simulator,
-        "simulator_version": None,
+        "simulator_version": simulators.version(job.spec.config.simulator),
         "work_path": str(job.workdir),
         "backup_path": str(newest_backup(job.workdir))
         if job.workdir.is_dir() and newest_backup(job.workdir)
@@ -237,9 +231,3 @@ def payload(item: pytest.Item, job) -> dict[str, Any]:  # type: ignore[no-untype
             name: [limit.bounds.min, limit.bounds.max] for name, limit in job.spec.spec.items()
         },
     }
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(path.read_bytes()).hexdigest()

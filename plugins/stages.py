@@ -15,7 +15,6 @@ skipped so the failed points' directories stay for inspection.
 
 from __future__ import annotations
 
-import getpass
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -332,10 +331,3 @@ def check_scenario_job(pvt_job: PvtJob, pytestconfig: pytest.Config) -> None:
                 problems.append(spec_check.summarize(found))
     if problems:
         pytest.fail("\n\n".join(problems), pytrace=False)
-
-
-def current_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"

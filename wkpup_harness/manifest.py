@@ -73,6 +73,13 @@ def compute(core: Path) -> dict[str, str]:
     return {name: _sha256(core / name) for name in core_files(core)}
 
 
+def digest(core: Path) -> str | None:
+    """sha256 of the core's manifest file: one string naming the exact validated core a job
+    ran on (None when the core has no manifest)."""
+    path = core / MANIFEST_NAME
+    return _sha256(path) if path.is_file() else None
+
+
 def read_manifest(core: Path) -> dict[str, str]:
     path = core / MANIFEST_NAME
     try:

@@ -10,8 +10,6 @@ the engineer needs for the post-mortem (the pytest plugin does the same).
 from __future__ import annotations
 
 import argparse
-import getpass
-import hashlib
 import signal
 import sys
 import threading
@@ -20,12 +18,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from wkpup_harness import summary
+from wkpup_harness import manifest, simulators, summary
 from wkpup_harness.cli import common
 from wkpup_harness.config import Config, read_config, validate_temperature_subset
 from wkpup_harness.core import Core, guard, locate_core
 from wkpup_harness.errors import ResultError
-from wkpup_harness.manifest import MANIFEST_NAME
 from wkpup_harness.runner import (
     DEFAULT_JOB_STAGES,
     LOG_DIR,
@@ -279,18 +276,6 @@ class Recorder:
                 jobs.record_stage(self.conn, self.job, stage, "skipped")
 
 
-def current_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
-
-
-def manifest_hash(core: Core) -> str | None:
-    path = core.root / MANIFEST_NAME
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
-
-
 def run_stages(
     core: Core,
     workdir: Path,
@@ -358,11 +343,12 @@ def main(args: argparse.Namespace) -> int:
         domain=spec.domain,
         scenario="cli",
         name=spec.name,
-        user=current_user(),
+        user=jobs.current_user(),
         config_text=spec.config.to_text(),
         core_path=str(core.root),
-        manifest_hash=manifest_hash(core),
+        manifest_hash=manifest.digest(core.root),
         simulator=spec.config.simulator,
+        simulator_version=simulators.version(spec.config.simulator),
     )
     root = Path(args.workdir) if args.workdir else RUNS_DIR / str(job)
     try:

@@ -7,6 +7,7 @@ Times are POSIX seconds (float, UTC-based) so ranges and cleanups are plain comp
 
 from __future__ import annotations
 
+import getpass
 import json
 import math
 import os
@@ -51,6 +52,14 @@ def parse_config_keys(text: str) -> list[tuple[int, str, str]]:
         if sep:
             keys.append((number, key, value))
     return keys
+
+
+def current_user() -> str:
+    """The login name recorded with a job ("unknown" where the system cannot tell)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 # --- process liveness (for interrupted jobs) ---------------------------------------------------
