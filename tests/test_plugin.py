@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
 import textwrap
 from pathlib import Path
 
@@ -183,6 +184,9 @@ def test_xdist_and_the_sqlite_record(project):
         ("one_point", "completed", "gpio/1p8v", 1, 0),
         ("two_corners", "completed", "gpio/1p8v", 2, 0),
     ]
+    versions = {r[0] for r in db.execute("SELECT simulator || ' ' || simulator_version FROM jobs")}
+    banner = subprocess.run(["ngspice", "--version"], capture_output=True, text=True).stdout
+    assert len(versions) == 1 and f"ngspice-{versions.pop().split()[1]}" in banner
     n = db.execute("SELECT count(*) FROM measurements").fetchone()[0]
     assert n == 3 * 11
     stages = db.execute("SELECT count(*) FROM stages WHERE status = 'completed'").fetchone()[0]
