@@ -77,7 +77,7 @@ test: lint verify-core
 
 sweep: $(STAMP) tools verify-core
 	cd $(DOMAIN) && bash runme.sh
-	$(VPY) -m wkpup_harness.summary $$(ls -d $(DOMAIN)/00bkp_* | tail -n 1)/report/creport.txt
+	$(VPY) -m wkpup_harness.report.summary $$(ls -d $(DOMAIN)/00bkp_* | tail -n 1)/report/creport.txt
 
 bench: $(STAMP) tools verify-core
 	$(VPY) bench/model_trim.py

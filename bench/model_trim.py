@@ -32,8 +32,8 @@ import sys
 import tempfile
 import time
 
+from wkpup_harness.core.pdk import sky130_models_dir
 from wkpup_harness.errors import WkpupError
-from wkpup_harness.pdk import sky130_models_dir
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORE = os.path.join(REPO, "pai_ho_core", "ver03")

@@ -19,6 +19,7 @@ import pytest
 from coreutil import FIXTURE, FIXTURE_BKP, needs_fixtures
 
 from wkpup_harness.cli.main import main
+from wkpup_harness.report.summary import BOOKKEEPING
 from wkpup_harness.results import read_creport
 from wkpup_harness.store import connect
 from wkpup_harness.store.jobs import (
@@ -29,7 +30,6 @@ from wkpup_harness.store.jobs import (
     points,
     record_specs,
 )
-from wkpup_harness.summary import BOOKKEEPING
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = FIXTURE

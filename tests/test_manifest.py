@@ -9,7 +9,7 @@ import subprocess
 import pytest
 from coreutil import REPO
 
-from wkpup_harness import manifest
+from wkpup_harness.core import manifest
 
 CORE = REPO / "pai_ho_core"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from wkpup_harness.pdk import sky130_models_dir
+from wkpup_harness.core.pdk import sky130_models_dir
 
 REPO = Path(__file__).resolve().parents[1]
 SIM = REPO / "pai_ho_core" / "ver03" / "simulation"

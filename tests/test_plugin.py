@@ -94,7 +94,17 @@ def test_golden_missing_then_created_then_gates_byte_for_byte(project):
     golden.write_text(text.replace(row, "\t".join(cells)))
     result = run(project, "regression", "-k", "one_point")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([f"*TT typical -40C max/max: rwkpull0 {cells[9]} -> {old}*"])
+    # One line per differing cell, naming corner, extraction, temperature, voltages and the
+    # measurement; the new creport is kept beside the golden for review.
+    result.stdout.fnmatch_lines(
+        [
+            "*creport differs from golden*(golden -> new):",
+            f"TT typical -40C v1=max v2=max rwkpull0: {cells[9]} -> {old}",
+            "new creport written to *creport.txt.obtained for review*",
+        ]
+    )
+    assert (golden.parent / "creport.txt.obtained").read_text() == text
+    assert "\\n" not in result.stdout.str()
     result = run(project, "regression", "-k", "one_point", "--pvt-update-golden")
     result.assert_outcomes(passed=1)
     result = run(project, "regression", "-k", "one_point")

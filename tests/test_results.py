@@ -11,7 +11,7 @@ from wkpup_harness.config import read_config
 from wkpup_harness.errors import ResultError
 from wkpup_harness.results import (
     Cell,
-    PointName,
+    Point,
     parse_creport,
     parse_mt0,
     parse_report,
@@ -109,7 +109,7 @@ def test_cells_only_take_plain_numbers(raw: str, value: float | None) -> None:
 )
 def test_report_names(name: str, point: tuple[str, str, str, str]) -> None:
     parsed = parse_report_name(name)
-    assert parsed == PointName(*point)
+    assert parsed == Point.from_vt(*point)
     assert f"report_{parsed.stem}.txt" == name
 
 
@@ -175,7 +175,7 @@ def test_creport_one_supply_with_failed() -> None:
     row = creport.rows[0]
     assert (row.temperature, row.levels, row.swp) == (-40, ("min",), None)
     assert row.values == {"del_rr": 1e-9, "del_ff": None}
-    assert row.point == PointName("TT", "typical", "m40", "v1min")
+    assert row.point == Point("TT", "typical", "m40", ("min",))
 
 
 @pytest.mark.parametrize("leading", [True, False])

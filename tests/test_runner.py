@@ -14,13 +14,12 @@ from pathlib import Path
 import pytest
 from coreutil import DOMAINS, REPO
 
-from wkpup_harness import manifest
 from wkpup_harness.config import read_config
-from wkpup_harness.core import Core, guard, locate_core
+from wkpup_harness.core import Core, guard, locate_core, manifest
+from wkpup_harness.core.stage import Job, parse_point_status, run_job, run_stage, stage_env
+from wkpup_harness.engine.workdir import prepare_job_dir
 from wkpup_harness.errors import CoreError, CoreModifiedError, WkpupError
-from wkpup_harness.runner import Job, parse_point_status, run_job, run_stage, stage_env
 from wkpup_harness.tables import CoreTables
-from wkpup_harness.workdir import prepare_job_dir
 
 CORE_ROOT = REPO / "pai_ho_core"
 GPIO = DOMAINS / "gpio" / "1p8v"

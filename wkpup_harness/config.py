@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from wkpup_harness.errors import ConfigError
+from wkpup_harness.points import Point, vt_token
 from wkpup_harness.tables import CONDITION_COLUMNS, SUPPLY_TABLES, CoreTables, SupplyTable
 
 REQUIRED_KEYS: tuple[str, ...] = (
@@ -87,37 +88,6 @@ class ConfigLine:
     key: str
     value: str
     third: str | None  # rest of the line after the 2nd ':' (None when there is none)
-
-
-@dataclass(frozen=True)
-class PvtPoint:
-    corner: str
-    extraction: str
-    temp_token: str  # m40 | 125 | 85 | 100
-    vt: str  # v1min_v2max ...
-    levels: tuple[str, ...]  # min | nom | max per swept supply
-
-    @property
-    def temperature(self) -> int:
-        return TEMPERATURE_VALUES[self.temp_token]
-
-    @property
-    def name(self) -> str:
-        """``<CORNER>_<EX>_<Ttok>_<vt>``, as in ``report_<name>.txt``."""
-        return f"{self.corner}_{self.extraction}_{self.temp_token}_{self.vt}"
-
-    @property
-    def directory(self) -> str:
-        return f"{self.corner}/{self.extraction}/{self.extraction}_{self.temp_token}/{self.vt}"
-
-    def core_line(self) -> str:
-        """The line the core's ``pvt_points`` prints for this point (docs/core.md)."""
-        levels = list(self.levels) + ["NA"] * (3 - len(self.levels))
-        return " ".join([self.corner, self.extraction, self.temp_token, self.vt, *levels])
-
-
-def vt_token(levels: Sequence[str]) -> str:
-    return "_".join(f"v{i}{lv}" for i, lv in enumerate(levels, start=1))
 
 
 def voltage_combos(supplies: int, condition: str) -> tuple[tuple[str, ...], ...]:
@@ -592,18 +562,18 @@ class Config:
         c_cross = len(self.cross_corners) * len(self.cross_extractions)
         return (c_typ + c_cross) * 2 * self.v_count + 2
 
-    def points(self, temperatures: Iterable[object] | None = None) -> tuple[PvtPoint, ...]:
+    def points(self, temperatures: Iterable[object] | None = None) -> tuple[Point, ...]:
         """Every PVT point in the core's loop order, optionally restricted to a whitelisted
         temperature subset (the order is never changed)."""
         temps = TEMPERATURES if temperatures is None else validate_temperature_subset(temperatures)
         n = len(self.supplies)
         combos = voltage_combos(n, self.condition)
-        out: list[PvtPoint] = []
+        out: list[Point] = []
 
         def sweep(corner: str, ex: str) -> None:
             for t in SWEPT_TEMPERATURES:
                 if t in temps:
-                    out.extend(PvtPoint(corner, ex, t, vt_token(c), c) for c in combos)
+                    out.extend(Point(corner, ex, t, c) for c in combos)
 
         for corner in self.typical_corners:
             sweep(corner, self.typical_extraction)
@@ -613,11 +583,7 @@ class Config:
         nominal = ("nom",) * n
         for t in NOMINAL_TEMPERATURES:
             if t in temps:
-                out.append(
-                    PvtPoint(
-                        self.typical_corner, self.typical_extraction, t, vt_token(nominal), nominal
-                    )
-                )
+                out.append(Point(self.typical_corner, self.typical_extraction, t, nominal))
         return tuple(out)
 
     def creport_supply_header(self) -> str:

@@ -63,8 +63,8 @@ class CoreError(WkpupError):
 class CoreModifiedError(CoreError):
     """The core differs from its MANIFEST.sha256; the message names every differing file.
 
-    ``verification`` is the ``wkpup_harness.manifest.Verification`` that found it (typed loosely
-    here because manifest imports this module).
+    ``verification`` is the ``wkpup_harness.core.manifest.Verification`` that found it
+    (typed loosely here because manifest imports this module).
     """
 
     def __init__(self, message: str, verification: object | None = None) -> None:

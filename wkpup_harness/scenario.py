@@ -34,7 +34,8 @@ from wkpup_harness.config import (
     validate_temperature_subset,
 )
 from wkpup_harness.errors import ConfigError, WkpupError
-from wkpup_harness.spec import Limit, SpecError, parse_spec
+from wkpup_harness.points import Point
+from wkpup_harness.results.spec import Limit, SpecError, parse_spec
 from wkpup_harness.tables import CoreTables
 
 FILE_KEYS = {"domain", "config", "spec", "marks", "jobs", "golden", "description"}
@@ -69,11 +70,16 @@ class JobSpec:
         return f"{self.scenario}::{self.name}"
 
     @property
-    def point_count(self) -> int:
+    def points(self) -> tuple[Point, ...]:
+        """The job's PVT points in the core's loop order (subsets applied)."""
         points = self.config.points(self.temperatures)
         if self.corners is not None:
             points = tuple(p for p in points if p.corner in self.corners)
-        return len(points)
+        return points
+
+    @property
+    def point_count(self) -> int:
+        return len(self.points)
 
     def core_env(self) -> dict[str, str]:
         """Environment the core reads for the subsets (PAIHO_CORNERS, PAIHO_TEMPS)."""

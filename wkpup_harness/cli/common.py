@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sqlite3
 import sys
@@ -16,7 +15,10 @@ from typing import Any
 from tabulate import tabulate
 
 from wkpup_harness.errors import WkpupError
+from wkpup_harness.points import label as point_label
 from wkpup_harness.results import Cell, Creport, CreportRow, parse_creport
+from wkpup_harness.settings import Settings
+from wkpup_harness.settings import resolve as resolve_settings
 from wkpup_harness.store import db, jobs
 
 # Documented in `wkpup --help` and docs/cli.md; scripts depend on them.
@@ -35,7 +37,13 @@ EXIT_CODES_HELP = """exit codes:
   130  interrupted (Ctrl-C during run)"""
 
 ENV_DB = "WKPUP_DB"
-DEFAULT_DB = Path(".wkpup") / "wkpup.db"  # the pytest plugin's ini default pvt_db
+DEFAULT_DB = Path(".wkpup") / "wkpup.db"  # relative to the project root (settings)
+# argparse dest -> settings name, for the flags a subcommand may have
+SETTING_FLAGS = {
+    "db": "db", "core": "core", "domains": "domains", "golden_dir": "golden", "runs": "runs",
+    "cpus": "cpus", "retries": "retries", "sim_timeout": "sim_timeout",
+    "stage_timeout": "stage_timeout",
+}  # fmt: skip
 
 
 class UsageError(WkpupError):
@@ -46,13 +54,22 @@ class NotFound(WkpupError):
     """A job, file or store that does not exist: exit 3."""
 
 
+def settings(args: argparse.Namespace) -> Settings:
+    """The one resolver (flag > WKPUP_* > project file > default) fed with this command's
+    flags; cached on ``args``."""
+    cached = getattr(args, "_settings", None)
+    if cached is None:
+        flags = {name: getattr(args, dest, None) for dest, name in SETTING_FLAGS.items()}
+        cached = resolve_settings(flags)
+        args._settings = cached
+    return cached
+
+
 def store_path(args: argparse.Namespace) -> Path:
-    given = getattr(args, "db", None)
-    if given:
-        return Path(given).expanduser()
-    if os.environ.get(ENV_DB):
-        return Path(os.environ[ENV_DB]).expanduser()
-    return DEFAULT_DB
+    path = settings(args).db
+    if path is None:
+        raise UsageError("no store: the store is set to 'none'")
+    return path
 
 
 def open_store(args: argparse.Namespace, *, create: bool = False) -> sqlite3.Connection:
@@ -62,7 +79,7 @@ def open_store(args: argparse.Namespace, *, create: bool = False) -> sqlite3.Con
     if not path.exists():
         if not create:
             raise NotFound(f"no store at {path} (set --db or ${ENV_DB})")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     elif path.is_dir():
         raise UsageError(f"store {path} is a directory, not a file")
     return db.connect(path)
@@ -118,9 +135,20 @@ def stored_creport(conn: sqlite3.Connection, job: dict[str, Any]) -> Creport | N
 
 def point_text(p: dict[str, Any]) -> str:
     """A stored point as the summary labels it: ``SSG typical -40C max/min swp01``."""
-    levels = "/".join(v for v in (p["v1"], p["v2"], p["v3"]) if v is not None)
-    swp = f" {p['swp']}" if p.get("swp") else ""
-    return f"{p['corner']} {p['extraction']} {p['temperature']}C {levels}{swp}"
+    return point_label(
+        p["corner"], p["extraction"], p["temperature"], (p["v1"], p["v2"], p["v3"]), p.get("swp")
+    )
+
+
+def job_state(job: dict[str, Any]) -> str:
+    """The status an engineer should read: ``interrupted`` for a job whose driver died, and a
+    golden mismatch is never a plain ``completed``."""
+    status = job["status"]
+    if status == "failed" and job.get("error") == "interrupted":
+        status = "interrupted"
+    if job.get("golden") == "mismatch":
+        status += " (golden mismatch)"
+    return status
 
 
 def spec_results(conn: sqlite3.Connection, job: int) -> list[dict[str, Any]]:

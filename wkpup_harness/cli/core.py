@@ -6,9 +6,8 @@ import argparse
 import sys
 from typing import Any
 
-from wkpup_harness import manifest
 from wkpup_harness.cli import common
-from wkpup_harness.core import locate_core
+from wkpup_harness.core import locate_core, manifest
 
 
 def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:

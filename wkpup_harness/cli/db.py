@@ -58,8 +58,13 @@ def cleanup(args: argparse.Namespace) -> int:
     if not args.older_than >= 0:  # also refuses nan
         raise common.UsageError(f"--older-than {args.older_than}: must be 0 or more days")
     conn = common.open_store(args)
-    n = maintenance.cleanup(conn, args.older_than)
-    common.say(args, f"deleted {n} finished job(s) older than {args.older_than:g} days")
+    runs = common.settings(args).runs
+    n = maintenance.cleanup(conn, args.older_than, runs=runs)
+    common.say(
+        args,
+        f"deleted {n} finished job(s) older than {args.older_than:g} days, "
+        f"and their run directories under {runs}",
+    )
     return common.EXIT_OK
 
 

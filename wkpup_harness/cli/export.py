@@ -1,5 +1,5 @@
 """``wkpup export <job> --csv FILE | --html FILE``: a job's every cell as long-form CSV, or
-its self-contained HTML report (``wkpup_harness.report_html``). FILE ``-`` is stdout."""
+its self-contained HTML report (``wkpup_harness.report.html``). FILE ``-`` is stdout."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from wkpup_harness import report_html
 from wkpup_harness.cli import common, show
+from wkpup_harness.report import html as report_html
 from wkpup_harness.store import jobs
 
 CSV_COLUMNS = (

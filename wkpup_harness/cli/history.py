@@ -63,7 +63,7 @@ def main(args: argparse.Namespace) -> int:
         common.say(args, "no jobs match")
         return common.EXIT_OK
     table = [
-        [r["id"], r["status"], common.fmt_time(r["submitted_at"]),
+        [r["id"], common.job_state(r), common.fmt_time(r["submitted_at"]),
          common.fmt_elapsed(r["elapsed_s"]), r["user"] or "", r["domain"], r["name"] or "",
          "" if r["n_points"] is None else r["n_points"],
          "" if r["n_failed_points"] is None else r["n_failed_points"]]

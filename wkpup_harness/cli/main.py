@@ -10,13 +10,16 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from wkpup_harness.cli import (
+    cancel,
     common,
     compare,
     core,
     db,
     export,
+    golden,
     history,
     importcmd,
+    resume,
     run,
     show,
     status,
@@ -26,7 +29,8 @@ from wkpup_harness.errors import ConfigError, CoreError, CoreModifiedError, Wkpu
 from wkpup_harness.errors import show as one_line
 
 COMMANDS: tuple[ModuleType, ...] = (
-    validate, run, status, history, show, compare, export, importcmd, db, core
+    validate, run, resume, cancel, status, history, show, compare, golden, export, importcmd,
+    db, core,
 )  # fmt: skip
 
 

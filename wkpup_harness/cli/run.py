@@ -1,10 +1,9 @@
-"""``wkpup run <domain>``: one PVT job through the core, recorded in the store as it goes.
+"""``wkpup run <domain>``: one PVT job through the job engine, recorded in the store as it
+goes (the same engine, rules and records as a pytest item or a web submission).
 
 The job row is created before anything runs and marked running, so a killed ``wkpup run``
-leaves a job the store later reports as interrupted (``jobs.reap_interrupted``), never one
-that looks completed. Point failures are kept: ext and srt still run, so the creport shows
-those points as ``failed``; bkp is then skipped, because it deletes the point directories
-the engineer needs for the post-mortem (the pytest plugin does the same).
+leaves a job the store reports as interrupted, never one that looks completed; its
+simulations die with it (the engine's watchdog) and ``wkpup resume <job>`` finishes it.
 """
 
 from __future__ import annotations
@@ -12,31 +11,22 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from wkpup_harness import manifest, simulators, summary
 from wkpup_harness.cli import common
 from wkpup_harness.config import Config, read_config, validate_temperature_subset
 from wkpup_harness.core import Core, guard, locate_core
+from wkpup_harness.engine import PIPELINE, STAGES, Event, Job
+from wkpup_harness.engine.workdir import holds_job
 from wkpup_harness.errors import ResultError
-from wkpup_harness.runner import (
-    DEFAULT_JOB_STAGES,
-    LOG_DIR,
-    STAGES,
-    Job,
-    JobResult,
-    StageResult,
-    parse_point_status,
-)
+from wkpup_harness.report import summary
 from wkpup_harness.scenario import JobSpec, ScenarioError, resolve_domain
-from wkpup_harness.store import jobs
-from wkpup_harness.workdir import holds_job, prepare_job_dir
+from wkpup_harness.settings import Settings
+from wkpup_harness.store.recorder import Recorder
 
-RUNS_DIR = Path(".wkpup") / "runs"
 BAR_WIDTH = 30
 PLAIN_EVERY_S = 10.0  # a log file or CI console gets a line this often, not a \r bar
 
@@ -65,26 +55,27 @@ def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--stages",
-        default=",".join(DEFAULT_JOB_STAGES),
-        help=f"comma-separated stages (default {','.join(DEFAULT_JOB_STAGES)})",
+        default=",".join(PIPELINE),
+        help=f"comma-separated stages (default {','.join(PIPELINE)})",
     )
-    p.add_argument("--workdir", metavar="DIR", help=f"job root (default {RUNS_DIR}/<job id>)")
-    p.add_argument("--cpus", type=int, metavar="N", help="simulations at once (PAIHO_JOBS)")
+    p.add_argument("--workdir", metavar="DIR", help="job root (default: <run root>/<job id>)")
+    add_engine_options(p)
     p.add_argument("--core", metavar="PATH", help="core to drive (default: embedded)")
     p.add_argument("--domains", metavar="DIR", help="where domain names are looked up")
     p.add_argument("--name", help="job name in the store (default: the domain)")
     p.set_defaults(func=main)
 
 
+def add_engine_options(p: argparse.ArgumentParser) -> None:
+    """The engine's knobs, shared by run and resume (defaults: docs/settings.md)."""
+    p.add_argument("--cpus", metavar="N", help="CPU budget: simulations at once on this machine")
+    p.add_argument("--retries", metavar="N", help="retries of a failed point (default 1)")
+    p.add_argument("--sim-timeout", metavar="S", help="seconds per simulation (default none)")
+    p.add_argument("--stage-timeout", metavar="S", help="seconds per stage (default none)")
+    p.add_argument("--runs", metavar="DIR", help="run root (default .wkpup/runs)")
+
+
 # --- the job description ----------------------------------------------------------------------
-def domains_root(given: str | None) -> Path:
-    if given:
-        return Path(given)
-    local = Path("domains")
-    # Outside a checkout, the repository's own domains (next to the embedded core).
-    return local if local.is_dir() else Path(__file__).resolve().parents[2] / "domains"
-
-
 def find_domain(name: str, root: Path) -> tuple[Path, str]:
     """The domain directory and its name in the store (``gpio/1p8v``)."""
     direct = Path(name)
@@ -117,8 +108,8 @@ def default_name(
     return " ".join(parts) or "full"
 
 
-def job_spec(args: argparse.Namespace, core: Core) -> JobSpec:
-    domain_dir, domain = find_domain(args.domain, domains_root(args.domains))
+def job_spec(args: argparse.Namespace, core: Core, settings: Settings) -> JobSpec:
+    domain_dir, domain = find_domain(args.domain, settings.domains)
     config_file = Path(args.config) if args.config else domain_dir / "config.cfg"
     config: Config = read_config(config_file, tables=core.tables())
     overrides = parse_sets(args.set)
@@ -140,8 +131,6 @@ def job_spec(args: argparse.Namespace, core: Core) -> JobSpec:
         raise common.UsageError(
             f"--stages {args.stages!r}: unknown stage(s); allowed: {', '.join(STAGES)}"
         )
-    if args.cpus is not None and args.cpus < 1:
-        raise common.UsageError(f"--cpus {args.cpus}: must be at least 1")
     spec = JobSpec(
         scenario="cli",
         name=args.name or default_name(overrides, corners, temps),
@@ -163,263 +152,115 @@ def job_spec(args: argparse.Namespace, core: Core) -> JobSpec:
 
 # --- progress ----------------------------------------------------------------------------------
 class Progress:
-    """Follows the run stage's log as it grows and counts the per-point status lines."""
+    """The terminal face of the engine's events: a bar of points done while ``run`` runs (a
+    plain line every few seconds when not a terminal), one line per stage."""
 
-    def __init__(self, log: Path, total: int, stream: TextIO, enabled: bool) -> None:
-        self.log = log
-        self.total = total
+    def __init__(self, stream: TextIO, args: argparse.Namespace) -> None:
         self.stream = stream
-        self.enabled = enabled
+        self.args = args
+        self.enabled = not getattr(args, "quiet", False)
         self.tty = stream.isatty()
         self.t0 = time.monotonic()
-        self.done = 0
-        self.failed = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._last_plain = 0.0
+        self._last_plain = time.monotonic()
+        self._drawn = False
 
-    def start(self) -> None:
-        if self.enabled and self._thread is None:
-            self.t0 = time.monotonic()
-            self._thread = threading.Thread(target=self._loop, daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        """Idempotent; the final count is drawn once, on its own line."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-            self._poll()
-            self._draw(final=True)
-
-    def _poll(self) -> None:
-        try:
-            text = self.log.read_bytes().decode("utf-8", "replace")
-        except OSError:
-            return
-        # Only whole lines: a status line half written must not be miscounted.
-        points = parse_point_status(text[: text.rfind("\n") + 1])
-        self.done = len(points)
-        self.failed = sum(not p.ok for p in points)
-
-    def line(self) -> str:
-        total = max(self.total, self.done, 1)
-        filled = BAR_WIDTH * self.done // total
+    def line(self, job: Job) -> str:
+        total = max(len(job.points), 1)
+        done = job.points_done
+        filled = BAR_WIDTH * done // total
         bar = "#" * filled + "." * (BAR_WIDTH - filled)
-        failed = f"  {self.failed} failed" if self.failed else ""
+        failed = len(job.failed_points)
+        tail = f"  {failed} failed" if failed else ""
         elapsed = common.fmt_elapsed(time.monotonic() - self.t0)
-        return f"[{bar}] {self.done}/{self.total} points  {elapsed}{failed}"
+        return f"[{bar}] {done}/{len(job.points)} points  {elapsed}{tail}"
 
-    def _draw(self, final: bool = False) -> None:
-        if self.tty:
-            self.stream.write("\r" + self.line() + ("\n" if final else ""))
-            self.stream.flush()
+    def __call__(self, event: Event) -> None:
+        if not self.enabled:
             return
-        now = time.monotonic()
-        if final or now - self._last_plain >= PLAIN_EVERY_S:
-            self._last_plain = now
-            self.stream.write(self.line() + "\n")
-            self.stream.flush()
-
-    def _loop(self) -> None:
-        self._last_plain = time.monotonic()  # the first plain line after PLAIN_EVERY_S
-        while not self._stop.wait(0.25):
-            self._poll()
-            self._draw()
-
-
-# --- recording -----------------------------------------------------------------------------------
-class Recorder:
-    """Stage rows in the store: all queued up front, each marked running when it starts."""
-
-    def __init__(self, conn: Any, job: int, log_dir: Path) -> None:
-        self.conn = conn
-        self.job = job
-        self.log_dir = log_dir
-        self.current: str | None = None
-
-    def plan(self, stages: Sequence[str]) -> None:
-        for stage in stages:
-            jobs.record_stage(self.conn, self.job, stage, "queued")
-
-    def start(self, stage: str) -> None:
-        self.current = stage
-        jobs.record_stage(
-            self.conn,
-            self.job,
-            stage,
-            "running",
-            started_at=time.time(),
-            # Known before the stage ends, so `wkpup status` can follow a running job.
-            log_path=str(self.log_dir / f"{stage}.log"),
-        )
-
-    def finish(self, result: StageResult) -> None:
-        status = "completed" if result.ok else "cancelled" if result.cancelled else "failed"
-        jobs.record_stage(
-            self.conn,
-            self.job,
-            result.stage,
-            status,
-            started_at=result.started,
-            finished_at=result.finished,
-            exit_code=result.returncode,
-            log_path=str(result.log_path),
-        )
-        self.current = None
-
-    def skip_rest(self, stages: Sequence[str], ran: Sequence[StageResult]) -> None:
-        done = {s.stage for s in ran}
-        for stage in stages:
-            if stage not in done:
-                jobs.record_stage(self.conn, self.job, stage, "skipped")
-
-
-def run_stages(
-    core: Core,
-    workdir: Path,
-    stages: Sequence[str],
-    env: dict[str, str],
-    rec: Recorder,
-    progress: Progress,
-    args: argparse.Namespace,
-) -> JobResult:
-    """Everything up to bkp as one Job (point failures tolerated), then bkp only when every
-    point succeeded. Each stage is announced, recorded, and the run stage shows progress."""
-
-    def begin(stage: str) -> None:
-        rec.start(stage)
-        if stage == "run":
-            progress.start()
-
-    def on_stage(result: StageResult) -> None:
-        if result.stage == "run":
-            progress.stop()  # before the stage line, so the bar is not overwritten
-        rec.finish(result)
-        state = "ok" if result.ok else f"exit {result.returncode}"
-        common.say(args, f"  {result.stage:<10} {state:<8} {result.elapsed:6.1f}s")
-        following = stages[stages.index(result.stage) + 1 :]
-        if following and (result.ok or result.returncode == 1):
-            begin(following[0])
-
-    before = [s for s in stages if s != "bkp"]
-    begin(stages[0])
-    common_args = dict(env=env, on_stage=on_stage, check_core=False)
-    try:
-        result = Job(core, workdir, before, tolerate_point_failures=True, **common_args).run()
-    finally:
-        progress.stop()
-    if "bkp" in stages:
-        if result.ok:
-            bkp = Job(core, workdir, ["bkp"], **common_args).run()  # type: ignore[arg-type]
-            result.stages.extend(bkp.stages)
-            result.failed_stage = bkp.failed_stage
-        else:
-            rec.current = None  # bkp is recorded as skipped by the caller
-    return result
+        if event.kind == "stage-start" and event.stage == "run":
+            self.t0 = time.monotonic()
+        elif event.kind == "point":
+            now = time.monotonic()
+            if self.tty:
+                self.stream.write("\r" + self.line(event.job))
+                self.stream.flush()
+                self._drawn = True
+            elif now - self._last_plain >= PLAIN_EVERY_S or event.done == event.total:
+                self._last_plain = now
+                self.stream.write(self.line(event.job) + "\n")
+                self.stream.flush()
+        elif event.kind == "stage-end" and event.result is not None:
+            if self._drawn:
+                self.stream.write("\n")
+                self._drawn = False
+            r = event.result
+            state = "ok" if r.ok else "cancelled" if r.cancelled else f"exit {r.returncode}"
+            common.say(self.args, f"  {r.stage:<10} {state:<9} {r.elapsed:6.1f}s")
+        elif event.kind == "stage-skip":
+            common.say(self.args, f"  {event.stage:<10} skipped")
 
 
 def _terminated(signum: int, frame: object) -> None:
-    # SIGTERM (a batch system or `kill`) ends the job like Ctrl-C: stage killed, job
+    # SIGTERM (a batch system or `kill`) ends the job like Ctrl-C: simulations killed, job
     # recorded as cancelled, instead of dying with the simulations left running.
     raise KeyboardInterrupt
 
 
-def main(args: argparse.Namespace) -> int:
-    core = locate_core(args.core)
-    spec = job_spec(args, core)
-    guard(core)  # a modified core is refused before anything is created (exit 1)
-    if args.workdir:
-        # Refused before the job row exists: a bad input creates nothing.
-        family, voltage = spec.domain_dir.parts[-2:]
-        taken = Path(args.workdir) / family / voltage
-        if holds_job(taken):
-            raise common.UsageError(f"{taken} already holds a job; use a fresh --workdir")
-    stages = tuple(s for s in args.stages.split(",") if s)
-    conn = common.open_store(args, create=True)
-    job = jobs.create_job(
-        conn,
-        domain=spec.domain,
-        scenario="cli",
-        name=spec.name,
-        user=jobs.current_user(),
-        config_text=spec.config.to_text(),
-        core_path=str(core.root),
-        manifest_hash=manifest.digest(core.root),
-        simulator=spec.config.simulator,
-        simulator_version=simulators.version(spec.config.simulator),
-    )
-    root = Path(args.workdir) if args.workdir else RUNS_DIR / str(job)
-    try:
-        workdir = prepare_job_dir(spec.domain_dir, root, spec.config)
-    except BaseException as exc:
-        jobs.finish_job(conn, job, "failed", error=str(exc) or "interrupted", error_stage="setup")
-        raise
-    jobs.update_job(conn, job, work_path=str(workdir))
-    jobs.mark_running(conn, job)
-    env = spec.core_env()
-    if args.cpus is not None:
-        env["PAIHO_JOBS"] = str(args.cpus)
-    rec = Recorder(conn, job, workdir / LOG_DIR)
-    rec.plan(stages)
-    common.say(args, f"job {job}: {spec.domain}, {spec.point_count} points, in {workdir}")
-    progress = Progress(
-        workdir / LOG_DIR / "run.log",
-        spec.point_count,
-        sys.stderr,
-        enabled="run" in stages and not getattr(args, "quiet", False),
-    )
+def drive(job: Job, args: argparse.Namespace) -> int:
+    """Run an engine job in the foreground (run, resume): progress, Ctrl-C/SIGTERM ->
+    cancelled, the summary, the exit code."""
     previous = signal.signal(signal.SIGTERM, _terminated)
     try:
-        result = run_stages(core, workdir, stages, env, rec, progress, args)
+        job.run()
     except KeyboardInterrupt:
-        # The runner killed the stage's whole session before re-raising.
-        stage = rec.current
-        if stage is not None:
-            jobs.record_stage(conn, job, stage, "cancelled", finished_at=time.time())
-        jobs.finish_job(conn, job, "cancelled", error="interrupted (Ctrl-C)", error_stage=stage)
-        print(f"\nwkpup: job {job} cancelled", file=sys.stderr)
+        print(f"\nwkpup: job {job.id}: cancelled", file=sys.stderr)
         return common.EXIT_INTERRUPTED
     finally:
         signal.signal(signal.SIGTERM, previous)
-    rec.skip_rest(stages, result.stages)
-    return finish(conn, job, result, args)
-
-
-def finish(conn: Any, job: int, result: JobResult, args: argparse.Namespace) -> int:
-    failed = result.stage(result.failed_stage) if result.failed_stage else None
-    tolerated = result.stage(result.tolerated[0]) if result.tolerated else None
-    bad = failed or tolerated
-    status = "completed" if result.ok else "cancelled" if result.cancelled else "failed"
-    error = bad.describe() if bad is not None else None
-    if not result.ok and failed is None and result.failed_points:
-        error = f"{len(result.failed_points)} point(s) failed"
-    error_stage = bad.stage if bad is not None else None
-    creport = None
-    srt = result.stage("srt")
-    if srt is not None and srt.ok:
+    if job.has_report:
         try:
-            creport = result.creport()
+            common.say(args, summary.render(job.creport()))
         except ResultError as exc:
-            status, error, error_stage = "failed", f"creport unreadable: {exc}", "srt"
-    if creport is not None:
-        backup = result.backup_dir
-        jobs.store_result(
-            conn,
-            job,
-            creport,
-            status=status,
-            error=error,
-            error_stage=error_stage,
-            backup_path=str(backup) if backup is not None else None,
-        )
-        common.say(args, summary.render(creport))
-    else:
-        jobs.finish_job(conn, job, status, error=error, error_stage=error_stage)
-    if error:
-        print(f"wkpup: job {job}: {error}", file=sys.stderr)
-    common.say(args, f"job {job}: {status}")
+            print(f"wkpup: job {job.id}: {exc}", file=sys.stderr)
+    error, _ = job.error_line()
+    if error and job.status != "completed":
+        print(f"wkpup: job {job.id}: {error}", file=sys.stderr)
+        for r in job.failed_points[:20]:
+            print(f"  {r.point.label}: {r.reason} ({r.attempts} attempt(s))", file=sys.stderr)
+    common.say(args, f"job {job.id}: {job.status}")
     if getattr(args, "quiet", False):
-        print(job)  # -q: just the id, for scripts
-    return common.EXIT_OK if status == "completed" else common.EXIT_BAD
+        print(job.id)  # -q: just the id, for scripts
+    return common.EXIT_OK if job.status == "completed" else common.EXIT_BAD
+
+
+def recorder(settings: Settings) -> Recorder | None:
+    return Recorder(settings.db) if settings.db is not None else None
+
+
+def main(args: argparse.Namespace) -> int:
+    settings = common.settings(args)
+    core = locate_core(settings.core)
+    spec = job_spec(args, core, settings)
+    guard(core)  # a modified core is refused before anything is created (exit 1)
+    stages = tuple(s for s in args.stages.split(",") if s)
+    root = Path(args.workdir).resolve() if args.workdir else None
+    if root is not None:
+        # Refused before the job row exists: a bad input creates nothing.
+        family, voltage = spec.domain_dir.parts[-2:]
+        taken = root / family / voltage
+        if holds_job(taken):
+            raise common.UsageError(f"{taken} already holds a job; use a fresh --workdir")
+    job = Job(
+        spec,
+        settings,
+        core,
+        face="cli",
+        recorder=recorder(settings),
+        listeners=[Progress(sys.stderr, args)],
+        stages=stages,
+        workdir_root=root,
+        check_core=False,
+    )
+    job.open()
+    common.say(args, f"job {job.id}: {spec.domain}, {spec.point_count} points, in {job.workdir}")
+    return drive(job, args)

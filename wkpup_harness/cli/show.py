@@ -8,8 +8,8 @@ import sqlite3
 from typing import Any
 
 from wkpup_harness.cli import common, status
+from wkpup_harness.report.summary import extremes, point_label
 from wkpup_harness.store import jobs
-from wkpup_harness.summary import extremes, point_label
 
 
 def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:

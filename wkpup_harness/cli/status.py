@@ -1,21 +1,17 @@
 """``wkpup status [job]``: the jobs queued or running now, or one job with its stages.
 
-A running job's progress is read from its run stage's log (the per-point status lines the
-core prints), the same way ``wkpup run`` draws its bar.
+A running job's progress (stage, k / N points) is what its engine records in the store as it
+goes, so jobs started by pytest, the CLI or the web server are all followed the same way.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
-from pathlib import Path
 from typing import Any
 
 from wkpup_harness.cli import common
-from wkpup_harness.runner import parse_point_status
+from wkpup_harness.engine.reaper import reap
 from wkpup_harness.store import jobs
-
-RUN_HEADER = re.compile(r"run: ([0-9]+) points")
 
 
 def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
@@ -32,31 +28,29 @@ def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
 
 
 def run_progress(job: dict[str, Any]) -> tuple[int, int | None] | None:
-    """(points done, points planned) of a job whose run stage is running, from its log."""
-    stage = next((s for s in job["stages"] if s["stage"] == "run"), None)
-    if stage is None or stage["status"] != "running" or not stage["log_path"]:
+    """(points done, points planned) of a running job, as its engine records them."""
+    if job["status"] != "running" or job.get("points_total") is None:
         return None
-    try:
-        text = Path(stage["log_path"]).read_bytes().decode("utf-8", "replace")
-    except OSError:
-        return None
-    m = RUN_HEADER.search(text)
-    done = len(parse_point_status(text[: text.rfind("\n") + 1]))
-    return done, int(m.group(1)) if m else None
+    return job.get("points_done") or 0, job["points_total"]
 
 
 def progress_text(job: dict[str, Any]) -> str:
+    stage = job.get("stage") or next(
+        (s["stage"] for s in job["stages"] if s["status"] == "running"), None
+    )
     prog = run_progress(job)
-    if prog is not None:
+    if stage is None:
+        return "-"
+    if prog is not None and stage == "run":
         done, total = prog
-        return f"run {done}/{total if total is not None else '?'} points"
-    running = [s["stage"] for s in job["stages"] if s["status"] == "running"]
-    return running[0] if running else "-"
+        failed = job.get("points_failed") or 0
+        return f"run {done}/{total} points" + (f", {failed} failed" if failed else "")
+    return stage
 
 
 def main(args: argparse.Namespace) -> int:
     conn = common.open_store(args)
-    jobs.reap_interrupted(conn)  # a dead process's job shows as interrupted, not running
+    reap(conn)  # a dead process's job shows as interrupted, not running
     if args.job is not None:
         return one(args, common.require_job(conn, args.job))
     active = [
@@ -72,11 +66,11 @@ def main(args: argparse.Namespace) -> int:
         common.say(args, "no queued or running jobs")
         return common.EXIT_OK
     rows = [
-        [j["id"], j["status"], j["domain"], j["name"] or "", j["user"] or "",
+        [j["id"], common.job_state(j), j["domain"], j["name"] or "", j.get("face") or "",
          common.fmt_time(j["started_at"] or j["submitted_at"]), progress_text(j)]
         for j in found
     ]  # fmt: skip
-    print(common.table(rows, ["job", "status", "domain", "name", "user", "since", "progress"]))
+    print(common.table(rows, ["job", "status", "domain", "name", "face", "since", "progress"]))
     return common.EXIT_OK
 
 
@@ -99,7 +93,7 @@ def one(args: argparse.Namespace, job: dict[str, Any]) -> int:
 
 def header(job: dict[str, Any]) -> str:
     lines = [
-        f"job {job['id']}: {job['status']}  {job['domain']}  {job['name'] or ''}".rstrip(),
+        f"job {job['id']}: {common.job_state(job)}  {job['domain']}  {job['name'] or ''}".rstrip(),
         f"user {job['user'] or '-'}  submitted {common.fmt_time(job['submitted_at'])}  "
         f"started {common.fmt_time(job['started_at'])}  "
         f"finished {common.fmt_time(job['finished_at'])}  "
@@ -107,9 +101,21 @@ def header(job: dict[str, Any]) -> str:
     ]
     if job["n_points"] is not None:
         lines.append(f"points {job['n_points']}, failed {job['n_failed_points']}")
+    elif job.get("points_total") is not None:
+        lines.append(
+            f"simulated {job.get('points_done') or 0}/{job['points_total']} points, "
+            f"failed {job.get('points_failed') or 0}"
+        )
+    extra = [f"face {job['face']}"] if job.get("face") else []
+    if job.get("resumes"):
+        extra.append(f"resumed {job['resumes']}x")
+    if job.get("golden"):
+        extra.append(f"golden {job['golden']}")
+    if extra:
+        lines.append("  ".join(extra))
     if job["error"]:
         lines.append(f"error ({job['error_stage'] or '-'}): {job['error']}")
-    for label, key in (("work", "work_path"), ("backup", "backup_path")):
+    for label, key in (("work", "work_path"), ("logs", "log_path"), ("backup", "backup_path")):
         if job[key]:
             lines.append(f"{label} {job[key]}")
     return "\n".join(lines)

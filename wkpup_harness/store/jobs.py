@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import math
 import os
 import socket
 import sqlite3
@@ -32,7 +31,8 @@ INTERRUPTED = "interrupted"
 # of 100 jobs should not drag 100 config files along.
 HISTORY_COLUMNS = (
     "id, status, submitted_at, started_at, finished_at, elapsed_s, user, domain, scenario, "
-    "name, simulator, n_points, n_failed_points, error, error_stage, backup_path"
+    "name, simulator, n_points, n_failed_points, error, error_stage, backup_path, face, "
+    "golden, stage, points_done, points_total, resumes"
 )
 
 
@@ -189,7 +189,8 @@ def mark_running(
 # row when an item starts and learns the rest when its report arrives).
 UPDATABLE = (
     "domain", "scenario", "name", "user", "core_path", "manifest_hash", "simulator",
-    "simulator_version", "work_path", "backup_path", "started_at",
+    "simulator_version", "work_path", "backup_path", "started_at", "face", "token",
+    "run_root", "log_path", "corners", "temperatures", "stages_planned", "points_total",
 )  # fmt: skip
 
 
@@ -399,54 +400,133 @@ def store_result(
     return counts
 
 
-def record_specs(
-    conn: sqlite3.Connection,
-    job: int,
-    limits: Mapping[str, tuple[float | None, float | None]],
-) -> list[dict[str, Any]]:
-    """Check each named measurement of ``job`` against (lo, hi) and store the verdicts.
+SPEC_COLUMNS = ("name", "lo", "hi", "status", "n_points", "n_fail", "worst_value", "worst_seq")
 
-    A 'failed' cell fails its spec. The worst point is the one with the smallest margin to
-    the nearest limit (negative when outside).
-    """
-    out = []
+
+def record_specs(conn: sqlite3.Connection, job: int, verdicts: Iterable[Mapping[str, Any]]) -> None:
+    """Store spec verdicts as ``spec.verdicts`` computed them (one checker for every face:
+    per-corner overrides and failed cells are its business, not the store's)."""
     with write(conn):
-        for name, (lo, hi) in limits.items():
-            rows = conn.execute(
-                "SELECT seq, value FROM measurements WHERE job_id = ? AND name = ? ORDER BY seq",
-                (job, name),
-            ).fetchall()
-            n_fail = 0
-            worst: tuple[float, int, float | None] | None = None
-            for seq, value in rows:
-                if value is None:
-                    margin = -math.inf
-                else:
-                    margin = min(
-                        math.inf if lo is None else value - lo,
-                        math.inf if hi is None else hi - value,
-                    )
-                n_fail += margin < 0
-                if worst is None or margin < worst[0]:
-                    worst = (margin, seq, value)
-            status = "no_data" if not rows else "fail" if n_fail else "pass"
-            result = {
-                "name": name,
-                "lo": lo,
-                "hi": hi,
-                "status": status,
-                "n_points": len(rows),
-                "n_fail": n_fail,
-                "worst_value": None if worst is None else worst[2],
-                "worst_seq": None if worst is None else worst[1],
-            }
+        for v in verdicts:
             conn.execute(
                 "INSERT OR REPLACE INTO spec_results (job_id, name, lo, hi, status, n_points,"
                 " n_fail, worst_value, worst_seq) VALUES (?,?,?,?,?,?,?,?,?)",
-                (job, *result.values()),
+                (job, *(v[c] for c in SPEC_COLUMNS)),
             )
-            out.append(result)
-    return out
+
+
+# --- the engine's live records -----------------------------------------------------------------
+def plan_sims(conn: sqlite3.Connection, job: int, points: Iterable[Any]) -> None:
+    """One 'pending' row per PVT point the job simulates (kept on resume)."""
+    with write(conn):
+        conn.executemany(
+            "INSERT OR IGNORE INTO sims (job_id, idx, name, corner, extraction, temp_token, vt,"
+            " status) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')",
+            [
+                (job, i, p.name, p.corner, p.extraction, p.temp_token, p.vt)
+                for i, p in enumerate(points)
+            ],
+        )
+        conn.execute(
+            "UPDATE jobs SET points_total = (SELECT count(*) FROM sims WHERE job_id = ?)"
+            " WHERE id = ?",
+            (job, job),
+        )
+
+
+def record_sim(
+    conn: sqlite3.Connection,
+    job: int,
+    name: str,
+    status: str,
+    *,
+    attempts: int,
+    reason: str | None,
+    elapsed: float | None,
+    started_at: float | None,
+    finished_at: float | None,
+    count_attempts: bool = True,
+) -> None:
+    """One point's outcome; attempts add up over resumes. Updates the job's progress."""
+    with write(conn):
+        conn.execute(
+            "UPDATE sims SET status = ?, attempts = attempts + ?, reason = ?,"
+            " elapsed_s = coalesce(?, elapsed_s), started_at = coalesce(?, started_at),"
+            " finished_at = coalesce(?, finished_at) WHERE job_id = ? AND name = ?",
+            (status, attempts if count_attempts else 0, reason or None, elapsed, started_at,
+             finished_at, job, name),
+        )  # fmt: skip
+        _progress(conn, job)
+
+
+def _progress(conn: sqlite3.Connection, job: int) -> None:
+    conn.execute(
+        "UPDATE jobs SET points_done = (SELECT count(*) FROM sims WHERE job_id = ?1"
+        " AND status IN ('ok', 'failed')), points_failed = (SELECT count(*) FROM sims"
+        " WHERE job_id = ?1 AND status = 'failed') WHERE id = ?1",
+        (job,),
+    )
+
+
+def set_stage(conn: sqlite3.Connection, job: int, stage: str | None) -> None:
+    with write(conn):
+        conn.execute("UPDATE jobs SET stage = ? WHERE id = ?", (stage, job))
+
+
+def sims(conn: sqlite3.Connection, job: int) -> list[dict[str, Any]]:
+    return [
+        dict(r) for r in conn.execute("SELECT * FROM sims WHERE job_id = ? ORDER BY idx", (job,))
+    ]
+
+
+def request_cancel(conn: sqlite3.Connection, job: int) -> str:
+    """Ask the job's driver to cancel it; returns the job's status at that moment."""
+    with write(conn):
+        status = _status(conn, job)["status"]
+        if status not in TERMINAL_STATUSES:
+            conn.execute(
+                "UPDATE jobs SET cancel_requested = ? WHERE id = ? AND cancel_requested IS NULL",
+                (time.time(), job),
+            )
+    return status
+
+
+def cancel_requested(conn: sqlite3.Connection, job: int) -> bool:
+    row = conn.execute("SELECT cancel_requested FROM jobs WHERE id = ?", (job,)).fetchone()
+    return row is not None and row[0] is not None
+
+
+def reopen(conn: sqlite3.Connection, job: int, *, token: str, pid: int | None = None) -> None:
+    """A failed, cancelled or interrupted job runs again (resume): status running, this
+    process its driver, one more resume; its points and stages are kept."""
+    pid = os.getpid() if pid is None else pid
+    with write(conn):
+        status = _status(conn, job)["status"]
+        if status not in ("failed", "cancelled"):
+            raise StoreError(
+                f"job {job} is {status}; only failed, cancelled or interrupted jobs can be resumed"
+            )
+        conn.execute(
+            "UPDATE jobs SET status = 'running', finished_at = NULL, elapsed_s = NULL,"
+            " error = NULL, error_stage = NULL, cancel_requested = NULL, golden = NULL,"
+            " resumes = resumes + 1, pid = ?, host = ?, pid_start = ?, token = ?,"
+            " started_at = coalesce(started_at, ?) WHERE id = ?",
+            (pid, socket.gethostname(), process_start(pid), token, time.time(), job),
+        )
+        conn.execute(
+            "UPDATE sims SET status = 'pending' WHERE job_id = ? AND status IN"
+            " ('running', 'cancelled')",
+            (job,),
+        )
+
+
+def set_golden(conn: sqlite3.Connection, job: int, verdict: str, path: str | None) -> None:
+    """The golden gate's verdict on a job's creport (kept with the job, finished or not)."""
+    with write(conn):
+        _status(conn, job)
+        conn.execute(
+            "UPDATE jobs SET golden = ?, golden_path = ? WHERE id = ?", (verdict, path, job)
+        )
 
 
 # --- queries -----------------------------------------------------------------------------------
@@ -495,14 +575,18 @@ def history(
     status: str | None = None,
     user: str | None = None,
     since: float | None = None,
+    scenario: str | None = None,
     limit: int = 100,
 ) -> list[dict[str, Any]]:
-    """Newest jobs first, filtered by any of domain, status, user, submitted >= since."""
+    """Newest jobs first, filtered by any of domain, status, user, scenario, submitted >=
+    since."""
     if status is not None and status not in JOB_STATUSES:
         raise StoreError(f"job status {status!r}; allowed: {', '.join(JOB_STATUSES)}")
     where = []
     args: list[Any] = []
-    for column, value in (("domain", domain), ("status", status), ("user", user)):
+    for column, value in (
+        ("domain", domain), ("status", status), ("user", user), ("scenario", scenario)
+    ):  # fmt: skip
         if value is not None:
             where.append(f"{column} = ?")
             args.append(value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import sqlite3
 import struct
 import time
@@ -84,16 +85,35 @@ def restore(src: Path | str, path: Path | str) -> None:
     connect(path).close()  # migrate an older backup
 
 
-def cleanup(conn: sqlite3.Connection, older_than_days: float, *, now: float | None = None) -> int:
+def cleanup(
+    conn: sqlite3.Connection,
+    older_than_days: float,
+    *,
+    now: float | None = None,
+    runs: Path | None = None,
+) -> int:
     """Delete finished jobs submitted more than N days ago (their stages, points,
-    measurements and spec results go with them); queued and running jobs are kept."""
+    measurements and spec results go with them); queued and running jobs are kept. With
+    ``runs`` (the run root), their run directories below it are removed too; a recorded
+    path outside it is never touched."""
     cutoff = (time.time() if now is None else now) - older_than_days * DAY_S
     marks = ", ".join("?" * len(TERMINAL_STATUSES))
+    where = f"submitted_at < ? AND status IN ({marks})"
     with write(conn):
-        cur = conn.execute(
-            f"DELETE FROM jobs WHERE submitted_at < ? AND status IN ({marks})",
-            (cutoff, *TERMINAL_STATUSES),
-        )
+        roots = [
+            r[0]
+            for r in conn.execute(
+                f"SELECT run_root FROM jobs WHERE {where} AND run_root IS NOT NULL",
+                (cutoff, *TERMINAL_STATUSES),
+            )
+        ]
+        cur = conn.execute(f"DELETE FROM jobs WHERE {where}", (cutoff, *TERMINAL_STATUSES))
+    if runs is not None:
+        base = runs.resolve()
+        for root in roots:
+            path = Path(root).resolve()
+            if path.parent == base and path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
     return cur.rowcount
 
 

@@ -17,6 +17,10 @@ JOB_STATUSES = ("queued", "running", "completed", "failed", "cancelled")
 TERMINAL_STATUSES = ("completed", "failed", "cancelled")
 STAGE_STATUSES = ("queued", "running", "completed", "failed", "cancelled", "skipped")
 POINT_STATUSES = ("pending", "ok", "failed")
+# A simulation of one PVT point, as the engine runs it (the creport rows are `points`).
+SIM_STATUSES = ("pending", "running", "ok", "failed", "cancelled")
+GOLDEN_VERDICTS = ("identical", "mismatch", "created", "updated", "missing")
+FACES = ("pytest", "cli", "web", "import")
 SPEC_STATUSES = ("pass", "fail", "no_data")
 
 
@@ -133,7 +137,46 @@ _V1: tuple[str, ...] = (
     f"PRAGMA application_id = {APPLICATION_ID}",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+# V2: the job engine's records: who started a job (face), its live progress (stage, points
+# done), cancel requests, the token that marks its processes, resumes, the golden verdict,
+# the run root; and one row per simulated PVT point with its attempts and reason.
+_V2: tuple[str, ...] = (
+    "ALTER TABLE jobs ADD COLUMN face TEXT",
+    "ALTER TABLE jobs ADD COLUMN stage TEXT",
+    "ALTER TABLE jobs ADD COLUMN points_total INTEGER",
+    "ALTER TABLE jobs ADD COLUMN points_done INTEGER",
+    "ALTER TABLE jobs ADD COLUMN points_failed INTEGER",
+    "ALTER TABLE jobs ADD COLUMN cancel_requested REAL",
+    "ALTER TABLE jobs ADD COLUMN token TEXT",
+    "ALTER TABLE jobs ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0",
+    f"ALTER TABLE jobs ADD COLUMN golden TEXT CHECK (golden IS NULL OR golden IN"
+    f" ({_in(GOLDEN_VERDICTS)}))",
+    "ALTER TABLE jobs ADD COLUMN golden_path TEXT",
+    "ALTER TABLE jobs ADD COLUMN run_root TEXT",
+    "ALTER TABLE jobs ADD COLUMN log_path TEXT",
+    "ALTER TABLE jobs ADD COLUMN corners TEXT",
+    "ALTER TABLE jobs ADD COLUMN temperatures TEXT",
+    "ALTER TABLE jobs ADD COLUMN stages_planned TEXT",
+    f"""CREATE TABLE sims (
+        job_id INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        corner TEXT NOT NULL,
+        extraction TEXT NOT NULL,
+        temp_token TEXT NOT NULL,
+        vt TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ({_in(SIM_STATUSES)})),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        reason TEXT,
+        elapsed_s REAL,
+        started_at REAL,
+        finished_at REAL,
+        PRIMARY KEY (job_id, idx),
+        UNIQUE (job_id, name)
+    ) WITHOUT ROWID""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
 LATEST = len(MIGRATIONS)
 
 

@@ -14,8 +14,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from wkpup_harness.report.summary import BOOKKEEPING, extremes, point_label
 from wkpup_harness.results import Creport, CreportRow
-from wkpup_harness.summary import BOOKKEEPING, extremes, point_label
 
 WIDTH, HEIGHT = 720, 380
 LEFT, RIGHT, TOP, BOTTOM = 80, 190, 34, 52  # plot margins; the legend sits on the right

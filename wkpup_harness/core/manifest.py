@@ -3,8 +3,8 @@ format (`<hex>  <relative path>`), covering every other file under it. A core wh
 differ from it in any byte, or that has files missing from it or not listed in it, is not
 the validated core.
 
-    python -m wkpup_harness.manifest verify [core_root]
-    python -m wkpup_harness.manifest write  [core_root]   # only in a change that edits the core
+    python -m wkpup_harness.core.manifest verify [core_root]
+    python -m wkpup_harness.core.manifest write  [core_root]   # only when the core changes
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 from wkpup_harness.errors import WkpupError
 
 MANIFEST_NAME = "MANIFEST.sha256"
-DEFAULT_CORE = Path(__file__).resolve().parents[1] / "pai_ho_core"
+DEFAULT_CORE = Path(__file__).resolve().parents[2] / "pai_ho_core"
 
 
 class ManifestError(WkpupError):
@@ -117,7 +117,9 @@ def write(core: Path = DEFAULT_CORE) -> Path:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if not args or args[0] not in ("verify", "write") or len(args) > 2:
-        print("usage: python -m wkpup_harness.manifest verify|write [core_root]", file=sys.stderr)
+        print(
+            "usage: python -m wkpup_harness.core.manifest verify|write [core_root]", file=sys.stderr
+        )
         return 2
     core = Path(args[1]) if len(args) == 2 else DEFAULT_CORE
     try:

@@ -16,6 +16,7 @@ from wkpup_harness.errors import WkpupError
 from wkpup_harness.results import Creport, CreportRow, parse_creport
 
 GOLDEN_NAME = "creport.txt"
+OBTAINED_SUFFIX = ".obtained"  # creport.txt.obtained beside the golden, for review
 
 
 def golden_path(golden_root: Path, scenario: str, job: str) -> Path:
@@ -37,9 +38,12 @@ def _row_key(row: CreportRow) -> tuple[str, ...]:
     return (row.corner, row.extraction, str(row.temperature), *row.levels, row.swp or "")
 
 
-def _label(row: CreportRow) -> str:
-    swp = f" {row.swp}" if row.swp else ""
-    return f"{row.corner} {row.extraction} {row.temperature}C {'/'.join(row.levels)}{swp}"
+def _label(row: CreportRow, columns: tuple[str, ...] = ()) -> str:
+    """``TT typical -40C v1=min v2=max``: corner, extraction, temperature, each voltage."""
+    names = columns or tuple(f"v{i}" for i in range(1, len(row.levels) + 1))
+    volts = " ".join(f"{n}={lv}" for n, lv in zip(names, row.levels, strict=False))
+    swp = f" swp={row.swp}" if row.swp else ""
+    return f"{row.corner} {row.extraction} {row.temperature}C {volts}{swp}"
 
 
 def _text_diff(old: str, new: str) -> tuple[str, ...]:
@@ -79,14 +83,16 @@ def diff(golden: str, new: str) -> GoldenDiff | None:
         before = old_rows[key]
         if before.raw == row.raw:
             continue
-        changes = [
-            f"{name} {before.cells[name].raw if name in before.cells else '-'} -> "
-            f"{row.cells[name].raw if name in row.cells else '-'}"
+        # One line per differing cell: where (corner, extraction, temperature, voltages),
+        # which measurement, golden -> new.
+        changed = [
+            f"{_label(row)} {name}: {before.cells[name].raw if name in before.cells else '-'}"
+            f" -> {row.cells[name].raw if name in row.cells else '-'}"
             for name in dict.fromkeys([*before.cells, *row.cells])
             if (before.cells.get(name) and before.cells[name].raw)
             != (row.cells.get(name) and row.cells[name].raw)
         ]
-        out.append(f"{_label(row)}: " + ("; ".join(changes) or "whitespace/padding differs"))
+        out.extend(changed or [f"{_label(row)}: whitespace/padding differs"])
     out.extend(
         f"{_label(r)}: row missing (in golden)" for k, r in old_rows.items() if k not in new_rows
     )
@@ -100,12 +106,25 @@ def diff(golden: str, new: str) -> GoldenDiff | None:
 
 
 class GoldenMismatch(WkpupError):
+    """``str()`` is one line (errors stay one line); ``report()`` is the readable diff."""
+
     def __init__(self, path: Path, difference: GoldenDiff) -> None:
         self.path = path
         self.difference = difference
         super().__init__(
-            f"creport differs from golden {path}:\n{difference.describe()}\n"
-            "(if the change is intended, rerun with --pvt-update-golden)"
+            f"creport differs from golden {path}: {len(difference.lines)} difference(s)"
+        )
+
+    @property
+    def obtained(self) -> Path:
+        return obtained_path(self.path)
+
+    def report(self, limit: int = 40) -> str:
+        return (
+            f"creport differs from golden {self.path} (golden -> new):\n"
+            f"{self.difference.describe(limit)}\n"
+            f"new creport written to {self.obtained} for review; if the change is intended, "
+            "rerun with --pvt-update-golden (or: wkpup golden <job> --update)"
         )
 
 
@@ -118,20 +137,33 @@ class GoldenMissing(WkpupError):
         )
 
 
+def obtained_path(path: Path) -> Path:
+    return path.with_name(path.name + OBTAINED_SUFFIX)
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
 def check(path: Path, new_bytes: bytes, *, update: bool = False) -> str:
     """Compare with the golden at `path`; with `update`, (re)write it. Returns what happened
-    ('identical', 'created', 'updated'); raises GoldenMismatch / GoldenMissing otherwise."""
+    ('identical', 'created', 'updated'); raises GoldenMismatch (after writing the new
+    creport as ``<golden>.obtained``) / GoldenMissing otherwise."""
     exists = path.is_file()
+    obtained = obtained_path(path)
     if exists and path.read_bytes() == new_bytes:
+        obtained.unlink(missing_ok=True)
         return "identical"
     if update:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(new_bytes)
-        tmp.replace(path)
+        _write(path, new_bytes)
+        obtained.unlink(missing_ok=True)
         return "updated" if exists else "created"
     if not exists:
         raise GoldenMissing(path)
+    _write(obtained, new_bytes)
     difference = diff(
         path.read_bytes().decode("utf-8", "replace"), new_bytes.decode("utf-8", "replace")
     )

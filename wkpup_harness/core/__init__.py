@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from wkpup_harness import manifest
+from wkpup_harness.core import manifest
 from wkpup_harness.errors import CoreError, CoreModifiedError
 from wkpup_harness.tables import CORNER_TABLE, CoreTables, load_tables
 

@@ -1,7 +1,7 @@
 """Worst-case summary of a creport.txt: for every measurement, its minimum and maximum over
 all PVT points and the point that gave each, plus the points that failed.
 
-    python -m wkpup_harness.summary <creport.txt>
+    python -m wkpup_harness.report.summary <creport.txt>
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def render(report: Creport) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m wkpup_harness.summary <creport.txt>", file=sys.stderr)
+        print("usage: python -m wkpup_harness.report.summary <creport.txt>", file=sys.stderr)
         return 2
     try:
         report = read_creport(Path(args[0]))

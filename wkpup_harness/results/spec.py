@@ -137,3 +137,50 @@ def summarize(violations: Iterable[Violation], limit: int = 50) -> str:
     if len(items) > limit:
         lines.append(f"  ... and {len(items) - limit} more")
     return "\n".join(lines)
+
+
+def margin(bounds: Bounds, value: float | None) -> float:
+    """Distance to the nearest limit: positive inside, negative outside, -inf for failed."""
+    if value is None or math.isnan(value):
+        return -math.inf
+    return min(
+        math.inf if bounds.min is None else value - bounds.min,
+        math.inf if bounds.max is None else bounds.max - value,
+    )
+
+
+def verdicts(report: Creport, spec: Mapping[str, Limit]) -> list[dict[str, object]]:
+    """Per measurement: pass / fail / no_data over every point, each point judged by its
+    corner's bounds, with the worst point (smallest margin; its row index as ``worst_seq``).
+    What the store keeps and every face shows; ``check`` lists the violating points."""
+    unknown = sorted(set(spec) - set(report.names))
+    if unknown:
+        raise SpecError(
+            f"spec names measurement(s) {', '.join(unknown)} that the report does not have; "
+            f"measured: {', '.join(report.names)}"
+        )
+    out: list[dict[str, object]] = []
+    for name, limit in spec.items():
+        n = n_fail = 0
+        worst: tuple[float, int, float | None] | None = None
+        for seq, row in enumerate(report.rows):
+            cell = row.cells.get(name)
+            value = cell.value if cell is not None else None
+            m = margin(limit.for_corner(row.corner), value)
+            n += 1
+            n_fail += m < 0
+            if worst is None or m < worst[0]:
+                worst = (m, seq, value)
+        out.append(
+            {
+                "name": name,
+                "lo": limit.bounds.min,
+                "hi": limit.bounds.max,
+                "status": "no_data" if n == 0 else "fail" if n_fail else "pass",
+                "n_points": n,
+                "n_fail": n_fail,
+                "worst_value": None if worst is None else worst[2],
+                "worst_seq": None if worst is None else worst[1],
+            }
+        )
+    return out

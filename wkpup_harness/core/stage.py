@@ -9,14 +9,6 @@
   (SIGTERM, then SIGKILL after a grace period): a stage's ngspice runs sit under GNU
   ``timeout``, which moves them to process groups of their own, so killing only the leader's
   group would leave them running.
-
-Point failures of ``run`` (exit 1): the core still simulates every point and prints one status
-line per point (``CORNER EX TTOK VT failed (exit N) 1.23s``, also appended to
-``job_log.txt``). ``StageResult.failed_points()`` parses those lines from the stage log, and
-``JobResult.failed_points`` returns them for the job's ``run`` stage; ``JobResult.failed_stage``
-is ``"run"`` unless the job was started with ``tolerate_point_failures=True``: then exit 1 of
-run/chk/ext is recorded in ``JobResult.tolerated``, the job goes on, and srt's creport shows
-those points as ``failed`` (``JobResult.ok`` stays False).
 """
 
 from __future__ import annotations
@@ -29,69 +21,17 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-from wkpup_harness.core import Core, guard
-from wkpup_harness.errors import ResultError, WkpupError
-from wkpup_harness.results import BACKUP_NAME, Creport, read_creport
+from wkpup_harness.core import Core
+from wkpup_harness.errors import WkpupError
 
-STAGES: tuple[str, ...] = ("gen", "run", "chk", "ext", "srt", "bkp", "usr_script")
-DEFAULT_JOB_STAGES: tuple[str, ...] = ("gen", "run", "ext", "srt", "bkp")
-# Stages whose exit status 1 means "some points failed, every other point is done".
-POINT_STAGES: tuple[str, ...] = ("run", "chk", "ext")
 LOG_DIR = ".wkpup_logs"
 KILL_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
 _POLL = 0.1  # seconds between cancel checks while a stage runs
 SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
-# The run stage's per-point status line (stages/run.sh).
-POINT_STATUS = re.compile(
-    r"(?P<corner>\S+) (?P<ex>\S+) (?P<temp>\S+) (?P<vt>v1\S*) "
-    r"(?P<status>Done|failed \((?P<reason>[^)]*)\)) (?P<elapsed>[0-9.]+)s"
-)
-BKP_LINE = re.compile(r"bkp: (00bkp_[0-9]{12})")
-
-
-@dataclass(frozen=True)
-class PointStatus:
-    corner: str
-    extraction: str
-    temp_token: str
-    vt: str
-    ok: bool
-    reason: str  # "" when ok; "exit 3", "timeout 60s" ...
-    elapsed: float
-
-    @property
-    def name(self) -> str:
-        """``<CORNER>_<EX>_<Ttok>_<vt>``, as in ``report_<name>.txt``."""
-        return f"{self.corner}_{self.extraction}_{self.temp_token}_{self.vt}"
-
-    @property
-    def directory(self) -> str:
-        """The point's directory below the domain."""
-        return f"{self.corner}/{self.extraction}/{self.extraction}_{self.temp_token}/{self.vt}"
-
-
-def parse_point_status(text: str) -> tuple[PointStatus, ...]:
-    """Every per-point status line of a run stage log (or of job_log.txt), in order."""
-    out = []
-    for line in text.splitlines():
-        m = POINT_STATUS.fullmatch(line)
-        if m is not None:
-            out.append(
-                PointStatus(
-                    m["corner"],
-                    m["ex"],
-                    m["temp"],
-                    m["vt"],
-                    m["status"] == "Done",
-                    m["reason"] or "",
-                    float(m["elapsed"]),
-                )
-            )
-    return tuple(out)
 
 
 @dataclass
@@ -121,10 +61,6 @@ class StageResult:
         """The last ``n`` lines of the stage log (what a failure report shows)."""
         lines = self.log().splitlines()
         return "\n".join(lines[-n:] if n > 0 else [])
-
-    def failed_points(self) -> tuple[PointStatus, ...]:
-        """Points the run stage reported as failed (empty for other stages)."""
-        return tuple(p for p in parse_point_status(self.log()) if not p.ok)
 
     def describe(self) -> str:
         where = f"{self.stage} {self.ex}" if self.ex else self.stage
@@ -218,14 +154,14 @@ def kill_session(proc: subprocess.Popen[bytes], grace: float = KILL_GRACE) -> No
     proc.wait()
 
 
-def _pidfd(pid: int) -> int | None:
+def pidfd_open(pid: int) -> int | None:
     try:
         return os.pidfd_open(pid)
     except (AttributeError, OSError):  # not Linux >= 5.3: fall back to Popen.wait
         return None
 
 
-def _exited(proc: subprocess.Popen[bytes], pidfd: int | None, timeout: float | None) -> bool:
+def wait_exit(proc: subprocess.Popen[bytes], pidfd: int | None, timeout: float | None) -> bool:
     """Wait up to ``timeout`` for the leader to exit; with a pidfd it is left unreaped."""
     if pidfd is not None:
         ready, _, _ = select.select([pidfd], [], [], timeout)
@@ -284,7 +220,7 @@ def run_stage(
             env=stage_env(core, env),
             start_new_session=True,
         )
-    pidfd = _pidfd(proc.pid)
+    pidfd = pidfd_open(proc.pid)
     try:
         deadline = None if timeout is None else t0 + timeout
         while True:
@@ -292,7 +228,7 @@ def run_stage(
             if deadline is not None:
                 left = max(deadline - time.monotonic(), 0.0)
                 step = left if step is None else min(step, left)
-            if _exited(proc, pidfd, step):
+            if wait_exit(proc, pidfd, step):
                 break
             if deadline is not None and time.monotonic() >= deadline:
                 timed_out = True
@@ -328,178 +264,3 @@ def run_stage(
         command=command,
         cancelled=cancelled,
     )
-
-
-@dataclass
-class JobResult:
-    domain_dir: Path
-    stages: list[StageResult] = field(default_factory=list)
-    failed_stage: str | None = None  # the stage that stopped the job
-    planned: tuple[str, ...] = ()
-    tolerated: list[str] = field(default_factory=list)  # stages that exited 1 for points
-
-    @property
-    def ok(self) -> bool:
-        return self.failed_stage is None and not self.tolerated
-
-    @property
-    def cancelled(self) -> bool:
-        return any(s.cancelled for s in self.stages)
-
-    def stage(self, name: str) -> StageResult | None:
-        """The last result of stage ``name``."""
-        for result in reversed(self.stages):
-            if result.stage == name:
-                return result
-        return None
-
-    @property
-    def failed_points(self) -> tuple[PointStatus, ...]:
-        """Points the job's run stage reported as failed (see the module docstring)."""
-        run = self.stage("run")
-        return run.failed_points() if run is not None else ()
-
-    @property
-    def backup_dir(self) -> Path | None:
-        """The backup this job's bkp stage wrote (its log names it), else the newest one."""
-        bkp = self.stage("bkp")
-        if bkp is None or not bkp.ok:
-            return None
-        m = BKP_LINE.search(bkp.log())
-        if m is not None and (self.domain_dir / m.group(1)).is_dir():
-            return self.domain_dir / m.group(1)
-        return newest_backup(self.domain_dir)
-
-    @property
-    def creport_path(self) -> Path:
-        backup = self.backup_dir
-        if backup is not None:
-            return backup / "report" / "creport.txt"
-        return self.domain_dir / "report" / "creport.txt"
-
-    def creport(self) -> Creport:
-        """The job's creport.txt, parsed (ResultError when absent or malformed)."""
-        path = self.creport_path
-        if not path.is_file():
-            raise ResultError(f"{path}: creport.txt not found (did srt run?)")
-        return read_creport(path)
-
-
-def newest_backup(domain_dir: Path) -> Path | None:
-    """The newest complete ``00bkp_<12 digits>`` directory (names sort by their stamp)."""
-    found = sorted(p for p in domain_dir.iterdir() if p.is_dir() and BACKUP_NAME.fullmatch(p.name))
-    return found[-1] if found else None
-
-
-OnStage = Callable[[StageResult], None]
-
-
-class Job:
-    """One PVT job: the given stages in order on one domain directory, stopping at the
-    first failing stage. ``cancel()`` (from any thread) kills the running stage and starts
-    no other. ``timeout`` is per stage: one number for all, or a mapping stage -> seconds."""
-
-    def __init__(
-        self,
-        core: Core,
-        domain_dir: Path | str,
-        stages: Sequence[str] = DEFAULT_JOB_STAGES,
-        *,
-        env: Mapping[str, str] | None = None,
-        timeout: float | Mapping[str, float] | None = None,
-        on_stage: OnStage | None = None,
-        log_dir: Path | str | None = None,
-        check_core: bool = True,
-        tolerate_point_failures: bool = False,
-        ex: str | None = None,
-    ) -> None:
-        self.core = core
-        self.domain_dir = Path(domain_dir)
-        self.stages = tuple(stages)
-        self.env = dict(env or {})
-        self.timeout = timeout
-        self.on_stage = on_stage
-        self.log_dir = log_dir
-        self.check_core = check_core
-        self.tolerate_point_failures = tolerate_point_failures
-        self.ex = ex
-        self._cancel = threading.Event()
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    def stage_timeout(self, stage: str) -> float | None:
-        if isinstance(self.timeout, Mapping):
-            return self.timeout.get(stage)
-        return self.timeout
-
-    def _tolerated(self, result: StageResult) -> bool:
-        """Exit 1 of run/chk/ext means "these points failed, the others are done": with
-        tolerate_point_failures the job goes on, so srt reports those points as failed."""
-        return (
-            self.tolerate_point_failures
-            and result.stage in POINT_STAGES
-            and result.returncode == 1
-            and not (result.timed_out or result.cancelled)
-        )
-
-    def run(self) -> JobResult:
-        if self.check_core:
-            guard(self.core)  # the harness never drives a core that is not the validated one
-        result = JobResult(self.domain_dir, planned=self.stages)
-        for stage in self.stages:
-            if self._cancel.is_set():
-                result.failed_stage = result.failed_stage or stage
-                break
-            # ex filters run/chk/ext (polo); the other stages take no extraction argument.
-            ex = self.ex if stage in ("run", "chk", "ext") else None
-            stage_result = run_stage(
-                self.core,
-                self.domain_dir,
-                stage,
-                ex=ex,
-                env=self.env,
-                timeout=self.stage_timeout(stage),
-                log_dir=self.log_dir,
-                cancel=self._cancel,
-            )
-            result.stages.append(stage_result)
-            if self.on_stage is not None:
-                self.on_stage(stage_result)
-            if stage_result.ok:
-                continue
-            if self._tolerated(stage_result):
-                result.tolerated.append(stage)
-                continue
-            result.failed_stage = stage
-            break
-        return result
-
-
-def run_job(
-    core: Core,
-    domain_dir: Path | str,
-    stages: Sequence[str] = DEFAULT_JOB_STAGES,
-    *,
-    env: Mapping[str, str] | None = None,
-    timeout: float | Mapping[str, float] | None = None,
-    on_stage: OnStage | None = None,
-    log_dir: Path | str | None = None,
-    check_core: bool = True,
-    tolerate_point_failures: bool = False,
-    ex: str | None = None,
-) -> JobResult:
-    """Run ``stages`` in order on ``domain_dir`` and return their results (see ``Job``)."""
-    job = Job(
-        core,
-        domain_dir,
-        stages,
-        env=env,
-        timeout=timeout,
-        on_stage=on_stage,
-        log_dir=log_dir,
-        check_core=check_core,
-        tolerate_point_failures=tolerate_point_failures,
-        ex=ex,
-    )
-    return job.run()

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wkpup_harness.errors import ResultError
+from wkpup_harness.points import TEMP_TOKENS, VT_PART, Point
+from wkpup_harness.points import label as point_label
 
 # Plain decimal/scientific numbers only: float() would also take "nan", "inf" and "1_0".
 NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-TEMP_TOKENS: Mapping[str, int] = {"m40": -40, "125": 125, "85": 85, "100": 100}
-VT_PART = re.compile(r"v([123])(min|max|nom)")
 BACKUP_NAME = re.compile(r"00bkp_([0-9]{12})")
 LEVEL_COLUMN = re.compile(r"v[123]")
 # Extractions of the real flow (ver03 and ver01 names); callers may pass the core's own.
@@ -111,27 +111,7 @@ def read_mt0(path: Path | str) -> Mt0:
 
 
 # --- report_<CORNER>_<EX>_<Ttok>_<vt>.txt -------------------------------------------------------
-@dataclass(frozen=True)
-class PointName:
-    corner: str
-    extraction: str
-    temp_token: str
-    vt: str
-
-    @property
-    def temperature(self) -> int:
-        return TEMP_TOKENS[self.temp_token]
-
-    @property
-    def levels(self) -> tuple[str, ...]:
-        return tuple(VT_PART.fullmatch(p).group(2) for p in self.vt.split("_"))  # type: ignore[union-attr]
-
-    @property
-    def stem(self) -> str:
-        return f"{self.corner}_{self.extraction}_{self.temp_token}_{self.vt}"
-
-
-def parse_report_name(filename: str, extractions: Iterable[str] = KNOWN_EXTRACTIONS) -> PointName:
+def parse_report_name(filename: str, extractions: Iterable[str] = KNOWN_EXTRACTIONS) -> Point:
     """Split ``report_<CORNER>_<EX>_<Ttok>_<vt>.txt``: the vt and Ttok tokens are read from the
     end, then the extraction is matched against known names (corners and extractions both
     contain ``_``, so the split cannot be positional)."""
@@ -151,13 +131,13 @@ def parse_report_name(filename: str, extractions: Iterable[str] = KNOWN_EXTRACTI
     rest = "_".join(parts)
     for ex in sorted(extractions, key=len, reverse=True):
         if rest.endswith("_" + ex) and len(rest) > len(ex) + 1:
-            return PointName(rest[: -len(ex) - 1], ex, temp, "_".join(vt_parts))
+            return Point.from_vt(rest[: -len(ex) - 1], ex, temp, "_".join(vt_parts))
     raise ResultError(f"{filename}: unknown extraction in {rest!r}")
 
 
 @dataclass(frozen=True)
 class Report:
-    point: PointName | None
+    point: Point | None
     names: tuple[str, ...]
     rows: tuple[tuple[Cell, ...], ...]  # one per value line (several only in alter mode)
     text: str
@@ -166,7 +146,7 @@ class Report:
         return dict(zip(self.names, self.rows[index], strict=False))
 
 
-def parse_report(text: str, source: str = "<report>", point: PointName | None = None) -> Report:
+def parse_report(text: str, source: str = "<report>", point: Point | None = None) -> Report:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -214,8 +194,12 @@ class CreportRow:
         return "_".join(f"v{i}{lv}" for i, lv in enumerate(self.levels, start=1))
 
     @property
-    def point(self) -> PointName:
-        return PointName(self.corner, self.extraction, self.temp_token, self.vt)
+    def point(self) -> Point:
+        return Point(self.corner, self.extraction, self.temp_token, self.levels)
+
+    @property
+    def label(self) -> str:
+        return point_label(self.corner, self.extraction, self.temperature, self.levels, self.swp)
 
 
 @dataclass(frozen=True)
@@ -311,7 +295,7 @@ class Backup:
     path: Path
     stamp: str  # YYYYMMDDHHMM
     creport: Creport
-    reports: Mapping[str, Report] = field(default_factory=dict)  # keyed by PointName.stem
+    reports: Mapping[str, Report] = field(default_factory=dict)  # keyed by Point.stem
     simulation_log: str | None = None
 
 

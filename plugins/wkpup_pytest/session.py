@@ -1,0 +1,247 @@
+"""The plugin's session object, registered only when the plugin is active.
+
+It holds what every item shares: the settings (the library's one resolver, fed with the
+``--pvt-*`` flags and the ini aliases), the core (checked against its manifest once, on the
+controller, before any job), the recorder (each process running jobs writes its own engine
+records; SQLite in WAL mode on the local disk), the selected stages, and on the controller a
+thread that prints each running job's stage and points as they progress, whichever worker
+runs it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wkpup_harness.core import Core, guard, locate_core
+from wkpup_harness.engine import PIPELINE
+from wkpup_harness.errors import WkpupError
+from wkpup_harness.settings import Settings, SettingsError
+from wkpup_harness.settings import resolve as resolve_settings
+from wkpup_harness.store import db
+from wkpup_harness.store.recorder import Recorder
+from wkpup_pytest.collect import SESSION_NAME, ScenarioFile, job_of
+
+EXIT_CORE_MODIFIED = 3
+PROGRESS_POLL_S = 2.0
+PROGRESS_EVERY_S = 15.0
+# --pvt-* option -> settings name
+FLAGS = {
+    "pvt_core": "core",
+    "pvt_domains": "domains",
+    "pvt_golden_dir": "golden",
+    "pvt_db": "db",
+    "pvt_runs": "runs",
+    "pvt_cpus": "cpus",
+    "pvt_retries": "retries",
+    "pvt_sim_timeout": "sim_timeout",
+    "pvt_stage_timeout": "stage_timeout",
+}
+INI = ("pvt_core", "pvt_db", "pvt_domains", "pvt_golden_dir")
+
+
+def parse_stages(value: str) -> tuple[str, ...]:
+    names = tuple(v.strip() for v in value.split(",") if v.strip())
+    if len(names) == 1 and names[0] in PIPELINE:
+        return PIPELINE[: PIPELINE.index(names[0]) + 1]
+    if names and names == PIPELINE[: len(names)]:
+        return names
+    raise pytest.UsageError(
+        f"--pvt-stages {value!r}: give one stage (the pipeline runs up to it) or a prefix of "
+        f"{','.join(PIPELINE)}"
+    )
+
+
+def session_of(config: pytest.Config) -> WkpupSession:
+    session = config.pluginmanager.get_plugin(SESSION_NAME)
+    if session is None:
+        raise pytest.UsageError(
+            "the wkpup plugin is inactive here: name a core (--pvt-core, $WKPUP_CORE, ini "
+            "pvt_core, or a wkpup.toml / [tool.wkpup] project file)"
+        )
+    return session
+
+
+class WkpupSession:
+    LOADGROUP_KEY = "wkpup_loadgroup"
+
+    def __init__(self, config: pytest.Config, test_body: Any) -> None:
+        self.config = config
+        self.test_body = test_body  # what a scenario item runs (fixtures.check_scenario_job)
+        flags = {name: config.getoption(opt) for opt, name in FLAGS.items()}
+        ini = {name: config.getini(name) for name in INI}
+        try:
+            self.settings: Settings = resolve_settings(flags, project_root=config.rootpath, ini=ini)
+        except SettingsError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        self.stages = parse_stages(config.getoption("pvt_stages"))
+        self.update_golden: bool = config.getoption("pvt_update_golden")
+        self.resume: bool = config.getoption("pvt_resume")
+        self._core: Core | None = None
+        self._recorder: Recorder | None = None
+        self.golden_written: list[tuple[str, Path]] = []
+        self.verified = "not checked"
+        self.is_worker = hasattr(config, "workerinput")
+        self._progress: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.started = time.time()
+        self.n_jobs = 0  # PVT items collected (scenario jobs and pvt-marked tests)
+
+    # --- shared objects ------------------------------------------------------------------------
+    @property
+    def core(self) -> Core:
+        if self._core is None:
+            try:
+                self._core = locate_core(self.settings.core)
+            except WkpupError as exc:
+                raise pytest.UsageError(str(exc)) from None
+        return self._core
+
+    @property
+    def recorder(self) -> Recorder | None:
+        if self._recorder is None and self.settings.db is not None:
+            try:
+                self._recorder = Recorder(self.settings.db)
+            except (WkpupError, sqlite3.Error) as exc:
+                raise pytest.UsageError(f"store {self.settings.db}: {exc}") from None
+        return self._recorder
+
+    # --- hooks ---------------------------------------------------------------------------------
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        if self.is_worker:
+            return  # xdist workers trust the controller's check
+        try:
+            self.verified = guard(self.core).describe()
+        except WkpupError as exc:
+            pytest.exit(f"wkpup: refusing to run: {exc}", returncode=EXIT_CORE_MODIFIED)
+        if self.settings.db is not None:
+            self._progress = threading.Thread(target=self._follow, daemon=True)
+            self._progress.start()
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        s = self.settings
+        return [
+            f"wkpup core: {self.core.root} ({self.verified})",
+            f"wkpup stages: {','.join(self.stages)}; store: {s.db or 'none'}; runs: {s.runs}; "
+            f"cpus: {s.cpus} (machine-wide); retries: {s.retries}",
+        ]
+
+    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> Any:
+        if file_path.suffix not in (".yaml", ".yml"):
+            return None
+        roots = self.scenario_roots()
+        if not any(root == file_path.parent or root in file_path.parents for root in roots):
+            return None
+        return ScenarioFile.from_parent(parent, path=file_path)
+
+    def scenario_roots(self) -> list[Path]:
+        out = []
+        for name in self.config.getini("pvt_scenario_dirs"):
+            p = Path(name).expanduser()
+            out.append(p if p.is_absolute() else self.config.rootpath / p)
+        return out
+
+    # tryfirst: xdist's worker turns xdist_group marks into node-id suffixes in its own
+    # modifyitems hook, which must see the marks added here.
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            job = job_of(item)
+            domain = job.domain if job is not None else None
+            if domain is None:
+                marker = item.get_closest_marker("pvt")
+                domain = marker.kwargs.get("domain") if marker is not None else None
+            if domain:
+                self.n_jobs += 1
+                item.add_marker(pytest.mark.xdist_group(name=f"pvt:{domain}"))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput[self.LOADGROUP_KEY] = node.config.getoption("dist", "no") == "loadgroup"
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        self._stop.set()
+        if self._progress is not None:
+            self._progress.join(timeout=5)
+        if self._recorder is not None:
+            self._recorder.close()
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.is_worker:
+            return
+        if self.settings.db is not None and self.n_jobs:
+            terminalreporter.write_line(f"wkpup: jobs recorded in {self.settings.db}")
+        if self.golden_written:
+            terminalreporter.write_sep("-", "wkpup: goldens written (--pvt-update-golden)")
+            for verdict, path in self.golden_written:
+                terminalreporter.write_line(f"  {verdict:<8} {path}")
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # The goldens a worker wrote reach the controller in the report's properties.
+        if report.when == "call":
+            for key, value in report.user_properties:
+                if key == "wkpup_golden":
+                    verdict, _, path = str(value).partition(" ")
+                    self.golden_written.append((verdict, Path(path)))
+
+    # --- live progress (controller) -------------------------------------------------------------
+    def _follow(self) -> None:
+        """Print each running pytest job's stage and points as they move: on a stage change,
+        and during run every PROGRESS_EVERY_S seconds."""
+        assert self.settings.db is not None
+        conn: sqlite3.Connection | None = None
+        seen: dict[int, tuple[Any, float]] = {}
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        while not self._stop.wait(PROGRESS_POLL_S):
+            try:
+                if conn is None:
+                    if not self.settings.db.exists():
+                        continue
+                    conn = db.connect(self.settings.db, migrate_schema=False)
+                rows = conn.execute(
+                    "SELECT id, scenario, name, stage, points_done, points_total, points_failed"
+                    " FROM jobs WHERE face = 'pytest' AND status = 'running' AND"
+                    " submitted_at >= ?",
+                    (self.started - 1,),
+                ).fetchall()
+            except (sqlite3.Error, WkpupError):
+                continue
+            now = time.monotonic()
+            for r in rows:
+                key = (r["stage"], r["points_done"])
+                last = seen.get(r["id"])
+                if last is not None and (
+                    last[0] == key or (last[0][0] == key[0] and now - last[1] < PROGRESS_EVERY_S)
+                ):
+                    continue
+                seen[r["id"]] = (key, now)
+                if r["stage"] is None:
+                    continue
+                points = ""
+                if r["stage"] == "run" and r["points_total"]:
+                    points = f" {r['points_done'] or 0}/{r['points_total']} points"
+                    if r["points_failed"]:
+                        points += f" ({r['points_failed']} failed)"
+                line = f"wkpup: job {r['id']} {r['scenario']}::{r['name']}: {r['stage']}{points}"
+                if reporter is not None:
+                    reporter.write_line(line)
+        if conn is not None:
+            conn.close()
+
+
+def store_jobs_like(conn: sqlite3.Connection, scenario: str, name: str, domain: str) -> list[Any]:
+    """Unfinished runs of the same scenario job, newest first (for --pvt-resume)."""
+    return conn.execute(
+        "SELECT * FROM jobs WHERE scenario = ? AND name = ? AND domain = ? AND"
+        " status IN ('failed', 'cancelled') AND backup_path IS NULL AND run_root IS NOT NULL"
+        " ORDER BY id DESC",
+        (scenario, name, domain),
+    ).fetchall()
+
+
+__all__ = ["SESSION_NAME", "WkpupSession", "session_of", "store_jobs_like"]

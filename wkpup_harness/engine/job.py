@@ -1,0 +1,648 @@
+"""The one job engine: every face (pytest, ``wkpup run``/``resume``, the web server) runs a
+PVT job through ``Job``.
+
+A job is a JobSpec (domain, config, subsets) run on a private copy of its domain under the
+run root (``<runs>/<job id>/``), stage by stage through the core:
+
+    gen -> run -> ext -> srt -> bkp
+
+The engine owns the rules between stages, so every face behaves the same:
+
+- ``gen`` or ``srt`` failing stops the job;
+- the **run** stage is the engine's own: each PVT point is simulated by the core's per-point
+  entry (``simulation/run_point.sh``, what the real flow submits per point) under the
+  machine-wide CPU budget, with a per-simulation timeout and up to ``retries`` retries; a
+  core without a per-point entry gets its whole ``run`` stage run instead;
+- failed points do not stop ``ext`` and ``srt`` (their creport rows say ``failed``), but
+  ``bkp`` is skipped so their directories stay for the post-mortem;
+- cancel (``Job.cancel()``, or a cancel request in the store from any process) kills the
+  running stage or simulations and the job ends ``cancelled``;
+- resume (``Job.resume``) reruns only the points without a complete result, then ext, srt,
+  bkp, and the creport equals that of an uninterrupted run.
+
+Progress (stage, points done) goes to ``listener`` callbacks and, through the recorder, to
+the store as it happens, so ``wkpup status`` follows a job whichever face started it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from wkpup_harness.core import Core, guard
+from wkpup_harness.core.stage import (
+    StageResult,
+    kill_session,
+    pidfd_open,
+    run_stage,
+    stage_env,
+    wait_exit,
+)
+from wkpup_harness.engine.budget import Budget, Cancelled
+from wkpup_harness.engine.reaper import TOKEN_ENV, Watchdog
+from wkpup_harness.engine.workdir import prepare_job_dir
+from wkpup_harness.errors import ResultError, WkpupError
+from wkpup_harness.points import Point
+from wkpup_harness.results import BACKUP_NAME, Creport, read_creport
+from wkpup_harness.results.runlog import PointResult, parse_point_status
+from wkpup_harness.scenario import JobSpec
+from wkpup_harness.settings import Settings
+
+PIPELINE: tuple[str, ...] = ("gen", "run", "ext", "srt", "bkp")
+STAGES: tuple[str, ...] = ("gen", "run", "chk", "ext", "srt", "bkp", "usr_script")
+# Stages whose exit 1 means "some points failed, every other point is done".
+POINT_STAGES: tuple[str, ...] = ("run", "chk", "ext")
+POINT_SCRIPT = Path("simulation") / "run_point.sh"
+BKP_LINE = re.compile(r"bkp: (00bkp_[0-9]{12})")
+JOB_STAT_LINE = re.compile(r"(\S+) (\S+) (\S+) (v1\S*)\s+(Done|not-complete.*|not-start)\s*")
+CANCEL_POLL_S = 0.5
+LOG_TAIL = 25
+SIM_LOG_TAIL = 12
+SIM_LOGS_SHOWN = 3
+NONCONVERGENCE = re.compile(
+    r"timestep too small|singular matrix|no convergence|gmin stepping failed|"
+    r"source stepping failed|iteration limit reached",
+    re.IGNORECASE,
+)
+
+
+class JobError(WkpupError):
+    """A job that cannot be prepared or resumed as asked."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """What listeners are told: ``kind`` is stage-start, stage-end, point or job-end."""
+
+    kind: str
+    job: Job
+    stage: str | None = None
+    result: StageResult | None = None
+    point: PointResult | None = None
+
+    @property
+    def done(self) -> int:
+        return self.job.points_done
+
+    @property
+    def total(self) -> int:
+        return len(self.job.points)
+
+
+Listener = Callable[[Event], None]
+
+
+class RecorderLike(Protocol):
+    def create(self, job: Job) -> int: ...
+    def attach(self, job: Job) -> None: ...
+    def event(self, event: Event) -> None: ...
+    def finish(self, job: Job) -> None: ...
+    def cancel_requested(self, job_id: int) -> bool: ...
+
+
+def classify(returncode: int, output: str, log_text: str) -> str:
+    """Why a simulation failed, in the words an engineer searches for."""
+    if NONCONVERGENCE.search(log_text) or NONCONVERGENCE.search(output):
+        return "non-convergence"
+    if "failed measurement" in output or "produced no measurements" in output:
+        return "missing measurement"
+    return f"exit {returncode}"
+
+
+def read_job_stat(path: Path) -> dict[str, bool]:
+    """job_stat.log (the core's chk): point name -> done."""
+    out: dict[str, bool] = {}
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return out
+    for line in lines[1:]:
+        m = JOB_STAT_LINE.fullmatch(line)
+        if m is not None:
+            name = f"{m[1]}_{m[2]}_{m[3]}_{m[4]}"
+            out[name] = m[5] == "Done"
+    return out
+
+
+def newest_backup(domain_dir: Path) -> Path | None:
+    """The newest complete ``00bkp_<12 digits>`` directory (names sort by their stamp)."""
+    if not domain_dir.is_dir():
+        return None
+    found = sorted(p for p in domain_dir.iterdir() if p.is_dir() and BACKUP_NAME.fullmatch(p.name))
+    return found[-1] if found else None
+
+
+@dataclass
+class Job:
+    """One PVT job. Faces call ``open()``, then ``step(stage)`` for each stage (or ``run()``
+    for all), then ``close()``; ``run()`` does all three."""
+
+    spec: JobSpec
+    settings: Settings
+    core: Core
+    face: str = "cli"
+    recorder: RecorderLike | None = None
+    listeners: list[Listener] = field(default_factory=list)
+    stages: tuple[str, ...] = PIPELINE
+    workdir_root: Path | None = None  # default <runs>/<job id>
+    id: int | None = None
+    resuming: bool = False
+    check_core: bool = True
+
+    # state
+    workdir: Path = field(init=False)
+    results: list[StageResult] = field(default_factory=list, init=False)
+    point_results: dict[str, PointResult] = field(default_factory=dict, init=False)
+    setup_error: str | None = field(default=None, init=False)
+    started: float = field(default_factory=time.time, init=False)
+    finished: float | None = field(default=None, init=False)
+    status: str | None = field(default=None, init=False)  # once closed
+    golden: str | None = field(default=None, init=False)
+    token: str = field(default_factory=lambda: secrets.token_hex(8), init=False)
+    skipped: list[str] = field(default_factory=list, init=False)
+    _cancel: threading.Event = field(default_factory=threading.Event, init=False)
+    _watchdog: Watchdog | None = field(default=None, init=False)
+    _monitor: threading.Thread | None = field(default=None, init=False)
+    _closed: threading.Event = field(default_factory=threading.Event, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _opened: bool = field(default=False, init=False)
+    _timed_out: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        unknown = [s for s in self.stages if s not in STAGES]
+        if unknown or not self.stages:
+            raise JobError(
+                f"stages {','.join(self.stages)!r}: unknown stage(s); allowed: {', '.join(STAGES)}"
+            )
+        self.budget = Budget(self.settings.cpus, self.settings.slot_dir)
+        self.points: tuple[Point, ...] = self.spec.points
+        self.workdir = Path()
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    @property
+    def root(self) -> Path:
+        assert self.workdir_root is not None
+        return self.workdir_root
+
+    @property
+    def log_dir(self) -> Path:
+        return self.root / "logs"
+
+    def open(self) -> Job:
+        """Check the core, create the job's record and its private work directory."""
+        if self._opened:
+            return self
+        self._opened = True
+        if self.check_core:
+            guard(self.core)
+        if self.recorder is not None and self.id is None:
+            self.id = self.recorder.create(self)
+        if self.workdir_root is None:
+            name = str(self.id) if self.id is not None else f"x{self.token}"
+            self.workdir_root = self.settings.runs / name
+        if self.resuming:
+            family, voltage = self.spec.domain_dir.parts[-2:]
+            self.workdir = self.root / family / voltage
+            if not (self.workdir / "config.cfg").is_file():
+                raise JobError(f"cannot resume: {self.workdir} holds no job (removed?)")
+        else:
+            try:
+                self.workdir = prepare_job_dir(self.spec.domain_dir, self.root, self.spec.config)
+            except WkpupError as exc:
+                self.setup_error = f"{self.spec.job_id}: cannot prepare the job directory: {exc}"
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        if self.recorder is not None:
+            self.recorder.attach(self)
+        db = self.settings.db if self.recorder is not None else None
+        self._watchdog = Watchdog(self.token, db, self.id)
+        if self.recorder is not None and self.id is not None:
+            self._monitor = threading.Thread(target=self._watch_store, daemon=True)
+            self._monitor.start()
+        return self
+
+    def plan_resume(self, planned: Sequence[str] | None = None) -> tuple[str, ...]:
+        """The stages a resumed job runs: the planned ones after gen, and gen first when a
+        point's netlist is missing. Call after ``open()``."""
+        base = tuple(s for s in (planned or self.stages) if s != "gen")
+        missing = any(
+            not (self.workdir / p.directory / f"{self.tb_name}.sp").is_file() for p in self.points
+        )
+        self.stages = (("gen",) if missing else ()) + base
+        return self.stages
+
+    def _watch_store(self) -> None:
+        assert self.recorder is not None and self.id is not None
+        while not self._closed.wait(CANCEL_POLL_S):
+            try:
+                if self.recorder.cancel_requested(self.id):
+                    self.cancel()
+                    return
+            except WkpupError:
+                continue
+
+    def cancel(self) -> None:
+        """Kill the running stage or simulations; no further stage starts."""
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def _emit(self, event: Event) -> None:
+        if self.recorder is not None:
+            self.recorder.event(event)
+        for listener in self.listeners:
+            listener(event)
+
+    def env(self) -> dict[str, str]:
+        env = {**self.budget.env(), **self.spec.core_env(), TOKEN_ENV: self.token}
+        if self.settings.sim_timeout is not None:
+            env["PAIHO_SIM_TIMEOUT"] = f"{self.settings.sim_timeout:g}"
+        return env
+
+    # --- the pipeline rules ------------------------------------------------------------------
+    def result(self, stage: str) -> StageResult | None:
+        return next((r for r in reversed(self.results) if r.stage == stage), None)
+
+    @property
+    def failed_stage(self) -> StageResult | None:
+        """The first stage that did not succeed."""
+        return next((r for r in self.results if not r.ok), None)
+
+    def _fatal(self) -> bool:
+        failed = self.failed_stage
+        if failed is None:
+            return False
+        tolerated = failed.stage in POINT_STAGES and failed.returncode == 1
+        return not tolerated or failed.timed_out or failed.cancelled
+
+    def should_run(self, stage: str) -> bool:
+        if self.setup_error is not None or stage not in self.stages or self.cancelled:
+            return False
+        if stage == "bkp":
+            return self.failed_stage is None  # keep failed points' directories
+        return not self._fatal()
+
+    def step(self, stage: str) -> StageResult | None:
+        """Run one stage if the rules allow it; None (and recorded skipped) otherwise."""
+        if not self.should_run(stage):
+            if stage in self.stages and stage not in self.skipped:
+                self.skipped.append(stage)
+                self._emit(Event("stage-skip", self, stage))
+            return None
+        self._emit(Event("stage-start", self, stage))
+        if stage == "run":
+            result = self._run_stage()
+        elif stage == "ext":
+            result = self._ext_stage()
+        else:
+            result = self._core_stage(stage)
+        self.results.append(result)
+        self._emit(Event("stage-end", self, stage, result=result))
+        return result
+
+    def run(self) -> Job:
+        """open, every stage in order, close."""
+        self.open()
+        try:
+            for stage in self.stages:
+                self.step(stage)
+        except BaseException:
+            self.cancel()  # Ctrl-C, SIGTERM: recorded as cancelled, nothing left running
+            raise
+        finally:
+            self.close()
+        return self
+
+    def close(self) -> Job:
+        """Record the final state (idempotent) and stop the watchdog."""
+        if self._closed.is_set():
+            return self
+        self.finished = time.time()
+        self.status = self.final_status()
+        self._closed.set()
+        try:
+            self._emit(Event("job-end", self))
+            if self.recorder is not None:
+                self.recorder.finish(self)
+        finally:
+            if self._watchdog is not None:
+                self._watchdog.close()
+        return self
+
+    def final_status(self) -> str:
+        if self.cancelled:
+            return "cancelled"
+        if self.ok and all(s in {r.stage for r in self.results} for s in self.stages):
+            return "completed"
+        return "failed"
+
+    @property
+    def ok(self) -> bool:
+        return self.setup_error is None and self.failed_stage is None and not self.cancelled
+
+    # --- stages ---------------------------------------------------------------------------------
+    def _core_stage(self, stage: str) -> StageResult:
+        return run_stage(
+            self.core,
+            self.workdir,
+            stage,
+            env=self.env(),
+            timeout=self.settings.stage_timeout,
+            log_dir=self.log_dir,
+            cancel=self._cancel,
+        )
+
+    @property
+    def tb_name(self) -> str:
+        found = sorted((self.workdir / "template").glob("*.sp"))
+        return found[0].stem if found else "sim_tx"
+
+    def _ext_stage(self) -> StageResult:
+        result = self._core_stage("ext")
+        if result.returncode == 1 and not (result.timed_out or result.cancelled):
+            # ext exits 1 when a point had nothing to extract. A point extracted by an earlier
+            # run of this job (resume) has its report already: only missing reports count.
+            missing = [p for p in self.points if not self._report(p).is_file()]
+            if not missing:
+                with open(result.log_path, "ab") as fh:
+                    fh.write(b"\nwkpup: every point has its report (some from an earlier run)\n")
+                result.returncode = 0
+        return result
+
+    def _report(self, point: Point) -> Path:
+        return self.workdir / "report" / f"report_{point.name}.txt"
+
+    @property
+    def point_script(self) -> Path | None:
+        script = self.core.sim_pvt.parent / POINT_SCRIPT
+        return script if script.is_file() else None
+
+    def _todo(self) -> list[Point]:
+        """The points to simulate: all of them, or on resume those the core's chk does not
+        find done (killed, failed, never started)."""
+        if not self.resuming:
+            return list(self.points)
+        chk = self._core_stage("chk")
+        if chk.cancelled:
+            return []
+        done = read_job_stat(self.workdir / "job_stat.log")
+        todo = []
+        for p in self.points:
+            if done.get(p.name):
+                self._point_done(
+                    PointResult(p, True, "", 0, 0.0, time.time(), time.time(), skipped=True)
+                )
+            else:
+                todo.append(p)
+        return todo
+
+    @property
+    def points_done(self) -> int:
+        return len(self.point_results)
+
+    @property
+    def failed_points(self) -> list[PointResult]:
+        return [r for r in self.point_results.values() if not r.ok]
+
+    def _point_done(self, result: PointResult) -> None:
+        with self._lock:
+            self.point_results[result.point.name] = result
+        self._emit(Event("point", self, "run", point=result))
+
+    def _run_stage(self) -> StageResult:
+        script = self.point_script
+        if script is None:  # a site core without a per-point entry: its own run stage
+            result = self._core_stage("run")
+            for status in parse_point_status(result.log()):
+                self._point_done(status)
+            return result
+        started = time.time()
+        t0 = time.monotonic()
+        log_path = self.log_dir / "run.log"
+        todo = self._todo()
+        with open(log_path, "w", encoding="utf-8") as log:
+            log.write(
+                f"run: {len(todo)} points with {self.spec.config.simulator}, "
+                f"{self.budget.slots} at a time (engine, {self.settings.retries} retries)\n"
+            )
+            if self.resuming:
+                log.write(f"run: {len(self.points) - len(todo)} points complete from before\n")
+            log.flush()
+            deadline = (
+                None if self.settings.stage_timeout is None else t0 + self.settings.stage_timeout
+            )
+            timed_out = self._simulate(todo, script, log, deadline)
+            failed = [r for r in self.point_results.values() if not r.ok]
+            if failed:
+                log.write(f"ERROR: run: {len(failed)} of {len(self.points)} points failed:\n")
+                for r in failed:
+                    log.write(f"  {r.point.directory} ({r.reason})\n")
+            if timed_out:
+                limit = self.settings.stage_timeout
+                log.write(f"\nwkpup: stage run killed after the {limit:g}s timeout\n")
+            elif self.cancelled:
+                log.write("\nwkpup: stage run cancelled\n")
+            else:
+                log.write(f"run: done, {len(self.points)} points\n")
+        return StageResult(
+            stage="run",
+            ex=None,
+            returncode=1 if failed or self.cancelled or timed_out else 0,
+            started=started,
+            finished=time.time(),
+            elapsed=time.monotonic() - t0,
+            log_path=log_path,
+            timed_out=timed_out,
+            command=["wkpup-engine", "local", str(script)],
+            cancelled=self.cancelled and not timed_out,
+        )
+
+    def _simulate(
+        self, todo: Sequence[Point], script: Path, log: Any, deadline: float | None
+    ) -> bool:
+        """Simulate ``todo`` on the local executor; True when the stage deadline passed."""
+        self._timed_out = False
+        job_log = self.workdir / "job_log.txt"
+        with ThreadPoolExecutor(max_workers=self.budget.slots, thread_name_prefix="pvt") as pool:
+            pending: set[Future[PointResult]] = {
+                pool.submit(self._simulate_point, p, script) for p in todo
+            }
+            try:
+                self._collect(pending, log, job_log, deadline)
+            except BaseException:
+                self.cancel()  # the pool's threads kill their simulations and return
+                raise
+        return self._timed_out
+
+    def _collect(
+        self, pending: set[Future[PointResult]], log: Any, job_log: Path, deadline: float | None
+    ) -> None:
+        """Book each point as it finishes: the run log, job_log.txt (the core's format),
+        the listeners and the store."""
+        while pending:
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            for fut in done:
+                res = fut.result()
+                line = res.line()
+                log.write(line + "\n")
+                log.flush()
+                with open(job_log, "a", encoding="utf-8") as jl:
+                    jl.write(line + "\n")
+                self._point_done(res)
+            if deadline is not None and time.monotonic() >= deadline and not self._timed_out:
+                self._timed_out = True
+                self.cancel()
+
+    def _simulate_point(self, point: Point, script: Path) -> PointResult:
+        started = time.time()
+        t0 = time.monotonic()
+        reason = "cancelled"
+        attempts = 0
+        out_path = self.log_dir / "points" / f"{point.name}.log"
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        sim_log = self.workdir / point.directory / f"{self.tb_name}.log"
+        for attempt in range(1 + self.settings.retries):
+            if self.cancelled:
+                reason = "cancelled"
+                break
+            attempts = attempt + 1
+            try:
+                with self.budget.slot(self._cancel):
+                    if self.cancelled:
+                        reason = "cancelled"
+                        break
+                    rc, timed_out = self._exec_point(point, script, out_path)
+            except Cancelled:
+                reason = "cancelled"
+                break
+            if rc == 0 and not timed_out:
+                return PointResult(
+                    point, True, "", attempts, time.monotonic() - t0, started, time.time()
+                )
+            if self.cancelled:
+                reason = "cancelled"
+                break
+            if timed_out:
+                reason = f"timeout {self.settings.sim_timeout:g}s"
+            else:
+                output = out_path.read_text(encoding="utf-8", errors="replace")
+                try:
+                    log_text = sim_log.read_text(encoding="utf-8", errors="replace")[-20000:]
+                except OSError:
+                    log_text = ""
+                reason = classify(rc, output, log_text)
+        return PointResult(
+            point, False, reason, attempts, time.monotonic() - t0, started, time.time()
+        )
+
+    def _exec_point(self, point: Point, script: Path, out_path: Path) -> tuple[int, bool]:
+        cfg = self.spec.config
+        cmd = ["bash", str(script), point.directory, self.tb_name, cfg.simulator, str(cfg.cpu)]
+        env = stage_env(self.core, self.env())
+        with open(out_path, "ab") as out:
+            proc = subprocess.Popen(
+                cmd,
+                cwd=self.workdir,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+            )
+        pidfd = pidfd_open(proc.pid)
+        timed_out = False
+        limit = self.settings.sim_timeout
+        t0 = time.monotonic()
+        try:
+            while not wait_exit(proc, pidfd, 0.1):
+                if self.cancelled:
+                    break
+                if limit is not None and time.monotonic() - t0 >= limit:
+                    timed_out = True
+                    break
+            kill_session(proc, 2.0 if (timed_out or self.cancelled) else 1.0)
+        except BaseException:
+            kill_session(proc, 2.0)
+            raise
+        finally:
+            if pidfd is not None:
+                os.close(pidfd)
+        return proc.returncode if proc.returncode is not None else -1, timed_out
+
+    # --- what the job produced ------------------------------------------------------------------
+    @property
+    def backup_dir(self) -> Path | None:
+        """The backup this job's bkp stage wrote (its log names it)."""
+        bkp = self.result("bkp")
+        if bkp is None or not bkp.ok:
+            return None
+        m = BKP_LINE.search(bkp.log())
+        if m is not None and (self.workdir / m.group(1)).is_dir():
+            return self.workdir / m.group(1)
+        return newest_backup(self.workdir)
+
+    @property
+    def creport_path(self) -> Path:
+        backup = self.backup_dir
+        if backup is not None:
+            return backup / "report" / "creport.txt"
+        return self.workdir / "report" / "creport.txt"
+
+    @property
+    def has_report(self) -> bool:
+        srt = self.result("srt")
+        return srt is not None and srt.ok and self.creport_path.is_file()
+
+    def creport(self) -> Creport:
+        path = self.creport_path
+        if not path.is_file():
+            raise ResultError(f"{path}: creport.txt not found (did srt run?)")
+        return read_creport(path)
+
+    def failure_message(self) -> str | None:
+        """Stage, exit code, failed points with reasons, the stage log's tail and the first
+        failed points' simulator log tails; None when nothing failed."""
+        if self.setup_error is not None:
+            return self.setup_error
+        failed = self.failed_stage
+        if failed is None:
+            return f"{self.spec.job_id}: cancelled" if self.cancelled else None
+        lines = [f"{self.spec.job_id}: {failed.describe()}"]
+        points = self.failed_points
+        if points:
+            lines.append(
+                f"{len(points)} failed point(s): "
+                + ", ".join(f"{r.point.name} ({r.reason}, {r.attempts} attempt(s))" for r in points)
+            )
+        lines.append(f"--- last {LOG_TAIL} lines of {failed.log_path} ---")
+        lines.append(failed.tail(LOG_TAIL))
+        for r in points[:SIM_LOGS_SHOWN]:
+            log = self.workdir / r.point.directory / f"{self.tb_name}.log"
+            if log.is_file():
+                text = log.read_bytes().decode("utf-8", "replace").splitlines()
+                lines.append(f"--- last {SIM_LOG_TAIL} lines of {log} ---")
+                lines.extend(text[-SIM_LOG_TAIL:])
+        return "\n".join(lines)
+
+    def error_line(self) -> tuple[str | None, str | None]:
+        """(error, error_stage) as the store keeps them: one line each."""
+        if self.setup_error is not None:
+            return self.setup_error.splitlines()[0], "setup"
+        failed = self.failed_stage
+        if failed is None:
+            return ("cancelled", None) if self.cancelled else (None, None)
+        if failed.stage == "run" and self.failed_points and not failed.cancelled:
+            return f"{len(self.failed_points)} point(s) failed", "run"
+        if failed.stage == "ext" and failed.returncode == 1:
+            return "point(s) without measurements", "ext"
+        return failed.describe(), failed.stage

@@ -1,0 +1,1 @@
+"""Reports of a job: worst-case summary, self-contained HTML/CSV export."""

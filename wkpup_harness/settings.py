@@ -1,0 +1,258 @@
+"""The one settings resolver, for every face (pytest, CLI, web, executors).
+
+Each setting is looked up in this order, the first that gives it wins:
+
+1. a command-line flag (``wkpup run --cpus 2``, ``pytest --pvt-cpus 2``);
+2. the environment (``WKPUP_CPUS=2``);
+3. the project file: ``wkpup.toml`` at the project root (top-level keys), else the
+   ``[tool.wkpup]`` table of ``pyproject.toml`` (pytest's ini options ``pvt_core``,
+   ``pvt_db``, ``pvt_domains``, ``pvt_golden_dir`` are accepted as aliases at this level);
+4. the default.
+
+Relative paths are taken relative to the project root: pytest's rootdir, or for the CLI the
+nearest directory upwards from the current one holding ``wkpup.toml`` or a ``pyproject.toml``
+with a ``[tool.wkpup]`` table (else the current directory). Every bad value is one line
+naming where it came from.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from wkpup_harness.errors import WkpupError, show
+
+PROJECT_FILE = "wkpup.toml"
+PYPROJECT = "pyproject.toml"
+ENV_PREFIX = "WKPUP_"
+EXECUTORS = ("local",)
+REPO = Path(__file__).resolve().parents[1]
+
+
+class SettingsError(WkpupError):
+    """A setting with a value it cannot take (usage error, exit 2)."""
+
+
+def default_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def default_slot_dir() -> Path:
+    """Machine-wide: every face of every project on this machine shares one set of slots."""
+    base = os.environ.get("XDG_RUNTIME_DIR") or "/tmp"
+    return Path(base) / f"wkpup-slots-{os.getuid()}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    project_root: Path
+    core: Path | None  # None: the embedded reference core
+    domains: Path
+    golden: Path
+    db: Path | None  # None: no store ('none')
+    runs: Path
+    cpus: int
+    slot_dir: Path
+    retries: int
+    sim_timeout: float | None
+    stage_timeout: float | None
+    executor: str
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    def describe(self) -> list[str]:
+        out = []
+        for f in fields(self):
+            if f.name in ("sources",):
+                continue
+            out.append(f"{f.name} = {getattr(self, f.name)} ({self.sources.get(f.name, '-')})")
+        return out
+
+
+# name -> (kind, default factory(root))
+_PATH, _OPT_PATH, _INT, _COUNT, _SECONDS, _CHOICE = "path", "opt_path", "int", "count", "s", "c"
+SPECS: dict[str, str] = {
+    "core": _OPT_PATH,
+    "domains": _PATH,
+    "golden": _PATH,
+    "db": _OPT_PATH,
+    "runs": _PATH,
+    "cpus": _INT,
+    "slot_dir": _PATH,
+    "retries": _COUNT,
+    "sim_timeout": _SECONDS,
+    "stage_timeout": _SECONDS,
+    "executor": _CHOICE,
+}
+# pytest ini names accepted at the project-file level
+INI_ALIASES = {
+    "pvt_core": "core",
+    "pvt_db": "db",
+    "pvt_domains": "domains",
+    "pvt_golden_dir": "golden",
+}
+
+
+def _defaults(root: Path) -> dict[str, Any]:
+    local_domains = root / "domains"
+    return {
+        "core": None,
+        "domains": local_domains if local_domains.is_dir() else REPO / "domains",
+        "golden": root / "golden",
+        "db": root / ".wkpup" / "wkpup.db",
+        "runs": root / ".wkpup" / "runs",
+        "cpus": default_cpus(),
+        "slot_dir": default_slot_dir(),
+        "retries": 1,
+        "sim_timeout": None,
+        "stage_timeout": None,
+        "executor": "local",
+    }
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """The nearest directory upwards holding wkpup.toml or a pyproject.toml with
+    [tool.wkpup]; else ``start`` (the current directory)."""
+    here = (start or Path.cwd()).resolve()
+    for d in (here, *here.parents):
+        if (d / PROJECT_FILE).is_file():
+            return d
+        py = d / PYPROJECT
+        if py.is_file() and "wkpup" in _pyproject_tool(py):
+            return d
+    return here
+
+
+def _pyproject_tool(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+    tool = data.get("tool")
+    return tool if isinstance(tool, dict) else {}
+
+
+def project_file_values(root: Path) -> tuple[dict[str, Any], str]:
+    """The settings of the project file and its name ('' when there is none)."""
+    wk = root / PROJECT_FILE
+    if wk.is_file():
+        try:
+            data = tomllib.loads(wk.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"{wk}: cannot read: {exc}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{wk}: not valid TOML: {exc}") from None
+        return _known(data, str(wk)), str(wk)
+    py = root / PYPROJECT
+    if py.is_file():
+        tool = _pyproject_tool(py)
+        section = tool.get("wkpup")
+        out: dict[str, Any] = {}
+        ini = tool.get("pytest", {}).get("ini_options", {}) if isinstance(tool, dict) else {}
+        if isinstance(ini, dict):
+            for alias, name in INI_ALIASES.items():
+                if alias in ini:
+                    out[name] = ini[alias]
+        if isinstance(section, dict):
+            out.update(_known(section, f"{py} [tool.wkpup]"))
+        if out:
+            return out, f"{py}"
+    return {}, ""
+
+
+def _known(data: Mapping[str, Any], where: str) -> dict[str, Any]:
+    unknown = sorted(set(data) - set(SPECS))
+    if unknown:
+        raise SettingsError(
+            f"{where}: unknown setting(s) {', '.join(map(show, unknown))}; "
+            f"allowed: {', '.join(SPECS)}"
+        )
+    return dict(data)
+
+
+def _convert(name: str, value: Any, where: str, root: Path) -> Any:
+    kind = SPECS[name]
+    text = value if isinstance(value, str) else None
+    shown = show(str(value))[:80]
+    if kind in (_PATH, _OPT_PATH):
+        if not isinstance(value, (str, os.PathLike)) or str(value) == "":
+            if kind == _OPT_PATH and value in (None, ""):
+                return None
+            raise SettingsError(f"{where}: {name} {shown!r}: expected a path")
+        if kind == _OPT_PATH and name == "db" and str(value).lower() == "none":
+            return None
+        p = Path(os.path.expanduser(str(value)))
+        return p if p.is_absolute() else root / p
+    if kind in (_INT, _COUNT):
+        lowest = 1 if kind == _INT else 0
+        number: int | None = None
+        if isinstance(value, bool):
+            number = None
+        elif isinstance(value, int):
+            number = value
+        elif text is not None and text.strip().isascii() and text.strip().isdigit():
+            digits = text.strip()
+            number = int(digits) if len(digits) <= 6 else None
+        if number is None or number < lowest or number > 4096:
+            raise SettingsError(
+                f"{where}: {name} {shown!r}: expected a whole number from {lowest} to 4096"
+            )
+        return number
+    if kind == _SECONDS:
+        if value is None or (text is not None and text.strip().lower() in ("", "none")):
+            return None
+        try:
+            seconds = float(value) if not isinstance(value, bool) else math.nan
+        except (TypeError, ValueError):
+            seconds = math.nan
+        if not math.isfinite(seconds) or seconds <= 0:
+            raise SettingsError(f"{where}: {name} {shown!r}: expected seconds > 0")
+        return seconds
+    if kind == _CHOICE:
+        if value not in EXECUTORS:
+            raise SettingsError(f"{where}: {name} {shown!r}; allowed: {', '.join(EXECUTORS)}")
+        return value
+    raise AssertionError(kind)
+
+
+def resolve(
+    flags: Mapping[str, Any] | None = None,
+    *,
+    project_root: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    ini: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Settings from ``flags`` (None values ignored) > environment > project file (and
+    ``ini``, pytest's ini values, as aliases there) > defaults."""
+    root = (project_root or find_project_root()).resolve()
+    env = os.environ if env is None else env
+    file_values, file_name = project_file_values(root)
+    for alias, name in INI_ALIASES.items():
+        if ini and ini.get(alias) not in (None, "") and name not in file_values:
+            file_values[name] = ini[alias]
+            file_name = file_name or f"pytest ini {alias}"
+    values = _defaults(root)
+    sources = dict.fromkeys(values, "default")
+    for name in SPECS:
+        flag = (flags or {}).get(name)
+        env_name = ENV_PREFIX + name.upper()
+        if flag is not None:
+            values[name] = _convert(name, flag, f"--{name.replace('_', '-')}", root)
+            sources[name] = "flag"
+        elif env.get(env_name, "") != "":
+            values[name] = _convert(name, env[env_name], f"{env_name}", root)
+            sources[name] = "environment"
+        elif name in file_values:
+            values[name] = _convert(name, file_values[name], file_name or "project file", root)
+            sources[name] = file_name
+    return Settings(project_root=root, sources=sources, **values)

@@ -1,0 +1,193 @@
+"""The one recorder: how a job run by the engine is written to the store, for every face.
+
+It builds the job row once (user, domain, scenario, config text and keys, core path and
+manifest digest, simulator and version, face), marks it running with this process as its
+driver (host, pid), plans its stages and PVT points, then follows the engine's events: each
+stage as it starts and ends (one mapping of stage states for every face), each point as it
+finishes (status, attempts, reason), the live progress (stage, k / N points), and at the
+end the creport's points and measurements, the spec verdicts of the one spec checker
+(``spec.verdicts``, per-corner overrides honoured) and the job's final status.
+
+Engine threads report points concurrently; one lock serialises the store writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from wkpup_harness.core import manifest, simulators
+from wkpup_harness.core.stage import StageResult
+from wkpup_harness.errors import WkpupError
+from wkpup_harness.results import spec as spec_check
+from wkpup_harness.store import db, jobs
+from wkpup_harness.store.schema import StoreError
+
+if TYPE_CHECKING:
+    from wkpup_harness.engine.job import Event, Job
+
+
+def stage_status(result: StageResult) -> str:
+    """completed / cancelled / failed: the one mapping of a stage's outcome."""
+    if result.ok:
+        return "completed"
+    if result.cancelled:
+        return "cancelled"
+    return "failed"
+
+
+def open_store(path: Path) -> db.sqlite3.Connection:
+    """The store at ``path``, created (with its directory, owner-only) when missing."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return db.connect(path)
+
+
+class Recorder:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.conn = open_store(path)
+        self.lock = threading.Lock()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # --- the job row --------------------------------------------------------------------------
+    def create(self, job: Job) -> int:
+        spec = job.spec
+        with self.lock:
+            return jobs.create_job(
+                self.conn,
+                domain=spec.domain,
+                scenario=spec.scenario,
+                name=spec.name,
+                user=jobs.current_user(),
+                config_text=spec.config.to_text(),
+                core_path=str(job.core.root),
+                manifest_hash=manifest.digest(job.core.root),
+                simulator=spec.config.simulator,
+                simulator_version=simulators.version(spec.config.simulator),
+            )
+
+    def attach(self, job: Job) -> None:
+        """The job starts (or resumes) in this process."""
+        assert job.id is not None
+        with self.lock:
+            if job.resuming:
+                jobs.reopen(self.conn, job.id, token=job.token)
+            else:
+                jobs.update_job(
+                    self.conn,
+                    job.id,
+                    face=job.face,
+                    token=job.token,
+                    run_root=str(job.root),
+                    work_path=str(job.workdir) if job.workdir.parts else None,
+                    log_path=str(job.log_dir),
+                    corners=json.dumps(list(job.spec.corners)) if job.spec.corners else None,
+                    temperatures=json.dumps(list(job.spec.temperatures))
+                    if job.spec.temperatures
+                    else None,
+                    stages_planned=",".join(job.stages),
+                )
+                jobs.mark_running(self.conn, job.id)
+                for stage in job.stages:
+                    jobs.record_stage(self.conn, job.id, stage, "queued")
+            jobs.plan_sims(self.conn, job.id, job.points)
+
+    # --- live events ----------------------------------------------------------------------------
+    def event(self, event: Event) -> None:
+        job = event.job
+        if job.id is None:
+            return
+        # A job reaped or cancelled from outside meanwhile: the engine goes on, and the
+        # final record says what happened.
+        with self.lock, contextlib.suppress(WkpupError):
+            self._event(job.id, event)
+
+    def _event(self, job_id: int, event: Event) -> None:
+        if event.kind == "stage-start" and event.stage is not None:
+            jobs.record_stage(
+                self.conn,
+                job_id,
+                event.stage,
+                "running",
+                started_at=None,
+                log_path=str(event.job.log_dir / f"{event.stage}.log"),
+            )
+            jobs.set_stage(self.conn, job_id, event.stage)
+        elif event.kind == "stage-end" and event.result is not None:
+            r = event.result
+            jobs.record_stage(
+                self.conn,
+                job_id,
+                r.stage,
+                stage_status(r),
+                started_at=r.started,
+                finished_at=r.finished,
+                exit_code=r.returncode,
+                log_path=str(r.log_path),
+            )
+        elif event.kind == "stage-skip" and event.stage is not None:
+            jobs.record_stage(self.conn, job_id, event.stage, "skipped")
+        elif event.kind == "point" and event.point is not None:
+            p = event.point
+            jobs.record_sim(
+                self.conn,
+                job_id,
+                p.point.name,
+                p.status,
+                attempts=p.attempts,
+                reason=p.reason,
+                elapsed=None if p.skipped else p.elapsed,
+                started_at=None if p.skipped else p.started,
+                finished_at=None if p.skipped else p.finished,
+                count_attempts=not p.skipped,
+            )
+
+    def cancel_requested(self, job_id: int) -> bool:
+        with self.lock:
+            return jobs.cancel_requested(self.conn, job_id)
+
+    # --- the end --------------------------------------------------------------------------------
+    def finish(self, job: Job) -> None:
+        assert job.id is not None and job.status is not None
+        error, error_stage = job.error_line()
+        status = job.status
+        with self.lock:
+            jobs.set_stage(self.conn, job.id, None)
+            creport = None
+            if job.has_report:
+                try:
+                    creport = job.creport()
+                except WkpupError as exc:
+                    status, error, error_stage = "failed", f"creport unreadable: {exc}", "srt"
+            try:
+                if creport is None:
+                    jobs.finish_job(self.conn, job.id, status, error=error, error_stage=error_stage)
+                    return
+                backup = job.backup_dir
+                jobs.store_result(
+                    self.conn,
+                    job.id,
+                    creport,
+                    status=status,
+                    error=error,
+                    error_stage=error_stage,
+                    backup_path=str(backup) if backup is not None else None,
+                )
+                if job.spec.spec:
+                    try:
+                        verdicts = spec_check.verdicts(creport, job.spec.spec)
+                    except WkpupError:
+                        verdicts = []
+                    jobs.record_specs(self.conn, job.id, verdicts)
+            except StoreError:
+                # Reaped as interrupted or finished from outside: what is stored stays.
+                return
+
+    def golden(self, job_id: int, verdict: str, path: Path | None) -> None:
+        with self.lock:
+            jobs.set_golden(self.conn, job_id, verdict, str(path) if path else None)
