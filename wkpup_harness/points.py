@@ -88,8 +88,14 @@ def label(
     temperature: int | str,
     levels: Sequence[str | None],
     swp: str | None = None,
+    *,
+    named: bool = False,
 ) -> str:
-    """The one point label: ``SSG typical -40C max/min`` (+ `` <swp>`` in alter mode)."""
-    lv = "/".join(v for v in levels if v is not None)
+    """The one point label: ``SSG typical -40C max/min`` (+ `` <swp>`` in alter mode); with
+    ``named``, each supply spelt out: ``SSG typical -40C v1=max v2=min swp=<swp>`` (diffs)."""
+    lv = [v for v in levels if v is not None]
+    if named:
+        volts = " ".join(f"v{i}={v}" for i, v in enumerate(lv, start=1))
+        return f"{corner} {extraction} {temperature}C {volts}" + (f" swp={swp}" if swp else "")
     tail = f" {swp}" if swp else ""
-    return f"{corner} {extraction} {temperature}C {lv}{tail}"
+    return f"{corner} {extraction} {temperature}C {'/'.join(lv)}{tail}"

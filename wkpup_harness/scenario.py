@@ -135,7 +135,8 @@ def resolve_domain(domain: str, domains_root: Path) -> Path:
     candidate = path if path.is_absolute() else domains_root / path
     if not (candidate / "config.cfg").is_file():
         raise ScenarioError(
-            f"domain {domain!r}: no config.cfg in {candidate}; domains live under {domains_root}"
+            f"domain {domain!r}: no config.cfg in {candidate}; domains live under {domains_root} "
+            "(set --domains / --pvt-domains, $WKPUP_DOMAINS, or domains = in wkpup.toml)"
         )
     return candidate
 

@@ -25,7 +25,6 @@ from wkpup_harness.engine import Job
 from wkpup_harness.engine.reaper import reap
 from wkpup_harness.errors import WkpupError
 from wkpup_harness.results import Creport, CreportRow
-from wkpup_harness.results import golden as golden_gate
 from wkpup_harness.results import spec as spec_check
 from wkpup_harness.scenario import JobSpec, ScenarioError, job_from_marker
 from wkpup_pytest.collect import job_of
@@ -68,6 +67,11 @@ class PvtJob:
     @property
     def id(self) -> int | None:
         return self.job.id
+
+    @property
+    def stages(self) -> list[StageResult]:
+        """The stages that ran, in order."""
+        return list(self.job.results)
 
     def stage(self, name: str) -> StageResult | None:
         return self.job.result(name)
@@ -267,26 +271,11 @@ def check_scenario_job(
     job = pvt_job.job
     message = job.failure_message()
     problems = [message] if message else []
-    if job.has_report and pvt_job.spec.golden:
-        path = golden_gate.golden_path(session.settings.golden, job.spec.scenario, job.spec.name)
-        verdict = None
-        try:
-            verdict = golden_gate.check(
-                path,
-                job.creport_path.read_bytes(),
-                update=session.update_golden and message is None,
-            )
-        except golden_gate.GoldenMismatch as exc:
-            verdict = "mismatch"
-            problems.append(exc.report())
-        except golden_gate.GoldenMissing as exc:
-            verdict = "missing"
-            problems.append(str(exc))
-        if verdict in ("created", "updated"):
-            request.node.user_properties.append(("wkpup_golden", f"{verdict} {path}"))
-        job.golden = verdict
-        if session.recorder is not None and job.id is not None and verdict is not None:
-            session.recorder.golden(job.id, verdict, path)
+    verdict, problem = job.check_golden(session.settings.golden, update=session.update_golden)
+    if problem:
+        problems.append(problem)
+    if verdict in ("created", "updated"):
+        request.node.user_properties.append(("wkpup_golden", f"{verdict} {job.golden_path}"))
     if job.has_report and pvt_job.spec.spec:
         try:
             found = spec_check.check(job.creport(), pvt_job.spec.spec)

@@ -212,6 +212,7 @@ class WkpupSession:
             except (sqlite3.Error, WkpupError):
                 continue
             now = time.monotonic()
+            self.n_jobs = max(self.n_jobs, len(rows))
             for r in rows:
                 key = (r["stage"], r["points_done"])
                 last = seen.get(r["id"])

@@ -27,6 +27,7 @@ EXIT_BAD = 1  # the thing checked is bad: invalid config, failed job, spec viola
 EXIT_USAGE = 2  # usage or input error
 EXIT_NOT_FOUND = 3  # job, file, store or core not found
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
+EXIT_BROKEN_PIPE = 141  # the reader of stdout went away (128 + SIGPIPE), as shells report it
 
 EXIT_CODES_HELP = """exit codes:
   0    ok
@@ -34,7 +35,8 @@ EXIT_CODES_HELP = """exit codes:
        core modified, compare found differences)
   2    usage or input error
   3    not found (job, file, store, core)
-  130  interrupted (Ctrl-C during run)"""
+  130  interrupted (Ctrl-C during run)
+  141  stdout closed by its reader (e.g. | head)"""
 
 ENV_DB = "WKPUP_DB"
 DEFAULT_DB = Path(".wkpup") / "wkpup.db"  # relative to the project root (settings)

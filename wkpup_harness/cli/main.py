@@ -4,6 +4,7 @@ errors become a single ``wkpup: error: ...`` line and a documented exit code."""
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -92,6 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("wkpup: interrupted", file=sys.stderr)
         return common.EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # `wkpup history | head`: the reader has what it wanted; say nothing more.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return common.EXIT_BROKEN_PIPE
     except (WkpupError, OSError, sqlite3.Error) as exc:
         print(f"wkpup: error: {describe(exc)}", file=sys.stderr)
         return exit_code(exc)

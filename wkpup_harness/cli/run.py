@@ -23,7 +23,8 @@ from wkpup_harness.engine import PIPELINE, STAGES, Event, Job
 from wkpup_harness.engine.workdir import holds_job
 from wkpup_harness.errors import ResultError
 from wkpup_harness.report import summary
-from wkpup_harness.scenario import JobSpec, ScenarioError, resolve_domain
+from wkpup_harness.results import spec as spec_check
+from wkpup_harness.scenario import JobSpec, ScenarioError, load_scenario, resolve_domain
 from wkpup_harness.settings import Settings
 from wkpup_harness.store.recorder import Recorder
 
@@ -40,7 +41,12 @@ def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
         "its stages and every point in the store. Exit 0 when the job completed, 1 when a "
         "stage or a point failed, 130 on Ctrl-C (the job is recorded as cancelled).",
     )
-    p.add_argument("domain", help="a folder under --domains (e.g. gpio/1p8v) or a domain path")
+    p.add_argument(
+        "domain",
+        help="a folder under --domains (e.g. gpio/1p8v), a domain path, or a scenario job "
+        "(regression/gpio/wkpup_1p8v.yaml::smoke: the same job a pytest item runs, judged by "
+        "its golden and spec)",
+    )
     p.add_argument("--config", metavar="FILE", help="config.cfg (default: the domain's)")
     p.add_argument(
         "--set",
@@ -108,7 +114,49 @@ def default_name(
     return " ".join(parts) or "full"
 
 
+def check_stages(text: str) -> tuple[str, ...]:
+    stages = tuple(s for s in text.split(",") if s)
+    unknown = [s for s in stages if s not in STAGES]
+    if unknown or not stages:
+        raise common.UsageError(
+            f"--stages {text!r}: unknown stage(s); allowed: {', '.join(STAGES)}"
+        )
+    return stages
+
+
+def scenario_job(text: str, core: Core, settings: Settings) -> JobSpec:
+    """``<file.yaml>::<job>``: the scenario's job exactly as the pytest plugin collects it
+    (its name is the file's path below the scenario root ``regression/``)."""
+    file, sep, name = text.partition("::")
+    path = Path(file).resolve()
+    if not path.is_file():
+        raise common.NotFound(f"scenario file {file} not found")
+    root = settings.project_root / "regression"
+    try:
+        scenario = load_scenario(
+            path,
+            root=root if root in path.parents else path.parent,
+            domains_root=settings.domains,
+            tables=core.tables(),
+        )
+    except ScenarioError as exc:
+        raise common.UsageError(str(exc)) from None
+    names = [j.name for j in scenario.jobs]
+    if not sep or name not in names:
+        raise common.UsageError(
+            f"{text!r}: name one job of the scenario as FILE::JOB; jobs: {', '.join(names)}"
+        )
+    return scenario.jobs[names.index(name)]
+
+
 def job_spec(args: argparse.Namespace, core: Core, settings: Settings) -> JobSpec:
+    if "::" in args.domain or args.domain.endswith((".yaml", ".yml")):
+        if args.set or args.corners or args.temperatures or args.config:
+            raise common.UsageError(
+                "a scenario job is run as written: --config, --set, --corners and "
+                "--temperatures are for domains"
+            )
+        return scenario_job(args.domain, core, settings)
     domain_dir, domain = find_domain(args.domain, settings.domains)
     config_file = Path(args.config) if args.config else domain_dir / "config.cfg"
     config: Config = read_config(config_file, tables=core.tables())
@@ -125,12 +173,6 @@ def job_spec(args: argparse.Namespace, core: Core, settings: Settings) -> JobSpe
                 f"--corners {' '.join(corners)}: each once, from this run's list: "
                 f"{' '.join(allowed)}"
             )
-    stages = tuple(s for s in args.stages.split(",") if s)
-    unknown = [s for s in stages if s not in STAGES]
-    if unknown or not stages:
-        raise common.UsageError(
-            f"--stages {args.stages!r}: unknown stage(s); allowed: {', '.join(STAGES)}"
-        )
     spec = JobSpec(
         scenario="cli",
         name=args.name or default_name(overrides, corners, temps),
@@ -206,9 +248,10 @@ def _terminated(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def drive(job: Job, args: argparse.Namespace) -> int:
+def drive(job: Job, args: argparse.Namespace, *, judge: bool = False) -> int:
     """Run an engine job in the foreground (run, resume): progress, Ctrl-C/SIGTERM ->
-    cancelled, the summary, the exit code."""
+    cancelled, the summary, the exit code. ``judge``: a scenario job's golden and spec
+    limits decide too, as for a pytest item."""
     previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         job.run()
@@ -227,10 +270,30 @@ def drive(job: Job, args: argparse.Namespace) -> int:
         print(f"wkpup: job {job.id}: {error}", file=sys.stderr)
         for r in job.failed_points[:20]:
             print(f"  {r.point.label}: {r.reason} ({r.attempts} attempt(s))", file=sys.stderr)
+    bad = job.status != "completed"
+    if judge and job.status == "completed":
+        bad = judged_bad(job, args)
     common.say(args, f"job {job.id}: {job.status}")
     if getattr(args, "quiet", False):
         print(job.id)  # -q: just the id, for scripts
-    return common.EXIT_OK if job.status == "completed" else common.EXIT_BAD
+    return common.EXIT_BAD if bad else common.EXIT_OK
+
+
+def judged_bad(job: Job, args: argparse.Namespace) -> bool:
+    """A scenario job's golden (no update from the CLI: ``wkpup golden --update``) and spec."""
+    bad = False
+    verdict, problem = job.check_golden(common.settings(args).golden)
+    if verdict is not None:
+        common.say(args, f"golden {job.golden_path}: {verdict}")
+    if problem:
+        print(problem, file=sys.stderr)
+        bad = True
+    if job.spec.spec:
+        found = spec_check.check(job.creport(), job.spec.spec)
+        if found:
+            print(spec_check.summarize(found), file=sys.stderr)
+            bad = True
+    return bad
 
 
 def recorder(settings: Settings) -> Recorder | None:
@@ -241,8 +304,8 @@ def main(args: argparse.Namespace) -> int:
     settings = common.settings(args)
     core = locate_core(settings.core)
     spec = job_spec(args, core, settings)
+    stages = check_stages(args.stages)
     guard(core)  # a modified core is refused before anything is created (exit 1)
-    stages = tuple(s for s in args.stages.split(",") if s)
     root = Path(args.workdir).resolve() if args.workdir else None
     if root is not None:
         # Refused before the job row exists: a bad input creates nothing.
@@ -263,4 +326,4 @@ def main(args: argparse.Namespace) -> int:
     )
     job.open()
     common.say(args, f"job {job.id}: {spec.domain}, {spec.point_count} points, in {job.workdir}")
-    return drive(job, args)
+    return drive(job, args, judge=True)

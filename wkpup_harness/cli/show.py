@@ -8,7 +8,7 @@ import sqlite3
 from typing import Any
 
 from wkpup_harness.cli import common, status
-from wkpup_harness.report.summary import extremes, point_label
+from wkpup_harness.report.summary import extremes
 from wkpup_harness.store import jobs
 
 
@@ -39,8 +39,8 @@ def collect(conn: sqlite3.Connection, job: dict[str, Any]) -> dict[str, Any]:
     """Everything show (and export) present about a job, as plain data."""
     report = common.stored_creport(conn, job)
     worst = [
-        {"name": e.name, "min": e.low, "min_point": point_label(e.low_row), "max": e.high,
-         "max_point": point_label(e.high_row), "failed": e.failed}
+        {"name": e.name, "min": e.low, "min_point": e.low_row.label, "max": e.high,
+         "max_point": e.high_row.label, "failed": e.failed}
         for e in (extremes(report) if report is not None else [])
     ]  # fmt: skip
     specs = common.spec_results(conn, job["id"])
@@ -62,6 +62,7 @@ def verdict(data: dict[str, Any]) -> int:
         job["status"] in ("failed", "cancelled")
         or any(s["status"] != "pass" for s in data["specs"])
         or bool(data["failed_points"])
+        or job.get("golden") in ("mismatch", "missing")
     )
     return common.EXIT_BAD if bad else common.EXIT_OK
 

@@ -23,6 +23,7 @@ ENV_CORE = "WKPUP_CORE"
 ENV_CONF_DIR = "PAIHO_CONF_DIR"
 VERSION_DIR = "ver03"
 ENTRY = "sim_pvt.sh"
+HOW = "point at a core with --core / --pvt-core, $WKPUP_CORE, or core = in wkpup.toml"
 
 
 @dataclass(frozen=True)
@@ -68,13 +69,13 @@ def locate_core(path: Path | str | None = None, configuration: Path | str | None
         given, source = manifest.DEFAULT_CORE, "embedded default"
     given = given.expanduser()
     if not given.exists():
-        raise CoreError(f"core not found: {given} ({source}) does not exist")
+        raise CoreError(f"core not found: {given} ({source}) does not exist; {HOW}")
     root = _root_of(given).resolve()
     sim_pvt = root / VERSION_DIR / ENTRY
     if not sim_pvt.is_file():
         raise CoreError(
             f"no core at {given} ({source}): expected {VERSION_DIR}/{ENTRY} under it, "
-            f"or a path naming {VERSION_DIR}/ or {ENTRY} itself"
+            f"or a path naming {VERSION_DIR}/ or {ENTRY} itself; {HOW}"
         )
     if configuration is not None and str(configuration) != "":
         conf, conf_source = Path(configuration).expanduser(), "given configuration"

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from wkpup_harness.core import Core
+from wkpup_harness.core import Core, procs
 from wkpup_harness.errors import WkpupError
 
 LOG_DIR = ".wkpup_logs"
@@ -96,24 +96,16 @@ def stage_env(core: Core, env: Mapping[str, str] | None = None) -> dict[str, str
 
 def _session_pids(sid: int) -> list[int] | None:
     """Live (non-zombie) processes of session ``sid``; None where /proc is unavailable."""
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
+    every = procs.pids()
+    if every is None:
         return None
-    pids = []
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as fh:
-                stat = fh.read()
-        except OSError:
-            continue
-        # Fields after the parenthesised command: state ppid pgrp session ...
-        fields = stat[stat.rfind(b")") + 2 :].split()
-        if len(fields) > 3 and int(fields[3]) == sid and fields[0] != b"Z":
-            pids.append(int(entry))
-    return pids
+    out = []
+    for pid in every:
+        fields = procs.stat(pid)
+        # state ppid pgrp session ...
+        if fields is not None and len(fields) > 3 and int(fields[3]) == sid and procs.live(fields):
+            out.append(pid)
+    return out
 
 
 def _session_alive(sid: int) -> bool:

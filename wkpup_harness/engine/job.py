@@ -53,6 +53,7 @@ from wkpup_harness.engine.workdir import prepare_job_dir
 from wkpup_harness.errors import ResultError, WkpupError
 from wkpup_harness.points import Point
 from wkpup_harness.results import BACKUP_NAME, Creport, read_creport
+from wkpup_harness.results import golden as golden_gate
 from wkpup_harness.results.runlog import PointResult, parse_point_status
 from wkpup_harness.scenario import JobSpec
 from wkpup_harness.settings import Settings
@@ -167,6 +168,7 @@ class Job:
     finished: float | None = field(default=None, init=False)
     status: str | None = field(default=None, init=False)  # once closed
     golden: str | None = field(default=None, init=False)
+    golden_path: Path | None = field(default=None, init=False)
     token: str = field(default_factory=lambda: secrets.token_hex(8), init=False)
     skipped: list[str] = field(default_factory=list, init=False)
     _cancel: threading.Event = field(default_factory=threading.Event, init=False)
@@ -633,6 +635,30 @@ class Job:
                 lines.append(f"--- last {SIM_LOG_TAIL} lines of {log} ---")
                 lines.extend(text[-SIM_LOG_TAIL:])
         return "\n".join(lines)
+
+    def check_golden(self, golden_root: Path, *, update: bool = False) -> tuple[str | None, str]:
+        """The golden gate for a scenario job with a report: (verdict, problem) where verdict
+        is identical / created / updated / mismatch / missing (None: nothing to compare) and
+        problem the readable difference ('' when none). Recorded with the job."""
+        if not (self.spec.golden and self.has_report):
+            return None, ""
+        path = golden_gate.golden_path(golden_root, self.spec.scenario, self.spec.name)
+        problem = ""
+        try:
+            verdict = golden_gate.check(
+                path,
+                self.creport_path.read_bytes(),
+                update=update and self.failure_message() is None,
+            )
+        except golden_gate.GoldenMismatch as exc:
+            verdict, problem = "mismatch", exc.report()
+        except golden_gate.GoldenMissing as exc:
+            verdict, problem = "missing", str(exc)
+        self.golden = verdict
+        self.golden_path = path
+        if self.recorder is not None and self.id is not None:
+            self.recorder.golden(self.id, verdict, path)
+        return verdict, problem
 
     def error_line(self) -> tuple[str | None, str | None]:
         """(error, error_stage) as the store keeps them: one line each."""

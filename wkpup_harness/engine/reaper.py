@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from wkpup_harness.core import procs
+
 TOKEN_ENV = "WKPUP_JOB_TOKEN"
 GRACE_S = 2.0
 
@@ -31,29 +33,11 @@ def processes_with_token(token: str) -> list[int]:
     """PIDs of live processes of this user whose environment carries the token."""
     mark = f"{TOKEN_ENV}={token}".encode()
     me = os.getpid()
-    out = []
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return out
-    for entry in entries:
-        if not entry.isdigit() or int(entry) == me:
-            continue
-        try:
-            with open(f"/proc/{entry}/environ", "rb") as fh:
-                env = fh.read()
-        except OSError:
-            continue
-        if mark in env.split(b"\0"):
-            try:
-                with open(f"/proc/{entry}/stat", "rb") as fh:
-                    stat = fh.read()
-                state = stat[stat.rfind(b")") + 2 :].split()[0]
-            except (OSError, IndexError):
-                continue
-            if state not in (b"Z", b"X"):
-                out.append(int(entry))
-    return out
+    return [
+        pid
+        for pid in procs.pids() or ()
+        if pid != me and mark in procs.environ(pid) and procs.live(procs.stat(pid))
+    ]
 
 
 def kill_token(token: str | None, grace: float = GRACE_S) -> int:

@@ -14,7 +14,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from wkpup_harness.report.summary import BOOKKEEPING, extremes, point_label
+from wkpup_harness.report.summary import BOOKKEEPING, extremes
 from wkpup_harness.results import Creport, CreportRow
 
 WIDTH, HEIGHT = 720, 380
@@ -141,7 +141,7 @@ def plot(report: Creport, name: str) -> str:
         for row, value in members:
             out.append(
                 f'<circle cx="{sx(row.temperature):.1f}" cy="{sy(value):.1f}" r="3" '
-                f'fill="{colour[corner]}"><title>{esc(point_label(row))}: '
+                f'fill="{colour[corner]}"><title>{esc(row.label)}: '
                 f"{esc(row.cells[name].raw)}</title></circle>"
             )
     lx = LEFT + pw + 16
@@ -217,8 +217,8 @@ def render(
         parts += ["<h2>Spec verdicts</h2>", _spec_rows(specs)]
     if report is not None:
         worst = [
-            (e.name, f"{e.low:.6g}", point_label(e.low_row), f"{e.high:.6g}",
-             point_label(e.high_row), e.failed or "")
+            (e.name, f"{e.low:.6g}", e.low_row.label, f"{e.high:.6g}",
+             e.high_row.label, e.failed or "")
             for e in extremes(report)
         ]  # fmt: skip
         parts += [

@@ -29,12 +29,6 @@ class Extreme:
     failed: int
 
 
-def point_label(row: CreportRow) -> str:
-    levels = "/".join(row.levels)
-    swp = f" {row.swp}" if row.swp else ""
-    return f"{row.corner} {row.extraction} {row.temperature}C {levels}{swp}"
-
-
 def extremes(report: Creport) -> list[Extreme]:
     out = []
     for name in report.names:
@@ -53,7 +47,7 @@ def extremes(report: Creport) -> list[Extreme]:
 
 def render(report: Creport) -> str:
     table = [
-        [e.name, f"{e.low:.6g}", point_label(e.low_row), f"{e.high:.6g}", point_label(e.high_row)]
+        [e.name, f"{e.low:.6g}", e.low_row.label, f"{e.high:.6g}", e.high_row.label]
         + ([e.failed] if any(x.failed for x in extremes(report)) else [])
         for e in extremes(report)
     ]
@@ -67,7 +61,7 @@ def render(report: Creport) -> str:
     ]
     if failed_rows:
         lines.append(f"{len(failed_rows)} point(s) FAILED:")
-        lines.extend(f"  {point_label(r)}" for r in failed_rows)
+        lines.extend(f"  {r.label}" for r in failed_rows)
     return "\n".join(lines)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wkpup_harness.errors import WkpupError
+from wkpup_harness.points import label as point_label
 from wkpup_harness.results import Creport, CreportRow, parse_creport
 
 GOLDEN_NAME = "creport.txt"
@@ -38,12 +39,9 @@ def _row_key(row: CreportRow) -> tuple[str, ...]:
     return (row.corner, row.extraction, str(row.temperature), *row.levels, row.swp or "")
 
 
-def _label(row: CreportRow, columns: tuple[str, ...] = ()) -> str:
+def _label(row: CreportRow) -> str:
     """``TT typical -40C v1=min v2=max``: corner, extraction, temperature, each voltage."""
-    names = columns or tuple(f"v{i}" for i in range(1, len(row.levels) + 1))
-    volts = " ".join(f"{n}={lv}" for n, lv in zip(names, row.levels, strict=False))
-    swp = f" swp={row.swp}" if row.swp else ""
-    return f"{row.corner} {row.extraction} {row.temperature}C {volts}{swp}"
+    return point_label(row.corner, row.extraction, row.temperature, row.levels, row.swp, named=True)
 
 
 def _text_diff(old: str, new: str) -> tuple[str, ...]:

@@ -61,11 +61,8 @@ class Violation:
     bounds: Bounds
 
     def describe(self) -> str:
-        levels = "/".join(self.row.levels)
-        swp = f" {self.row.swp}" if self.row.swp else ""
-        point = f"{self.row.corner} {self.row.extraction} {self.row.temperature}C {levels}{swp}"
         got = "failed" if self.value is None else self.raw
-        return f"{point}: {self.name} = {got}, spec {self.bounds.describe()}"
+        return f"{self.row.label}: {self.name} = {got}, spec {self.bounds.describe()}"
 
 
 def _number(value: object, where: str) -> float:

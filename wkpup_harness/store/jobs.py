@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from wkpup_harness.core import procs
 from wkpup_harness.results import Creport
 from wkpup_harness.store.db import read, write
 from wkpup_harness.store.schema import (
@@ -63,19 +64,9 @@ def current_user() -> str:
 
 
 # --- process liveness (for interrupted jobs) ---------------------------------------------------
-def _proc_stat(pid: int) -> list[str] | None:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
-            text = f.read()
-    except OSError:
-        return None
-    # The command name (field 2) may contain spaces and ')': split after its last ')'.
-    return text[text.rfind(")") + 2 :].split()
-
-
 def process_start(pid: int) -> str | None:
     """The kernel's start time of ``pid`` (clock ticks since boot), to tell a reused pid."""
-    fields = _proc_stat(pid)
+    fields = procs.stat(pid)
     return fields[19] if fields and len(fields) > 19 else None
 
 
@@ -86,7 +77,7 @@ def process_alive(pid: int, start: str | None = None) -> bool:
         return False
     except PermissionError:
         pass  # exists, owned by someone else
-    fields = _proc_stat(pid)
+    fields = procs.stat(pid)
     if fields is None:
         return True  # no /proc: trust kill(0)
     if fields[0] in ("Z", "X"):

