@@ -19,8 +19,8 @@ from wkpup_harness.config import (
     reject_local_pvt_loop,
     validate_temperature_subset,
 )
+from wkpup_harness.config.tables import SUPPLY_HEADER, CoreTables, load_tables
 from wkpup_harness.errors import ConfigError
-from wkpup_harness.tables import SUPPLY_HEADER, CoreTables, load_tables
 
 FIXTURES = FIXTURE
 CORE_CONFIGURATION = CORE / "configuration"

@@ -32,8 +32,8 @@ from wkpup_harness.config import (
     VID_ROWS,
     parse_config,
 )
+from wkpup_harness.config.tables import CONDITION_COLUMNS, SIM_MODE_ALIASES, CoreTables, load_tables
 from wkpup_harness.errors import ConfigError
-from wkpup_harness.tables import CONDITION_COLUMNS, SIM_MODE_ALIASES, CoreTables, load_tables
 
 READ_CFG = CORE / "configuration" / "read_cfg.pl"
 TABLE_SETS = {

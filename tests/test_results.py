@@ -8,6 +8,7 @@ import pytest
 from coreutil import FIXTURE, FIXTURE_BKP, needs_fixtures
 
 from wkpup_harness.config import read_config
+from wkpup_harness.config.tables import load_tables
 from wkpup_harness.errors import ResultError
 from wkpup_harness.results import (
     Cell,
@@ -21,7 +22,6 @@ from wkpup_harness.results import (
     read_mt0,
     read_report,
 )
-from wkpup_harness.tables import load_tables
 
 FIXTURES = FIXTURE
 BACKUP = FIXTURE_BKP

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from coreutil import DOMAINS, FIXTURE_BKP, REPO, needs_fixture
 
+from wkpup_harness.config.scenario import ScenarioError, load_scenario
 from wkpup_harness.core import locate_core
 from wkpup_harness.results import golden, parse_creport, spec
-from wkpup_harness.scenario import ScenarioError, load_scenario
 
 TABLES = locate_core(REPO / "pai_ho_core").tables()
 GOLDEN_SMOKE = REPO / "golden" / "gpio" / "wkpup_1p8v" / "smoke" / "creport.txt"

@@ -16,11 +16,11 @@ import pytest
 from coreutil import DOMAINS, REPO
 
 from wkpup_harness.config import read_config
+from wkpup_harness.config.tables import CoreTables
 from wkpup_harness.core import Core, guard, locate_core, manifest
 from wkpup_harness.core.stage import run_stage, stage_env
 from wkpup_harness.engine.workdir import prepare_job_dir
 from wkpup_harness.errors import CoreError, CoreModifiedError, WkpupError
-from wkpup_harness.tables import CoreTables
 
 CORE_ROOT = REPO / "pai_ho_core"
 GPIO = DOMAINS / "gpio" / "1p8v"

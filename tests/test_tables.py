@@ -1,4 +1,5 @@
-"""wkpup_harness.tables against the real ver03 tables, the reference core's, and broken ones."""
+"""wkpup_harness.config.tables against the real ver03 tables, the reference core's, and broken
+ones."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ from pathlib import Path
 import pytest
 from coreutil import CORE, FIXTURE, needs_fixtures
 
-from wkpup_harness.errors import TableError
-from wkpup_harness.tables import (
+from wkpup_harness.config.tables import (
     CONDITION_COLUMNS,
     SUPPLY_HEADER,
     CoreTables,
@@ -16,6 +16,7 @@ from wkpup_harness.tables import (
     read_corner_table,
     read_supply_table,
 )
+from wkpup_harness.errors import TableError
 
 FIXTURES = FIXTURE
 CORE_CONFIGURATION = CORE / "configuration"

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 TEMP_TOKENS: Mapping[str, int] = {"m40": -40, "125": 125, "85": 85, "100": 100}
 VT_PART = re.compile(r"v([123])(min|max|nom)")
-LEVELS = ("min", "nom", "max")
 
 
 def vt_token(levels: Sequence[str]) -> str:

@@ -21,7 +21,7 @@ import math
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +66,6 @@ class Settings:
     stage_timeout: float | None
     executor: str
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
-
-    def with_(self, **changes: Any) -> Settings:
-        return replace(self, **changes)
 
     def describe(self) -> list[str]:
         out = []

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from wkpup_harness.config.scenario import JobSpec, load_scenario
 from wkpup_harness.errors import WkpupError
-from wkpup_harness.scenario import JobSpec, load_scenario
 
 SPEC_ATTR = "pvt_spec"
 SESSION_NAME = "wkpup-session"  # the WkpupSession's name in the plugin manager

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from wkpup_harness.config.scenario import JobSpec, ScenarioError, job_from_marker
 from wkpup_harness.core import Core
 from wkpup_harness.core.stage import StageResult
 from wkpup_harness.engine import Job
@@ -26,7 +27,6 @@ from wkpup_harness.engine.reaper import reap
 from wkpup_harness.errors import WkpupError
 from wkpup_harness.results import Creport, CreportRow
 from wkpup_harness.results import spec as spec_check
-from wkpup_harness.scenario import JobSpec, ScenarioError, job_from_marker
 from wkpup_pytest.collect import job_of
 from wkpup_pytest.session import WkpupSession, session_of, store_jobs_like
 

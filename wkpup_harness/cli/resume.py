@@ -16,10 +16,10 @@ from typing import Any
 from wkpup_harness.cli import common
 from wkpup_harness.cli.run import Progress, add_engine_options, drive, recorder
 from wkpup_harness.config import read_config
+from wkpup_harness.config.scenario import JobSpec
 from wkpup_harness.core import guard, locate_core
 from wkpup_harness.engine import PIPELINE, Job
 from wkpup_harness.engine.reaper import reap
-from wkpup_harness.scenario import JobSpec
 
 
 def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:

@@ -18,13 +18,13 @@ from typing import Any, TextIO
 
 from wkpup_harness.cli import common
 from wkpup_harness.config import Config, read_config, validate_temperature_subset
+from wkpup_harness.config.scenario import JobSpec, ScenarioError, load_scenario, resolve_domain
 from wkpup_harness.core import Core, guard, locate_core
 from wkpup_harness.engine import PIPELINE, STAGES, Event, Job
 from wkpup_harness.engine.workdir import holds_job
 from wkpup_harness.errors import ResultError
 from wkpup_harness.report import summary
 from wkpup_harness.results import spec as spec_check
-from wkpup_harness.scenario import JobSpec, ScenarioError, load_scenario, resolve_domain
 from wkpup_harness.settings import Settings
 from wkpup_harness.store.recorder import Recorder
 

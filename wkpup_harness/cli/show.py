@@ -53,6 +53,12 @@ def collect(conn: sqlite3.Connection, job: dict[str, Any]) -> dict[str, Any]:
         "worst": worst,
         "specs": specs,
         "failed_points": failed_points(conn, job["id"]),
+        # the engine's record of each simulation that did not end ok: status, reason, attempts
+        "failed_simulations": [
+            {k: s[k] for k in ("name", "status", "reason", "attempts", "elapsed_s")}
+            for s in jobs.sims(conn, job["id"])
+            if s["status"] != "ok"
+        ],
     }
 
 
@@ -104,6 +110,13 @@ def main(args: argparse.Namespace) -> int:
             for s in data["specs"]
         ]  # fmt: skip
         print(common.table(rows, ["spec", "limits", "verdict", "fail", "worst", "at"]))
+    if data["failed_simulations"]:
+        print()
+        print(f"{len(data['failed_simulations'])} simulation(s) not ok:")
+        for f in data["failed_simulations"]:
+            print(
+                f"  {f['name']}: {f['status']} ({f['reason'] or '-'}, {f['attempts']} attempt(s))"
+            )
     if data["failed_points"]:
         print()
         print(f"{len(data['failed_points'])} failed point(s):")

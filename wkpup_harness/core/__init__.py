@@ -15,9 +15,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from wkpup_harness.config.tables import CORNER_TABLE, CoreTables, load_tables
 from wkpup_harness.core import manifest
 from wkpup_harness.errors import CoreError, CoreModifiedError
-from wkpup_harness.tables import CORNER_TABLE, CoreTables, load_tables
 
 ENV_CORE = "WKPUP_CORE"
 ENV_CONF_DIR = "PAIHO_CONF_DIR"

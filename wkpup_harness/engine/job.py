@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from wkpup_harness.config.scenario import JobSpec
 from wkpup_harness.core import Core, guard
 from wkpup_harness.core.stage import (
     StageResult,
@@ -55,7 +56,6 @@ from wkpup_harness.points import Point
 from wkpup_harness.results import BACKUP_NAME, Creport, read_creport
 from wkpup_harness.results import golden as golden_gate
 from wkpup_harness.results.runlog import PointResult, parse_point_status
-from wkpup_harness.scenario import JobSpec
 from wkpup_harness.settings import Settings
 
 PIPELINE: tuple[str, ...] = ("gen", "run", "ext", "srt", "bkp")
@@ -267,8 +267,9 @@ class Job:
 
     def env(self) -> dict[str, str]:
         env = {**self.budget.env(), **self.spec.core_env(), TOKEN_ENV: self.token}
-        if self.settings.sim_timeout is not None:
-            env["PAIHO_SIM_TIMEOUT"] = f"{self.settings.sim_timeout:g}"
+        if self.settings.sim_timeout is not None and self.point_script is None:
+            # only a core's own run stage reads it; the engine times its points itself
+            env["PAIHO_SIM_TIMEOUT"] = f"{max(self.settings.sim_timeout, 0.001):.3f}"
         return env
 
     # --- the pipeline rules ------------------------------------------------------------------

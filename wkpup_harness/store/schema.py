@@ -20,7 +20,6 @@ POINT_STATUSES = ("pending", "ok", "failed")
 # A simulation of one PVT point, as the engine runs it (the creport rows are `points`).
 SIM_STATUSES = ("pending", "running", "ok", "failed", "cancelled")
 GOLDEN_VERDICTS = ("identical", "mismatch", "created", "updated", "missing")
-FACES = ("pytest", "cli", "web", "import")
 SPEC_STATUSES = ("pass", "fail", "no_data")
 
 

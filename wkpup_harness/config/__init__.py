@@ -13,15 +13,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from wkpup_harness.errors import ConfigError
-from wkpup_harness.points import Point, vt_token
-from wkpup_harness.tables import (
+from wkpup_harness.config.tables import (
     CONDITION_COLUMNS,
     SIM_MODE_ALIASES,
     SUPPLY_TABLES,
     CoreTables,
     SupplyTable,
 )
+from wkpup_harness.errors import ConfigError
+from wkpup_harness.points import Point, vt_token
 
 REQUIRED_KEYS: tuple[str, ...] = (
     "mode",

@@ -33,10 +33,10 @@ from wkpup_harness.config import (
     reject_local_pvt_loop,
     validate_temperature_subset,
 )
+from wkpup_harness.config.tables import CoreTables
 from wkpup_harness.errors import ConfigError, WkpupError
 from wkpup_harness.points import Point
 from wkpup_harness.results.spec import Limit, SpecError, parse_spec
-from wkpup_harness.tables import CoreTables
 
 FILE_KEYS = {"domain", "config", "spec", "marks", "jobs", "golden", "description"}
 JOB_KEYS = {"name", "config", "spec", "marks", "corners", "temperatures", "golden", "description"}
