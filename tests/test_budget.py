@@ -1,8 +1,12 @@
 """Under xdist: the jobs of one domain stay on one worker, and the machine-wide CPU budget
-holds however many workers run jobs (simulations counted from /proc while the session runs)."""
+(``--pvt-cpus`` / ``WKPUP_CPUS``, slots in ``WKPUP_SLOT_DIR``) holds however many workers run
+jobs (simulations counted from /proc while the session runs). Each test has a slot directory
+of its own: the budget is machine-wide, so the default one is shared with every other test
+worker (and user) on this machine."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import sys
@@ -29,18 +33,38 @@ jobs:
 """
 
 
-@pytest.mark.parametrize("budget", [1, 2])
-def test_workers_share_one_simulation_budget(pytester: pytest.Pytester, budget: int):
+def project(pytester: pytest.Pytester) -> None:
     shutil.copytree(DOMAINS, pytester.path / "domains")
     (pytester.path / "regression").mkdir()
     for domain in ("gpio/1p8v", "i3c/1p8v"):
         name = domain.split("/")[0]
         (pytester.path / "regression" / f"{name}.yaml").write_text(SCENARIO.format(domain=domain))
     pytester.makeini(f"[pytest]\npvt_core = {REPO / 'pai_ho_core'}\n")
+
+
+@pytest.fixture
+def slots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private slot directory for the pytest run under test (inherited through the
+    environment); no other WKPUP_* setting leaks in."""
+    for name in [k for k in os.environ if k.startswith("WKPUP_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("WKPUP_SLOT_DIR", str(tmp_path / "slots"))
+    return tmp_path / "slots"
+
+
+@pytest.mark.parametrize(("budget", "how"), [(1, "environment"), (2, "flag")], ids=str)
+def test_workers_share_one_simulation_budget(
+    pytester: pytest.Pytester, slots: Path, monkeypatch: pytest.MonkeyPatch, budget: int, how: str
+):
+    project(pytester)
+    if how == "environment":
+        monkeypatch.setenv("WKPUP_CPUS", str(budget))
+        option = []
+    else:
+        option = [f"--pvt-cpus={budget}"]
     with Watcher(Path(pytester.path)) as watch:
         result = pytester.runpytest_subprocess(
-            "regression", "-p", "no:cacheprovider", "-n", "4", f"--pvt-cpus={budget}",
-            "--pvt-db=none", "-v",
+            "regression", "-p", "no:cacheprovider", "-n", "4", *option, "--pvt-db=none", "-v",
         )  # fmt: skip
     result.assert_outcomes(passed=4)
     workers: dict[str, set[str]] = {}
@@ -53,3 +77,6 @@ def test_workers_share_one_simulation_budget(pytester: pytest.Pytester, budget: 
     assert watch.peak <= budget
     if budget == 2:
         assert watch.peak == 2  # and the budget is used, not just respected
+    # The slots taken were this test's own.
+    assert sorted(p.name for p in slots.iterdir()) == [f"slot.{i}" for i in range(budget)]
+    result.stdout.fnmatch_lines([f"*cpus: {budget} (machine-wide)*"])

@@ -14,6 +14,7 @@ import pytest
 from coreutil import FIXTURE, FIXTURE_BKP, needs_fixtures
 
 from wkpup_harness.results import Creport, parse_creport, read_creport
+from wkpup_harness.results import spec as spec_check
 from wkpup_harness.store import StoreError, connect, maintenance
 from wkpup_harness.store.importer import import_backup
 from wkpup_harness.store.jobs import (
@@ -77,6 +78,16 @@ def synthetic(seed: int = 0, n_points: int = 92) -> Creport:
         return f"{(-1) ** k * (1 + ((seed * 7919 + p * 31 + k) % 997) / 1000) * 10.0**-k:.8e}"
 
     return parse_creport(creport_text(value, n_points))
+
+
+def verdicts(report: Creport, raw: dict[str, dict[str, float]]) -> list[dict[str, object]]:
+    """Spec verdicts as every face computes them (the one checker), for record_specs."""
+    return spec_check.verdicts(report, spec_check.parse_spec(raw))
+
+
+def stored_specs(conn: sqlite3.Connection, job: int) -> dict[str, dict[str, object]]:
+    rows = conn.execute("SELECT * FROM spec_results WHERE job_id = ?", (job,)).fetchall()
+    return {r["name"]: {k: v for k, v in dict(r).items() if k != "job_id"} for r in rows}
 
 
 @pytest.fixture
@@ -143,7 +154,9 @@ def test_job_lifecycle_and_cascade_delete(db: sqlite3.Connection) -> None:
     record_stage(db, job, "gen", "running", started_at=1.0)
     record_stage(db, job, "gen", "completed", finished_at=2.0, exit_code=0, log_path="gen.log")
     assert store_result(db, job, synthetic(), status="completed") == (92, 0)
-    record_specs(db, job, {"ioh": (None, 0.0), "vwkp": (0.0, 1.0)})
+    record_specs(
+        db, job, verdicts(synthetic(), {"ioh": {"max": 0.0}, "vwkp": {"min": 0, "max": 1}})
+    )
     got = get_job(db, job)
     assert got is not None
     assert got["status"] == "completed" and got["elapsed_s"] >= 0 and got["simulator"] == "ngspice"
@@ -179,14 +192,31 @@ def test_store_result_replaces_and_keeps_failed_text(db: sqlite3.Connection) -> 
 
 
 def test_record_specs(db: sqlite3.Connection) -> None:
+    report = synthetic()
     job = create_job(db, domain="d")
-    store_result(db, job, synthetic())
+    store_result(db, job, report)
     ioh = [p["cells"]["ioh"][1] for p in points(db, job)]
-    res = {r["name"]: r for r in record_specs(db, job, {"ioh": (min(ioh) + 1e-9, None)})}
-    assert res["ioh"]["status"] == "fail" and res["ioh"]["n_fail"] == ioh.count(min(ioh))
-    assert res["ioh"]["worst_value"] == min(ioh)
-    res = {r["name"]: r for r in record_specs(db, job, {"ioh": (None, 0.0), "nope": (0, 1)})}
-    assert res["ioh"]["status"] == "pass" and res["nope"]["status"] == "no_data"
+    computed = verdicts(report, {"ioh": {"min": min(ioh) + 1e-9}})
+    record_specs(db, job, computed)
+    got = stored_specs(db, job)
+    assert got == {v["name"]: v for v in computed}  # stored as the checker computed them
+    assert got["ioh"]["status"] == "fail" and got["ioh"]["n_fail"] == ioh.count(min(ioh))
+    assert got["ioh"]["worst_value"] == min(ioh) and got["ioh"]["hi"] is None
+    assert ioh[got["ioh"]["worst_seq"]] == min(ioh)  # type: ignore[index]
+    # Recorded again (a resumed job): replaced, not duplicated; a per-corner override is the
+    # checker's business and reaches the store as its verdict.
+    worst_corner = points(db, job)[ioh.index(min(ioh))]["corner"]
+    record_specs(
+        db,
+        job,
+        verdicts(
+            report,
+            {"ioh": {"min": min(ioh) + 1e-9, "corners": {worst_corner: {"min": min(ioh)}}}},
+        ),
+    )
+    got = stored_specs(db, job)
+    assert count(db, "spec_results") == 1
+    assert got["ioh"]["status"] == "pass" and got["ioh"]["n_fail"] == 0
 
 
 # --- import of real and synthetic backups ------------------------------------------------------
@@ -373,7 +403,7 @@ def _populate(conn: sqlite3.Connection, n: int) -> list[int]:
         )
         record_stage(conn, job, "gen", "completed", exit_code=0)
         store_result(conn, job, synthetic(i), status="completed")
-        record_specs(conn, job, {"ioh": (None, 0.0)})
+        record_specs(conn, job, verdicts(synthetic(i), {"ioh": {"max": 0.0}}))
         ids.append(job)
     return ids
 

@@ -26,14 +26,11 @@ the store as it happens, so ``wkpup status`` follows a job whichever face starte
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -42,13 +39,11 @@ from wkpup_harness.config.scenario import JobSpec
 from wkpup_harness.core import Core, guard
 from wkpup_harness.core.stage import (
     StageResult,
-    kill_session,
-    pidfd_open,
     run_stage,
     stage_env,
-    wait_exit,
 )
-from wkpup_harness.engine.budget import Budget, Cancelled
+from wkpup_harness.engine import executors
+from wkpup_harness.engine.budget import Budget
 from wkpup_harness.engine.reaper import TOKEN_ENV, Watchdog
 from wkpup_harness.engine.workdir import prepare_job_dir
 from wkpup_harness.errors import ResultError, WkpupError
@@ -177,7 +172,7 @@ class Job:
     _closed: threading.Event = field(default_factory=threading.Event, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _opened: bool = field(default=False, init=False)
-    _timed_out: bool = field(default=False, init=False)
+    _run_log: Any = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.stages if s not in STAGES]
@@ -258,6 +253,11 @@ class Job:
     @property
     def cancelled(self) -> bool:
         return self._cancel.is_set()
+
+    @property
+    def cancel_event(self) -> threading.Event:
+        """Set when the job is cancelled (executors wait on it)."""
+        return self._cancel
 
     def _emit(self, event: Event) -> None:
         if self.recorder is not None:
@@ -444,7 +444,12 @@ class Job:
             deadline = (
                 None if self.settings.stage_timeout is None else t0 + self.settings.stage_timeout
             )
-            timed_out = self._simulate(todo, script, log, deadline)
+            self._run_log = log
+            executor = executors.get(self.settings.executor)
+            try:
+                timed_out = executor.simulate(self, todo, deadline)
+            finally:
+                self._run_log = None
             failed = [r for r in self.point_results.values() if not r.ok]
             if failed:
                 log.write(f"ERROR: run: {len(failed)} of {len(self.points)} points failed:\n")
@@ -466,121 +471,48 @@ class Job:
             elapsed=time.monotonic() - t0,
             log_path=log_path,
             timed_out=timed_out,
-            command=["wkpup-engine", "local", str(script)],
+            command=["wkpup-engine", self.settings.executor, str(script)],
             cancelled=self.cancelled and not timed_out,
         )
 
-    def _simulate(
-        self, todo: Sequence[Point], script: Path, log: Any, deadline: float | None
-    ) -> bool:
-        """Simulate ``todo`` on the local executor; True when the stage deadline passed."""
-        self._timed_out = False
-        job_log = self.workdir / "job_log.txt"
-        with ThreadPoolExecutor(max_workers=self.budget.slots, thread_name_prefix="pvt") as pool:
-            pending: set[Future[PointResult]] = {
-                pool.submit(self._simulate_point, p, script) for p in todo
-            }
-            try:
-                self._collect(pending, log, job_log, deadline)
-            except BaseException:
-                self.cancel()  # the pool's threads kill their simulations and return
-                raise
-        return self._timed_out
-
-    def _collect(
-        self, pending: set[Future[PointResult]], log: Any, job_log: Path, deadline: float | None
-    ) -> None:
-        """Book each point as it finishes: the run log, job_log.txt (the core's format),
-        the listeners and the store."""
-        while pending:
-            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-            for fut in done:
-                res = fut.result()
-                line = res.line()
-                log.write(line + "\n")
-                log.flush()
-                with open(job_log, "a", encoding="utf-8") as jl:
-                    jl.write(line + "\n")
-                self._point_done(res)
-            if deadline is not None and time.monotonic() >= deadline and not self._timed_out:
-                self._timed_out = True
-                self.cancel()
-
-    def _simulate_point(self, point: Point, script: Path) -> PointResult:
-        started = time.time()
-        t0 = time.monotonic()
-        reason = "cancelled"
-        attempts = 0
-        out_path = self.log_dir / "points" / f"{point.name}.log"
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        sim_log = self.workdir / point.directory / f"{self.tb_name}.log"
-        for attempt in range(1 + self.settings.retries):
-            if self.cancelled:
-                reason = "cancelled"
-                break
-            attempts = attempt + 1
-            try:
-                with self.budget.slot(self._cancel):
-                    if self.cancelled:
-                        reason = "cancelled"
-                        break
-                    rc, timed_out = self._exec_point(point, script, out_path)
-            except Cancelled:
-                reason = "cancelled"
-                break
-            if rc == 0 and not timed_out:
-                return PointResult(
-                    point, True, "", attempts, time.monotonic() - t0, started, time.time()
-                )
-            if self.cancelled:
-                reason = "cancelled"
-                break
-            if timed_out:
-                reason = f"timeout {self.settings.sim_timeout:g}s"
-            else:
-                output = out_path.read_text(encoding="utf-8", errors="replace")
-                try:
-                    log_text = sim_log.read_text(encoding="utf-8", errors="replace")[-20000:]
-                except OSError:
-                    log_text = ""
-                reason = classify(rc, output, log_text)
-        return PointResult(
-            point, False, reason, attempts, time.monotonic() - t0, started, time.time()
-        )
-
-    def _exec_point(self, point: Point, script: Path, out_path: Path) -> tuple[int, bool]:
+    def point_command(self, point: Point) -> list[str]:
+        """What simulates one point, run from the job's domain copy: the core's per-point
+        entry (what the real flow submits per point)."""
+        script = self.point_script
+        assert script is not None
         cfg = self.spec.config
-        cmd = ["bash", str(script), point.directory, self.tb_name, cfg.simulator, str(cfg.cpu)]
-        env = stage_env(self.core, self.env())
-        with open(out_path, "ab") as out:
-            proc = subprocess.Popen(
-                cmd,
-                cwd=self.workdir,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=env,
-                start_new_session=True,
-            )
-        pidfd = pidfd_open(proc.pid)
-        timed_out = False
-        limit = self.settings.sim_timeout
-        t0 = time.monotonic()
+        return ["bash", str(script), point.directory, self.tb_name, cfg.simulator, str(cfg.cpu)]
+
+    def point_env(self) -> dict[str, str]:
+        return stage_env(self.core, self.env())
+
+    def point_output(self, point: Point) -> Path:
+        """Where a point's command writes its stdout and stderr (every attempt appended)."""
+        return self.log_dir / "points" / f"{point.name}.log"
+
+    def failure_reason(self, point: Point, returncode: int) -> str:
+        """Why a point's simulation failed, from its output and the simulator's log."""
         try:
-            while not wait_exit(proc, pidfd, 0.1):
-                if self.cancelled:
-                    break
-                if limit is not None and time.monotonic() - t0 >= limit:
-                    timed_out = True
-                    break
-            kill_session(proc, 2.0 if (timed_out or self.cancelled) else 1.0)
-        except BaseException:
-            kill_session(proc, 2.0)
-            raise
-        finally:
-            if pidfd is not None:
-                os.close(pidfd)
-        return proc.returncode if proc.returncode is not None else -1, timed_out
+            output = self.point_output(point).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            output = ""
+        sim_log = self.workdir / point.directory / f"{self.tb_name}.log"
+        try:
+            log_text = sim_log.read_text(encoding="utf-8", errors="replace")[-20000:]
+        except OSError:
+            log_text = ""
+        return classify(returncode, output, log_text)
+
+    def book(self, result: PointResult) -> None:
+        """A point finished: the run log, job_log.txt (the core's format), listeners, store.
+        Called by the executor from the thread that runs the stage."""
+        line = result.line()
+        assert self._run_log is not None
+        self._run_log.write(line + "\n")
+        self._run_log.flush()
+        with open(self.workdir / "job_log.txt", "a", encoding="utf-8") as jl:
+            jl.write(line + "\n")
+        self._point_done(result)
 
     # --- what the job produced ------------------------------------------------------------------
     @property
