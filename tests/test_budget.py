@@ -52,7 +52,11 @@ def slots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "slots"
 
 
-@pytest.mark.parametrize(("budget", "how"), [(1, "environment"), (2, "flag")], ids=str)
+@pytest.mark.parametrize(
+    ("budget", "how"),
+    [(2, "environment"), pytest.param(1, "flag", marks=pytest.mark.slow)],
+    ids=str,
+)
 def test_workers_share_one_simulation_budget(
     pytester: pytest.Pytester, slots: Path, monkeypatch: pytest.MonkeyPatch, budget: int, how: str
 ):

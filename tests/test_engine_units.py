@@ -327,11 +327,6 @@ def test_kill_token_kills_every_process_of_the_job(procs) -> None:
     assert bystander.poll() is None and alive(bystander.pid)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reaper.kill_token returns len(pids) after re-polling during the grace period, i.e. "
-    "how many survived SIGTERM (0 here), not 'how many processes were signalled' as documented",
-)
 def test_kill_token_returns_how_many_were_signalled(procs) -> None:
     token = new_token()
     job_of_three(procs, token)

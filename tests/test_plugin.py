@@ -5,6 +5,7 @@ xdist, and the SQLite record."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -33,8 +34,13 @@ jobs:
 
 
 @pytest.fixture
-def project(pytester: pytest.Pytester):
-    """A project using the plugin: our domains, one scenario file, golden/ and a store."""
+def project(pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A project using the plugin: our domains, one scenario file, golden/ and a store. Its
+    pytest runs take CPU slots of their own (the budget is machine-wide) and inherit no
+    other WKPUP_* setting."""
+    for name in [k for k in os.environ if k.startswith("WKPUP_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("WKPUP_SLOT_DIR", str(tmp_path / "slots"))
     shutil.copytree(DOMAINS / "common", pytester.path / "domains" / "common")
     shutil.copytree(DOMAINS / "gpio", pytester.path / "domains" / "gpio")
     pytester.makeini(
@@ -75,6 +81,16 @@ def test_bad_scenario_is_a_one_line_collection_error(project):
 
 def test_golden_missing_then_created_then_gates_byte_for_byte(project):
     golden = project.path / "golden" / "gpio" / "tiny" / "one_point" / "creport.txt"
+    obtained = golden.with_name("creport.txt.obtained")
+
+    def verdicts() -> list[tuple[str, str]]:
+        """Each run's golden verdict, as the store keeps it with the job."""
+        db = sqlite3.connect(project.path / "wk.db")
+        try:
+            return db.execute("SELECT golden, golden_path FROM jobs ORDER BY id").fetchall()
+        finally:
+            db.close()
+
     result = run(project, "regression", "-k", "one_point")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
@@ -83,8 +99,13 @@ def test_golden_missing_then_created_then_gates_byte_for_byte(project):
     result = run(project, "regression", "-k", "one_point", "--pvt-update-golden")
     result.assert_outcomes(passed=1)
     assert golden.is_file()
+    # The terminal summary lists what --pvt-update-golden wrote.
+    result.stdout.fnmatch_lines(
+        ["*wkpup: goldens written (--pvt-update-golden)*", f"  created  {golden}"]
+    )
     result = run(project, "regression", "-k", "one_point")
     result.assert_outcomes(passed=1)
+    assert "goldens written" not in result.stdout.str()
     # One changed byte: the item fails and names the PVT row and the measurement.
     text = golden.read_text()
     row = next(line for line in text.splitlines() if line.startswith("TT\t"))
@@ -103,12 +124,18 @@ def test_golden_missing_then_created_then_gates_byte_for_byte(project):
             "new creport written to *creport.txt.obtained for review*",
         ]
     )
-    assert (golden.parent / "creport.txt.obtained").read_text() == text
+    assert obtained.read_text() == text
     assert "\\n" not in result.stdout.str()
     result = run(project, "regression", "-k", "one_point", "--pvt-update-golden")
     result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([f"  updated  {golden}"])
+    assert not obtained.exists()
     result = run(project, "regression", "-k", "one_point")
     result.assert_outcomes(passed=1)
+    assert verdicts() == [
+        (verdict, str(golden))
+        for verdict in ("missing", "created", "identical", "mismatch", "updated", "identical")
+    ]
 
 
 def test_spec_violations_list_every_point(project):

@@ -157,8 +157,10 @@ def test_golden_diff_names_rows_and_measurements(tmp_path):
     d = golden.diff(text, changed)
     assert d is not None
     row = parse_creport(text).rows[2]
+    # One line per differing cell: corner, extraction, temperature, each supply's level, the
+    # measurement, golden -> new.
     assert d.lines == (
-        f"{row.corner} typical {row.temperature}C max/max: vwkp_drop {old} -> 9.99999999e+00",
+        f"{row.corner} typical {row.temperature}C v1=max v2=max vwkp_drop: {old} -> 9.99999999e+00",
     )
     assert golden.diff(text, text) is None
     # check(): missing, mismatch, update, identical
@@ -167,9 +169,14 @@ def test_golden_diff_names_rows_and_measurements(tmp_path):
         golden.check(path, text.encode())
     assert golden.check(path, text.encode(), update=True) == "created"
     assert golden.check(path, text.encode()) == "identical"
-    with pytest.raises(golden.GoldenMismatch, match="vwkp_drop"):
+    with pytest.raises(golden.GoldenMismatch, match="1 difference") as info:
         golden.check(path, changed.encode())
+    assert "\n" not in str(info.value)  # the error is one line; report() is the readable diff
+    assert info.value.report().splitlines()[1] == d.lines[0]
+    obtained = path.with_name("creport.txt.obtained")  # the new creport, for review
+    assert info.value.obtained == obtained and obtained.read_text() == changed
     assert golden.check(path, changed.encode(), update=True) == "updated"
+    assert not obtained.exists()
 
 
 def test_golden_diff_reports_lost_rows_and_header_changes():
@@ -186,4 +193,4 @@ def test_golden_diff_on_the_real_creport():
     real = (FIXTURE_BKP / "report" / "creport.txt").read_text()
     new = real.replace("7.39769677e+03", "7.39769678e+03", 1)
     d = golden.diff(real, new)
-    assert d.lines == ("TT typical -40C min/min: rwkpull0 7.39769677e+03 -> 7.39769678e+03",)
+    assert d.lines == ("TT typical -40C v1=min v2=min rwkpull0: 7.39769677e+03 -> 7.39769678e+03",)

@@ -145,7 +145,6 @@ def test_settings_describe_names_every_source(tmp_path: Path) -> None:
     assert lines[0] == f"project_root = {tmp_path.resolve()} (-)"
     assert "cpus = 2 (flag)" in lines and "retries = 0 (environment)" in lines
     assert lines[-1] == "executor = local (default)"
-    assert s.with_(cpus=3).cpus == 3 and s.cpus == 2
 
 
 # --- pytest ini aliases ----------------------------------------------------------------------
@@ -192,12 +191,6 @@ def test_pyproject_with_only_pytest_aliases_is_still_a_project_file(tmp_path: Pa
     assert project_file_values(tmp_path) == ({}, "")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="settings.resolve records source '' (empty) for a value that came from ini= "
-    "when there is no project file: sources[name] = file_name, not the 'project file' "
-    "label the error path uses, so Settings.describe() shows '()'",
-)
 def test_ini_only_value_has_a_named_source(tmp_path: Path) -> None:
     s = resolve({}, project_root=tmp_path, env={}, ini={"pvt_core": "c"})
     assert s.core == tmp_path.resolve() / "c"
@@ -343,11 +336,6 @@ def test_hostile_value_stays_on_one_line(tmp_path: Path) -> None:
     assert "\\n" in message  # escaped, not a line break
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="settings._convert calls int() on any ASCII digit string: more than 4300 digits "
-    "(sys.get_int_max_str_digits) raises a bare ValueError instead of SettingsError",
-)
 def test_huge_digit_string_is_a_settings_error(tmp_path: Path) -> None:
     message = refused(root=tmp_path, env={"WKPUP_CPUS": "1" * 5000})
     assert message.startswith("WKPUP_CPUS: cpus ")

@@ -228,9 +228,11 @@ def resolve(
     project_root: Path | None = None,
     env: Mapping[str, str] | None = None,
     ini: Mapping[str, Any] | None = None,
+    flag_names: Mapping[str, str] | None = None,
 ) -> Settings:
     """Settings from ``flags`` (None values ignored) > environment > project file (and
-    ``ini``, pytest's ini values, as aliases there) > defaults."""
+    ``ini``, pytest's ini values, as aliases there) > defaults. ``flag_names`` says how the
+    face spells each flag in errors (pytest: ``--pvt-cpus``; default ``--cpus``)."""
     root = (project_root or find_project_root()).resolve()
     env = os.environ if env is None else env
     file_values, file_name = project_file_values(root)
@@ -244,7 +246,8 @@ def resolve(
         flag = (flags or {}).get(name)
         env_name = ENV_PREFIX + name.upper()
         if flag is not None:
-            values[name] = _convert(name, flag, f"--{name.replace('_', '-')}", root)
+            spelt = (flag_names or {}).get(name) or f"--{name.replace('_', '-')}"
+            values[name] = _convert(name, flag, spelt, root)
             sources[name] = "flag"
         elif env.get(env_name, "") != "":
             values[name] = _convert(name, env[env_name], f"{env_name}", root)

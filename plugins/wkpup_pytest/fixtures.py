@@ -203,6 +203,7 @@ def pvt_workdir(request: pytest.FixtureRequest, pvt_spec: JobSpec) -> Iterator[P
         session.core,
         face="pytest",
         recorder=session.recorder,
+        listeners=session.listeners(),
         stages=session.stages,
         id=row["id"] if row is not None else None,
         workdir_root=Path(row["run_root"]) if row is not None else None,

@@ -76,7 +76,12 @@ class WkpupSession:
         flags = {name: config.getoption(opt) for opt, name in FLAGS.items()}
         ini = {name: config.getini(name) for name in INI}
         try:
-            self.settings: Settings = resolve_settings(flags, project_root=config.rootpath, ini=ini)
+            self.settings: Settings = resolve_settings(
+                flags,
+                project_root=config.rootpath,
+                ini=ini,
+                flag_names={name: "--" + opt.replace("_", "-") for opt, name in FLAGS.items()},
+            )
         except SettingsError as exc:
             raise pytest.UsageError(str(exc)) from None
         self.stages = parse_stages(config.getoption("pvt_stages"))
@@ -91,6 +96,7 @@ class WkpupSession:
         self._stop = threading.Event()
         self.started = time.time()
         self.n_jobs = 0  # PVT items collected (scenario jobs and pvt-marked tests)
+        self._last_line: dict[int, float] = {}
 
     # --- shared objects ------------------------------------------------------------------------
     @property
@@ -119,7 +125,9 @@ class WkpupSession:
             self.verified = guard(self.core).describe()
         except WkpupError as exc:
             pytest.exit(f"wkpup: refusing to run: {exc}", returncode=EXIT_CORE_MODIFIED)
-        if self.settings.db is not None:
+        # Under xdist the controller follows the workers' jobs in the store; without xdist
+        # each job's events are written as they come (Job listeners, see progress()).
+        if self.settings.db is not None and self.config.pluginmanager.has_plugin("dsession"):
             self._progress = threading.Thread(target=self._follow, daemon=True)
             self._progress.start()
 
@@ -189,7 +197,39 @@ class WkpupSession:
                     verdict, _, path = str(value).partition(" ")
                     self.golden_written.append((verdict, Path(path)))
 
-    # --- live progress (controller) -------------------------------------------------------------
+    # --- live progress ----------------------------------------------------------------------------
+    def listeners(self) -> list[Any]:
+        """Engine listeners for a job run in this process: live progress on the terminal,
+        unless an xdist controller prints it (workers have no terminal)."""
+        return [] if self.is_worker else [self.progress]
+
+    def progress(self, event: Any) -> None:
+        """A job event in this (non-xdist) process: a stage starting, or every
+        PROGRESS_EVERY_S seconds (and at the last point) the points done, written past
+        pytest's output capture, as live logging does."""
+        job = event.job
+        now = time.monotonic()
+        if event.kind == "point":
+            last = self._last_line.get(id(job), 0.0)
+            if now - last < PROGRESS_EVERY_S and event.done != event.total:
+                return
+        elif event.kind != "stage-start":
+            return
+        self._last_line[id(job)] = now
+        failed = len(job.failed_points)
+        line = progress_line(
+            job.id, job.spec.scenario, job.spec.name, event.stage, event.done, event.total, failed
+        )
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        capman = self.config.pluginmanager.get_plugin("capturemanager")
+        if reporter is None:
+            return
+        if capman is not None:
+            with capman.global_and_fixture_disabled():
+                reporter.write_line(line)
+        else:
+            reporter.write_line(line)
+
     def _follow(self) -> None:
         """Print each running pytest job's stage and points as they move: on a stage change,
         and during run every PROGRESS_EVERY_S seconds."""
@@ -223,16 +263,35 @@ class WkpupSession:
                 seen[r["id"]] = (key, now)
                 if r["stage"] is None:
                     continue
-                points = ""
-                if r["stage"] == "run" and r["points_total"]:
-                    points = f" {r['points_done'] or 0}/{r['points_total']} points"
-                    if r["points_failed"]:
-                        points += f" ({r['points_failed']} failed)"
-                line = f"wkpup: job {r['id']} {r['scenario']}::{r['name']}: {r['stage']}{points}"
+                line = progress_line(
+                    r["id"],
+                    r["scenario"],
+                    r["name"],
+                    r["stage"],
+                    r["points_done"] or 0,
+                    r["points_total"] or 0,
+                    r["points_failed"] or 0,
+                )
                 if reporter is not None:
                     reporter.write_line(line)
         if conn is not None:
             conn.close()
+
+
+def progress_line(
+    job_id: int | None,
+    scenario: str,
+    name: str,
+    stage: str | None,
+    done: int,
+    total: int,
+    failed: int,
+) -> str:
+    """``wkpup: job 12 gpio/wkpup_1p8v::perf_full: run 40/92 points (1 failed)``"""
+    points = ""
+    if stage == "run" and total:
+        points = f" {done}/{total} points" + (f" ({failed} failed)" if failed else "")
+    return f"wkpup: job {job_id if job_id is not None else '-'} {scenario}::{name}: {stage}{points}"
 
 
 def store_jobs_like(conn: sqlite3.Connection, scenario: str, name: str, domain: str) -> list[Any]:

@@ -173,6 +173,7 @@ class Job:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _opened: bool = field(default=False, init=False)
     _run_log: Any = field(default=None, init=False)
+    _timeout_stop: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.stages if s not in STAGES]
@@ -248,6 +249,12 @@ class Job:
 
     def cancel(self) -> None:
         """Kill the running stage or simulations; no further stage starts."""
+        self._cancel.set()
+
+    def stop_for_timeout(self) -> None:
+        """The run stage's deadline passed: stop its simulations like a cancel, but the job
+        ends failed (a stage timeout), as a timeout of any other stage does."""
+        self._timeout_stop = True
         self._cancel.set()
 
     @property
@@ -342,8 +349,13 @@ class Job:
                 self._watchdog.close()
         return self
 
+    @property
+    def user_cancelled(self) -> bool:
+        """Cancelled by someone (not stopped by a stage timeout)."""
+        return self._cancel.is_set() and not self._timeout_stop
+
     def final_status(self) -> str:
-        if self.cancelled:
+        if self.user_cancelled:
             return "cancelled"
         if self.ok and all(s in {r.stage for r in self.results} for s in self.stages):
             return "completed"
@@ -472,7 +484,7 @@ class Job:
             log_path=log_path,
             timed_out=timed_out,
             command=["wkpup-engine", self.settings.executor, str(script)],
-            cancelled=self.cancelled and not timed_out,
+            cancelled=self.user_cancelled and not timed_out,
         )
 
     def point_command(self, point: Point) -> list[str]:
@@ -551,7 +563,7 @@ class Job:
             return self.setup_error
         failed = self.failed_stage
         if failed is None:
-            return f"{self.spec.job_id}: cancelled" if self.cancelled else None
+            return f"{self.spec.job_id}: cancelled" if self.user_cancelled else None
         lines = [f"{self.spec.job_id}: {failed.describe()}"]
         points = self.failed_points
         if points:
@@ -599,7 +611,7 @@ class Job:
             return self.setup_error.splitlines()[0], "setup"
         failed = self.failed_stage
         if failed is None:
-            return ("cancelled", None) if self.cancelled else (None, None)
+            return ("cancelled", None) if self.user_cancelled else (None, None)
         if failed.stage == "run" and self.failed_points and not failed.cancelled:
             return f"{len(self.failed_points)} point(s) failed", "run"
         if failed.stage == "ext" and failed.returncode == 1:

@@ -36,7 +36,7 @@ class LocalExecutor:
                         job.book(fut.result())
                     if deadline is not None and time.monotonic() >= deadline and not timed_out:
                         timed_out = True
-                        job.cancel()
+                        job.stop_for_timeout()
             except BaseException:
                 job.cancel()  # the pool's threads kill their simulations and return
                 raise
