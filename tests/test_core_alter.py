@@ -149,6 +149,8 @@ def test_unsupported_alter_content_fails_the_point_in_one_line(tmp_path, block, 
         text=True,
     )
     assert p.returncode != 0
+    assert p.stderr.count("\n") == 1, p.stderr  # one line, naming the file and the line
     first = p.stderr.splitlines()[0]
     assert first.startswith("ERROR: ") and f"'{construct}' is not supported in an .alter" in first
+    assert "v1nom_v2nom/sim_tx.sp line " in first
     assert not list((domain / "TT").rglob("*.mt0"))
