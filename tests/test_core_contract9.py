@@ -81,7 +81,7 @@ def test_vcctx_with_vccn_vcctx_gives_164_distinct_netlists(tmp_path):
 
 def test_the_harness_agrees_on_the_164_points(tmp_path):
     from wkpup_harness.config import parse_config
-    from wkpup_harness.tables import load_tables
+    from wkpup_harness.config.tables import load_tables
 
     domain = fixture_domain(tmp_path, vcctx_vccn_vcctx_config())
     assert sim_pvt(domain, "gen", env=fixture_env()).returncode == 0
