@@ -35,7 +35,7 @@ from wkpup_harness.config.scenario import (
     resolve_domain,
 )
 from wkpup_harness.core import Core, guard, locate_core
-from wkpup_harness.engine import PIPELINE, STAGES, Job, control
+from wkpup_harness.engine import PIPELINE, STAGES, Event, Job, control
 from wkpup_harness.engine.reaper import reap
 from wkpup_harness.errors import ConfigError, WkpupError
 from wkpup_harness.settings import Settings
@@ -405,12 +405,19 @@ class Worker:
     ) -> None:
         assert self.settings.db is not None
         recorder = Recorder(self.settings.db)
+        def judge(event: Event) -> None:
+            # The golden verdict is recorded before the job shows as ended (job-end comes
+            # before the recorder's finish), so no reader sees a completed job without it.
+            if event.kind == "job-end" and event.job.status == "completed" and spec.golden:
+                event.job.check_golden(self.settings.golden)
+
         job = Job(
             spec,
             self.settings,
             self.core,
             face=FACE,
             recorder=recorder,
+            listeners=[judge],
             stages=tuple(stages),
             workdir_root=root,
             id=job_id,
@@ -425,8 +432,6 @@ class Worker:
             if self._stop.is_set():
                 job.cancel()
             job.run()
-            if job.spec.golden and job.status == "completed":
-                job.check_golden(self.settings.golden)
         except WkpupError as exc:
             log.warning("job %s: %s", job_id, exc)
             with contextlib.suppress(WkpupError):
