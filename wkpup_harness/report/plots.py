@@ -254,13 +254,16 @@ def figures(
     report: Creport, limits: Mapping[str, spec_check.Limit] | None = None, near: float = 0.05
 ) -> list[dict[str, Any]]:
     """Every figure of a job, in page order: the margin heat map (when there are limits),
-    then per measurement its plot against temperature and against the supply levels."""
+    then per measurement (those with limits first) its plot against temperature and
+    against the supply levels."""
     limits = limits or {}
     out: list[dict[str, Any]] = []
     heat = margin_heatmap(report, limits, near)
     if heat is not None:
         out.append({"id": "margin-heatmap", "name": None, "kind": "heatmap", "figure": heat})
-    for name in report.names:
+    # measurements with spec limits first: what a reviewer looks at
+    names = sorted(report.names, key=lambda n: n not in limits)
+    for name in names:
         if name in BOOKKEEPING or not _values(report, name):
             continue
         limit = limits.get(name)

@@ -405,6 +405,7 @@ class Worker:
     ) -> None:
         assert self.settings.db is not None
         recorder = Recorder(self.settings.db)
+
         def judge(event: Event) -> None:
             # The golden verdict is recorded before the job shows as ended (job-end comes
             # before the recorder's finish), so no reader sees a completed job without it.
