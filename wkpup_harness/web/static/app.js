@@ -13,7 +13,7 @@ async function api(path, opts) {
   if (init.method !== "GET") init.headers["X-Wkpup-Csrf"] = "1";  // the server's CSRF guard
   if (opts.body !== undefined) { init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(opts.body); }
   const r = await fetch(path, init);
-  const data = r.headers.get("content-type", "").includes("json") ? await r.json() : await r.text();
+  const data = (r.headers.get("content-type") || "").includes("json") ? await r.json() : await r.text();
   if (!r.ok) { const e = new Error((data && data.detail) || r.statusText); e.field = data && data.field; e.status = r.status; throw e; }
   return data;
 }
@@ -119,7 +119,9 @@ async function indexPage() {
       div.innerHTML = `<a href="/jobs/${r.id}">job ${r.id}</a> ${esc(r.domain)} ${esc(r.name || "")} <span class="bar"><span style="width:0%"></span></span> <span class="ptext"></span>`;
       if ($("p.muted", box)) box.innerHTML = "";
       box.appendChild(div);
+      let lastStatus = r.status;
       followed[r.id] = follow(r.id, (p) => {
+        if (p.status !== lastStatus) { lastStatus = p.status; loadHistory(); }  // queued -> running
         $(".bar>span", div).style.width = progressPct(p) + "%";
         $(".ptext", div).innerHTML = stateCell(p.state) + " " + esc(progressText(p).replace(p.state, ""));
       }, () => loadHistory());
