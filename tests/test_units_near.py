@@ -53,3 +53,14 @@ def test_limits_from_the_store_rows() -> None:
     limits = stored_limits(rows)
     assert set(limits) == {"rwkpull0", "vwkp_drop"}
     assert limits["vwkp_drop"].bounds == Bounds(None, 0.01)
+
+
+def test_judge_every_point_by_its_corner_bounds() -> None:
+    from wkpup_harness.results.spec import Limit, judge
+
+    limit = Limit("rwkpull0", Bounds(5000.0, 12000.0), {"SSG": Bounds(5000.0, 20000.0)})
+    j = judge(limit, [("TT", 8000.0), ("FFG", 5200.0), ("SSG", 15000.0), ("TT", None)])
+    assert j.verdict == "fail" and j.n_fail == 1 and j.n_near == 1
+    assert j.worst == 3 and j.margin == -math.inf  # the failed cell is the worst
+    assert [v for v, _ in j.verdicts] == ["pass", "near", "pass", "fail"]  # SSG's own bounds
+    assert judge(limit, []).verdict == "no_data"

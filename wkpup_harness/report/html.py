@@ -67,6 +67,11 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+def _value(row: Any, name: str) -> float | None:
+    cell = row.cells.get(name)
+    return None if cell is None else cell.value
+
+
 def _spec_rows(specs: Sequence[Mapping[str, Any]], report: Creport | None, near: float) -> str:
     """Per spec: limits with unit, pass / near / fail over every point (each judged by
     ``spec.point_verdict``), failing points, the worst value, its margin and point."""
@@ -79,15 +84,9 @@ def _spec_rows(specs: Sequence[Mapping[str, Any]], report: Creport | None, near:
         verdict, margin = s["status"], None
         limit = limits.get(s["name"])
         if report is not None and limit is not None:
-            judged = []
-            for row in report.rows:
-                cell = row.cells.get(s["name"])
-                v, m = spec_check.point_verdict(
-                    limit.for_corner(row.corner), None if cell is None else cell.value, near
-                )
-                judged.append(v)
-                margin = m if margin is None else min(margin, m)
-            verdict = spec_check.worst_verdict(judged) if judged else "no_data"
+            cells = [(r.corner, _value(r, s["name"])) for r in report.rows]
+            judged = spec_check.judge(limit, cells, near)
+            verdict, margin = judged.verdict, judged.margin
         worst = "failed" if s["worst_value"] is None else f"{s['worst_value']:.6g} {u}"
         shown = "-" if margin is None or margin == float("-inf") else f"{margin:.6g} {u}"
         rows.append(

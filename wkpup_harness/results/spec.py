@@ -227,3 +227,35 @@ def stored_limits(rows: Iterable[Mapping[str, object]]) -> dict[str, Limit]:
             Bounds(None if lo is None else float(lo), None if hi is None else float(hi)),  # type: ignore[arg-type]
         )
     return out
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A measurement judged at every point: the worst verdict, how many points are near or
+    fail, the smallest margin and the index of the point that gave it (None: no point)."""
+
+    verdict: str
+    n_near: int
+    n_fail: int
+    margin: float | None
+    worst: int | None
+    verdicts: tuple[tuple[str, float], ...]
+
+
+def judge(
+    limit: Limit, cells: Iterable[tuple[str, float | None]], fraction: float = NEAR_DEFAULT
+) -> Judgement:
+    """Judge (corner, value) pairs, in point order, by the limit's bounds for each corner."""
+    verdicts = tuple(point_verdict(limit.for_corner(c), v, fraction) for c, v in cells)
+    if not verdicts:
+        return Judgement("no_data", 0, 0, None, None, ())
+    worst = min(range(len(verdicts)), key=lambda i: verdicts[i][1])
+    names = [v for v, _ in verdicts]
+    return Judgement(
+        worst_verdict(names),
+        names.count("near"),
+        names.count("fail"),
+        verdicts[worst][1],
+        worst,
+        verdicts,
+    )

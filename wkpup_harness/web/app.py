@@ -560,23 +560,22 @@ def result_view(
     against the job's spec limits), worst cases and spec verdicts with units and margins."""
     names = json.loads(row["report_names"] or "[]") if row.get("report_names") else []
     limits = spec_check.stored_limits(data["specs"])
+    judged = {
+        n: spec_check.judge(
+            lim, [(p["corner"], p["cells"].get(n, (None, None))[1]) for p in pts], near
+        )
+        for n, lim in limits.items()
+    }
     points = []
-    per_spec: dict[str, dict[str, Any]] = {n: {"verdicts": [], "worst": None} for n in limits}
-    for p in pts:
+    for i, p in enumerate(pts):
         cells = {}
         for name in names:
             if name not in p["cells"]:
                 continue
             raw, value = p["cells"][name]
             cell: dict[str, Any] = {"raw": raw, "value": value}
-            if name in limits:
-                bounds = limits[name].for_corner(p["corner"])
-                verdict, m = spec_check.point_verdict(bounds, value, near)
-                cell["verdict"], cell["margin"] = verdict, m
-                per_spec[name]["verdicts"].append(verdict)
-                worst = per_spec[name]["worst"]
-                if worst is None or m < worst[0]:
-                    per_spec[name]["worst"] = (m, views.point_text(p), value)
+            if name in judged:
+                cell["verdict"], cell["margin"] = judged[name].verdicts[i]
             cells[name] = cell
         points.append(
             {"seq": p["seq"], "corner": p["corner"], "extraction": p["extraction"],
@@ -586,15 +585,14 @@ def result_view(
         )  # fmt: skip
     specs = []
     for s in data["specs"]:
-        mine = per_spec.get(s["name"], {"verdicts": [], "worst": None})
-        worst = mine["worst"]
+        j = judged.get(s["name"])
         specs.append(
             {**s, "unit": unit(s["name"]),
-             "verdict": spec_check.worst_verdict(mine["verdicts"]) if mine["verdicts"]
-             else "no_data",
-             "n_near": mine["verdicts"].count("near"),
-             "margin": None if worst is None else worst[0],
-             "margin_point": None if worst is None else worst[1]}
+             "verdict": j.verdict if j is not None else "no_data",
+             "n_near": j.n_near if j is not None else 0,
+             "margin": None if j is None else j.margin,
+             "margin_point": None if j is None or j.worst is None
+             else views.point_text(pts[j.worst])}
         )  # fmt: skip
     return {
         "job": row["id"],
