@@ -39,11 +39,14 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) tools
 
-# ngspice is the simulator; shellcheck is needed by lint. Installed when missing and root.
+# ngspice is the simulator; shellcheck is needed by lint; chromium runs the browser tests
+# (driven by Playwright from the dev extras, never a downloaded browser). Installed when
+# missing and root.
 tools:
 	@missing=""; \
 	command -v ngspice >/dev/null || missing="$$missing ngspice"; \
 	command -v shellcheck >/dev/null || missing="$$missing shellcheck"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "installing:$$missing"; \
@@ -72,7 +75,7 @@ lint: $(STAMP) tools
 		{ if read -r l; then echo "$$l"; cat; exit 1; fi; }
 	@echo "lint OK"
 
-test: lint verify-core
+test: lint verify-core tools
 	$(VPY) -m pytest $(PYTEST_ARGS)
 
 sweep: $(STAMP) tools verify-core

@@ -291,14 +291,20 @@ def test_export_csv_and_self_contained_html(store: Path, tmp_path: Path, capsys)
     code, _, err = run_cli(capsys, "export", str(job), "--html", str(out_html))
     assert code == 0, err
     page = out_html.read_text(encoding="utf-8")
-    assert "http" not in page and "src=" not in page and "<script" not in page
-    assert page.count("<svg") == len(NINE)
+    # self-contained: Plotly's own bundle inlined, nothing referenced from anywhere
+    assert "<script src" not in page and "<link" not in page and 'src="http' not in page
+    assert page.count("plotly.js v") == 1 and "Plotly.newPlot" in page
+    assert page.count('<div class="plot"') == 2 * len(NINE) + 1  # + the margin heat map
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; co" in page
     assert "FFG typical -40C max/max" in page  # the failed point is listed
     for name in NINE:
-        assert f"{name} vs temperature" in page
-    assert "temperature (&#176;C)" in page and "<polyline" in page
-    assert '<td class="fail">FAIL</td>' in page and '<td class="pass">PASS</td>' in page
+        assert f'"{name} vs temperature"' in page and f'"{name} vs supply levels"' in page
+    assert '"temperature (°C)"' in page and '"ioh (A)"' in page and '"rwkpull0 (Ω)"' in page
+    assert '"spec max 0.001"' in page  # limits drawn on the plots
+    # pass / near / fail with margins: ioh within 5 % of its [0, 100] span is near
+    assert '<td class="fail">FAIL</td>' in page and '<td class="near">NEAR</td>' in page
+    figures = page.split("var figs=", 1)[1]
+    assert "<" not in figures.split(";for(var id", 1)[0]  # nothing can close the script
 
     code, _, err = run_cli(capsys, "export", str(job))
     assert code == 2 and "one of the arguments --csv --html is required" in one_error_line(err)

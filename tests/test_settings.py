@@ -144,7 +144,10 @@ def test_settings_describe_names_every_source(tmp_path: Path) -> None:
     assert len(lines) == len(SPECS) + 1  # + project_root, which has no source ('-')
     assert lines[0] == f"project_root = {tmp_path.resolve()} (-)"
     assert "cpus = 2 (flag)" in lines and "retries = 0 (environment)" in lines
-    assert lines[-1] == "executor = local (default)"
+    assert "executor = local (default)" in lines and "near_margin = 0.05 (default)" in lines
+    shown = resolve({}, project_root=tmp_path, env={"WKPUP_WEB_TOKEN": "s3cret-token-0123456"})
+    assert "web_token = (set, not shown) (environment)" in shown.describe()
+    assert shown.web_token == "s3cret-token-0123456"
 
 
 # --- pytest ini aliases ----------------------------------------------------------------------
@@ -395,7 +398,7 @@ def test_unknown_key_in_wkpup_toml(tmp_path: Path) -> None:
     wk = wkpup_toml(tmp_path, "cpus = 2\nzeta = 1\nbogus = 'x'\n")
     message = refused(root=tmp_path)
     assert message.startswith(f"{wk}: unknown setting(s) bogus, zeta; allowed: core, ")
-    assert message.endswith(", stage_timeout, executor")
+    assert message.endswith(", stage_timeout, executor, web_token, near_margin")
 
 
 def test_ini_alias_names_are_not_accepted_in_wkpup_toml(tmp_path: Path) -> None:

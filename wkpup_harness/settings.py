@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -65,6 +66,8 @@ class Settings:
     sim_timeout: float | None
     stage_timeout: float | None
     executor: str
+    web_token: str | None = None  # the web server's access token off loopback (None: generated)
+    near_margin: float = 0.05  # spec "near": within this fraction of the limit span or value
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def describe(self) -> list[str]:
@@ -72,12 +75,17 @@ class Settings:
         for f in fields(self):
             if f.name in ("sources",):
                 continue
-            out.append(f"{f.name} = {getattr(self, f.name)} ({self.sources.get(f.name, '-')})")
+            value = getattr(self, f.name)
+            if f.name == "web_token" and value is not None:
+                value = "(set, not shown)"
+            out.append(f"{f.name} = {value} ({self.sources.get(f.name, '-')})")
         return out
 
 
 # name -> (kind, default factory(root))
 _PATH, _OPT_PATH, _INT, _COUNT, _SECONDS, _CHOICE = "path", "opt_path", "int", "count", "s", "c"
+_TOKEN, _FRACTION = "token", "fraction"
+TOKEN_CHARS = re.compile(r"[A-Za-z0-9_.~+/=-]{16,256}")
 SPECS: dict[str, str] = {
     "core": _OPT_PATH,
     "domains": _PATH,
@@ -90,6 +98,8 @@ SPECS: dict[str, str] = {
     "sim_timeout": _SECONDS,
     "stage_timeout": _SECONDS,
     "executor": _CHOICE,
+    "web_token": _TOKEN,
+    "near_margin": _FRACTION,
 }
 # pytest ini names accepted at the project-file level
 INI_ALIASES = {
@@ -114,6 +124,8 @@ def _defaults(root: Path) -> dict[str, Any]:
         "sim_timeout": None,
         "stage_timeout": None,
         "executor": "local",
+        "web_token": None,
+        "near_margin": 0.05,
     }
 
 
@@ -215,6 +227,22 @@ def _convert(name: str, value: Any, where: str, root: Path) -> Any:
         if not math.isfinite(seconds) or seconds <= 0:
             raise SettingsError(f"{where}: {name} {shown!r}: expected seconds > 0")
         return seconds
+    if kind == _TOKEN:
+        if value in (None, ""):
+            return None
+        if text is None or TOKEN_CHARS.fullmatch(text) is None:
+            raise SettingsError(
+                f"{where}: {name}: expected 16 to 256 characters from A-Z a-z 0-9 _ . ~ + / = -"
+            )
+        return text
+    if kind == _FRACTION:
+        try:
+            fraction = float(value) if not isinstance(value, bool) else math.nan
+        except (TypeError, ValueError):
+            fraction = math.nan
+        if not math.isfinite(fraction) or not 0 <= fraction < 1:
+            raise SettingsError(f"{where}: {name} {shown!r}: expected a fraction from 0 to 1")
+        return fraction
     if kind == _CHOICE:
         if value not in EXECUTORS:
             raise SettingsError(f"{where}: {name} {shown!r}; allowed: {', '.join(EXECUTORS)}")

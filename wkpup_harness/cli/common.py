@@ -15,11 +15,15 @@ from typing import Any
 from tabulate import tabulate
 
 from wkpup_harness.errors import WkpupError
-from wkpup_harness.points import label as point_label
-from wkpup_harness.results import Cell, Creport, CreportRow, parse_creport
 from wkpup_harness.settings import Settings
 from wkpup_harness.settings import resolve as resolve_settings
 from wkpup_harness.store import db, jobs
+from wkpup_harness.store.views import (  # noqa: F401  (the CLI's names for them)
+    job_state,
+    point_text,
+    spec_results,
+    stored_creport,
+)
 
 # Documented in `wkpup --help` and docs/cli.md; scripts depend on them.
 EXIT_OK = 0
@@ -98,67 +102,6 @@ def require_job(conn: sqlite3.Connection, text: str) -> dict[str, Any]:
     if job is None:
         raise NotFound(f"no job {text} in the store")
     return job
-
-
-def stored_creport(conn: sqlite3.Connection, job: dict[str, Any]) -> Creport | None:
-    """The job's result as a Creport rebuilt from the store (raw cells as stored), so the
-    summary and spec code that read creport files work unchanged on stored jobs."""
-    if job.get("report_header") is None:
-        return None
-    names = tuple(json.loads(job["report_names"] or "[]"))
-    header = job["report_header"]
-    rows = []
-    for p in jobs.points(conn, job["id"]):
-        levels = tuple(v for v in (p["v1"], p["v2"], p["v3"]) if v is not None)
-        cells = {n: Cell(raw, value) for n, (raw, value) in p["cells"].items()}
-        ordered = {n: cells[n] for n in names if n in cells}
-        rows.append(
-            CreportRow(
-                p["corner"], p["extraction"], p["temperature"], levels, p["swp"], ordered,
-                p["seq"] + 11, "",
-            )
-        )  # fmt: skip
-    try:
-        parsed = parse_creport(header + "\nprocess\textract\ttemp\tv1\n", "stored header")
-        title, supply = parsed.title, parsed.supply
-    except WkpupError:
-        title, supply = header.split("\n", 1)[0], {}
-    levels = rows[0].levels if rows else ()
-    return Creport(
-        title,
-        supply,
-        tuple(f"v{i}" for i in range(1, len(levels) + 1)),
-        names,
-        any(r.swp for r in rows),
-        tuple(rows),
-        header,
-    )
-
-
-def point_text(p: dict[str, Any]) -> str:
-    """A stored point as the summary labels it: ``SSG typical -40C max/min swp01``."""
-    return point_label(
-        p["corner"], p["extraction"], p["temperature"], (p["v1"], p["v2"], p["v3"]), p.get("swp")
-    )
-
-
-def job_state(job: dict[str, Any]) -> str:
-    """The status an engineer should read: ``interrupted`` for a job whose driver died, and a
-    golden mismatch is never a plain ``completed``."""
-    status = job["status"]
-    if status == "failed" and job.get("error") == "interrupted":
-        status = "interrupted"
-    if job.get("golden") == "mismatch":
-        status += " (golden mismatch)"
-    return status
-
-
-def spec_results(conn: sqlite3.Connection, job: int) -> list[dict[str, Any]]:
-    # The store keeps the verdicts record_specs computed; there is no reader for them yet.
-    return [
-        dict(r)
-        for r in conn.execute("SELECT * FROM spec_results WHERE job_id = ? ORDER BY name", (job,))
-    ]
 
 
 def fmt_time(ts: float | None) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 from wkpup_harness.cli import common
 from wkpup_harness.results import read_creport
-from wkpup_harness.store import db, jobs
+from wkpup_harness.store import jobs, views
 
 
 def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
@@ -35,23 +35,10 @@ def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
 def against_golden(
     conn: sqlite3.Connection, job: dict[str, Any], path: Path, names: list[str] | None
 ) -> list[dict[str, Any]]:
-    """Job vs a creport file: both go into a scratch in-memory store so the comparison is
-    exactly the one between two stored jobs."""
-    golden = read_creport(path)
-    report = common.stored_creport(conn, job)
-    if report is None:
+    """Job vs a creport file (``views.compare_with_creport``)."""
+    if job.get("report_header") is None:
         raise common.UsageError(f"job {job['id']} has no stored result to compare")
-    scratch = db.connect(":memory:")
-    try:
-        ids = []
-        for creport in (report, golden):
-            with db.write(scratch):
-                ident = jobs.insert_job(scratch, domain=job["domain"])
-                jobs.insert_result(scratch, ident, creport)
-            ids.append(ident)
-        return jobs.compare(scratch, ids[0], ids[1], names)
-    finally:
-        scratch.close()
+    return views.compare_with_creport(conn, job, read_creport(path), names)
 
 
 def label(d: dict[str, Any]) -> str:

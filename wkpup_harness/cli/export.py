@@ -64,10 +64,14 @@ def csv_text(conn: Any, job: dict[str, Any]) -> tuple[str, int]:
     return buf.getvalue(), count
 
 
-def html_text(conn: Any, job: dict[str, Any]) -> str:
+def html_text(conn: Any, job: dict[str, Any], near: float = 0.05) -> str:
     data = show.collect(conn, job)
     return report_html.render(
-        job, common.stored_creport(conn, job), data["specs"], data["failed_points"]
+        job,
+        common.stored_creport(conn, job),
+        data["specs"],
+        data["failed_points"],
+        near=near,
     )
 
 
@@ -93,7 +97,7 @@ def main(args: argparse.Namespace) -> int:
         if args.csv != "-":
             common.say(args, f"wrote {args.csv}: {rows} rows")
     else:
-        emit(args.html, html_text(conn, job))
+        emit(args.html, html_text(conn, job, common.settings(args).near_margin))
         if args.html != "-":
             common.say(args, f"wrote {args.html}")
     return common.EXIT_OK

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import re
-import time
 from typing import Any
 
 from wkpup_harness.cli import common
-from wkpup_harness.store import jobs
-from wkpup_harness.store.maintenance import DAY_S
+from wkpup_harness.errors import WkpupError
+from wkpup_harness.store import jobs, views
 from wkpup_harness.store.schema import JOB_STATUSES
 
 
@@ -33,14 +30,10 @@ def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
 
 
 def parse_since(text: str, now: float | None = None) -> float:
-    m = re.fullmatch(r"([0-9]+)d", text)
-    if m:
-        return (time.time() if now is None else now) - int(m.group(1)) * DAY_S
     try:
-        day = dt.datetime.strptime(text, "%Y-%m-%d")  # local midnight, as `date` shows it
-    except ValueError:
-        raise common.UsageError(f"--since {text!r}: expected YYYY-MM-DD or Nd (e.g. 7d)") from None
-    return day.timestamp()
+        return views.parse_since(text, now)
+    except WkpupError as exc:
+        raise common.UsageError(f"--{exc}") from None
 
 
 def main(args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ from wkpup_harness.cli import (
     importcmd,
     resume,
     run,
+    serve,
     show,
     status,
     validate,
@@ -31,7 +32,7 @@ from wkpup_harness.errors import show as one_line
 
 COMMANDS: tuple[ModuleType, ...] = (
     validate, run, resume, cancel, status, history, show, compare, golden, export, importcmd,
-    db, core,
+    db, core, serve,
 )  # fmt: skip
 
 

@@ -8,17 +8,15 @@ keeps one job, its resumes counted, each point once.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from wkpup_harness.cli import common
 from wkpup_harness.cli.run import Progress, add_engine_options, drive, recorder
-from wkpup_harness.config import read_config
 from wkpup_harness.config.scenario import JobSpec
 from wkpup_harness.core import guard, locate_core
-from wkpup_harness.engine import PIPELINE, Job
+from wkpup_harness.engine import PIPELINE, Job, control
 from wkpup_harness.engine.reaper import reap
 
 
@@ -38,40 +36,17 @@ def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
 
 
 def resumable(conn: Any, row: dict[str, Any]) -> None:
-    """Refuse what cannot be resumed, with the reason."""
-    job = row["id"]
-    if row["status"] == "completed":
-        raise common.UsageError(f"job {job} is completed; nothing to resume")
-    if row["status"] in ("running", "queued"):
-        raise common.UsageError(f"job {job} is {row['status']} (pid {row['pid']} on {row['host']})")
-    if not row.get("run_root") or not row.get("work_path"):
-        raise common.UsageError(f"job {job} was not run by the engine (imported?); cannot resume")
-    work = Path(row["work_path"])
-    if not (work / "config.cfg").is_file():
-        raise common.NotFound(f"job {job}: its run directory {work} is gone")
-    if row.get("backup_path"):
-        raise common.UsageError(f"job {job} already wrote its backup {row['backup_path']}")
+    """Refuse what cannot be resumed, with the reason (``control.check_resumable``)."""
+    try:
+        control.check_resumable(row)
+    except control.RunDirGone as exc:
+        raise common.NotFound(str(exc)) from None
+    except control.NotResumable as exc:
+        raise common.UsageError(str(exc)) from None
 
 
 def spec_of(row: dict[str, Any], tables: Any) -> JobSpec:
-    work = Path(row["work_path"])
-    config = read_config(work / "config.cfg", tables=tables)
-    corners = tuple(json.loads(row["corners"])) if row.get("corners") else None
-    temps = tuple(json.loads(row["temperatures"])) if row.get("temperatures") else None
-    return JobSpec(
-        scenario=row["scenario"] or "cli",
-        name=row["name"] or "",
-        domain=row["domain"],
-        domain_dir=work,
-        config=config,
-        overrides={},
-        corners=corners,
-        temperatures=temps,
-        spec={},
-        golden=False,
-        marks=(),
-        source=work / "config.cfg",
-    )
+    return control.resume_spec(row, tables)
 
 
 def main(args: argparse.Namespace) -> int:

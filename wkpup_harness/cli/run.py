@@ -17,8 +17,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from wkpup_harness.cli import common
-from wkpup_harness.config import Config, read_config, validate_temperature_subset
-from wkpup_harness.config.scenario import JobSpec, ScenarioError, load_scenario, resolve_domain
+from wkpup_harness.config import Config, read_config
+from wkpup_harness.config.scenario import (
+    JobSpec,
+    ScenarioError,
+    domain_job,
+    load_scenario,
+    resolve_domain,
+)
 from wkpup_harness.core import Core, guard, locate_core
 from wkpup_harness.engine import PIPELINE, STAGES, Event, Job
 from wkpup_harness.engine.workdir import holds_job
@@ -105,15 +111,6 @@ def parse_sets(items: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def default_name(
-    overrides: dict[str, str], corners: Sequence[str] | None, temps: Sequence[str] | None
-) -> str:
-    """What distinguishes this run from the domain's plain job, e.g. ``condition=htol TT m40``."""
-    parts = [f"{k}={v}" for k, v in overrides.items()]
-    parts += list(corners or ()) + list(temps or ())
-    return " ".join(parts) or "full"
-
-
 def check_stages(text: str) -> tuple[str, ...]:
     stages = tuple(s for s in text.split(",") if s)
     unknown = [s for s in stages if s not in STAGES]
@@ -160,36 +157,20 @@ def job_spec(args: argparse.Namespace, core: Core, settings: Settings) -> JobSpe
     domain_dir, domain = find_domain(args.domain, settings.domains)
     config_file = Path(args.config) if args.config else domain_dir / "config.cfg"
     config: Config = read_config(config_file, tables=core.tables())
-    overrides = parse_sets(args.set)
-    if overrides:
-        config = config.with_overrides(overrides)
-    temps = validate_temperature_subset(args.temperatures) if args.temperatures else None
-    corners = tuple(args.corners) if args.corners else None
-    if corners is not None:
-        allowed = list(dict.fromkeys(config.typical_corners + config.cross_corners))
-        bad = [c for c in corners if c not in allowed] or len(set(corners)) != len(corners)
-        if bad:
-            raise common.UsageError(
-                f"--corners {' '.join(corners)}: each once, from this run's list: "
-                f"{' '.join(allowed)}"
-            )
-    spec = JobSpec(
-        scenario="cli",
-        name=args.name or default_name(overrides, corners, temps),
-        domain=domain,
-        domain_dir=domain_dir,
-        config=config,
-        overrides=overrides,
-        corners=corners,
-        temperatures=temps,
-        spec={},
-        golden=False,
-        marks=(),
-        source=config_file,
-    )
-    if spec.point_count == 0:
-        raise common.UsageError("the corner/temperature subset leaves no PVT point")
-    return spec
+    try:
+        return domain_job(
+            domain,
+            domain_dir,
+            config,
+            overrides=parse_sets(args.set),
+            corners=args.corners,
+            temperatures=args.temperatures,
+            name=args.name,
+        )
+    except ScenarioError as exc:
+        text = str(exc)
+        flag = "--" if text.startswith(("corners ", "name ")) else ""
+        raise common.UsageError(flag + text) from None
 
 
 # --- progress ----------------------------------------------------------------------------------

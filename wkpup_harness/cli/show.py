@@ -4,12 +4,10 @@ the PVT point that gave it, the spec verdicts and the failed points."""
 from __future__ import annotations
 
 import argparse
-import sqlite3
 from typing import Any
 
 from wkpup_harness.cli import common, status
-from wkpup_harness.report.summary import extremes
-from wkpup_harness.store import jobs
+from wkpup_harness.store import views
 
 
 def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
@@ -26,40 +24,8 @@ def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
     p.set_defaults(func=main)
 
 
-def failed_points(conn: sqlite3.Connection, job: int) -> list[dict[str, Any]]:
-    out = []
-    for p in jobs.points(conn, job):
-        if p["status"] == "failed":
-            bad = sorted(n for n, (_, value) in p["cells"].items() if value is None)
-            out.append({"seq": p["seq"], "point": common.point_text(p), "failed": bad})
-    return out
-
-
-def collect(conn: sqlite3.Connection, job: dict[str, Any]) -> dict[str, Any]:
-    """Everything show (and export) present about a job, as plain data."""
-    report = common.stored_creport(conn, job)
-    worst = [
-        {"name": e.name, "min": e.low, "min_point": e.low_row.label, "max": e.high,
-         "max_point": e.high_row.label, "failed": e.failed}
-        for e in (extremes(report) if report is not None else [])
-    ]  # fmt: skip
-    specs = common.spec_results(conn, job["id"])
-    by_seq = {p["seq"]: p for p in jobs.points(conn, job["id"])} if specs else {}
-    for s in specs:
-        p = by_seq.get(s["worst_seq"])
-        s["worst_point"] = common.point_text(p) if p is not None else None
-    return {
-        "job": status.strip(job),
-        "worst": worst,
-        "specs": specs,
-        "failed_points": failed_points(conn, job["id"]),
-        # the engine's record of each simulation that did not end ok: status, reason, attempts
-        "failed_simulations": [
-            {k: s[k] for k in ("name", "status", "reason", "attempts", "elapsed_s")}
-            for s in jobs.sims(conn, job["id"])
-            if s["status"] != "ok"
-        ],
-    }
+failed_points = views.failed_points
+collect = views.collect
 
 
 def verdict(data: dict[str, Any]) -> int:

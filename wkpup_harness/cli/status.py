@@ -11,7 +11,7 @@ from typing import Any
 
 from wkpup_harness.cli import common
 from wkpup_harness.engine.reaper import reap
-from wkpup_harness.store import jobs
+from wkpup_harness.store import jobs, views
 
 
 def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
@@ -74,9 +74,7 @@ def main(args: argparse.Namespace) -> int:
     return common.EXIT_OK
 
 
-def strip(job: dict[str, Any]) -> dict[str, Any]:
-    """A job for --json without the bulky texts (``wkpup show --json`` has them)."""
-    return {k: v for k, v in job.items() if k not in ("config_text", "report_header")}
+strip = views.strip
 
 
 def one(args: argparse.Namespace, job: dict[str, Any]) -> int:

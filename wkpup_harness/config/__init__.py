@@ -202,6 +202,18 @@ def _value_problem(value: str) -> str:
     return f"invalid value {_quote(value)}"
 
 
+def allowed_values(key: str, tables: CoreTables, sim_mode: str) -> tuple[str, ...] | None:
+    """The values a config key may take with these tables (the rows of the ``sim_mode``
+    supply table for the rail keys); None for the integer keys (any 1..9999) and the
+    custom cross-corner list."""
+    if key in ROW_FILTERS:
+        table = tables.supply(sim_mode)
+        return () if table is None else tuple(r for r in table.names() if ROW_FILTERS[key](r))
+    if key in STATIC_VALUES:
+        return STATIC_VALUES[key]
+    return None
+
+
 class _Validator:
     """One validation run; the check order is fixed so the first error is deterministic."""
 

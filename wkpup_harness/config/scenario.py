@@ -21,7 +21,7 @@ costs no simulation: a ScenarioError names the file, the job and the field.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -280,3 +280,71 @@ def scenario_from_data(
             raise _fail(jw, "the corner/temperature subset leaves no PVT point")
         jobs.append(spec_job)
     return Scenario(path=path, name=scenario_name, jobs=tuple(jobs))
+
+
+# A domain job asked for by a person (``wkpup run <domain>``, the web's submit form): the
+# overrides, subsets and name are checked here once for every face.
+JOB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.=/-]{0,79}")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def default_name(
+    overrides: Mapping[str, str], corners: Sequence[str] | None, temps: Sequence[str] | None
+) -> str:
+    """What distinguishes this run from the domain's plain job, e.g. ``condition=htol TT m40``."""
+    parts = [f"{k}={v}" for k, v in overrides.items()]
+    parts += list(corners or ()) + list(temps or ())
+    return " ".join(parts) or "full"
+
+
+def domain_job(
+    domain: str,
+    domain_dir: Path,
+    base: Config,
+    *,
+    overrides: Mapping[str, str] | None = None,
+    corners: Sequence[str] | None = None,
+    temperatures: Sequence[object] | None = None,
+    name: str | None = None,
+    scenario: str = "cli",
+) -> JobSpec:
+    """A job of ``domain`` from its config ``base`` with ``overrides`` (each key a real
+    config key, each value one line checked against the core's tables), a corner subset of
+    the run's corners and a temperature subset of the core's list. Raises ConfigError for a
+    config value, ScenarioError for the rest; nothing is created."""
+    overrides = dict(overrides or {})
+    for key, value in overrides.items():
+        if CONTROL.search(key) or CONTROL.search(value):
+            raise ScenarioError(f"config {key!r}: control character (newline?) in key or value")
+    reject_local_pvt_loop(domain_dir)
+    config = base.with_overrides(overrides) if overrides else base
+    temps = validate_temperature_subset(temperatures) if temperatures is not None else None
+    chosen = tuple(corners) if corners is not None else None
+    if chosen is not None:
+        allowed = list(dict.fromkeys(config.typical_corners + config.cross_corners))
+        if not chosen or any(c not in allowed for c in chosen) or len(set(chosen)) != len(chosen):
+            raise ScenarioError(
+                f"corners {' '.join(map(str, chosen))}: each once, from this run's list: "
+                f"{' '.join(allowed)}"
+            )
+    if name is not None and JOB_NAME.fullmatch(name) is None:
+        raise ScenarioError(
+            f"name {name!r}: 1 to 80 characters from letters, digits, space and _ . = / -"
+        )
+    spec = JobSpec(
+        scenario=scenario,
+        name=name or default_name(overrides, chosen, temps),
+        domain=domain,
+        domain_dir=domain_dir,
+        config=config,
+        overrides=overrides,
+        corners=chosen,
+        temperatures=temps,
+        spec={},
+        golden=False,
+        marks=(),
+        source=domain_dir / "config.cfg",
+    )
+    if spec.point_count == 0:
+        raise ScenarioError("the corner/temperature subset leaves no PVT point")
+    return spec

@@ -72,3 +72,22 @@ class Budget:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("cancelled while waiting for a CPU slot")
             time.sleep(POLL_S)
+
+
+def busy_slots(budget: Budget) -> int:
+    """How many of the budget's slots are held right now (by any process on this machine)."""
+    busy = 0
+    for i in range(budget.slots):
+        path = budget.slot_dir / f"slot.{i}"
+        if not path.exists():
+            continue
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            busy += 1
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+    return busy

@@ -181,3 +181,81 @@ def verdicts(report: Creport, spec: Mapping[str, Limit]) -> list[dict[str, objec
             }
         )
     return out
+
+
+# --- pass / near / fail at a point (ADE's "nearly met") ------------------------------------------
+NEAR_DEFAULT = 0.05
+POINT_VERDICTS = ("pass", "near", "fail")
+
+
+def near_band(bounds: Bounds, fraction: float = NEAR_DEFAULT) -> float:
+    """How close to a limit counts as near: ``fraction`` of the limit span when both limits
+    are set, else of the one limit's magnitude."""
+    if bounds.min is not None and bounds.max is not None and bounds.max > bounds.min:
+        return fraction * (bounds.max - bounds.min)
+    limit = bounds.min if bounds.min is not None else bounds.max
+    return fraction * abs(limit) if limit is not None else 0.0
+
+
+def point_verdict(
+    bounds: Bounds, value: float | None, fraction: float = NEAR_DEFAULT
+) -> tuple[str, float]:
+    """(pass | near | fail, margin) of one value: fail outside the limits (or failed), near
+    inside but within ``near_band`` of a limit, pass otherwise."""
+    m = margin(bounds, value)
+    if m < 0:
+        return "fail", m
+    return ("near" if m <= near_band(bounds, fraction) else "pass"), m
+
+
+def worst_verdict(statuses: Iterable[str]) -> str:
+    """The worst of several point verdicts (fail > near > pass); pass when there are none."""
+    found = set(statuses)
+    return next((v for v in ("fail", "near") if v in found), "pass")
+
+
+def stored_limits(rows: Iterable[Mapping[str, object]]) -> dict[str, Limit]:
+    """Limits from the store's spec rows (``name``, ``lo``, ``hi``): the bounds every face
+    judges a stored job's points by (per-corner overrides are not stored)."""
+    out = {}
+    for r in rows:
+        lo, hi = r.get("lo"), r.get("hi")
+        if lo is None and hi is None:
+            continue
+        out[str(r["name"])] = Limit(
+            str(r["name"]),
+            Bounds(None if lo is None else float(lo), None if hi is None else float(hi)),  # type: ignore[arg-type]
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A measurement judged at every point: the worst verdict, how many points are near or
+    fail, the smallest margin and the index of the point that gave it (None: no point)."""
+
+    verdict: str
+    n_near: int
+    n_fail: int
+    margin: float | None
+    worst: int | None
+    verdicts: tuple[tuple[str, float], ...]
+
+
+def judge(
+    limit: Limit, cells: Iterable[tuple[str, float | None]], fraction: float = NEAR_DEFAULT
+) -> Judgement:
+    """Judge (corner, value) pairs, in point order, by the limit's bounds for each corner."""
+    verdicts = tuple(point_verdict(limit.for_corner(c), v, fraction) for c, v in cells)
+    if not verdicts:
+        return Judgement("no_data", 0, 0, None, None, ())
+    worst = min(range(len(verdicts)), key=lambda i: verdicts[i][1])
+    names = [v for v, _ in verdicts]
+    return Judgement(
+        worst_verdict(names),
+        names.count("near"),
+        names.count("fail"),
+        verdicts[worst][1],
+        worst,
+        verdicts,
+    )

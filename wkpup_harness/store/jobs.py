@@ -672,3 +672,14 @@ def compare(
         )  # fmt: skip
     out.sort(key=lambda d: (d["rel"] is not None, -(d["rel"] or 0.0), -abs(d["delta"] or 0.0)))
     return out
+
+
+def next_queued(conn: sqlite3.Connection, face: str) -> dict[str, Any] | None:
+    """The oldest queued job that ``face`` put in the queue (the web server's queue lives
+    here: each waiting job is a 'queued' row with its config, subsets and stages)."""
+    row = conn.execute(
+        "SELECT id FROM jobs WHERE status = 'queued' AND face = ? ORDER BY submitted_at, id"
+        " LIMIT 1",
+        (face,),
+    ).fetchone()
+    return None if row is None else get_job(conn, row["id"])

@@ -71,6 +71,30 @@ class Recorder:
                 simulator_version=simulators.version(spec.config.simulator),
             )
 
+    def queue(self, job: Job) -> int:
+        """A job put in the store's queue (status queued) without running it: its row with
+        the config text, subsets, planned stages and face, for a worker to run later as
+        ``Job(..., id=<row id>)`` (``attach`` then marks it running)."""
+        ident = self.create(job)
+        with self.lock:
+            jobs.update_job(
+                self.conn,
+                ident,
+                face=job.face,
+                points_total=len(job.points),
+                **self._subsets(job),
+            )
+        return ident
+
+    @staticmethod
+    def _subsets(job: Job) -> dict[str, str | None]:
+        spec = job.spec
+        return {
+            "corners": json.dumps(list(spec.corners)) if spec.corners else None,
+            "temperatures": json.dumps(list(spec.temperatures)) if spec.temperatures else None,
+            "stages_planned": ",".join(job.stages),
+        }
+
     def attach(self, job: Job) -> None:
         """The job starts (or resumes) in this process."""
         assert job.id is not None
@@ -86,11 +110,7 @@ class Recorder:
                     run_root=str(job.root),
                     work_path=str(job.workdir) if job.workdir.parts else None,
                     log_path=str(job.log_dir),
-                    corners=json.dumps(list(job.spec.corners)) if job.spec.corners else None,
-                    temperatures=json.dumps(list(job.spec.temperatures))
-                    if job.spec.temperatures
-                    else None,
-                    stages_planned=",".join(job.stages),
+                    **self._subsets(job),
                 )
                 jobs.mark_running(self.conn, job.id)
                 for stage in job.stages:

@@ -1,0 +1,278 @@
+"""The one plotting module: Plotly figures (plain JSON-able dicts) of a job's result, shown
+by the web pages and inlined in the self-contained HTML export, with the same look.
+
+- each measurement against temperature, one colour per corner, one dash per voltage combo;
+- each measurement against the voltage combination, one trace per corner and temperature;
+- the worst spec margin per corner x temperature as a heat map;
+
+axes carry the measurement's unit (``report.units``), spec limits are drawn as lines. The
+figures are built here as dicts (no plotly Python API needed); the browser side is Plotly's
+own offline bundle, ``plotly.min.js`` from the ``plotly`` package, served or inlined as is.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from wkpup_harness.report.summary import BOOKKEEPING
+from wkpup_harness.report.units import with_unit
+from wkpup_harness.results import Creport, CreportRow
+from wkpup_harness.results import spec as spec_check
+
+PALETTE = (
+    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
+    "#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#393b79", "#ad494a",
+)  # fmt: skip
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+LIMIT_COLOUR = "#b00000"
+FONT = {"family": "sans-serif", "size": 12}
+
+
+def plotly_js_path() -> Path:
+    """Plotly's offline bundle as the ``plotly`` package ships it (MIT licence)."""
+    import plotly  # only for where its files are
+
+    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+@cache
+def plotly_js() -> str:
+    return plotly_js_path().read_text(encoding="utf-8")
+
+
+def series_key(row: CreportRow) -> str:
+    return row.corner if row.extraction == "typical" else f"{row.corner} {row.extraction}"
+
+
+def _volts(row: CreportRow) -> str:
+    return "/".join(row.levels) + (f" {row.swp}" if row.swp else "")
+
+
+def _limit_shapes(limit: spec_check.Limit | None) -> tuple[list[dict], list[dict]]:
+    """Horizontal lines (and their labels) at a spec's min and max."""
+    shapes: list[dict[str, Any]] = []
+    notes: list[dict[str, Any]] = []
+    if limit is None:
+        return shapes, notes
+    for label, y in (("min", limit.bounds.min), ("max", limit.bounds.max)):
+        if y is None:
+            continue
+        shapes.append(
+            {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": y, "y1": y,
+             "line": {"color": LIMIT_COLOUR, "width": 1.5, "dash": "dash"}}
+        )  # fmt: skip
+        notes.append(
+            {"xref": "paper", "x": 1, "xanchor": "right", "yref": "y", "y": y,
+             "yanchor": "bottom", "text": f"spec {label} {y:g}", "showarrow": False,
+             "font": {"color": LIMIT_COLOUR, "size": 11}}
+        )  # fmt: skip
+    return shapes, notes
+
+
+def _layout(title: str, x_title: str, y_title: str, limit: spec_check.Limit | None) -> dict:
+    shapes, notes = _limit_shapes(limit)
+    return {
+        "title": {"text": title},
+        "font": FONT,
+        "xaxis": {"title": {"text": x_title}, "zeroline": False},
+        "yaxis": {"title": {"text": y_title}, "exponentformat": "SI"},
+        "shapes": shapes,
+        "annotations": notes,
+        "legend": {"font": {"size": 10}},
+        "margin": {"l": 80, "r": 20, "t": 50, "b": 60},
+        "height": 420,
+        "hovermode": "closest",
+    }
+
+
+def _values(report: Creport, name: str) -> list[tuple[CreportRow, float]]:
+    out = []
+    for row in report.rows:
+        cell = row.cells.get(name)
+        if cell is not None and cell.value is not None:
+            out.append((row, cell.value))
+    return out
+
+
+def against_temperature(
+    report: Creport, name: str, limit: spec_check.Limit | None = None
+) -> dict[str, Any]:
+    """One measurement against temperature: a line per corner x voltage combo (x alter)."""
+    pts = _values(report, name)
+    corners = list(dict.fromkeys(series_key(r) for r, _ in pts))
+    vts = list(dict.fromkeys(r.vt for r, _ in pts))
+    lines: dict[tuple[str, str, str], list[tuple[CreportRow, float]]] = {}
+    for row, value in pts:
+        lines.setdefault((series_key(row), row.vt, row.swp or ""), []).append((row, value))
+    data = []
+    for (corner, vt, swp), members in lines.items():
+        members.sort(key=lambda item: item[0].temperature)
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": f"{corner} {_volts(members[0][0])}",
+                "legendgroup": corner,
+                "x": [r.temperature for r, _ in members],
+                "y": [v for _, v in members],
+                "text": [f"{r.label}: {r.cells[name].raw}" for r, _ in members],
+                "hoverinfo": "text",
+                "line": {
+                    "color": PALETTE[corners.index(corner) % len(PALETTE)],
+                    "dash": DASHES[vts.index(vt) % len(DASHES)],
+                    "width": 1.5,
+                },
+                "marker": {"size": 7},
+                "meta": swp,
+            }
+        )
+    layout = _layout(f"{name} vs temperature", "temperature (°C)", with_unit(name), limit)
+    layout["xaxis"]["tickvals"] = sorted({r.temperature for r, _ in pts})
+    return {"data": data, "layout": layout}
+
+
+def against_voltage(
+    report: Creport, name: str, limit: spec_check.Limit | None = None
+) -> dict[str, Any]:
+    """One measurement against the supply combination (v1/v2/...): a line per corner x
+    temperature."""
+    pts = _values(report, name)
+    order = list(dict.fromkeys(_volts(r) for r in report.rows))
+    corners = list(dict.fromkeys(series_key(r) for r, _ in pts))
+    lines: dict[tuple[str, int], list[tuple[CreportRow, float]]] = {}
+    for row, value in pts:
+        lines.setdefault((series_key(row), row.temperature), []).append((row, value))
+    temps = sorted({t for _, t in lines})
+    data = []
+    for (corner, temp), members in lines.items():
+        members.sort(key=lambda item: order.index(_volts(item[0])))
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": f"{corner} {temp}°C",
+                "legendgroup": corner,
+                "x": [_volts(r) for r, _ in members],
+                "y": [v for _, v in members],
+                "text": [f"{r.label}: {r.cells[name].raw}" for r, _ in members],
+                "hoverinfo": "text",
+                "line": {
+                    "color": PALETTE[corners.index(corner) % len(PALETTE)],
+                    "dash": DASHES[temps.index(temp) % len(DASHES)],
+                    "width": 1.5,
+                },
+                "marker": {"size": 7},
+            }
+        )
+    supplies = "/".join(report.supply.get(c, c) for c in report.level_columns) or "supplies"
+    layout = _layout(
+        f"{name} vs supply levels", f"supply levels ({supplies}: min / nom / max)",
+        with_unit(name), limit,
+    )  # fmt: skip
+    layout["xaxis"]["type"] = "category"
+    layout["xaxis"]["categoryorder"] = "array"
+    layout["xaxis"]["categoryarray"] = order
+    return {"data": data, "layout": layout}
+
+
+def relative_margin(limit: spec_check.Limit, row: CreportRow, value: float | None) -> float:
+    """A point's margin to its spec as a fraction of the limit span (or value), so that
+    measurements in different units compare: < 0 fails, 0..near is near."""
+    bounds = limit.for_corner(row.corner)
+    m = spec_check.margin(bounds, value)
+    scale = spec_check.near_band(bounds, 1.0) or 1.0
+    return m / scale
+
+
+def margin_heatmap(
+    report: Creport, limits: Mapping[str, spec_check.Limit], near: float
+) -> dict[str, Any] | None:
+    """The worst spec margin (fraction of the limit span) per corner x temperature, over
+    every voltage combo and every measurement with a limit; None without limits."""
+    names = [n for n in limits if n in report.names]
+    if not names:
+        return None
+    corners = list(dict.fromkeys(series_key(r) for r in report.rows))
+    temps = sorted({r.temperature for r in report.rows})
+    worst: dict[tuple[str, int], tuple[float, str]] = {}
+    for row in report.rows:
+        for name in names:
+            cell = row.cells.get(name)
+            m = relative_margin(limits[name], row, None if cell is None else cell.value)
+            key = (series_key(row), row.temperature)
+            if key not in worst or m < worst[key][0]:
+                worst[key] = (m, f"{name} at {row.label}")
+    z: list[list[float | None]] = []
+    text: list[list[str]] = []
+    for corner in corners:
+        zr: list[float | None] = []
+        tr: list[str] = []
+        for t in temps:
+            if (corner, t) not in worst:
+                zr.append(None)
+                tr.append("")
+                continue
+            m, where = worst[(corner, t)]
+            shown = max(m, -1.0) if math.isfinite(m) else -1.0
+            zr.append(round(shown, 6))
+            verdict = "fail" if m < 0 else "near" if m <= near else "pass"
+            tr.append(f"{verdict} {100 * m:.1f}%<br>{where}" if math.isfinite(m) else where)
+        z.append(zr)
+        text.append(tr)
+    data = [
+        {
+            "type": "heatmap",
+            "x": [f"{t}°C" for t in temps],
+            "y": corners,
+            "z": z,
+            "text": text,
+            "texttemplate": "%{text}",
+            "hoverinfo": "text",
+            "zmin": -0.5,
+            "zmax": 0.5,
+            "colorscale": [[0, "#c0392b"], [0.5, "#f1c40f"], [0.5 + near, "#f9e79f"],
+                           [1, "#27ae60"]],
+            "colorbar": {"title": {"text": "margin (fraction of limit)"}},
+        }
+    ]  # fmt: skip
+    layout = {
+        "title": {"text": "worst spec margin per corner and temperature"},
+        "font": FONT,
+        "xaxis": {"title": {"text": "temperature"}, "type": "category"},
+        "yaxis": {"title": {"text": "corner"}, "type": "category", "autorange": "reversed"},
+        "margin": {"l": 90, "r": 20, "t": 50, "b": 60},
+        "height": max(260, 60 + 55 * len(corners)),
+    }
+    return {"data": data, "layout": layout}
+
+
+def figures(
+    report: Creport, limits: Mapping[str, spec_check.Limit] | None = None, near: float = 0.05
+) -> list[dict[str, Any]]:
+    """Every figure of a job, in page order: the margin heat map (when there are limits),
+    then per measurement (those with limits first) its plot against temperature and
+    against the supply levels."""
+    limits = limits or {}
+    out: list[dict[str, Any]] = []
+    heat = margin_heatmap(report, limits, near)
+    if heat is not None:
+        out.append({"id": "margin-heatmap", "name": None, "kind": "heatmap", "figure": heat})
+    # measurements with spec limits first: what a reviewer looks at
+    names = sorted(report.names, key=lambda n: n not in limits)
+    for name in names:
+        if name in BOOKKEEPING or not _values(report, name):
+            continue
+        limit = limits.get(name)
+        out.append(
+            {"id": f"temp-{name}", "name": name, "kind": "temperature",
+             "figure": against_temperature(report, name, limit)}
+        )  # fmt: skip
+        out.append(
+            {"id": f"volt-{name}", "name": name, "kind": "voltage",
+             "figure": against_voltage(report, name, limit)}
+        )  # fmt: skip
+    return out
