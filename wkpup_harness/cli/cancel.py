@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from wkpup_harness.cli import common
-from wkpup_harness.engine.reaper import kill_token, processes_with_token, reap
+from wkpup_harness.engine.reaper import kill_job, kill_token, processes_with_token, reap
 from wkpup_harness.store import jobs
 from wkpup_harness.store.schema import TERMINAL_STATUSES, StoreError
 
@@ -53,7 +53,7 @@ def main(args: argparse.Namespace) -> int:
         time.sleep(0.2)
     row = jobs.get_job(conn, job) or row
     if row["status"] not in TERMINAL_STATUSES:
-        kill_token(row.get("token"))
+        kill_job(row.get("token"), row.get("run_root"))
         with contextlib.suppress(StoreError):  # its driver may have finished it meanwhile
             jobs.finish_job(conn, job, "cancelled", error="cancelled", error_stage=row["stage"])
         row = jobs.get_job(conn, job) or row
