@@ -435,9 +435,11 @@ class Job:
         log_path = self.log_dir / "run.log"
         todo = self._todo()
         with open(log_path, "w", encoding="utf-8") as log:
+            executor_name = self.settings.executor
+            where = f"{self.budget.slots} at a time" if executor_name == "local" else executor_name
             log.write(
                 f"run: {len(todo)} points with {self.spec.config.simulator}, "
-                f"{self.budget.slots} at a time (engine, {self.settings.retries} retries)\n"
+                f"{where} (engine, {self.settings.retries} retries)\n"
             )
             if self.resuming:
                 log.write(f"run: {len(self.points) - len(todo)} points complete from before\n")
@@ -446,7 +448,7 @@ class Job:
                 None if self.settings.stage_timeout is None else t0 + self.settings.stage_timeout
             )
             self._run_log = log
-            executor = executors.get(self.settings.executor)
+            executor = executors.get(executor_name)
             timed_out = False
             try:
                 timed_out = executor.simulate(self, todo, deadline)
