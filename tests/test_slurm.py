@@ -325,6 +325,24 @@ def test_cancel_on_slurm_empties_the_queue(cluster: OneNodeCluster, tmp_path: Pa
     assert "cancelled" in statuses and "pending" not in statuses
 
 
+def test_ctrl_c_of_the_driver_scancels_and_records_cancelled(
+    cluster: OneNodeCluster, tmp_path: Path
+) -> None:
+    env = env_for(cluster, tmp_path)
+    proc = start(env, "run", *JOB, "--executor", "slurm", cwd=tmp_path)
+    try:
+        wait_for("a task in the queue", lambda: queued(cluster, 1) != [], proc=proc)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, out
+    assert queued(cluster, 1) == []
+    assert job_row(tmp_path, 1)["status"] == "cancelled"
+
+
 # --- failures ----------------------------------------------------------------------------------
 FRAGILE = """\
 * fails for real below 0 C: v(frag) = time/1us * temper never reaches 100 when cold
@@ -374,6 +392,22 @@ def test_a_failing_point_is_resubmitted_retries_times(
     plog = tmp_path / "runs/1/logs/points/TT_typical_m40_v1max_v2max.log"
     assert plog.read_text().count("failed measurement") == 3
     assert job_row(tmp_path, 1)["status"] == "failed"
+
+
+def test_sim_timeout_is_the_task_limit(cluster: OneNodeCluster, tmp_path: Path) -> None:
+    """--sim-timeout: --time in whole minutes for Slurm, the exact seconds inside the task;
+    the point fails 'timeout 0.2s' like a local one."""
+    env = env_for(cluster, tmp_path)
+    done = wkpup(
+        env, "run", "gpio/1p8v", "--set", "condition=htol", "--corners", "TT",
+        "--temperatures", "m40", "--executor", "slurm", "--sim-timeout", "0.2",
+        "--retries", "0", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "TT typical -40C max/max: timeout 0.2s (1 attempt(s))" in done.stderr
+    assert "--time=1 " in (tmp_path / "runs" / "1" / SLURM_DIR / "submit.log").read_text()
+    rc = (tmp_path / "runs" / "1" / SLURM_DIR / "s1" / "0.rc").read_text().split()
+    assert rc[0] in ("124", "137")
 
 
 def test_refused_submission_stops_the_job_with_sbatch_message(
