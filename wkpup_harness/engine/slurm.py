@@ -543,6 +543,22 @@ class SlurmRun:
             if self.job.cancel_event.wait(delay):
                 return None
             delay *= 2
+            # A call that timed out may have been accepted all the same: adopt that array
+            # rather than submit the same tasks twice (its working directory is `sub`).
+            found = self._submitted_from(sub)
+            if found is not None:
+                self._log(f"array {found} was accepted despite the failure: adopted")
+                return found
+        return None
+
+    def _submitted_from(self, sub: Path) -> str | None:
+        rc, out = _run(["squeue", "-h", "-n", self.job_name, "-o", "%F %Z"], self.env)
+        if rc != 0:
+            return None
+        for line in out.splitlines():
+            array, _, workdir = line.strip().partition(" ")
+            if workdir == str(sub) and array.isdigit():
+                return array
         return None
 
     def _log(self, text: str) -> None:
