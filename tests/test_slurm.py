@@ -199,6 +199,9 @@ def test_cli_run_on_slurm_gives_the_local_creport(
     assert sorted(p.name for p in (slurm / "s1").glob("*.rc")) == ["0.rc", "1.rc", "2.rc"]
     assert "with ngspice, slurm (engine" in (tmp_path / "runs/1/logs/run.log").read_text()
     assert queued(cluster, 1) == []
+    # wkpup status follows a Slurm job from the store the controller wrote, like any other
+    got = json.loads(wkpup(env, "status", "1", "--json", cwd=tmp_path).stdout)
+    assert got["status"] == "completed" and got["points_done"] == 3
 
 
 SCENARIO = """\
@@ -457,6 +460,33 @@ def test_transient_sbatch_failure_is_retried(cluster: OneNodeCluster, tmp_path: 
     cluster.wait_idle()
 
 
+def test_controller_inside_a_slurm_allocation(cluster: OneNodeCluster, tmp_path: Path) -> None:
+    """`wkpup run --executor slurm` as a batch job itself (sites that keep long drivers off
+    login nodes): the allocation's SLURM_* variables (SLURM_JOB_ID, SLURM_MEM_PER_CPU, ...)
+    do not disturb the arrays it submits from inside, with their own --mem."""
+    env = env_for(cluster, tmp_path)
+    cmd = " ".join(
+        [*WKPUP, "run", "gpio/1p8v", "--set", "condition=htol", "--corners", "TT",
+         "--temperatures", "m40", "--executor", "slurm"]
+    )  # fmt: skip
+    done = subprocess.run(
+        ["sbatch", "--parsable", "--cpus-per-task=1", "--mem-per-cpu=300M", "--job-name=controller",
+         f"--output={tmp_path}/controller.out", f"--chdir={tmp_path}", "--wrap", cmd],
+        env=env, capture_output=True, text=True, check=True, timeout=30,
+    )  # fmt: skip
+    controller = done.stdout.strip().split(";")[0]
+    wait_for(
+        "the controller job to end",
+        lambda: subprocess.run(
+            ["squeue", "-h", "-j", controller], env=cluster.env, capture_output=True,
+            text=True, check=False, timeout=30,
+        ).stdout.strip() == "",
+    )  # fmt: skip
+    out = (tmp_path / "controller.out").read_text()
+    assert job_row(tmp_path, 1)["status"] == "completed", out
+    assert "job 1: completed" in out
+
+
 # --- the kill path of a dead driver ------------------------------------------------------------
 def test_reaper_kill_path_scancels_recorded_arrays(cluster: OneNodeCluster, tmp_path: Path) -> None:
     """kill_job (watchdog, reap, wkpup cancel of a dead driver) scancels the arrays a run
@@ -534,18 +564,3 @@ def test_generated_batch_script_is_clean_shell() -> None:
     )
     assert done.returncode == 0, done.stdout
     assert [time_limit_minutes(s) for s in (0.5, 60, 61, 3600.5)] == [1, 1, 2, 61]
-
-
-def test_status_json_of_a_slurm_job_is_like_any_other(
-    cluster: OneNodeCluster, tmp_path: Path
-) -> None:
-    """wkpup status follows a Slurm job from the store the controller writes."""
-    env = env_for(cluster, tmp_path)
-    done = wkpup(
-        env, "run", "gpio/1p8v", "--set", "condition=htol", "--corners", "TT",
-        "--temperatures", "125", "--executor", "slurm", "-q", cwd=tmp_path,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    done = wkpup(env, "status", "1", "--json", cwd=tmp_path)
-    got = json.loads(done.stdout)
-    assert got["status"] == "completed" and got["points_done"] == 1
