@@ -212,6 +212,12 @@ class OneNodeCluster:
         """Stop slurmctld (a real outage: clients get connection errors until it is back)."""
         self._stop("slurmctld")
 
+    def pause_controller(self, pause: bool = True) -> None:
+        """SIGSTOP / SIGCONT slurmctld: a controller that accepts connections but does not
+        answer (clients time out: "Socket timed out on send/recv operation"), and then
+        handles what it received."""
+        self.procs["slurmctld"].send_signal(signal.SIGSTOP if pause else signal.SIGCONT)
+
     def start(self) -> OneNodeCluster:
         ensure_installed()
         if os.geteuid() != 0:

@@ -487,6 +487,38 @@ def test_controller_inside_a_slurm_allocation(cluster: OneNodeCluster, tmp_path:
     assert "job 1: completed" in out
 
 
+def test_sbatch_timed_out_but_accepted_is_adopted_not_resubmitted(
+    cluster: OneNodeCluster, tmp_path: Path
+) -> None:
+    """slurmctld frozen (SIGSTOP) while the job submits: sbatch times out ("Socket timed out
+    on send/recv operation") although the controller, thawed, accepts the array. The
+    executor finds it in squeue (its name, its submission directory) and adopts it instead
+    of submitting the same tasks a second time."""
+    env = env_for(cluster, tmp_path)
+    log = tmp_path / "runs" / "1" / SLURM_DIR / "submit.log"
+    cluster.pause_controller()
+    try:
+        proc = start(
+            env, "run", "gpio/1p8v", "--set", "condition=htol", "--corners", "TT",
+            "--temperatures", "m40", "--executor", "slurm", cwd=tmp_path,
+        )  # fmt: skip
+        wait_for(
+            "an sbatch attempt timing out",
+            lambda: log.is_file() and "sbatch attempt 1" in log.read_text(),
+            proc=proc,
+        )
+    finally:
+        cluster.pause_controller(False)
+    out, _ = proc.communicate(timeout=WAIT_S)
+    assert proc.returncode == 0, out
+    text = log.read_text()
+    assert "sbatch attempt 1: sbatch: error: Batch job submission failed: Socket timed out" in text
+    assert "was accepted despite the failure: adopted" in text
+    assert len(recorded_arrays(tmp_path / "runs" / "1")) == 1
+    assert text.count("sbatch attempt") == 1 and not (log.parent / "s2").exists()
+    assert job_row(tmp_path, 1)["status"] == "completed"
+
+
 # --- the kill path of a dead driver ------------------------------------------------------------
 def test_reaper_kill_path_scancels_recorded_arrays(cluster: OneNodeCluster, tmp_path: Path) -> None:
     """kill_job (watchdog, reap, wkpup cancel of a dead driver) scancels the arrays a run

@@ -73,6 +73,12 @@ TRANSIENT = re.compile(
     r"no answer in",
     re.IGNORECASE,
 )
+# Transient failures after which the controller may have accepted the job all the same
+# (the request reached it, the answer was lost), as opposed to "connect failure".
+MAYBE_ACCEPTED = re.compile(
+    r"socket timed out|zero bytes were transmitted|connection reset|no answer in",
+    re.IGNORECASE,
+)
 
 # The batch script of every task. $1 is the submission directory; the line of
 # $1/points numbered SLURM_ARRAY_TASK_ID (from 0) holds shell-quoted words (shlex.quote):
@@ -545,7 +551,7 @@ class SlurmRun:
             delay *= 2
             # A call that timed out may have been accepted all the same: adopt that array
             # rather than submit the same tasks twice (its working directory is `sub`).
-            found = self._submitted_from(sub)
+            found = self._submitted_from(sub) if MAYBE_ACCEPTED.search(message) else None
             if found is not None:
                 self._log(f"array {found} was accepted despite the failure: adopted")
                 return found
