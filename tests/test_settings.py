@@ -24,6 +24,8 @@ from wkpup_harness.settings import (
     resolve,
 )
 
+SLURM_SETTINGS = ("slurm_partition", "slurm_account", "slurm_qos", "slurm_options", "slurm_poll")
+
 
 def wkpup_toml(root: Path, text: str) -> Path:
     path = root / "wkpup.toml"
@@ -145,6 +147,7 @@ def test_settings_describe_names_every_source(tmp_path: Path) -> None:
     assert lines[0] == f"project_root = {tmp_path.resolve()} (-)"
     assert "cpus = 2 (flag)" in lines and "retries = 0 (environment)" in lines
     assert "executor = local (default)" in lines and "near_margin = 0.05 (default)" in lines
+    assert lines[-1] == "slurm_poll = 1.0 (default)"
     shown = resolve({}, project_root=tmp_path, env={"WKPUP_WEB_TOKEN": "s3cret-token-0123456"})
     assert "web_token = (set, not shown) (environment)" in shown.describe()
     assert shown.web_token == "s3cret-token-0123456"
@@ -387,10 +390,11 @@ def test_sim_timeout_values(tmp_path: Path, value: object, expected: float | Non
 
 def test_bad_executor(tmp_path: Path) -> None:
     assert (
-        refused({"executor": "ssh"}, root=tmp_path) == "--executor: executor 'ssh'; allowed: local"
+        refused({"executor": "ssh"}, root=tmp_path)
+        == "--executor: executor 'ssh'; allowed: local, slurm"
     )
     assert refused(root=tmp_path, env={"WKPUP_EXECUTOR": "LOCAL"}) == (
-        "WKPUP_EXECUTOR: executor 'LOCAL'; allowed: local"
+        "WKPUP_EXECUTOR: executor 'LOCAL'; allowed: local, slurm"
     )
 
 
@@ -398,7 +402,9 @@ def test_unknown_key_in_wkpup_toml(tmp_path: Path) -> None:
     wk = wkpup_toml(tmp_path, "cpus = 2\nzeta = 1\nbogus = 'x'\n")
     message = refused(root=tmp_path)
     assert message.startswith(f"{wk}: unknown setting(s) bogus, zeta; allowed: core, ")
-    assert message.endswith(", stage_timeout, executor, web_token, near_margin")
+    assert message.endswith(
+        ", stage_timeout, executor, web_token, near_margin, " + ", ".join(SLURM_SETTINGS)
+    )
 
 
 def test_ini_alias_names_are_not_accepted_in_wkpup_toml(tmp_path: Path) -> None:
@@ -476,3 +482,50 @@ def test_cpus_text_is_accepted_exactly_when_it_is_1_to_4096(text: str) -> None:
         assert "\n" not in str(info.value)
     else:
         assert resolve({}, project_root=root, env={"WKPUP_CPUS": text}).cpus == expected
+
+
+# --- the Slurm executor's settings -------------------------------------------------------------
+def test_slurm_settings_from_env_and_project_file(tmp_path: Path) -> None:
+    wkpup_toml(
+        tmp_path,
+        'executor = "slurm"\nslurm_partition = "batch,debug"\nslurm_account = "analog"\n'
+        'slurm_options = "--exclusive --constraint=avx2 --nice 10"\nslurm_poll = 0.5\n',
+    )
+    s = resolve({}, project_root=tmp_path, env={"WKPUP_SLURM_QOS": "high"})
+    assert s.executor == "slurm" and s.slurm_partition == "batch,debug"
+    assert s.slurm_account == "analog" and s.slurm_qos == "high"
+    assert s.slurm_options == ("--exclusive", "--constraint=avx2", "--nice", "10")
+    assert s.slurm_poll == 0.5 and s.sources["slurm_qos"] == "environment"
+    s = resolve({"executor": "local"}, project_root=tmp_path, env={"WKPUP_SLURM_OPTIONS": ""})
+    assert s.executor == "local" and s.sources["executor"] == "flag"
+    d = resolve({}, project_root=tmp_path / "none", env={})
+    assert (d.slurm_partition, d.slurm_account, d.slurm_qos) == (None, None, None)
+    assert d.slurm_options == () and d.slurm_poll == 1.0
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("slurm_options", "--comment=x;reboot", "'--comment=x;reboot': not a plain sbatch"),
+        ("slurm_options", "--comment=$(id)", "not a plain sbatch option word"),
+        ("slurm_options", "--comment='a b'", "'--comment=a b': not a plain sbatch option word"),
+        ("slurm_options", "--x `id`", "'`id`': not a plain sbatch option word"),
+        ("slurm_options", "--x 'unclosed", "No closing quotation"),
+        ("slurm_options", "debug", "'debug': expected an option (-x, --x)"),
+        ("slurm_options", "--array=0-9", "--array is set by the Slurm executor itself"),
+        ("slurm_options", "-o /tmp/x", "-o is set by the Slurm executor itself"),
+        ("slurm_options", "--out=x", "--output is set by the Slurm executor itself"),
+        ("slurm_options", "--exclusive --", "a bare -- would end sbatch's options"),
+        ("slurm_partition", "debug;ls", "expected a Slurm name"),
+        ("slurm_account", "a b", "expected a Slurm name"),
+        ("slurm_qos", "-x", "expected a Slurm name"),
+        ("slurm_poll", "0", "expected seconds from 0.05 to 60"),
+        ("slurm_poll", "abc", "expected seconds from 0.05 to 60"),
+    ],
+)
+def test_bad_slurm_settings_are_one_line_errors(
+    tmp_path: Path, name: str, value: str, expected: str
+) -> None:
+    env_name = "WKPUP_" + name.upper()
+    message = refused(root=tmp_path, env={env_name: value})
+    assert message.startswith(f"{env_name}: {name}") and expected in message, message

@@ -70,3 +70,8 @@ class CoreModifiedError(CoreError):
     def __init__(self, message: str, verification: object | None = None) -> None:
         super().__init__(message)
         self.verification = verification
+
+
+class ExecutorError(WkpupError):
+    """An executor cannot run the run stage's points (a batch system that refuses the
+    submission, after its retries): the job stops with this message."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import shlex
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -31,7 +32,16 @@ from wkpup_harness.errors import WkpupError, show
 PROJECT_FILE = "wkpup.toml"
 PYPROJECT = "pyproject.toml"
 ENV_PREFIX = "WKPUP_"
-EXECUTORS = ("local",)
+EXECUTORS = ("local", "slurm")
+# A Slurm partition / account / QOS name (a comma list for partitions), and one word of
+# slurm_options: no blank, quote or shell metacharacter (; & | < > $ ` \\ ( ) { } * ? ! ~ #).
+SLURM_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.,+@-]*")
+SLURM_WORD = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
+# sbatch options the Slurm executor sets itself (its array, files and environment)
+SLURM_RESERVED = (
+    "-a", "--array", "-o", "--output", "-e", "--error", "--parsable", "--wrap", "-W", "--wait",
+    "--export", "-D", "--chdir", "-J", "--job-name", "--open-mode",
+)  # fmt: skip
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -68,6 +78,11 @@ class Settings:
     executor: str
     web_token: str | None = None  # the web server's access token off loopback (None: generated)
     near_margin: float = 0.05  # spec "near": within this fraction of the limit span or value
+    slurm_partition: str | None = None
+    slurm_account: str | None = None
+    slurm_qos: str | None = None
+    slurm_options: tuple[str, ...] = ()
+    slurm_poll: float = 1.0
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def describe(self) -> list[str]:
@@ -86,6 +101,7 @@ class Settings:
 _PATH, _OPT_PATH, _INT, _COUNT, _SECONDS, _CHOICE = "path", "opt_path", "int", "count", "s", "c"
 _TOKEN, _FRACTION = "token", "fraction"
 TOKEN_CHARS = re.compile(r"[A-Za-z0-9_.~+/=-]{16,256}")
+_NAME, _OPTIONS, _POLL = "name", "options", "poll"
 SPECS: dict[str, str] = {
     "core": _OPT_PATH,
     "domains": _PATH,
@@ -100,6 +116,11 @@ SPECS: dict[str, str] = {
     "executor": _CHOICE,
     "web_token": _TOKEN,
     "near_margin": _FRACTION,
+    "slurm_partition": _NAME,
+    "slurm_account": _NAME,
+    "slurm_qos": _NAME,
+    "slurm_options": _OPTIONS,
+    "slurm_poll": _POLL,
 }
 # pytest ini names accepted at the project-file level
 INI_ALIASES = {
@@ -126,6 +147,11 @@ def _defaults(root: Path) -> dict[str, Any]:
         "executor": "local",
         "web_token": None,
         "near_margin": 0.05,
+        "slurm_partition": None,
+        "slurm_account": None,
+        "slurm_qos": None,
+        "slurm_options": (),
+        "slurm_poll": 1.0,
     }
 
 
@@ -247,7 +273,56 @@ def _convert(name: str, value: Any, where: str, root: Path) -> Any:
         if value not in EXECUTORS:
             raise SettingsError(f"{where}: {name} {shown!r}; allowed: {', '.join(EXECUTORS)}")
         return value
+    if kind == _NAME:
+        if value is None or (text is not None and text.strip() == ""):
+            return None
+        if text is None or SLURM_NAME.fullmatch(text.strip()) is None:
+            raise SettingsError(
+                f"{where}: {name} {shown!r}: expected a Slurm name (letters, digits, _ . , + @ -)"
+            )
+        return text.strip()
+    if kind == _OPTIONS:
+        return slurm_options(value, f"{where}: {name}")
+    if kind == _POLL:
+        try:
+            seconds = float(value) if not isinstance(value, bool) else math.nan
+        except (TypeError, ValueError):
+            seconds = math.nan
+        if not math.isfinite(seconds) or not 0.05 <= seconds <= 60:
+            raise SettingsError(f"{where}: {name} {shown!r}: expected seconds from 0.05 to 60")
+        return seconds
     raise AssertionError(kind)
+
+
+def slurm_options(value: Any, where: str) -> tuple[str, ...]:
+    """Extra sbatch options: a string split like a shell would (shlex), each word free of
+    shell metacharacters, the first an option, none the executor sets itself."""
+    if value is None:
+        return ()
+    if not isinstance(value, str):
+        raise SettingsError(f"{where}: expected a string of sbatch options")
+    try:
+        words = tuple(shlex.split(value))
+    except ValueError as exc:
+        raise SettingsError(f"{where} {show(value)[:80]!r}: {exc}") from None
+    for word in words:
+        if word == "--":
+            raise SettingsError(f"{where}: a bare -- would end sbatch's options")
+        if SLURM_WORD.fullmatch(word) is None:
+            raise SettingsError(
+                f"{where}: {show(word)[:80]!r}: not a plain sbatch option word "
+                "(no blanks, quotes or shell metacharacters)"
+            )
+        key = word.split("=", 1)[0]
+        if word.startswith("--"):  # sbatch takes unambiguous prefixes of long options too
+            taken = [r for r in SLURM_RESERVED if key != "--" and r.startswith(key)]
+        else:
+            taken = [r for r in SLURM_RESERVED if len(r) == 2 and word[:2] == r]
+        if taken:
+            raise SettingsError(f"{where}: {taken[0]} is set by the Slurm executor itself")
+    if words and not words[0].startswith("-"):
+        raise SettingsError(f"{where}: {show(words[0])[:80]!r}: expected an option (-x, --x)")
+    return words
 
 
 def resolve(

@@ -64,6 +64,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add("--pvt-sim-timeout", default=None, help="seconds per simulation")
     add("--pvt-stage-timeout", default=None, help="seconds per stage")
     add(
+        "--pvt-executor",
+        default=None,
+        help="where the run stage's points run: local (default) or slurm (docs/slurm.md)",
+    )
+    add(
         "--pvt-resume",
         action="store_true",
         default=False,

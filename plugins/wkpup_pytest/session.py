@@ -41,6 +41,7 @@ FLAGS = {
     "pvt_retries": "retries",
     "pvt_sim_timeout": "sim_timeout",
     "pvt_stage_timeout": "stage_timeout",
+    "pvt_executor": "executor",
 }
 INI = ("pvt_core", "pvt_db", "pvt_domains", "pvt_golden_dir")
 
@@ -136,7 +137,7 @@ class WkpupSession:
         return [
             f"wkpup core: {self.core.root} ({self.verified})",
             f"wkpup stages: {','.join(self.stages)}; store: {s.db or 'none'}; runs: {s.runs}; "
-            f"cpus: {s.cpus} (machine-wide); retries: {s.retries}",
+            f"cpus: {s.cpus} (machine-wide); retries: {s.retries}; executor: {s.executor}",
         ]
 
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> Any:

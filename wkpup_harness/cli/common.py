@@ -48,7 +48,7 @@ DEFAULT_DB = Path(".wkpup") / "wkpup.db"  # relative to the project root (settin
 SETTING_FLAGS = {
     "db": "db", "core": "core", "domains": "domains", "golden_dir": "golden", "runs": "runs",
     "cpus": "cpus", "retries": "retries", "sim_timeout": "sim_timeout",
-    "stage_timeout": "stage_timeout",
+    "stage_timeout": "stage_timeout", "executor": "executor",
 }  # fmt: skip
 
 

@@ -85,6 +85,11 @@ def add_engine_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sim-timeout", metavar="S", help="seconds per simulation (default none)")
     p.add_argument("--stage-timeout", metavar="S", help="seconds per stage (default none)")
     p.add_argument("--runs", metavar="DIR", help="run root (default .wkpup/runs)")
+    p.add_argument(
+        "--executor",
+        metavar="NAME",
+        help="where the run stage's points run: local (default) or slurm (docs/slurm.md)",
+    )
 
 
 # --- the job description ----------------------------------------------------------------------

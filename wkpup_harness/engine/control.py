@@ -17,7 +17,7 @@ from wkpup_harness.config import read_config
 from wkpup_harness.config.scenario import JobSpec
 from wkpup_harness.config.tables import CoreTables
 from wkpup_harness.engine.job import JobError
-from wkpup_harness.engine.reaper import kill_token, processes_with_token, reap
+from wkpup_harness.engine.reaper import kill_job, kill_token, processes_with_token, reap
 from wkpup_harness.store import jobs
 from wkpup_harness.store.schema import TERMINAL_STATUSES, StoreError
 
@@ -55,7 +55,8 @@ def cancel(conn: sqlite3.Connection, job: int, wait: float = 15.0) -> tuple[dict
         time.sleep(CANCEL_POLL_S)
     row = jobs.get_job(conn, job) or row
     if row["status"] not in TERMINAL_STATUSES:
-        kill_token(row.get("token"))
+        # its local processes and, on Slurm, its recorded arrays
+        kill_job(row.get("token"), row.get("run_root"))
         with contextlib.suppress(StoreError):  # its driver may have finished it meanwhile
             jobs.finish_job(conn, job, "cancelled", error="cancelled", error_stage=row["stage"])
         row = jobs.get_job(conn, job) or row

@@ -3,7 +3,8 @@
 job's domain copy, with ``job.point_env()``), applies the job's retries and per-simulation
 timeout, stops when ``job.cancelled``, and books each point's outcome with
 ``job.book(PointResult)`` from the calling thread. ``simulate`` returns True when the
-stage ``deadline`` (``time.monotonic()`` seconds) passed."""
+stage ``deadline`` (``time.monotonic()`` seconds) passed, and raises ExecutorError when it
+cannot run the points at all (the job then stops with that message)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from wkpup_harness.engine.local import LocalExecutor
+from wkpup_harness.engine.slurm import SlurmExecutor
 from wkpup_harness.errors import WkpupError
 from wkpup_harness.points import Point
 
@@ -24,7 +26,7 @@ class Executor(Protocol):
     def simulate(self, job: Job, points: Sequence[Point], deadline: float | None) -> bool: ...
 
 
-REGISTRY: dict[str, Executor] = {"local": LocalExecutor()}
+REGISTRY: dict[str, Executor] = {"local": LocalExecutor(), "slurm": SlurmExecutor()}
 
 
 def get(name: str) -> Executor:

@@ -46,7 +46,7 @@ from wkpup_harness.engine import executors
 from wkpup_harness.engine.budget import Budget
 from wkpup_harness.engine.reaper import TOKEN_ENV, Watchdog
 from wkpup_harness.engine.workdir import prepare_job_dir
-from wkpup_harness.errors import ResultError, WkpupError
+from wkpup_harness.errors import ExecutorError, ResultError, WkpupError
 from wkpup_harness.points import Point
 from wkpup_harness.results import BACKUP_NAME, Creport, read_creport
 from wkpup_harness.results import golden as golden_gate
@@ -166,6 +166,7 @@ class Job:
     golden_path: Path | None = field(default=None, init=False)
     token: str = field(default_factory=lambda: secrets.token_hex(8), init=False)
     skipped: list[str] = field(default_factory=list, init=False)
+    executor_error: str | None = field(default=None, init=False)
     _cancel: threading.Event = field(default_factory=threading.Event, init=False)
     _watchdog: Watchdog | None = field(default=None, init=False)
     _monitor: threading.Thread | None = field(default=None, init=False)
@@ -221,7 +222,7 @@ class Job:
         if self.recorder is not None:
             self.recorder.attach(self)
         db = self.settings.db if self.recorder is not None else None
-        self._watchdog = Watchdog(self.token, db, self.id)
+        self._watchdog = Watchdog(self.token, db, self.id, run_root=self.root)
         if self.recorder is not None and self.id is not None:
             self._monitor = threading.Thread(target=self._watch_store, daemon=True)
             self._monitor.start()
@@ -446,9 +447,11 @@ class Job:
         log_path = self.log_dir / "run.log"
         todo = self._todo()
         with open(log_path, "w", encoding="utf-8") as log:
+            executor_name = self.settings.executor
+            where = f"{self.budget.slots} at a time" if executor_name == "local" else executor_name
             log.write(
                 f"run: {len(todo)} points with {self.spec.config.simulator}, "
-                f"{self.budget.slots} at a time (engine, {self.settings.retries} retries)\n"
+                f"{where} (engine, {self.settings.retries} retries)\n"
             )
             if self.resuming:
                 log.write(f"run: {len(self.points) - len(todo)} points complete from before\n")
@@ -457,9 +460,13 @@ class Job:
                 None if self.settings.stage_timeout is None else t0 + self.settings.stage_timeout
             )
             self._run_log = log
-            executor = executors.get(self.settings.executor)
+            executor = executors.get(executor_name)
+            timed_out = False
             try:
                 timed_out = executor.simulate(self, todo, deadline)
+            except ExecutorError as exc:  # e.g. sbatch refused the submission: stop the job
+                self.executor_error = str(exc)
+                log.write(f"ERROR: run: {self.settings.executor}: {exc}\n")
             finally:
                 self._run_log = None
             failed = [r for r in self.point_results.values() if not r.ok]
@@ -477,7 +484,10 @@ class Job:
         return StageResult(
             stage="run",
             ex=None,
-            returncode=1 if failed or self.cancelled or timed_out else 0,
+            # 2 (fatal): the executor could not run the points; 1: some points failed
+            returncode=2
+            if self.executor_error
+            else int(bool(failed or self.cancelled or timed_out)),
             started=started,
             finished=time.time(),
             elapsed=time.monotonic() - t0,
@@ -612,6 +622,8 @@ class Job:
         failed = self.failed_stage
         if failed is None:
             return ("cancelled", None) if self.user_cancelled else (None, None)
+        if failed.stage == "run" and self.executor_error and not failed.cancelled:
+            return self.executor_error, "run"
         if failed.stage == "run" and self.failed_points and not failed.cancelled:
             return f"{len(self.failed_points)} point(s) failed", "run"
         if failed.stage == "ext" and failed.returncode == 1:

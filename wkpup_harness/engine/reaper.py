@@ -9,6 +9,10 @@ are found by that mark in ``/proc/<pid>/environ``, whatever session or parent th
   read end of a pipe whose only writer is the driver; when the driver dies (``kill -9``),
   the pipe closes, and the watchdog kills the job's processes at once and marks the job
   interrupted in the store. A driver that ends normally writes ``done`` first.
+
+On Slurm the simulations run under slurmd, not on this machine: ``kill_job`` (the watchdog,
+``reap`` and ``wkpup cancel`` of a dead driver) also ``scancel``s the arrays the job's run
+directory records (``<run root>/slurm/arrays``).
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from wkpup_harness.core import procs
+from wkpup_harness.engine.slurm import scancel_recorded
+from wkpup_harness.store import db as store_db
+from wkpup_harness.store import jobs
 
 TOKEN_ENV = "WKPUP_JOB_TOKEN"
 GRACE_S = 2.0
@@ -63,8 +70,12 @@ def kill_token(token: str | None, grace: float = GRACE_S) -> int:
 class Watchdog:
     """The driver's side: start the watchdog, tell it ``done`` when the job ends."""
 
-    def __init__(self, token: str, db: Path | None, job: int | None) -> None:
+    def __init__(
+        self, token: str, db: Path | None, job: int | None, run_root: Path | None = None
+    ) -> None:
         cmd = [sys.executable, "-m", "wkpup_harness.engine.reaper", "--token", token]
+        if run_root is not None:
+            cmd += ["--run-root", str(run_root)]
         if db is not None and job is not None:
             cmd += ["--db", str(db), "--job", str(job), "--driver", str(os.getpid())]
         env = {k: v for k, v in os.environ.items() if k != TOKEN_ENV}
@@ -92,23 +103,27 @@ class Watchdog:
             self.proc.wait()
 
 
+def kill_job(token: str | None, run_root: str | Path | None, grace: float = GRACE_S) -> int:
+    """kill_token, and scancel the Slurm arrays the job's run directory records
+    (``<run root>/slurm/arrays``): its simulations run under slurmd, not under the driver."""
+    signalled = kill_token(token, grace)
+    if run_root and (Path(run_root) / "slurm" / "arrays").is_file():
+        scancel_recorded(run_root)
+    return signalled
+
+
 def reap(conn: Any) -> list[int]:
     """Jobs of this host whose driver is gone: marked interrupted in the store (never
     completed), and whatever they left running killed. Every harness command calls this."""
-    from wkpup_harness.store import jobs
-
     dead = jobs.reap_interrupted(conn)
     for job in dead:
-        row = conn.execute("SELECT token FROM jobs WHERE id = ?", (job,)).fetchone()
-        kill_token(row["token"] if row is not None else None)
+        row = conn.execute("SELECT token, run_root FROM jobs WHERE id = ?", (job,)).fetchone()
+        if row is not None:
+            kill_job(row["token"], row["run_root"])
     return dead
 
 
 def _mark_interrupted(db: str, job: int, driver: int) -> None:
-    # Imported here: the watchdog must start fast and needs the store only after a crash.
-    from wkpup_harness.store import db as store_db
-    from wkpup_harness.store import jobs
-
     if jobs.process_alive(driver):
         return
     conn = store_db.connect(db)
@@ -124,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--db")
     p.add_argument("--job", type=int)
     p.add_argument("--driver", type=int)
+    p.add_argument("--run-root")
     args = p.parse_args(argv)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     data = b""
@@ -140,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     if b"done" in data:
         return 0
     # The driver died without saying done: its simulations go with it.
-    kill_token(args.token)
+    kill_job(args.token, args.run_root)
     if args.db and args.job is not None and args.driver is not None:
         try:
             _mark_interrupted(args.db, args.job, args.driver)
