@@ -233,7 +233,7 @@ def test_bad_bytes(tables: CoreTables) -> None:
 # --- keys ------------------------------------------------------------------------------------
 KEY_CASES: list[tuple[str, str, list[str], list[str]]] = [
     # (key, base to start from, accepted values, rejected values)
-    ("mode", BASE, ["prelay", "polo"], ["postlay", "Prelay", "", "polo "]),
+    ("mode", BASE, ["prelay", "polo", "postlay"], ["post", "Prelay", "", "polo ", "Postlay"]),
     ("vccn", BASE, ["1p1v", "1p05v", "1p8v"], ["1p0v", "vcc", "vcctx_600", "1P1V", "1p1"]),
     ("vcctx", BASE, ["vcctx_NA", "vcctx_600"], ["vcctx_800", "vcc", "1p1v", "vcctx"]),
     (
@@ -259,7 +259,7 @@ KEY_CASES: list[tuple[str, str, list[str], list[str]]] = [
     ("MEM [G]", BASE, ["1", "4", "9999"], ["0", "007", "+4", "1e3", "10000", ""]),
     ("alter_extraction", BASE, ["Yes", "No"], ["yes", "no", "Y", "True"]),
     ("alter_string#", BASE, ["0", "5", "11", "9999"], ["00", "011", "-1", "10000", "x"]),
-    ("sim_mode", BASE, ["ac", "dc", "tran"], ["AC", "other", "sp"]),
+    ("sim_mode", BASE, ["ac", "dc", "tran", "tr"], ["AC", "other", "sp", "TR", "transient"]),
     ("gs/gf_corner", BASE, ["Yes", "No"], ["YES", "N", ""]),
     ("vcc_vid", BASE, ["Yes", "No"], ["yes", "NO"]),
     ("simulator", BASE, ["ngspice", "primesim", "finesim"], ["hspice", "PrimeSim", ""]),
@@ -348,7 +348,10 @@ def test_missing_required_key(tables: CoreTables, key: str) -> None:
 def test_empty_file(tables: CoreTables) -> None:
     for text in ("", "\n", "\n\n  \n"):
         err = reject(text, tables)
-        assert str(err) == "ERROR: config.cfg: mode: missing required key; allowed: prelay, polo"
+        assert (
+            str(err)
+            == "ERROR: config.cfg: mode: missing required key; allowed: prelay, polo, postlay"
+        )
 
 
 def test_third_supply_needs_second(tables: CoreTables) -> None:
@@ -363,7 +366,6 @@ def test_third_supply_needs_second(tables: CoreTables) -> None:
         ("vccana", "vccana", "NA", "2nd_supply_swp"),
         ("vcc", "vccn", "vccn", "3rd_supply_swp"),
         ("vcc", "vccn", "vccn_vcctx", "3rd_supply_swp"),
-        ("vcc", "vcctx", "vccn_vcctx", "3rd_supply_swp"),
         ("vccn", "vccana", "vccn_vcctx", "3rd_supply_swp"),
         ("vccn", "vcctx", "vccn", "3rd_supply_swp"),
     ],
@@ -379,6 +381,8 @@ def test_no_rail_swept_twice(tables: CoreTables, s1: str, s2: str, s3: str, bad_
         ("vcc", "NA", "NA", ("vcc",)),
         ("vcc", "vcctx", "vccn", ("vcc", "vcctx", "vccn")),
         ("vcc", "vccana", "vccn_vcctx", ("vcc", "vccana", "vccn_vcctx")),
+        # contract §9.2: v2 drives vctx, v3 moves only vcn and vsh
+        ("vcc", "vcctx", "vccn_vcctx", ("vcc", "vcctx", "vccn_vcctx")),
         ("vccn", "vcctx", "NA", ("vccn", "vcctx")),
         ("vccana", "vccn", "NA", ("vccana", "vccn")),
     ],
@@ -429,8 +433,8 @@ def test_missing_table_and_rows(tmp_path: Path) -> None:
 
 # --- error message format --------------------------------------------------------------------
 def test_error_line_format(tables: CoreTables) -> None:
-    assert str(reject(with_values(mode="postlay"), tables)) == (
-        "ERROR: config.cfg:1: mode: invalid value 'postlay'; allowed: prelay, polo"
+    assert str(reject(with_values(mode="post"), tables)) == (
+        "ERROR: config.cfg:1: mode: invalid value 'post'; allowed: prelay, polo, postlay"
     )
     assert str(reject(with_values(gsgf=" No"), tables)) == (
         "ERROR: config.cfg:13: gs/gf_corner: leading or trailing whitespace in value ' No'; "
@@ -464,7 +468,7 @@ def test_with_overrides_changes_only_those_lines(tables: CoreTables) -> None:
     with pytest.raises(ConfigError):
         cfg.with_overrides({"vcc_vid": None})
     with pytest.raises(ConfigError):
-        cfg.with_overrides({"mode": "postlay"})
+        cfg.with_overrides({"mode": "post"})
 
 
 def test_with_overrides_keeps_missing_trailing_newline(tables: CoreTables) -> None:
@@ -681,6 +685,7 @@ SWEEP_CHOICES = [
     ("vcc", "vcctx", "vccn"),
     ("vcc", "vccana", "vccn_vcctx"),
     ("vccana", "vcctx", "vccn"),
+    ("vcc", "vcctx", "vccn_vcctx"),
 ]
 CORNERS = ("TT", "FSG", "SFG", "FFG", "FFAG", "SSG", "SSAG", "FFG_SSG", "SSG_FFG")
 digits = st.integers(1, 9999).map(str)
@@ -689,10 +694,10 @@ digits = st.integers(1, 9999).map(str)
 @st.composite
 def valid_configs(draw: st.DrawFn) -> tuple[str, dict[str, str]]:
     s1, s2, s3 = draw(st.sampled_from(SWEEP_CHOICES))
-    sim_mode = draw(st.sampled_from(["ac", "dc", "tran"]))
-    conditions = ["perf", "htol", "hvqk"] + ([] if sim_mode == "tran" else ["func"])
+    sim_mode = draw(st.sampled_from(["ac", "dc", "tran", "tr"]))
+    conditions = ["perf", "htol", "hvqk"] + ([] if sim_mode in ("tran", "tr") else ["func"])
     values = {
-        "mode": draw(st.sampled_from(["prelay", "polo"])),
+        "mode": draw(st.sampled_from(["prelay", "polo", "postlay"])),
         "vccn": draw(st.sampled_from(["1p1v", "1p05v", "1p8v"])),
         "vcctx": draw(st.sampled_from(["vcctx_NA", "vcctx_600"])),
         "1st_supply_swp": s1,

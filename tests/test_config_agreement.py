@@ -33,7 +33,7 @@ from wkpup_harness.config import (
     parse_config,
 )
 from wkpup_harness.errors import ConfigError
-from wkpup_harness.tables import CONDITION_COLUMNS, CoreTables, load_tables
+from wkpup_harness.tables import CONDITION_COLUMNS, SIM_MODE_ALIASES, CoreTables, load_tables
 
 READ_CFG = CORE / "configuration" / "read_cfg.pl"
 TABLE_SETS = {
@@ -136,7 +136,8 @@ def sweeps(draw: st.DrawFn) -> dict[str, str]:
     used = {s1, s2}
     third = ["NA"]
     if s2 != "NA":
-        third += [v for v in ("vccn", "vccn_vcctx") if not (set(v.split("_")) & used)]
+        # vccn_vcctx moves vcn always, vctx only when vcctx is not the 2nd supply (§9.2)
+        third += [v for v in ("vccn", "vccn_vcctx") if "vccn" not in used]
     s3 = draw(st.sampled_from(third))
     return {"1st_supply_swp": s1, "2nd_supply_swp": s2, "3rd_supply_swp": s3}
 
@@ -144,7 +145,7 @@ def sweeps(draw: st.DrawFn) -> dict[str, str]:
 @st.composite
 def valid_entries(draw: st.DrawFn, tables: CoreTables) -> list[tuple[str, str]]:
     """(key, value) pairs of a config that docs/config.md accepts, in a random key order."""
-    sim_mode = draw(st.sampled_from(sorted(tables.supplies)))
+    sim_mode = draw(st.sampled_from([*sorted(tables.supplies), *SIM_MODE_ALIASES]))
     rails = {k: draw(st.sampled_from(_rows(tables, sim_mode, k))) for k in ("vccn", "vcctx")}
     optional = {}
     for key in ("vcc", "vccana"):
@@ -170,7 +171,7 @@ def valid_entries(draw: st.DrawFn, tables: CoreTables) -> list[tuple[str, str]]:
         all_rails["vccn"] = rails["vccn"]
         conditions = [c for c in CONDITION_COLUMNS if _usable(tables, sim_mode, all_rails, c)]
     entries = {
-        "mode": draw(st.sampled_from(("prelay", "polo"))),
+        "mode": draw(st.sampled_from(("prelay", "polo", "postlay"))),
         **rails,
         **draw(sweeps()),
         "condition": draw(st.sampled_from(conditions)),
@@ -221,7 +222,7 @@ WRONG_VALUES = (
     "prelay ", " polo", "tran\t", "Yes ", "vcc_vid_tt_h", "vcc_vid_ff_c", "vcctx", "vcc",
     "vccana", "vccana_max_0p96", "vcc_min_0p54", "1p8V", "3p3v", "1p1v", "custom", "full",
     "default", "9999", "vccn_vcctx", "vccn", "perf", "func", "htol", "hvqk", "ac", "dc",
-    "hspice", "polo\x0b", "\x7f",
+    "hspice", "polo\x0b", "\x7f", "postlay", "post", "tr", "TR", "transient", "vcctx_600",
 )  # fmt: skip
 UNKNOWN_KEYS = (
     "foo", "CPU#", "cpu #", "CPU  #", "mode ", " mode", "Mode", "MEM[G]", "vcc_vid ", "#mode",
@@ -358,6 +359,13 @@ EDGE_CASES = {
         False,
     ),
     "vccn twice via vccn_vcctx": (lambda b: [*b[:5], "3rd_supply_swp:vccn_vcctx", *b[6:]], False),
+    "vcctx then vccn_vcctx (§9.2)": (
+        lambda b: [*b[:4], "2nd_supply_swp:vcctx", "3rd_supply_swp:vccn_vcctx", *b[6:]],
+        True,
+    ),
+    "mode postlay (§9.8)": (lambda b: ["mode:postlay", *b[1:]], True),
+    "sim_mode tr (§9.8)": (lambda b: [*b[:11], "sim_mode:tr", *b[12:]], True),
+    "sim_mode other (§9.8: refused here)": (lambda b: [*b[:11], "sim_mode:sp", *b[12:]], False),
     "CPU # zero": (lambda b: [*b[:7], "CPU #:0", *b[8:]], False),
     "alter_string# zero": (lambda b: [*b[:10], "alter_string#:0", *b[11:]], True),
     "tran func with empty func_max": (

@@ -285,7 +285,8 @@ def test_bkp_timestamp_override_and_refusals(tmp_path):
 def test_usr_script_loops_core_func_over_the_points(tmp_path):
     domain = fixture_domain(tmp_path, set_keys(real_config(), second="NA", gsgf="No"))
     (domain / "usr_script.sh").write_text(
-        'usr_script() {\n  core_func() { echo "$1 $2 $3 $4" >> points.txt; }\n}\n'
+        # the real interface (contract §9.4): no arguments, the loop's globals
+        'usr_script() {\n  core_func() { echo "$i $j $k $l" >> points.txt; }\n}\n'
     )
     p = sim_pvt(domain, "usr_script", env=fixture_env())
     assert p.returncode == 0, p.stderr

@@ -36,6 +36,12 @@ def pad102(tokens):
     return "\t".join(tokens + [""] * (102 - len(tokens))) + "\n"
 
 
+def pad103(tokens):
+    """An extract_alt.sh line (contract §9.3): the swp token, then 102 fields."""
+    tokens = list(tokens)
+    return tokens[0] + "\t" + pad102(tokens[1:])
+
+
 def make_mt0(path: Path, names, rows, title="fmax"):
     text = MT0_HEAD + f".TITLE '{title}'\n" + "  ".join(names) + "\n"
     text += "".join("  ".join(r) + "\n" for r in rows)
@@ -195,11 +201,11 @@ def test_extract_alt_primesim_names(tmp_path):
     p = sh(EXTRACT_ALT, "sim_tx", 5, cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     assert (tmp_path / "report.txt").read_text() == (
-        pad102(["swp", "vmon0", "vmon1"])
-        + pad102(["swp00", "0.0", "2.0"])
-        + pad102(["swp01", "1.0", "2.0"])
-        + pad102(["swp02", "2.0", "2.0"])
-        + pad102(["swp10", "10.0", "2.0"])
+        pad103(["swp", "vmon0", "vmon1"])
+        + pad103(["swp=0", "0.0", "2.0"])  # §9.3: `=` is kept
+        + pad103(["swp=0", "1.0", "2.0"])
+        + pad103(["swp=0", "2.0", "2.0"])
+        + pad103(["swp=1", "10.0", "2.0"])
     )
 
 
@@ -208,15 +214,15 @@ def test_extract_alt_mtN_and_finesim_and_full_title(tmp_path):
     make_mt0(tmp_path / "tb.mt1", ["d"], [["1"]], title="swp02")
     p = sh(EXTRACT_ALT, "tb", 11, cwd=tmp_path)
     assert p.returncode == 0, p.stderr
-    assert (tmp_path / "report.txt").read_text() == pad102(["swp", "d"]) + pad102(
+    assert (tmp_path / "report.txt").read_text() == pad103(["swp", "d"]) + pad103(
         ["swp01", "0"]
-    ) + pad102(["swp02", "1"])
+    ) + pad103(["swp02", "1"])
     fs = tmp_path / "fs"
     fs.mkdir()
     make_mt0(fs / "tb.mt0", ["d"], [["0"]], title="a'b=c")
     make_mt0(fs / "tb#1.mt0", ["d"], [["1"]], title="xyz")
     assert sh(EXTRACT_ALT, "tb", 2, cwd=fs).returncode == 0
-    assert (fs / "report.txt").read_text() == pad102(["swp", "d"]) + pad102(["ab", "0"]) + pad102(
+    assert (fs / "report.txt").read_text() == pad103(["swp", "d"]) + pad103(["ab", "0"]) + pad103(
         ["xy", "1"]
     )
 
@@ -224,7 +230,7 @@ def test_extract_alt_mtN_and_finesim_and_full_title(tmp_path):
 def test_extract_alt_zero_length_keeps_empty_swp(tmp_path):
     make_mt0(tmp_path / "sim_tx.mt0", ["d"], [["0"]], title="swp01")
     assert sh(EXTRACT_ALT, "sim_tx", 0, cwd=tmp_path).returncode == 0
-    assert (tmp_path / "report.txt").read_text() == pad102(["swp", "d"]) + pad102(["", "0"])
+    assert (tmp_path / "report.txt").read_text() == pad103(["swp", "d"]) + pad103(["", "0"])
 
 
 def test_extract_alt_missing_and_partial(tmp_path):
@@ -236,7 +242,7 @@ def test_extract_alt_missing_and_partial(tmp_path):
     p = sh(EXTRACT_ALT, "sim_tx", 5, cwd=tmp_path)
     assert p.returncode == 3
     assert (tmp_path / "report.txt").read_text() == (
-        pad102(["swp", "a", "b"]) + pad102(["s0", "1", "2"]) + pad102(["s1", "failed", "failed"])
+        pad103(["swp", "a", "b"]) + pad103(["s0", "1", "2"]) + pad103(["s1", "failed", "failed"])
     )
 
 

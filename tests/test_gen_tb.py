@@ -286,11 +286,12 @@ def test_line_count_and_endings_preserved(tmp_path):
     tpl = tmp_path / "t.sp"
     tpl.write_bytes(text)
     out = run_gen(gen_args(tpl, ttok="125")).stdout
+    # contract §9.1: every generated line ends in "\n", the last one included
     assert out == (
         b"* a\r\n.temp 125\r\n.param vcn=1.188\n\n.param vc=0.69\n"
-        b'.lib "$DP_HSPICE_MODEL" TT\r\n.end'
+        b'.lib "$DP_HSPICE_MODEL" TT\r\n.end\n'
     )
-    assert out.count(b"\n") == text.count(b"\n")
+    assert out.count(b"\n") == text.count(b"\n") + 1
 
 
 def test_many_lines_count(tmp_path):

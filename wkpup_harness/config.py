@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wkpup_harness.errors import ConfigError
-from wkpup_harness.tables import CONDITION_COLUMNS, SUPPLY_TABLES, CoreTables, SupplyTable
+from wkpup_harness.tables import (
+    CONDITION_COLUMNS,
+    SIM_MODE_ALIASES,
+    SUPPLY_TABLES,
+    CoreTables,
+    SupplyTable,
+)
 
 REQUIRED_KEYS: tuple[str, ...] = (
     "mode",
@@ -43,13 +49,14 @@ CROSS_KEY = "postlay_cross_cornerlist"
 
 # Keys whose values are fixed lists (the others are checked against the tables).
 STATIC_VALUES: Mapping[str, tuple[str, ...]] = {
-    "mode": ("prelay", "polo"),
+    # Any mode but prelay is the post-layout (polo) branch; `postlay` is the docs' name.
+    "mode": ("prelay", "polo", "postlay"),
     "1st_supply_swp": ("vcc", "vccana", "vccn"),
     "2nd_supply_swp": ("vccn", "vcctx", "vccana", "NA"),
     "3rd_supply_swp": ("vccn", "vccn_vcctx", "NA"),
     "condition": tuple(CONDITION_COLUMNS),
     "alter_extraction": ("Yes", "No"),
-    "sim_mode": tuple(SUPPLY_TABLES),
+    "sim_mode": (*SUPPLY_TABLES, *SIM_MODE_ALIASES),
     "gs/gf_corner": ("Yes", "No"),
     "vcc_vid": ("Yes", "No"),
     "simulator": ("ngspice", "primesim", "finesim"),
@@ -208,6 +215,15 @@ def _split(line: str) -> tuple[str, str, str | None]:
     return key, value, (third if sep else None)
 
 
+def _rails(value: str, swept: set[str]) -> set[str]:
+    """Rails a sweep position moves. ``vccn_vcctx`` moves vcn (and vsh), and vctx unless
+    vcctx is already swept: with ``2nd_supply_swp:vcctx`` the generator gives vctx the v2
+    trend and v3 moves only vcn and vsh (contract §9.2)."""
+    if value == "vccn_vcctx":
+        return {"vccn"} if "vcctx" in swept else {"vccn", "vcctx"}
+    return {value}
+
+
 def _value_problem(value: str) -> str:
     if value == "":
         return "empty value"
@@ -302,7 +318,8 @@ class _Validator:
         if table is None:
             raise self.fail(
                 "sim_mode",
-                f"{SUPPLY_TABLES[sim_mode]} not found in {self.tables.directory}",
+                f"{SUPPLY_TABLES[SIM_MODE_ALIASES.get(sim_mode, sim_mode)]} not found in "
+                f"{self.tables.directory}",
                 tuple(self.tables.supplies),
             )
         return table
@@ -357,12 +374,10 @@ class _Validator:
             ln = entries[key]
             if ln.value == "NA":
                 continue
-            rails = {"vccn", "vcctx"} if ln.value == "vccn_vcctx" else {ln.value}
+            rails = _rails(ln.value, swept)
             if rails & swept:
                 free = tuple(
-                    v
-                    for v in STATIC_VALUES[key]
-                    if v == "NA" or not (({"vccn", "vcctx"} if v == "vccn_vcctx" else {v}) & swept)
+                    v for v in STATIC_VALUES[key] if v == "NA" or not (_rails(v, swept) & swept)
                 )
                 problem = f"rail {', '.join(sorted(rails & swept))} already swept"
                 raise self.fail(key, problem, free, ln.number)
@@ -371,7 +386,7 @@ class _Validator:
     def check_corner_rows(self, values: Mapping[str, str]) -> None:
         gsgf = "_gsgf" if values["gs/gf_corner"] == "Yes" else ""
         needed = ["nom_tt", f"full_tt{gsgf}"]
-        if values["mode"] == "polo":
+        if values["mode"] != "prelay":
             cross = values.get(CROSS_KEY, "default")
             needed.append("cross_default" if cross == "custom" else f"cross_{cross}{gsgf}")
         for type_ in needed:
@@ -483,7 +498,8 @@ class Config:
 
     @property
     def is_polo(self) -> bool:
-        return self.mode == "polo"
+        """The post-layout branch: any mode but prelay (``polo``, ``postlay``)."""
+        return self.mode != "prelay"
 
     @property
     def condition(self) -> str:

@@ -25,6 +25,9 @@ SUPPLY_TABLES: Mapping[str, str] = {
     "dc": "table_supply_list_dc.csv",
     "tran": "table_supply_list.csv",
 }
+# Other sim_mode names for a table above: the real flow takes table_supply_list.csv for any
+# value but ac/dc; `tr` is the other transient name it is used with (contract §9.8).
+SIM_MODE_ALIASES: Mapping[str, str] = {"tr": "tran"}
 
 # condition -> (min, nom, max) columns (contract §3).
 CONDITION_COLUMNS: Mapping[str, tuple[str, str, str]] = {
@@ -115,7 +118,7 @@ class CoreTables:
     supplies: Mapping[str, SupplyTable]  # keyed by sim_mode
 
     def supply(self, sim_mode: str) -> SupplyTable | None:
-        return self.supplies.get(sim_mode)
+        return self.supplies.get(SIM_MODE_ALIASES.get(sim_mode, sim_mode))
 
     def extractions(self) -> tuple[str, ...]:
         """Every extraction name the corner table mentions, in first-seen order."""

@@ -17,6 +17,11 @@
 
 # The real flow is started with `sh`; this one needs bash, so it hands itself over.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
+# The parallel loop reaps its children with `wait -n -p` (bash 5.1).
+if [ "${BASH_VERSINFO[0]}" -lt 5 ] || { [ "${BASH_VERSINFO[0]}" -eq 5 ] && [ "${BASH_VERSINFO[1]}" -lt 1 ]; }; then
+    echo "ERROR: sim_pvt.sh needs bash >= 5.1 (wait -n -p); this is bash $BASH_VERSION" >&2
+    exit 2
+fi
 set -euo pipefail
 export LC_ALL=C
 

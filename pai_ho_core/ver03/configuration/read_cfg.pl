@@ -60,9 +60,23 @@ for my $r (@{$corner_rows}[1 .. $#{$corner_rows}]) {
 for my $t (qw(nom_tt full_tt full_tt_gsgf cross_default cross_default_gsgf cross_full cross_full_gsgf)) {
     fail("$conf_dir/table_corner_list.csv: row '$t' missing") unless $corner_table{$t};
 }
+# Corner and extraction names become directory names that stages create and bkp removes
+# (rm -rf): a replaceable table (PAIHO_CONF_DIR) must not be able to name '..', '/x' or '-rf'.
+my $NAME_RE = qr/\A[A-Za-z0-9][A-Za-z0-9_]*\z/;
+for my $t (sort keys %corner_table) {
+    my ($exs, $corners) = @{$corner_table{$t}};
+    for my $name ((split / /, $exs), (split / /, $corners)) {
+        next if $name eq '';
+        fail("$conf_dir/table_corner_list.csv: row '$t': name '$name' not allowed; allowed: letters, digits and '_' (not first)")
+            unless $name =~ $NAME_RE;
+    }
+}
 
+# sim_mode -> supply table. The real flow takes table_supply_list.csv for any value other
+# than ac/dc; we accept the two transient names it is used with (contract §9.8) and refuse
+# the rest.
 my %supply_file = (ac => 'table_supply_list_ac.csv', dc => 'table_supply_list_dc.csv',
-                   tran => 'table_supply_list.csv');
+                   tran => 'table_supply_list.csv', tr => 'table_supply_list.csv');
 my @supply_cols = qw(func_min perf_min nom perf_max func_max htol hvqk);
 
 sub read_supply_table {
@@ -143,7 +157,7 @@ sub check_int {
     fail(where($k) . ": $k: '$v' is not an integer; allowed: $min..9999") unless $ok;
 }
 
-check_enum('sim_mode', qw(ac dc tran));
+check_enum('sim_mode', qw(ac dc tran tr));
 my ($supply, $supply_order) = read_supply_table($supply_file{$val{sim_mode}});
 my $supply_name = $supply_file{$val{sim_mode}};
 $val{vcc} //= 'vcc';
@@ -151,7 +165,9 @@ $val{vccana} //= 'vccana';
 $val{postlay_cross_cornerlist} //= 'default';
 # Checked in the order of the real config file, so the first problem reported is the
 # first one a reader of the file meets.
-check_enum('mode', qw(prelay polo));
+# Any mode other than prelay is the post-layout (polo) branch in the real flow; `postlay` is
+# the name its docs use (contract §9.8). Other values stay errors.
+check_enum('mode', qw(prelay polo postlay));
 check_enum('vccn', grep { /\A[0-9]+p[0-9]+v\z/ } @{$supply_order});
 check_enum('vcctx', grep { /\Avcctx_/ } @{$supply_order});
 check_enum('vcc', grep { $_ eq 'vcc' || (/\Avcc_/ && !/\Avcc_vid_/) } @{$supply_order});
@@ -173,11 +189,15 @@ my ($s1, $s2, $s3) = @val{'1st_supply_swp', '2nd_supply_swp', '3rd_supply_swp'};
 if ($s3 ne 'NA' && $s2 eq 'NA') {
     fail(where('3rd_supply_swp') . ": 3rd_supply_swp: '$s3' needs a 2nd_supply_swp; allowed: NA");
 }
+# No rail swept twice. vccn_vcctx moves vcn (and vsh) and, unless vcctx is already the 2nd
+# supply, vctx too: with 2nd_supply_swp:vcctx the generator gives vctx the v2 trend and v3
+# moves only vcn and vsh (contract §9.2), so that pair is valid.
 my %swept;
 for my $pos (['1st_supply_swp', $s1], ['2nd_supply_swp', $s2], ['3rd_supply_swp', $s3]) {
     my ($k, $rail) = @{$pos};
     next if $rail eq 'NA';
-    for my $r ($rail eq 'vccn_vcctx' ? qw(vccn vcctx) : ($rail)) {
+    my @rails = $rail eq 'vccn_vcctx' ? ('vccn', $swept{vcctx} ? () : ('vcctx')) : ($rail);
+    for my $r (@rails) {
         fail(where($k) . ": $k: rail '$r' is already swept by $swept{$r}; allowed: a rail not swept yet")
             if $swept{$r};
         $swept{$r} = $k;
@@ -242,6 +262,7 @@ my %out = (
     cpu => $val{'CPU #'}, mem => $val{'MEM [G]'}, alter_extraction => $val{alter_extraction},
     alter_string => $val{'alter_string#'}, sim_mode => $val{sim_mode}, gsgf => $val{'gs/gf_corner'},
     vcc_vid => $val{vcc_vid}, simulator => $val{simulator}, cross_cornerlist => $cl,
+    polo => ($val{mode} eq 'prelay' ? 'No' : 'Yes'),
     typ_ex => $typ_ex, typ_corner => $typ_corner, typ_list => $typ_list,
     cross_ex => $cross_ex, cross_list => $cross_list, supply_table => $supply_name,
     vcc_min => $vcc[0], vcc_nom => $vcc[1], vcc_max => $vcc[2],

@@ -40,12 +40,13 @@ for ext in mt0 ma0 md0; do
     done
 done
 if [[ -z $mfile ]]; then
-    echo "extract.sh: no measure file $tb.mt0/$tb.ma0/$tb.md0 in result/ or $(pwd)" >&2
+    echo "extract.sh: no measure file $tb.mt0/$tb.ma0/$tb.md0 in result/ or $PWD" >&2
     exit 3
 fi
 
 tmp=report.txt.tmp.$$
 trap 'rm -f -- "$tmp"' EXIT
+rc=0
 awk -v nf="$NFIELDS" '
     function emit(   i, j, out, n) {
         n = NF
@@ -64,7 +65,6 @@ awk -v nf="$NFIELDS" '
     NR >= 3 { emit(); nout++ }
     END { exit (nout >= 2 ? 0 : (nout == 1 ? 4 : 5)) }
 ' "$mfile" > "$tmp" || rc=$?
-rc=${rc:-0}
 case $rc in
     0)
         mv -f -- "$tmp" report.txt

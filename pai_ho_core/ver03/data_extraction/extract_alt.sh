@@ -10,12 +10,15 @@
 #   <tb>_a<N>.mt0 (PrimeSim)     <tb>#<N>.mt0 (FineSim)
 # ordered by N (ties by name). The kind is the first of mt, ma, md that has any file.
 # Unlike the real script nothing is renamed (the real one renames to <tb>.mt0N first).
-# Writes ./report.txt:
-#   line 1   = "swp" + the tokens of line 3 of the first file (file 0);
-#   line 1+k = swp token of file k + the tokens of line 4 of file k, where the swp token is
-#              the 2nd whitespace token of line 2 (".TITLE 'swp01'") with every ' and =
-#              removed, cut to its first alter_string# characters (0 keeps nothing);
-# every line written as exactly 102 tab-joined fields (101 tabs), padded with empty fields.
+# Writes ./report.txt (contract §9.3):
+#   line 1   = "swp" + the tokens of line 3 of the first file (file 0), padded to 102 fields;
+#   line 1+k = swp token of file k + the tokens of line 4 of file k, padded to 102 fields;
+# so every line has 103 tab-joined fields (102 tabs). The swp token is what the real script's
+# `read var0 var1 <<< "<line 2>"`, `tr -d "[='=]"` and unquoted `echo` leave: the whole rest
+# of line 2 after its first word (".TITLE"), every ' deleted (= is kept: "[='=]" is a tr
+# equivalence class of '), runs of blanks collapsed to one space, leading and trailing
+# blanks dropped; then cut to its first alter_string# characters (0 keeps nothing).
+# Unlike the real unquoted echo, a * or ? in a title is never expanded against file names.
 # A file without a data line gives its swp token followed by one `failed` per name of
 # the header (never silently dropped).
 #
@@ -37,17 +40,32 @@ if ! [[ $swpl =~ ^[0-9]+$ ]]; then
     exit 2
 fi
 
-# pad_fields F1 F2 ...: print the fields as exactly NFIELDS tab-joined fields; fields
-# NFIELDS.. are joined by one space into the last one.
+# pad_fields SWP F1 F2 ...: print SWP then F1.. as exactly NFIELDS tab-joined fields
+# (NFIELDS + 1 fields in all); fields NFIELDS.. are joined by one space into the last one.
 pad_fields() {
+    local swp=$1
+    shift
     local -a f=("$@")
-    local i line=
+    local i line=$swp$'\t'
     for ((i = 0; i < NFIELDS - 1; i++)); do
         line+="${f[i]:-}"$'\t'
     done
     local IFS=' '
     line+="${f[*]:NFIELDS-1}"
     printf '%s\n' "$line"
+}
+
+# swp_token LINE2: the swp column of one alter (see above).
+swp_token() {
+    local first rest
+    local -a words=()
+    read -r first rest <<< "$1" || true
+    : "$first"
+    rest=${rest//\'/}
+    read -r -a words <<< "$rest" || true
+    local IFS=' '
+    rest="${words[*]}"
+    printf '%s' "${rest:0:swpl}"
 }
 
 # list "N<TAB>path" for one kind in one directory
@@ -71,12 +89,15 @@ list_files() {
 files=()
 for kind in mt ma md; do
     for dir in result .; do
-        mapfile -t files < <(list_files "$dir" "$kind" | sort -t "$(printf '\t')" -k1,1n -k2,2 | cut -f2-)
-        [[ ${#files[@]} -gt 0 ]] && break 2
+        listing=$(list_files "$dir" "$kind")
+        [[ -n $listing ]] || continue
+        sorted=$(sort -t $'\t' -k1,1n -k2,2 <<< "$listing")
+        while IFS=$'\t' read -r _ f; do files+=("$f"); done <<< "$sorted"
+        break 2
     done
 done
 if [[ ${#files[@]} -eq 0 ]]; then
-    echo "extract_alt.sh: no measure file $tb.mt<N>/$tb""_a<N>.mt0/$tb#<N>.mt0 (or ma/md) in result/ or $(pwd)" >&2
+    echo "extract_alt.sh: no measure file $tb.mt<N>/$tb""_a<N>.mt0/$tb#<N>.mt0 (or ma/md) in result/ or $PWD" >&2
     exit 3
 fi
 
@@ -93,12 +114,8 @@ missing=0
 {
     pad_fields swp "${names[@]}"
     for f in "${files[@]}"; do
-        tt=()
-        read -r -a tt < <(sed -n '2{s/\r//g;p;}' "$f") || true
-        tok=${tt[1]:-}
-        tok=${tok//\'/}
-        tok=${tok//=/}
-        tok=${tok:0:swpl}
+        line2=$(sed -n '2{s/\r//g;p;}' "$f")
+        tok=$(swp_token "$line2")
         vals=()
         read -r -a vals < <(sed -n '4{s/\r//g;p;}' "$f") || true
         if [[ ${#vals[@]} -eq 0 ]]; then
@@ -111,7 +128,7 @@ missing=0
 } > "$tmp"
 mv -f -- "$tmp" report.txt
 if [[ $missing -gt 0 ]]; then
-    echo "extract_alt.sh: $missing of ${#files[@]} alter(s) without data in $(pwd)" >&2
+    echo "extract_alt.sh: $missing of ${#files[@]} alter(s) without data in $PWD" >&2
     exit 3
 fi
 exit 0

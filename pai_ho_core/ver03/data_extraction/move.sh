@@ -8,7 +8,8 @@
 #    Deviation from the real script, on purpose: the real `*ic*` glob would delete any file
 #    whose name contains "ic" (a netlist named e.g. "sim_ic.sp"); we only delete <tb>*.ic*.
 # 2. Moves the measure files and waveforms of the testbench into result/:
-#    extensions mt<N>, ma<N>, md<N>, ac<N>, sw<N>, tr<N>, fsdb, for the names
+#    extensions mt<N>, ma<N>, md<N>, ac<N>, sw<N>, tr<N>, fsdb and raw (the ngspice
+#    rawfile the reference core keeps as the point's waveform), for the names
 #    <tb>.<ext>, PrimeSim <tb>_a<N>.<ext> and FineSim <tb>#<N>.<ext>.
 # Never touches <tb>.sp, <tb>.log, report.txt or the scripts. Exits 0 even when there is
 # nothing to move (extract.sh then reports the missing measure file).
@@ -37,19 +38,23 @@ own_files() {
 for f in *.pd0 *.fp.log* *pdmi* '##'*; do
     [[ -e $f || -L $f ]] && rm -rf -- "$f"
 done
+own=$(own_files)
 while IFS= read -r f; do
+    [[ -n $f ]] || continue
     ext=${f##*.}
     case $ext in
         pa* | st* | ic* | lis | elog) rm -rf -- "$f" ;;
     esac
-done < <(own_files)
+done <<< "$own"
 
 # 2. measure files and waveforms
 mkdir -p result
+own=$(own_files)
 while IFS= read -r f; do
+    [[ -n $f ]] || continue
     ext=${f##*.}
-    if [[ $ext =~ ^(mt|ma|md|ac|sw|tr)[0-9]+$ || $ext == fsdb ]]; then
+    if [[ $ext =~ ^(mt|ma|md|ac|sw|tr)[0-9]+$ || $ext == fsdb || $ext == raw ]]; then
         mv -f -- "$f" result/
     fi
-done < <(own_files)
+done <<< "$own"
 exit 0

@@ -18,7 +18,9 @@ opt=${1:-Gen_run_compile_all}
 cfg=${PAIHO_CONFIG:-config.cfg}
 
 log() {
-    echo "$(date +%Y%m%d%H%M%S) :: $*" >> script_logging.log
+    local ts
+    ts=$(date +%Y%m%d%H%M%S)
+    echo "$ts :: $*" >> script_logging.log
     echo "== $*"
 }
 

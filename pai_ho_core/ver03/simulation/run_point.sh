@@ -70,7 +70,9 @@ run_ngspice() {
     log="$tb.log"
     rm -f "$tb.mt0" "$tb.cir" "$tb.mnames" "$log"
 
-    DP_HSPICE_MODEL="$point_dir/sky130_models.lib" \
+    # Relative: the deck and the library sit in the point directory, where ngspice runs, and
+    # ngspice cuts a .lib path at a blank or a quote (a domain under "dom ain'x", say).
+    DP_HSPICE_MODEL=sky130_models.lib \
         perl "$here/ngspice_deck.pl" "$tb.sp" "$tb.cir" "$tb.mnames" \
         || die "cannot write the ngspice run deck for $point_dir/$tb.sp"
 

@@ -31,10 +31,13 @@ stage_bkp() {
     if [ -d "$CFG_typ_corner/$CFG_typ_ex" ]; then
         (
             cd "$CFG_typ_corner/$CFG_typ_ex" || exit 1
-            find . -name "$PAIHO_TB.sp" -print | sort | while read -r f; do
-                mkdir -p "$OLDPWD/$dest.partial/tb_bkp/$(dirname "$f")"
+            found=$(find . -name "$PAIHO_TB.sp" -print)
+            sorted=$(sort <<< "$found")
+            while IFS= read -r f; do
+                [ -n "$f" ] || continue
+                mkdir -p "$OLDPWD/$dest.partial/tb_bkp/${f%/*}"
                 cp "$f" "$OLDPWD/$dest.partial/tb_bkp/$f"
-            done
+            done <<< "$sorted"
         )
     fi
     for f in job_stat.log job_log.txt; do
@@ -42,8 +45,16 @@ stage_bkp() {
     done
     rm -f rerun.sh
     mv "$dest.partial" "$dest"
+    # Corner names come from a table that a site may replace: read_cfg.pl refuses unsafe
+    # ones, and they are checked again here, right before the only recursive delete.
     for corner in $CFG_typ_list $CFG_cross_list; do
-        rm -rf "$corner"
+        if ! [[ $corner =~ ^[A-Za-z0-9][A-Za-z0-9_]*$ ]]; then
+            echo "ERROR: bkp: corner name '$corner' not allowed; corner directories kept" >&2
+            exit 1
+        fi
+    done
+    for corner in $CFG_typ_list $CFG_cross_list; do
+        rm -rf -- "./$corner"
     done
     echo "bkp: $dest"
 }

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # chk: job_stat.log lists every point as Done / not-complete / not-start; rerun.sh holds
-# the commands that rerun the ones not done. Exit 1 when any point is not done.
+# the commands that rerun the ones not done (none when all are done). Exit 1 when any point
+# is not done.
 # shellcheck disable=SC2154  # CFG_* come from read_cfg.sh
 
 stage_chk() {
@@ -22,19 +23,33 @@ stage_chk() {
         done <<< "$PAIHO_POINTS"
     } > job_stat.log.tmp
     mv job_stat.log.tmp job_stat.log
-    {
-        echo "#!/usr/bin/env bash"
-        echo "# Reruns the points that chk found not done. Written by sim_pvt.sh chk."
-        echo "set -e"
-        while read -r corner ex t vt status; do
-            [ "$status" != Done ] || continue
-            dir=$(pvt_dir "$corner" "$ex" "$t" "$vt")
-            printf 'cd %q && bash %q . %q %q %q\n' "$here/$dir" "$PAIHO_CORE/simulation/run_point.sh" \
+    # rerun.sh as the real chk writes it (contract §9.5): it starts empty; each point not
+    # done appends `cd <point dir>` and its submit line, and leaves the marker file `rerun`;
+    # at the end the marker is deleted if present, else rerun.sh is (a clean run has none).
+    rm -f rerun
+    : > rerun.sh
+    while read -r corner ex t vt status; do
+        [ "$corner" != corners ] || continue
+        [ "$status" != Done ] || continue
+        dir=$(pvt_dir "$corner" "$ex" "$t" "$vt")
+        {
+            printf 'cd %q\n' "$here/$dir"
+            printf 'bash %q . %q %q %q\n' "$PAIHO_CORE/simulation/run_point.sh" \
                 "$PAIHO_TB" "$CFG_simulator" "$CFG_cpu"
-        done < <(tail -n +2 job_stat.log)
-    } > rerun.sh
-    n=$(tail -n +2 job_stat.log | grep -c .) || true
-    bad=$(tail -n +2 job_stat.log | grep -vc '    Done$') || true
+        } >> rerun.sh
+        : > rerun
+    done < job_stat.log
+    if [ -e rerun ]; then
+        echo "rerun.sh script generated for un-completed job"
+        rm -f rerun
+    else
+        rm -f rerun.sh
+    fi
+    while read -r corner ex t vt status; do
+        [ "$corner" != corners ] || continue
+        n=$((n + 1))
+        [ "$status" = Done ] || bad=$((bad + 1))
+    done < job_stat.log
     echo "chk: $((n - bad)) of $n points done; details in job_stat.log"
     if [ "$bad" -gt 0 ]; then
         echo "chk: $bad point(s) not done; rerun.sh reruns them" >&2

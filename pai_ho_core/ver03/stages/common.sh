@@ -6,7 +6,7 @@
 # `ls template | grep -e '.sp'` printed; here anything but exactly one is an error).
 paiho_find_tb() {
     local -a sp=()
-    [ -d template ] || { echo "ERROR: $(pwd)/template: directory not found; run sim_pvt.sh from the domain directory" >&2; exit 2; }
+    [ -d template ] || { echo "ERROR: $PWD/template: directory not found; run sim_pvt.sh from the domain directory" >&2; exit 2; }
     shopt -s nullglob
     sp=(template/*.sp)
     shopt -u nullglob
@@ -14,17 +14,52 @@ paiho_find_tb() {
         echo "ERROR: template/ must hold exactly one *.sp testbench, found ${#sp[@]}: ${sp[*]:-none}" >&2
         exit 2
     fi
-    PAIHO_TB=$(basename "${sp[0]}" .sp)
+    # A directory or a dangling link named *.sp would give empty netlists.
+    if [ ! -f "${sp[0]}" ] || [ ! -r "${sp[0]}" ]; then
+        echo "ERROR: ${sp[0]}: the testbench template is not a readable regular file" >&2
+        exit 2
+    fi
+    PAIHO_TB=${sp[0]#template/}
+    PAIHO_TB=${PAIHO_TB%.sp}
+    if ! [[ $PAIHO_TB =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]*$ ]]; then
+        echo "ERROR: ${sp[0]}: testbench name '$PAIHO_TB' not allowed; allowed: letters, digits, '_', '.', '-' (not first)" >&2
+        exit 2
+    fi
     export PAIHO_TB
 }
 
-# How many points may run at once on this machine: PAIHO_JOBS, else every core.
+# The number of cores (1 when nproc is missing or prints nonsense).
+paiho_ncpu() {
+    local n
+    n=$(nproc 2>/dev/null) || n=1
+    case $n in ''|*[!0-9]*|0) n=1 ;; esac
+    echo "$n"
+}
+
+# paiho_posint NAME VALUE: VALUE is a positive integer (no sign, no leading zero), else a
+# one-line error and exit 2. Called in the stage's own shell, never inside $(...), so the
+# exit cannot be lost in a command substitution.
+paiho_posint() {
+    if ! [[ $2 =~ ^[1-9][0-9]{0,5}$ ]]; then
+        echo "ERROR: $1='$2' must be a positive integer" >&2
+        exit 2
+    fi
+}
+
+# Sets PAIHO_NJOBS: how many points may run at once on this machine: PAIHO_JOBS, else
+# every core.
 paiho_jobs() {
-    local n=${PAIHO_JOBS:-}
-    if [ -z "$n" ]; then n=$(nproc 2>/dev/null || echo 1); fi
-    case $n in
-        ''|*[!0-9]*|0) echo "ERROR: PAIHO_JOBS='$n' must be a positive integer" >&2; exit 2 ;;
-    esac
+    PAIHO_NJOBS=${PAIHO_JOBS-}
+    [ -n "$PAIHO_NJOBS" ] || PAIHO_NJOBS=$(paiho_ncpu)
+    paiho_posint PAIHO_JOBS "$PAIHO_NJOBS"
+}
+
+# paiho_count TEXT: the number of non-empty lines of TEXT.
+paiho_count() {
+    local line n=0
+    while IFS= read -r line; do
+        [ -z "$line" ] || n=$((n + 1))
+    done <<< "$1"
     echo "$n"
 }
 
@@ -61,8 +96,9 @@ paiho_parallel() {
 }
 
 # Waits for one child of paiho_parallel and books its result (uses the caller's locals).
+# `wait -n -p` needs bash >= 5.1, checked by sim_pvt.sh.
 paiho_reap_one() {
-    local pid rc=0
+    local pid='' rc=0
     wait -n -p pid || rc=$?
     running=$((running - 1))
     [ "$rc" -eq 0 ] || failed[${idx_of[$pid]}]=1
@@ -79,6 +115,7 @@ paiho_success_marker() {
 
 # paiho_point_done <dir>: the point's log ends with the success marker.
 paiho_point_done() {
-    local log="$1/$PAIHO_TB.log"
-    [ -f "$log" ] && grep -q "$(paiho_success_marker)" "$log"
+    local log="$1/$PAIHO_TB.log" marker
+    marker=$(paiho_success_marker)
+    [ -f "$log" ] && grep -q -- "$marker" "$log"
 }

@@ -45,16 +45,19 @@ ext_point() {
 
 stage_ext() {
     local n
-    n=$(printf '%s\n' "$PAIHO_POINTS" | grep -c .)
+    n=$(paiho_count "$PAIHO_POINTS")
     mkdir -p report compiled_waveform
     # Sequential, as in the real flow: it is file shuffling, a fraction of a second a point.
     if ! paiho_parallel 1 ext_point <<< "$PAIHO_POINTS"; then
         local nf
-        nf=$(printf '%s' "$PAIHO_FAILED" | grep -c .)
+        nf=$(paiho_count "$PAIHO_FAILED")
         echo "ERROR: ext: $nf of $n points had no measurements (their creport rows will say failed):" >&2
-        printf '%s' "$PAIHO_FAILED" | while read -r c e t v _; do
-            echo "  $(pvt_dir "$c" "$e" "$t" "$v")" >&2
-        done
+        local c e t v d
+        while read -r c e t v _; do
+            [ -n "$c" ] || continue
+            d=$(pvt_dir "$c" "$e" "$t" "$v")
+            echo "  $d" >&2
+        done <<< "$PAIHO_FAILED"
         exit 1
     fi
     echo "ext: done, $n reports in report/"

@@ -21,14 +21,15 @@ gen_point() {
 
 stage_gen() {
     local n
-    n=$(printf '%s\n' "$PAIHO_POINTS" | grep -c .)
+    n=$(paiho_count "$PAIHO_POINTS")
     echo "gen: $n points of $PAIHO_TB ($CFG_mode, $CFG_condition, table $CFG_supply_table)"
     echo "  v1 $CFG_s1   v2 $CFG_s2   v3 $CFG_s3"
     echo "  vcc    $CFG_vcc_min,$CFG_vcc_nom,$CFG_vcc_max   (vcc_vid $CFG_vcc_vid)"
     echo "  vccn   $CFG_vcn_min,$CFG_vcn_nom,$CFG_vcn_max"
     echo "  vccana $CFG_vccana_min,$CFG_vccana_nom,$CFG_vccana_max"
     echo "  vcctx  $CFG_vctx_min,$CFG_vctx_nom,$CFG_vctx_max"
-    if ! paiho_parallel "$(paiho_jobs)" gen_point <<< "$PAIHO_POINTS"; then
+    paiho_jobs
+    if ! paiho_parallel "$PAIHO_NJOBS" gen_point <<< "$PAIHO_POINTS"; then
         echo "ERROR: gen failed for:" >&2
         printf '  %s\n' "$PAIHO_FAILED" | sed '/^ *$/d' >&2
         exit 1

@@ -7,12 +7,12 @@
 # the harness's parallel workers, say) never run more simulations together than that.
 # shellcheck disable=SC2154  # CFG_* come from read_cfg.sh
 
-# Holds one machine-wide slot on fd 9 until the calling subshell exits.
+# Holds one machine-wide slot on fd 9 until the calling subshell exits (PAIHO_NSLOTS is
+# checked by stage_run).
 run_take_slot() {
-    local slots=${PAIHO_SLOTS:-$(nproc 2>/dev/null || echo 1)} i
-    mkdir -p "$PAIHO_SLOT_DIR"
+    local i
     while :; do
-        for ((i = 0; i < slots; i++)); do
+        for ((i = 0; i < PAIHO_NSLOTS; i++)); do
             exec 9>> "$PAIHO_SLOT_DIR/slot.$i"
             if flock -n 9; then return 0; fi
             exec 9>&-
@@ -22,7 +22,7 @@ run_take_slot() {
 }
 
 run_point() {
-    local corner ex t vt dir start rc=0 status
+    local corner ex t vt dir start end elapsed line rc=0 status
     read -r corner ex t vt _ <<< "$1"
     dir=$(pvt_dir "$corner" "$ex" "$t" "$vt")
     [ -z "${PAIHO_SLOT_DIR:-}" ] || run_take_slot
@@ -40,23 +40,41 @@ run_point() {
     [ "$rc" -eq 0 ] || status="failed (exit $rc)"
     [ "$rc" -ne 124 ] || status="failed (timeout ${PAIHO_SIM_TIMEOUT}s)"
     # One line per point; short appends are atomic, so parallel points never interleave.
-    printf '%s %s %s %s %s %ss\n' "$corner" "$ex" "$t" "$vt" "$status" "$(paiho_elapsed "$start" "$(paiho_now)")" \
-        | tee -a job_log.txt
+    end=$(paiho_now)
+    elapsed=$(paiho_elapsed "$start" "$end")
+    line=$(printf '%s %s %s %s %s %ss' "$corner" "$ex" "$t" "$vt" "$status" "$elapsed")
+    printf '%s\n' "$line" >> job_log.txt
+    printf '%s\n' "$line"
     return "$rc"
 }
 
 stage_run() {
-    local n jobs
-    n=$(printf '%s\n' "$PAIHO_POINTS" | grep -c .)
-    jobs=$(paiho_jobs)
-    echo "run: $n points with $CFG_simulator, $jobs at a time"
-    if ! paiho_parallel "$jobs" run_point <<< "$PAIHO_POINTS"; then
+    local n
+    n=$(paiho_count "$PAIHO_POINTS")
+    paiho_jobs
+    if [ -n "${PAIHO_SLOT_DIR:-}" ]; then
+        PAIHO_NSLOTS=${PAIHO_SLOTS-}
+        [ -n "$PAIHO_NSLOTS" ] || PAIHO_NSLOTS=$(paiho_ncpu)
+        paiho_posint PAIHO_SLOTS "$PAIHO_NSLOTS"
+        mkdir -p -- "$PAIHO_SLOT_DIR"
+    elif [ -n "${PAIHO_SLOTS-}" ]; then
+        paiho_posint PAIHO_SLOTS "$PAIHO_SLOTS"
+    fi
+    if [ -n "${PAIHO_SIM_TIMEOUT-}" ] && { ! [[ $PAIHO_SIM_TIMEOUT =~ ^[0-9]{1,7}(\.[0-9]{1,6})?$ ]] || ! [[ $PAIHO_SIM_TIMEOUT =~ [1-9] ]]; }; then
+        echo "ERROR: PAIHO_SIM_TIMEOUT='$PAIHO_SIM_TIMEOUT' must be a positive number of seconds" >&2
+        exit 2
+    fi
+    echo "run: $n points with $CFG_simulator, $PAIHO_NJOBS at a time"
+    if ! paiho_parallel "$PAIHO_NJOBS" run_point <<< "$PAIHO_POINTS"; then
         local nf
-        nf=$(printf '%s' "$PAIHO_FAILED" | grep -c .)
+        nf=$(paiho_count "$PAIHO_FAILED")
         echo "ERROR: run: $nf of $n points failed:" >&2
-        printf '%s' "$PAIHO_FAILED" | while read -r c e t v _; do
-            echo "  $(pvt_dir "$c" "$e" "$t" "$v")" >&2
-        done
+        local c e t v d
+        while read -r c e t v _; do
+            [ -n "$c" ] || continue
+            d=$(pvt_dir "$c" "$e" "$t" "$v")
+            echo "  $d" >&2
+        done <<< "$PAIHO_FAILED"
         exit 1
     fi
     echo "run: done, $n points"

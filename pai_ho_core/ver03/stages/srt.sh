@@ -4,7 +4,7 @@
 # shellcheck disable=SC2154  # CFG_* come from read_cfg.sh
 
 stage_srt() {
-    local ns=1 supply list corner ex t vt t1 t2 t3 temp v rc=0
+    local ns=1 nomvt supply list corner ex t vt t1 t2 t3 temp v rc=0
     local -a vid=("${CFG_vid_values[@]}")
     [ "$CFG_s2" != NA ] && ns=2
     [ "$CFG_s3" != NA ] && ns=3
@@ -12,10 +12,11 @@ stage_srt() {
         echo "ERROR: report/ missing; run the ext stage first" >&2
         exit 1
     fi
-    supply=$(mktemp)
-    list=$(mktemp)
-    # shellcheck disable=SC2064  # expand now: the names are local
-    trap "rm -f '$supply' '$list'" RETURN
+    # One temporary directory, removed however the stage ends (exit on error included).
+    PAIHO_SRT_TMP=$(mktemp -d "${TMPDIR:-/tmp}/paiho_srt.XXXXXX")
+    trap 'rm -rf -- "$PAIHO_SRT_TMP"' EXIT
+    supply=$PAIHO_SRT_TMP/supply
+    list=$PAIHO_SRT_TMP/list
     {
         echo "supply condition"
         echo "v1: $CFG_s1"
@@ -42,14 +43,17 @@ stage_srt() {
         [ "$ns" -lt 3 ] || v+=$'\t'$t3
         printf '%s\t%s\t%s\t%s\treport/report_%s_%s_%s_%s.txt\n' "$corner" "$ex" "$temp" "$v" "$corner" "$ex" "$t" "$vt"
     done <<< "$PAIHO_POINTS" > "$list"
+    nomvt=$(pvt_nom_vt)
     perl "$PAIHO_CORE/data_extraction/srt_report.pl" --supply "$supply" --nsupply "$ns" \
-        --names "report/report_${CFG_typ_corner}_${CFG_typ_ex}_85_$(pvt_nom_vt).txt" \
+        --names "report/report_${CFG_typ_corner}_${CFG_typ_ex}_85_$nomvt.txt" \
         --list "$list" --out report/creport.txt || rc=$?
     if [ "$rc" -ne 0 ]; then
         echo "ERROR: srt: creport.txt not written completely (srt_report.pl exit $rc)" >&2
         exit 1
     fi
-    local nfailed
+    local nfailed nlines
     nfailed=$(grep -c $'\tfailed' report/creport.txt) || true
-    echo "srt: report/creport.txt, $(($(wc -l < report/creport.txt) - 10)) rows${nfailed:+, $nfailed failed}"
+    [ "$nfailed" != 0 ] || nfailed=
+    nlines=$(wc -l < report/creport.txt)
+    echo "srt: report/creport.txt, $((nlines - 10)) rows${nfailed:+, $nfailed failed}"
 }

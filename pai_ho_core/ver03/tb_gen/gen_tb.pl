@@ -12,8 +12,9 @@
 #        ss_h_min ss_h_nom ss_h_max ss_c_min ss_c_nom ss_c_max
 #
 # The generated netlist goes to stdout. Every input line gives exactly one output
-# line (line numbers are preserved); each line's terminator ("\n", "\r\n" or none on a
-# final unterminated line) is kept as in the template. The first matching rule wins:
+# line (line numbers are preserved), and every output line ends in "\n" (contract §9.1: a
+# template whose last line lacks a newline still gives a netlist whose last line ends in
+# "\n"); a "\r\n" terminator is kept as in the template. The first matching rule wins:
 #   1  line contains <any char>"temp "    -> ".temp <n>"   (Ttok m40 -> -40)
 #   2  <p>DP_HSPICE_MODEL<rest>           -> <p>DP_HSPICE_MODEL" <CORNER>
 #   3  <p>_tparam_typical.spf<rest>       -> <p>_tparam_<EX>.spf"
@@ -136,10 +137,11 @@ if ($s1 eq 'vccana') {
     $vccana_line_val = $val{'vccana' . trend_ok($t2, 'vccana')};
 }
 
+usage_die("template '$template' is not a regular file") unless -f $template;
 open(my $in, '<:raw', $template) or usage_die("cannot read template '$template': $!");
 my $text = do { local $/; <$in> };
-close($in);
-$text = '' unless defined $text;
+usage_die("cannot read template '$template': $!") unless defined $text;
+close($in) or usage_die("cannot read template '$template': $!");
 
 binmode(STDOUT, ':raw');
 my @out;
@@ -169,7 +171,8 @@ for my $raw (split /(?<=\n)/, $text) {
     } else {
         $new = $line;
     }
-    push @out, $new . $eol;
+    push @out, $new . ($eol eq '' ? "\n" : $eol);
 }
-print @out;
+print @out or usage_die("cannot write the netlist: $!");
+close(STDOUT) or usage_die("cannot write the netlist: $!");
 exit 0;

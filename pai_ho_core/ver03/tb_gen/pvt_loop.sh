@@ -39,7 +39,9 @@ pvt_combo_line() {
 
 # The nominal combo's vt token (v1nom, v1nom_v2nom, v1nom_v2nom_v3nom).
 pvt_nom_vt() {
-    pvt_combos nominal | cut -d' ' -f1
+    local combo
+    combo=$(pvt_combos nominal)
+    echo "${combo%% *}"
 }
 
 # pvt_points [ex]: "CORNER EX TTOK VT T1 T2 T3" lines; ex limits them to one extraction.
@@ -58,10 +60,15 @@ pvt_points() {
 
 # pvt_check_subset NAME "given" "allowed": every given token is allowed, none repeated.
 pvt_check_subset() {
-    local name=$1 given=$2 allowed=$3 tok seen=" "
+    local name=$1 given=$2 allowed=$3 tok seen=" " list=" "
+    for tok in $allowed; do
+        [[ "$list" == *" $tok "* ]] || list+="$tok "
+    done
+    list=${list# }
+    list=${list% }
     for tok in $given; do
         if [[ " $allowed " != *" $tok "* ]]; then
-            echo "ERROR: $name: '$tok' not in this run; allowed: $(echo "$allowed" | xargs -n1 | awk '!s[$0]++' | paste -sd, | sed 's/,/, /g')" >&2
+            echo "ERROR: $name: '$tok' not in this run; allowed: ${list// /, }" >&2
             return 2
         fi
         if [[ "$seen" == *" $tok "* ]]; then
@@ -73,35 +80,44 @@ pvt_check_subset() {
 }
 
 pvt_all_points() {
-    local ex=${1:-} corner e t combo
+    local ex=${1:-} corner e t combo combos nominal allowed known=no
     local -a cross_ex
     read -r -a cross_ex <<< "$CFG_cross_ex"
     if [ -n "$ex" ] && [ "$ex" != "$CFG_typ_ex" ]; then
-        if [ "$CFG_mode" != polo ] || ! printf '%s\n' "${cross_ex[@]}" | grep -qx -- "$ex"; then
-            echo "ERROR: extraction '$ex' not in this run; allowed: $CFG_typ_ex$([ "$CFG_mode" = polo ] && printf ', %s' "${cross_ex[@]}")" >&2
+        allowed=$CFG_typ_ex
+        if [ "$CFG_polo" = Yes ]; then
+            for e in "${cross_ex[@]}"; do
+                allowed+=", $e"
+                [ "$e" != "$ex" ] || known=yes
+            done
+        fi
+        if [ "$known" != yes ]; then
+            echo "ERROR: extraction '$ex' not in this run; allowed: $allowed" >&2
             return 2
         fi
     fi
+    combos=$(pvt_combos corner)
+    nominal=$(pvt_combos nominal)
     if [ -z "$ex" ] || [ "$ex" = "$CFG_typ_ex" ]; then
         for corner in $CFG_typ_list; do
             for t in m40 125; do
-                while read -r combo; do echo "$corner $CFG_typ_ex $t $combo"; done < <(pvt_combos corner)
+                while read -r combo; do echo "$corner $CFG_typ_ex $t $combo"; done <<< "$combos"
             done
         done
     fi
-    if [ "$CFG_mode" = polo ]; then
+    if [ "$CFG_polo" = Yes ]; then
         for corner in $CFG_cross_list; do
             for e in "${cross_ex[@]}"; do
                 [ -z "$ex" ] || [ "$ex" = "$e" ] || continue
                 for t in m40 125; do
-                    while read -r combo; do echo "$corner $e $t $combo"; done < <(pvt_combos corner)
+                    while read -r combo; do echo "$corner $e $t $combo"; done <<< "$combos"
                 done
             done
         done
     fi
     if [ -z "$ex" ] || [ "$ex" = "$CFG_typ_ex" ]; then
         for t in 85 100; do
-            echo "$CFG_typ_corner $CFG_typ_ex $t $(pvt_combos nominal)"
+            echo "$CFG_typ_corner $CFG_typ_ex $t $nominal"
         done
     fi
 }
