@@ -13,7 +13,8 @@ at equal corner, temperature and voltage.
 
 import pytest
 
-# htol: one voltage combo (all rails at max), so every row of a temperature is at equal
+# htol: one voltage combo (all rails at max: vccn 2.016 V, so rwkpull0 is ~25 % below its
+# value at 1.8 V), so every row of a temperature is at equal
 # voltages; gs/gf Yes: all nine corners. 18 points per job.
 SPREAD_JOB = {
     "config": {"condition": "htol", "gs/gf_corner": "Yes"},
@@ -51,7 +52,7 @@ def pvt_worst_corner(job):
 @pytest.mark.pvt(domain="gpio/1p8v", **SPREAD_JOB)
 def test_gpio_1p8v_pullup_is_device_dominated(pvt_job):
     check_pullup(pvt_job)
-    assert 6000 < by_corner(pvt_job, "rwkpull0", -40)["TT"] < 9000, "GPIO: ~7-8 kohm class"
+    assert 5000 < by_corner(pvt_job, "rwkpull0", -40)["TT"] < 9000, "GPIO: ~7-8 kohm class"
 
 
 @pytest.mark.fast
@@ -60,7 +61,7 @@ def test_i3c_pullup_is_2k_class_and_device_dominated(pvt_job):
     check_pullup(pvt_job)
     i3c = pvt_job.worst("rwkpull0", "max").value
     assert i3c < 4000, "I3C pull-up should be a ~2 kohm class pull-up"
-    assert 1800 < by_corner(pvt_job, "rwkpull0", -40)["TT"] < 3000
+    assert 1500 < by_corner(pvt_job, "rwkpull0", -40)["TT"] < 3000
 
 
 @pytest.mark.fast
