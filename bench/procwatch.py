@@ -1,6 +1,7 @@
 """Counting simulations while something else runs: a sampler thread that reads /proc every
-few milliseconds and keeps the largest number of live `ngspice -b` (batch simulation)
-processes seen, optionally only those working below a given directory."""
+few milliseconds and keeps the largest number of live `ngspice -b` (batch) or `ngspice -p`
+(pipe mode, what the reference core runs) simulation processes seen, optionally only those
+working below a given directory."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ def ngspice_pids(below: Path | None = None) -> list[int]:
                 if fh.read().strip() != "ngspice":
                     continue
             with open(f"/proc/{entry}/cmdline", "rb") as fh:
-                if b"-b" not in fh.read().split(b"\0"):
+                if not {b"-b", b"-p"} & set(fh.read().split(b"\0")):
                     continue  # `ngspice --version` and the like: not a simulation
             if below is not None:
                 cwd = Path(os.readlink(f"/proc/{entry}/cwd"))

@@ -5,8 +5,10 @@
 #   $DATA1 SOURCE='ngspice' VERSION='<v>' PARAM_COUNT=0
 #   .TITLE '<title>'
 #   name1  name2 ...  temper  alter#
-#   v1  v2 ...  <temp>  1.00000000e+00
-# Every number is %.8e; a measurement without a value is `failed`.
+#   v1  v2 ...  <temp>  <alter#>
+# Every number is %.8e; a measurement without a value is `failed`. <tb.names> (written by
+# ngspice_deck.pl) gives the title, the temperature and alter# (1 for the base run, k+1
+# for the k-th .alter block).
 # Values come from the full-precision twins `paiho_fp_<i>` that
 # ngspice_deck.pl added (printed with NGSPICE_MEAS_PRECISION digits).
 # Exit: 0 every measurement has a value; 3 some failed (mt0 written);
@@ -21,11 +23,14 @@ my ($names_file, $log, $mt0, $version) = @ARGV;
 
 open my $nfh, '<', $names_file or fail("$names_file: $!");
 my ($title, $temp, @names);
+my $alter = 1;
 while (my $l = <$nfh>) {
     chomp $l;
-    if    ($l =~ /^#title (.*)$/) { $title = $1; }
-    elsif ($l =~ /^#temp (.*)$/)  { $temp  = $1; }
-    elsif ($l ne '')              { push @names, $l; }
+    if    ($l =~ /^#title (.*)$/)  { $title = $1; }
+    elsif ($l =~ /^#temp (.*)$/)   { $temp  = $1; }
+    elsif ($l =~ /^#alter (\d+)$/) { $alter = $1; }
+    elsif ($l =~ /^#/)             { }
+    elsif ($l ne '')               { push @names, $l; }
 }
 close $nfh;
 defined $title && defined $temp && @names or fail("$names_file: incomplete");
@@ -61,7 +66,7 @@ for my $k (1 .. @names) {
         $failed++;
     }
 }
-push @vals, sprintf('%.8e', $temp), sprintf('%.8e', 1);
+push @vals, sprintf('%.8e', $temp), sprintf('%.8e', $alter);
 
 my $tmp = "$mt0.tmp$$";
 open my $ofh, '>', $tmp or fail("$tmp: $!");

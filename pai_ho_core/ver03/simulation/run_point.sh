@@ -3,9 +3,11 @@
 #
 # Runs one PVT point. <point_dir>/<tb>.sp is the generated netlist (never
 # modified). Simulators:
-#   ngspice   SKY130 model library -> sky130_models.lib, run deck -> <tb>.cir,
-#             ngspice -b (one thread) -> <tb>.log, measures -> <tb>.mt0; the
-#             log ends `ngspice Successfully Completed` only when ngspice
+#   ngspice   SKY130 model library -> sky130_models.lib, run decks -> <tb>.cir (and
+#             <tb>_a<k>.cir per .alter block), ngspice (one thread) -> <tb>.log,
+#             measures -> <tb>.mt0 (<tb>.mt0<k> per alter), waveform -> <tb>.raw
+#             (<tb>_a<k>.raw; dropped when over PAIHO_WAVE_MAX_BYTES, default 8 MiB);
+#             the log ends `ngspice Successfully Completed` only when every run
 #             exited 0 and every measurement has a value.
 #   primesim  primesim -np <cpu> -spice <tb>.sp -o <tb>
 #   finesim   finesim -np <cpu> <tb>.sp -o <tb>
@@ -31,6 +33,8 @@ model_map="$core_ver/configuration/table_model_map.csv"
 
 [[ "$tb" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]*$ ]] || die "bad testbench name '$tb'" 2
 [[ "$cpu" =~ ^[1-9][0-9]*$ ]] || die "cpu: '$cpu' is not a positive integer" 2
+wave_max=${PAIHO_WAVE_MAX_BYTES:-8388608}
+[[ "$wave_max" =~ ^[1-9][0-9]{0,11}$ ]] || die "PAIHO_WAVE_MAX_BYTES: '$wave_max' is not a positive integer" 2
 [ -d "$point_dir" ] || die "$point_dir: no such point directory"
 [ -f "$point_dir/$tb.sp" ] || die "$point_dir/$tb.sp: netlist missing"
 point_dir=$(cd "$point_dir" && pwd)
@@ -62,45 +66,84 @@ sys.stdout.write(list(s.submodule_search_locations)[0] if s and s.submodule_sear
 }
 
 run_ngspice() {
-    local ngspice models version rc mrc log
+    local ngspice models version runs nruns deck mnames mt0 raw vecs rc mrc log size first_err='' n=0
     ngspice=${NGSPICE:-ngspice}
-    command -v "$ngspice" >/dev/null 2>&1 || die "ngspice: not found on PATH (apt-get install ngspice)"
-    models=$(sky130_models_dir)
     cd "$point_dir"
     log="$tb.log"
-    rm -f "$tb.mt0" "$tb.cir" "$tb.mnames" "$log"
+    # The outputs of an earlier run go first, so a run that fails leaves none behind.
+    rm -f -- "$tb".mt0* "$tb".cir "$tb"_a*.cir "$tb".mnames "$tb"_a*.mnames "$tb".raw "$tb"_a*.raw \
+        "$tb.scan.cir" "$tb.run.log" "$log"
+    command -v "$ngspice" >/dev/null 2>&1 || die "ngspice: not found on PATH (apt-get install ngspice)"
+    models=$(sky130_models_dir)
 
-    # Relative: the deck and the library sit in the point directory, where ngspice runs, and
-    # ngspice cuts a .lib path at a blank or a quote (a domain under "dom ain'x", say).
-    DP_HSPICE_MODEL=sky130_models.lib \
-        perl "$here/ngspice_deck.pl" "$tb.sp" "$tb.cir" "$tb.mnames" \
+    # One run deck per run: the netlist, then one per .alter block (ngspice_deck.pl). The
+    # model library path is relative: the decks and the library sit in the point
+    # directory, where ngspice runs, and ngspice cuts a .lib path at a blank or a quote (a
+    # domain under "dom ain'x", say).
+    runs=$(DP_HSPICE_MODEL=sky130_models.lib perl "$here/ngspice_deck.pl" "$tb.sp" "$tb") \
         || die "cannot write the ngspice run deck for $point_dir/$tb.sp"
 
-    # models_fet is trimmed to the devices the deck uses (sky130_lib.pl, shared cache)
-    perl "$here/sky130_lib.pl" "$model_map" "$models" "$tb.cir" "$point_dir/sky130_models.lib" \
+    # models_fet is trimmed to the devices the decks use (sky130_lib.pl, shared cache)
+    deck=$tb.cir
+    nruns=$(paiho_lines "$runs")
+    if [ "$nruns" -gt 1 ]; then
+        deck=$tb.scan.cir
+        while IFS=$'\t' read -r d _; do printf '.include "%s"\n' "$d"; done <<< "$runs" > "$deck"
+    fi
+    perl "$here/sky130_lib.pl" "$model_map" "$models" "$deck" "$point_dir/sky130_models.lib" \
         > sky130_models.lib.tmp || die "cannot write the SKY130 model library"
     mv -f sky130_models.lib.tmp sky130_models.lib
-    printf 'set ngbehavior=hsa\nset ng_nomodcheck\nset num_threads=1\n' > .spiceinit
+    printf 'set ngbehavior=hsa\nset ng_nomodcheck\nset num_threads=1\nset noaskquit\n' > .spiceinit
 
-    version=$("$ngspice" --version 2>/dev/null | sed -n 's/.*ngspice-\([^ ]*\).*/\1/p' | head -n 1)
+    version=$("$ngspice" --version 2>/dev/null | sed -n 's/.*ngspice-\([^ ]*\).*/\1/p' | head -n 1) || true
     [ -n "$version" ] || version=unknown
 
-    rc=0
-    OMP_NUM_THREADS=1 NGSPICE_MEAS_PRECISION=16 "$ngspice" -b "$tb.cir" > "$log" 2>&1 < /dev/null || rc=$?
-
-    mrc=0
-    perl "$here/ngspice_mt0.pl" "$tb.mnames" "$log" "$tb.mt0" "$version" || mrc=$?
-
-    if [ "$rc" -ne 0 ]; then
-        die "ngspice exited $rc for $point_dir/$tb.cir (see $point_dir/$log)"
-    fi
-    case $mrc in
-        0) ;;
-        3) die "failed measurement(s) in $point_dir/$tb.mt0 (see $point_dir/$log)" ;;
-        4) die "ngspice produced no measurements for $point_dir/$tb.cir (see $point_dir/$log)" ;;
-        *) die "cannot write $point_dir/$tb.mt0" ;;
-    esac
+    # Each run: ngspice in pipe mode, fed by this fixed script (never by the deck): run the
+    # analyses, write the waveform (the vectors the measurements read, or the deck's .save
+    # vectors) to the run's rawfile, quit. The measurements are printed to the log as in
+    # batch mode (batch mode measures nothing when it also writes a rawfile).
+    : > "$log"
+    while IFS=$'\t' read -r deck mnames mt0 raw; do
+        [ -n "$deck" ] || continue
+        n=$((n + 1))
+        vecs=$(sed -n 's/^#wave //p' "$mnames")
+        vecs=${vecs//$'\n'/ }
+        rc=0
+        printf 'run\nwrite %s %s\nquit\n' "$raw" "$vecs" \
+            | OMP_NUM_THREADS=1 NGSPICE_MEAS_PRECISION=16 "$ngspice" -p "$deck" > "$tb.run.log" 2>&1 || rc=$?
+        cat "$tb.run.log" >> "$log"
+        mrc=0
+        perl "$here/ngspice_mt0.pl" "$mnames" "$tb.run.log" "$mt0" "$version" || mrc=$?
+        rm -f "$tb.run.log"
+        if [ -f "$raw" ]; then
+            size=$(stat -c %s "$raw")
+            if [ "$size" -gt "$wave_max" ]; then
+                rm -f "$raw"
+                printf 'pai_ho_core: waveform %s dropped: %s bytes > PAIHO_WAVE_MAX_BYTES=%s\n' "$raw" "$size" "$wave_max" >> "$log"
+            fi
+        fi
+        if [ -n "$first_err" ]; then continue; fi
+        if [ "$rc" -ne 0 ]; then
+            first_err="ngspice exited $rc for $point_dir/$deck (see $point_dir/$log)"
+            continue
+        fi
+        case $mrc in
+            0) ;;
+            3) first_err="failed measurement(s) in $point_dir/$mt0 (see $point_dir/$log)" ;;
+            4) first_err="ngspice produced no measurements for $point_dir/$deck (see $point_dir/$log)" ;;
+            *) first_err="cannot write $point_dir/$mt0" ;;
+        esac
+    done <<< "$runs"
+    [ "$n" -gt 0 ] || die "no run deck for $point_dir/$tb.sp"
+    [ -z "$first_err" ] || die "$first_err"
     printf 'ngspice Successfully Completed\n' >> "$log"
+}
+
+# paiho_lines TEXT: the number of non-empty lines of TEXT.
+paiho_lines() {
+    local line n=0
+    while IFS= read -r line; do [ -z "$line" ] || n=$((n + 1)); done <<< "$1"
+    echo "$n"
 }
 
 run_other() {

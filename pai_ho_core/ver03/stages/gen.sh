@@ -21,6 +21,9 @@ gen_point() {
 
 stage_gen() {
     local n
+    # A template may describe a circuit, never run a program (PaihoGuard.pm): refused here,
+    # before anything is written.
+    perl "$PAIHO_CORE/tb_gen/tb_guard.pl" "template/$PAIHO_TB.sp" "$PWD" || exit 2
     n=$(paiho_count "$PAIHO_POINTS")
     echo "gen: $n points of $PAIHO_TB ($CFG_mode, $CFG_condition, table $CFG_supply_table)"
     echo "  v1 $CFG_s1   v2 $CFG_s2   v3 $CFG_s3"
