@@ -76,4 +76,15 @@ rball ball vtt {rterm}
 .meas tran tph TRIG v(ball) VAL='0.5*vcn' RISE=2 TARG v(ball) VAL='0.5*vcn' FALL=2
 .meas tran dcd param='del_ff-del_rr'
 
+************************************************************************
+* .alter sweeps (alter_extraction:Yes reads one measure file per run):
+* the netlist above is the base run (title txdrv, cload 2 pF); each block
+* below is one more run with its changes, cumulatively as in HSPICE.
+************************************************************************
+.alter cload5p
+.param cload = 5p
+
+.alter cload10p
+.param cload = 10p
+
 .end
