@@ -149,6 +149,35 @@ def test_unsupported_alter_content_fails_the_point_in_one_line(tmp_path, block, 
         text=True,
     )
     assert p.returncode != 0
+    assert p.stderr.count("\n") == 1, p.stderr  # one line, naming the file and the line
     first = p.stderr.splitlines()[0]
     assert first.startswith("ERROR: ") and f"'{construct}' is not supported in an .alter" in first
+    assert "v1nom_v2nom/sim_tx.sp line " in first
     assert not list((domain / "TT").rglob("*.mt0"))
+
+
+def raw_vectors(path):
+    data = path.read_bytes()
+    head = data[: data.index(b"Binary:\n")].decode()
+    lines = head.split("Variables:\n")[1].split("\n")
+    return [line.split("\t")[2] for line in lines if line.count("\t") >= 3]
+
+
+def test_save_lines_choose_the_waveform_vectors(tmp_path):
+    """A deck with .save lines keeps exactly the saved vectors (the measurements still work)."""
+    domain = our_domain(tmp_path)
+    tpl = domain / "template" / "sim_tx.sp"
+    tpl.write_text(
+        tpl.read_text().replace(
+            "\n.end\n", "\n.save v(ball0) v(ball1) i(v.xdut.visub0) v(trace0)\n.end\n"
+        )
+    )
+    e = env(PAIHO_TEMPS="85")
+    assert sim_pvt(domain, "gen", env=e).returncode == 0
+    p = sim_pvt(domain, "run", env=e)
+    assert p.returncode == 0, p.stderr
+    point = domain / "TT/typical/typical_85/v1nom_v2nom"
+    assert sorted(raw_vectors(point / "sim_tx.raw")) == sorted(
+        ["time", "v(ball0)", "v(ball1)", "i(v.xdut.visub0)", "v(trace0)"]
+    )
+    assert "failed" not in (point / "sim_tx.mt0").read_text()

@@ -79,6 +79,18 @@ def test_vcctx_with_vccn_vcctx_gives_164_distinct_netlists(tmp_path):
     assert param(nominal, "vctx") == "0.6" and param(nominal, "vcn") == "1.1"
 
 
+def test_the_harness_agrees_on_the_164_points(tmp_path):
+    from wkpup_harness.config import parse_config
+    from wkpup_harness.tables import load_tables
+
+    domain = fixture_domain(tmp_path, vcctx_vccn_vcctx_config())
+    assert sim_pvt(domain, "gen", env=fixture_env()).returncode == 0
+    cfg = parse_config(vcctx_vccn_vcctx_config(), tables=load_tables(FIXTURE / "configuration"))
+    assert cfg.point_count == 164
+    ours = sorted(str(p.parent.relative_to(domain)) for p in netlists(domain))
+    assert sorted(pt.directory for pt in cfg.points()) == ours
+
+
 def test_vccn_twice_is_still_refused(tmp_path):
     domain = fixture_domain(tmp_path, set_keys(real_config(), third="vccn_vcctx"))
     p = sim_pvt(domain, "gen", env=fixture_env())

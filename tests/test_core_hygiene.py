@@ -164,3 +164,5 @@ def test_a_domain_under_a_path_with_a_blank_and_a_quote_simulates(tmp_path):
     assert len(rows) == 1 and rows[0].startswith("TT\ttypical\t85\tnom\tnom\t")
     assert "failed" not in rows[0]
     assert float(rows[0].split("\t")[5]) < 0  # ioh_0: the pull-up sources current
+    wave = domain / "compiled_waveform" / "sim_tx_TT_typical_85_v1nom_v2nom.raw"
+    assert b"Variables:" in wave.read_bytes()[:2000]

@@ -104,8 +104,8 @@ def test_the_deck_builder_refuses_what_gen_never_saw(tmp_path):
     clean = sp.read_text()
     sp.write_text(clean.replace("\n.end\n", "\n.control\nshell touch PWNED\n.endc\n.end\n"))
     p = run_point(domain)
-    assert p.returncode != 0
-    assert p.stderr.splitlines()[0].startswith("ERROR: deck refused: ")
+    assert p.returncode != 0 and p.stderr.count("\n") == 1, p.stderr
+    assert p.stderr.startswith(f"ERROR: deck refused: {sp}:")
     assert ": .control: " in p.stderr
     assert not (point / "sim_tx.cir").exists() and not (point / "sim_tx.log").exists()
     late = point / "late.inc"

@@ -80,8 +80,9 @@ run_ngspice() {
     # model library path is relative: the decks and the library sit in the point
     # directory, where ngspice runs, and ngspice cuts a .lib path at a blank or a quote (a
     # domain under "dom ain'x", say).
-    runs=$(DP_HSPICE_MODEL=sky130_models.lib perl "$here/ngspice_deck.pl" "$tb.sp" "$tb") \
-        || die "cannot write the ngspice run deck for $point_dir/$tb.sp"
+    # (on a refusal ngspice_deck.pl prints the one line that says why)
+    runs=$(DP_HSPICE_MODEL=sky130_models.lib perl "$here/ngspice_deck.pl" "$point_dir/$tb.sp" "$tb") \
+        || exit 1
 
     # models_fet is trimmed to the devices the decks use (sky130_lib.pl, shared cache)
     deck=$tb.cir
