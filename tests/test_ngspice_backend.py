@@ -334,7 +334,9 @@ def test_unknown_device_in_an_included_file_fails(tmp_path):
 
 @pytest.mark.ngspice
 def test_polo_extraction_orders_the_pad_trace(tmp_path, gpio_point):
-    """cworst_CCworst_T has more trace R than typical, cbest_CCbest_T less."""
+    """cworst_CCworst_T has more trace R than typical, cbest_CCbest_T less. The pull-up's
+    PMOS is saturated with the pad low (a current source), so the few ohms of trace move
+    rwkpull0 by a fraction of an ohm, in the right order."""
     r = {"typical": float(read_mt0(gpio_point[0])[3].split()[4])}
     for ex in ("cworst_CCworst_T", "cbest_CCbest_T"):
         point = make_point(tmp_path, "gpio", ex=ex)
@@ -343,4 +345,4 @@ def test_polo_extraction_orders_the_pad_trace(tmp_path, gpio_point):
         assert proc.returncode == 0, proc.stderr
         r[ex] = float(read_mt0(point)[3].split()[4])
     assert r["cbest_CCbest_T"] < r["typical"] < r["cworst_CCworst_T"]
-    assert 0.5 < r["cworst_CCworst_T"] - r["typical"] < 5
+    assert 0 < r["cworst_CCworst_T"] - r["typical"] < 5

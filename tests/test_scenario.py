@@ -122,12 +122,13 @@ def smoke_report():
 def test_spec_checks_every_point_with_corner_overrides():
     report = smoke_report()
     values = {(r.corner, r.temperature): r.cells["rwkpull0"].value for r in report.rows}
-    tt = values[("TT", -40)]
+    ref = values[("FFG", -40)]  # the TT points (and FFG 125 C) lie above it
     limits = spec.parse_spec(
-        {"rwkpull0": {"max": tt, "corners": {"SSG": {"max": 1e9}}}, "vwkp": {"min": 0}}
+        {"rwkpull0": {"max": ref, "corners": {"SSG": {"max": 1e9}}}, "vwkp": {"min": 0}}
     )
     found = spec.check(report, limits)
-    expected = {(c, t) for (c, t), v in values.items() if c != "SSG" and v > tt}
+    expected = {(c, t) for (c, t), v in values.items() if c != "SSG" and v > ref}
+    assert expected
     assert {(v.row.corner, v.row.temperature) for v in found} == expected
     assert all(v.name == "rwkpull0" for v in found)
     assert "spec <= " in found[0].describe()

@@ -16,18 +16,38 @@
 ************************************************************************
 .temp 100
 .param vcn=1.8
-.param vc=0.78
+.param vc=1.8
 .param vctx=0.9
-.param vccana=0.78
+.param vccana=1.8
 .param vsh=0.95
 
 .param pad_parest = 1
+
+************************************************************************
+* Bench: weak pull-up of two SKY130 1.8 V pad slices (wkpup_pad_x2)
+*   slice 0: pad swept 0 -> vcn through 1 ohm: ioh_0, ioh, ioh0, ioh1
+*            and the pull-up resistances rwkpull0, rwkpull_vih(2)
+*   slice 1: pad floating: the pull-up charges it to vwkp (vwkp_drop)
+*   output drivers and ODT off; the pull-up leg comes from
+*   common/lib/weakpullup.lib, section selected on line 52:
+*   enable (GPIO) | enable_i3c (I3C) | disable
+*   units: A, ohm, V (currents into the pad port: negative = sourcing)
+*
+* Rails: vc = vcc_io (core side, enable logic), vcn = vccn_io (pad
+* supply of the pull-up), vctx = vccldo_io, vccana = vccana_io,
+* vsh = vssh_io (idle pre-driver rails).
+* Pad trace parasitics (spf): typical for prelay runs, the polo
+* extraction (cworst_CCworst_T / cbest_CCbest_T) otherwise (rule 3).
+************************************************************************
 
 ************************************************************************
 * Include lib & netlist stimulus
 ************************************************************************
 .inc "../../../../../../common/cir/wkpup_pad_x2.cir"
 .inc "../../../../../../common/spf/wkpup_tparam_typical.spf"
+
+* pull-up flavour (the only line that differs between gpio and i3c)
+
 
 .lib "../../../../../../common/lib/weakpullup.lib" enable
 
