@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.webutil import REPO, Server, ngspice_under, running, web_env
+from tests.webutil import REPO, Server, ngspice_under, running, smoke_limits, web_env
 from wkpup_harness.config import STATIC_VALUES, TEMPERATURES, allowed_values
 from wkpup_harness.core import locate_core
 from wkpup_harness.engine.reaper import processes_with_token
@@ -182,7 +182,7 @@ def test_queue_runs_jobs_in_order_with_live_events_results_and_golden(server: Se
     assert kinds == {"heatmap", "temperature", "voltage"}
     temp = next(f for f in figs["figures"] if f["id"] == "temp-rwkpull0")["figure"]
     assert temp["layout"]["yaxis"]["title"]["text"] == "rwkpull0 (Ω)"
-    assert [s["y0"] for s in temp["layout"]["shapes"]] == [5000.0, 12000.0]  # spec limits
+    assert [s["y0"] for s in temp["layout"]["shapes"]] == list(smoke_limits())  # spec limits
     # links: logs, backup; files are served from inside them only
     code, row = server.get(f"/api/jobs/{a['id']}")
     assert {"logs", "backup", "creport.txt"} <= set(row["links"])
