@@ -113,26 +113,46 @@ def against_temperature(
         members.sort(key=lambda item: item[0].temperature)
         data.append(
             {
-                "type": "scatter",
-                "mode": "lines+markers",
-                "name": f"{corner} {_volts(members[0][0])}",
-                "legendgroup": corner,
-                "x": [r.temperature for r, _ in members],
-                "y": [v for _, v in members],
-                "text": [f"{r.label}: {r.cells[name].raw}" for r, _ in members],
-                "hoverinfo": "text",
-                "line": {
-                    "color": PALETTE[corners.index(corner) % len(PALETTE)],
-                    "dash": DASHES[vts.index(vt) % len(DASHES)],
-                    "width": 1.5,
-                },
-                "marker": {"size": 7},
+                **_trace(
+                    name,
+                    f"{corner} {_volts(members[0][0])}",
+                    corner,
+                    [r.temperature for r, _ in members],
+                    members,
+                    PALETTE[corners.index(corner) % len(PALETTE)],
+                    DASHES[vts.index(vt) % len(DASHES)],
+                ),
                 "meta": swp,
             }
         )
     layout = _layout(f"{name} vs temperature", "temperature (°C)", with_unit(name), limit)
     layout["xaxis"]["tickvals"] = sorted({r.temperature for r, _ in pts})
     return {"data": data, "layout": layout}
+
+
+def _trace(
+    name: str,
+    label: str,
+    group: str,
+    x: list[Any],
+    members: list[tuple[CreportRow, float]],
+    color: str,
+    dash: str,
+) -> dict[str, Any]:
+    """One line of a plot: the points' values of ``name`` at ``x``, hover text the exact
+    report cell."""
+    return {
+        "type": "scatter",
+        "mode": "lines+markers",
+        "name": label,
+        "legendgroup": group,
+        "x": x,
+        "y": [v for _, v in members],
+        "text": [f"{r.label}: {r.cells[name].raw}" for r, _ in members],
+        "hoverinfo": "text",
+        "line": {"color": color, "dash": dash, "width": 1.5},
+        "marker": {"size": 7},
+    }
 
 
 def against_voltage(
@@ -151,22 +171,15 @@ def against_voltage(
     for (corner, temp), members in lines.items():
         members.sort(key=lambda item: order.index(_volts(item[0])))
         data.append(
-            {
-                "type": "scatter",
-                "mode": "lines+markers",
-                "name": f"{corner} {temp}°C",
-                "legendgroup": corner,
-                "x": [_volts(r) for r, _ in members],
-                "y": [v for _, v in members],
-                "text": [f"{r.label}: {r.cells[name].raw}" for r, _ in members],
-                "hoverinfo": "text",
-                "line": {
-                    "color": PALETTE[corners.index(corner) % len(PALETTE)],
-                    "dash": DASHES[temps.index(temp) % len(DASHES)],
-                    "width": 1.5,
-                },
-                "marker": {"size": 7},
-            }
+            _trace(
+                name,
+                f"{corner} {temp}°C",
+                corner,
+                [_volts(r) for r, _ in members],
+                members,
+                PALETTE[corners.index(corner) % len(PALETTE)],
+                DASHES[temps.index(temp) % len(DASHES)],
+            )
         )
     supplies = "/".join(report.supply.get(c, c) for c in report.level_columns) or "supplies"
     layout = _layout(
