@@ -72,12 +72,12 @@ paiho_elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 # input order, in PAIHO_FAILED (newline-separated).
 paiho_parallel() {
     local max=$1 func=$2 line i=0 running=0 n=0
-    local -A idx_of=()
+    local -A idx_of=() reaped=()
     local -a order=() failed=()
     PAIHO_FAILED=""
     while IFS= read -r line; do
         [ -n "$line" ] || continue
-        if [ "$running" -ge "$max" ]; then paiho_reap_one; fi
+        while [ "$running" -ge "$max" ]; do paiho_reap_one; done
         "$func" "$line" &
         idx_of[$!]=$i
         order[i]=$line
@@ -96,10 +96,30 @@ paiho_parallel() {
 }
 
 # Waits for one child of paiho_parallel and books its result (uses the caller's locals).
-# `wait -n -p` needs bash >= 5.1, checked by sim_pvt.sh.
+# `wait -n -p` needs bash >= 5.1, checked by sim_pvt.sh. When bash has already reaped the
+# child that ended, `wait -n` finds no job and leaves pid unset: the child is then found by
+# pid (gone from the process table) and its saved status collected with `wait <pid>`. A
+# return without booking anything (nothing ended yet) is fine: the callers loop.
 paiho_reap_one() {
-    local pid='' rc=0
+    local pid='' rc=0 p
     wait -n -p pid || rc=$?
+    if [ -z "${pid:-}" ] || [ -z "${idx_of[$pid]+set}" ]; then
+        pid=''
+        rc=0
+        for p in "${!idx_of[@]}"; do
+            [ -z "${reaped[$p]:-}" ] || continue
+            ! kill -0 "$p" 2>/dev/null || continue
+            pid=$p
+            wait "$p" || rc=$?
+            break
+        done
+        if [ -z "$pid" ]; then
+            sleep 0.02
+            return 0
+        fi
+    fi
+    [ -z "${reaped[$pid]:-}" ] || return 0
+    reaped[$pid]=1
     running=$((running - 1))
     [ "$rc" -eq 0 ] || failed[${idx_of[$pid]}]=1
 }
