@@ -1,0 +1,61 @@
+"""Shared assertions for the malformed-input corpus (tests/test_hostile_*.py).
+
+Every hostile input, whatever the entry point, must give: the documented exit code, exactly
+one line on stderr that names the problem, no traceback, nothing created (no store, no run
+directory, no stray file), and nothing executed (no simulator started).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+WKPUP = [sys.executable, "-m", "wkpup_harness.cli.main"]
+
+
+@dataclass
+class Outcome:
+    code: int
+    out: str
+    err: str
+
+
+def run(argv: list[str], cwd: Path, *, env: dict[str, str] | None = None, stdin: str = "",
+        timeout: float = 60) -> Outcome:  # fmt: skip
+    """Run a command as a user would (a subprocess, so a hang or a crash is seen as such)."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    proc = subprocess.run(
+        argv, cwd=cwd, env=full_env, input=stdin, capture_output=True, text=True,
+        timeout=timeout, errors="replace",
+    )  # fmt: skip
+    return Outcome(proc.returncode, proc.stdout, proc.stderr)
+
+
+def wkpup(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60) -> Outcome:
+    return run([*WKPUP, *args], cwd, env=env, timeout=timeout)
+
+
+def snapshot(root: Path) -> set[str]:
+    """Every path under ``root`` (relative), to prove nothing was created."""
+    return {str(p.relative_to(root)) for p in root.rglob("*")}
+
+
+def assert_one_line_error(o: Outcome, code: int, *words: str, max_len: int = 400) -> str:
+    """The outcome is a clean input error: exit ``code``, one stderr line of at most
+    ``max_len`` characters containing every one of ``words`` (case-insensitive), no
+    traceback. Returns the line."""
+    lines = [ln for ln in o.err.splitlines() if ln.strip()]
+    assert o.code == code, f"exit {o.code}, expected {code}; stderr: {o.err[-2000:]!r}"
+    assert "Traceback" not in o.err and "INTERNALERROR" not in o.err + o.out, o.err[-3000:]
+    assert len(lines) == 1, f"expected one stderr line, got {len(lines)}: {o.err[-2000:]!r}"
+    line = lines[0]
+    assert len(line) <= max_len, f"error line is {len(line)} characters: {line[:200]!r}..."
+    assert line.isprintable(), repr(line)
+    for w in words:
+        assert w.lower() in line.lower(), f"{w!r} not in {line!r}"
+    return line
