@@ -24,8 +24,9 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any
 
-import yaml
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
 
 from wkpup_harness.config import (
     Config,
@@ -34,17 +35,40 @@ from wkpup_harness.config import (
     validate_temperature_subset,
 )
 from wkpup_harness.config.tables import CoreTables
+from wkpup_harness.config.yamlfile import LDict, LList, line_of, load_yaml
 from wkpup_harness.errors import ConfigError, WkpupError
+from wkpup_harness.inputs import InputError, echo, read_text
 from wkpup_harness.points import Point
 from wkpup_harness.results.spec import Limit, SpecError, parse_spec
 
 FILE_KEYS = {"domain", "config", "spec", "marks", "jobs", "golden", "description"}
 JOB_KEYS = {"name", "config", "spec", "marks", "corners", "temperatures", "golden", "description"}
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+NAME_RULE = "1 to 80 of letters, digits, _ . - (first a letter or digit)"
+MARK = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
+MARK_RULE = "a pytest mark name: a letter, then up to 39 letters, digits or _"
+DOMAIN_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+DOMAIN_RULE = "a folder under the domains root, e.g. gpio/1p8v (no .., no absolute path)"
+# A config key or value as the core's `IFS=: read` line reader can take it: printable ASCII.
+CONFIG_TEXT = re.compile(r"[ -~]{0,200}")
+CONFIG_RULE = "one line of printable ASCII (no newline, CR, NUL or control character)"
+EXTRA_COLUMNS = ("temper", "alter#")  # creport columns besides the template's measurements
+# How a template's measurement is named (the core's ngspice_deck.pl takes the same).
+MEAS_LINE = re.compile(r"^\s*\.mea(?:s|sure)?\s+\w+\s+([A-Za-z_]\w*)", re.IGNORECASE | re.MULTILINE)
 
 
 class ScenarioError(WkpupError):
-    """A scenario file that cannot be run as written."""
+    """A scenario file that cannot be run as written: every problem found, each a
+    ConfigError line (``ERROR: file:line: key: problem; allowed: ...``)."""
+
+    def __init__(self, problems: Sequence[ConfigError] | str) -> None:
+        if isinstance(problems, str):
+            problems = [ConfigError("scenario", "scenario", problems, ())]
+        super().__init__(*(str(p) for p in problems))
+        self.problems = tuple(problems)
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
 
 
 @dataclass(frozen=True)
@@ -98,61 +122,184 @@ class Scenario:
     jobs: tuple[JobSpec, ...] = field(default_factory=tuple)
 
 
-def _fail(where: str, problem: str) -> ScenarioError:
-    return ScenarioError(f"{where}: {problem}")
+
+# --- the schema: exact types, unknown keys refused --------------------------------------------
+def _text(pattern: re.Pattern[str], rule: str) -> Any:
+    def check(value: object) -> str:
+        if not isinstance(value, str):
+            raise ValueError(f"expected text, got {_kind(value)} {echo(value)}")
+        if pattern.fullmatch(value) is None:
+            raise ValueError(f"{echo(value)} is not allowed; allowed: {rule}")
+        return value
+
+    return PlainValidator(check)
 
 
-def _mapping(value: object, where: str) -> Mapping[str, object]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise _fail(where, f"expected a mapping, got {type(value).__name__}")
-    return value
+def _config_value(value: object) -> str:
+    # Strings and whole numbers only: true/false, lists, floats are not config text.
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueError(
+            f"expected text or a whole number, got {_kind(value)} {echo(value)}; "
+            f"allowed: {CONFIG_RULE} (write Yes / No, not true / false)"
+        )
+    text = str(value)
+    if CONFIG_TEXT.fullmatch(text) is None:
+        raise ValueError(f"{echo(text)} is not allowed; allowed: {CONFIG_RULE}")
+    return text
 
 
-def _string_list(value: object, where: str) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
-        raise _fail(where, "expected a list of names")
-    return tuple(str(v) for v in value)
+def _kind(value: object) -> str:
+    return {
+        bool: "true/false", int: "a number", float: "a number", type(None): "nothing",
+        LDict: "a mapping", dict: "a mapping", LList: "a list", list: "a list", str: "text",
+    }.get(type(value), type(value).__name__)  # fmt: skip
 
 
-def _overrides(value: object, where: str) -> dict[str, str]:
-    out = {}
-    for key, val in _mapping(value, where).items():
-        if isinstance(val, bool):
-            # YAML reads Yes/No as booleans; the config wants the words.
-            val = "Yes" if val else "No"
-        if not isinstance(val, (str, int)):
-            raise _fail(f"{where}.{key}", f"expected a config value, got {type(val).__name__}")
-        out[str(key)] = str(val)
+Name = Annotated[str, _text(re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}"), NAME_RULE)]
+Mark = Annotated[str, _text(MARK, MARK_RULE)]
+ConfigKey = Annotated[str, _text(re.compile(r"[ -~]{1,40}"), CONFIG_RULE)]
+ConfigValue = Annotated[str, PlainValidator(_config_value)]
+Word = Annotated[str, _text(re.compile(r"[A-Za-z0-9_#.+-]{1,64}"), "a name (letters, digits, _)")]
+Number = Annotated[float, Field(allow_inf_nan=False)]
+Text = Annotated[str, Field(max_length=1000)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class BoundsModel(_Strict):
+    min: Number | None = None
+    max: Number | None = None
+
+
+class LimitModel(BoundsModel):
+    corners: dict[Word, BoundsModel] = {}
+
+
+class JobModel(_Strict):
+    name: Name
+    config: dict[ConfigKey, ConfigValue] = {}
+    spec: dict[Word, LimitModel] = {}
+    marks: list[Mark] = []
+    corners: list[Word] | None = None
+    temperatures: Any = None  # checked against the core's list (validate_temperature_subset)
+    golden: bool | None = None
+    description: Text = ""
+
+
+class ScenarioModel(_Strict):
+    domain: Annotated[str, Field(max_length=200)]
+    config: dict[ConfigKey, ConfigValue] = {}
+    spec: dict[Word, LimitModel] = {}
+    marks: list[Mark] = []
+    jobs: Annotated[list[JobModel], Field(min_length=1, max_length=500)]
+    golden: bool = True
+    description: Text = ""
+
+
+_TYPE_ALLOWED = {
+    "string_type": "text",
+    "bool_type": "true, false",
+    "float_type": "a number",
+    "int_type": "a whole number",
+    "finite_number": "finite numbers (no .nan, .inf)",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "too_short": "at least one job",
+    "too_long": "fewer items",
+    "string_too_long": "shorter text",
+    "missing": "required",
+}
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> tuple[str, ...]:
+    """The keys allowed in the mapping at ``loc`` (a path into ScenarioModel's data)."""
+    if not loc:
+        return tuple(sorted(FILE_KEYS))
+    if loc[0] == "jobs" and len(loc) == 2:
+        return tuple(sorted(JOB_KEYS))
+    if "spec" in loc:
+        rest = loc[loc.index("spec") + 1 :]
+        return ("min", "max", "corners") if len(rest) == 1 else ("min", "max")
+    return ()
+
+
+def _schema_problems(exc: ValidationError, data: object, file: str) -> list[ConfigError]:
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(p for p in err["loc"] if p != "[key]")
+        key = ""
+        for part in loc:
+            key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+        kind = err["type"]
+        line = line_of(data, loc)
+        if kind == "extra_forbidden":
+            problem, allowed = "unknown key", _allowed_keys(loc[:-1])
+        elif kind == "missing":
+            problem, allowed = "missing required key", (key,)
+            line = line_of(data, loc[:-1])
+        elif kind == "too_short":
+            problem, allowed = "empty list", (_TYPE_ALLOWED[kind],)
+        elif kind == "value_error":
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            problem, _, rule = msg.partition("; allowed: ")
+            allowed = (rule,) if rule else ()
+        else:
+            got = err.get("input")
+            shown = _kind(got) if isinstance(got, (dict, list)) else f"{_kind(got)} {echo(got)}"
+            problem = f"{str(err['msg']).lower().removeprefix('input ')}, got {shown}"
+            allowed = (_TYPE_ALLOWED.get(kind, "see docs/scenarios.md"),)
+        out.append(ConfigError(file, key or "(top)", problem, allowed, line))
     return out
 
 
-def resolve_domain(domain: str, domains_root: Path) -> Path:
-    path = Path(domain)
-    candidate = path if path.is_absolute() else domains_root / path
+# --- reading and checking ---------------------------------------------------------------------
+def _domain_problem(domain: str, domains_root: Path) -> str | None:
+    parts = domain.split("/")
+    if not domain or any(DOMAIN_PART.fullmatch(p) is None or p in (".", "..") for p in parts):
+        return f"{echo(domain)} is not allowed"
+    candidate = domains_root / domain
+    if not candidate.resolve().is_relative_to(domains_root.resolve()):
+        return f"{echo(domain)} leads out of the domains root {domains_root} (a link)"
     if not (candidate / "config.cfg").is_file():
-        raise ScenarioError(
-            f"domain {domain!r}: no config.cfg in {candidate}; domains live under {domains_root} "
-            "(set --domains / --pvt-domains, $WKPUP_DOMAINS, or domains = in wkpup.toml)"
+        return (
+            f"{echo(domain)}: no config.cfg in {candidate} (set --domains / --pvt-domains, "
+            "$WKPUP_DOMAINS, or domains = in wkpup.toml)"
         )
-    return candidate
+    return None
+
+
+def resolve_domain(domain: str, domains_root: Path) -> Path:
+    """The domain folder ``domains_root/<domain>``: a relative path of plain names that stays
+    inside the root once links are followed, holding a config.cfg; else ScenarioError."""
+    problem = _domain_problem(domain, domains_root)
+    if problem is not None:
+        raise ScenarioError([ConfigError(str(domains_root), "domain", problem, (DOMAIN_RULE,))])
+    return domains_root / domain
+
+
+def domain_measurements(domain_dir: Path) -> tuple[str, ...] | None:
+    """The creport columns a domain's testbench produces (its ``.meas`` names, lowercased as
+    the core writes them, then temper, alter#); None when the template cannot tell."""
+    found = sorted((domain_dir / "template").glob("*.sp"))
+    if not found:
+        return None
+    try:
+        text = read_text(found[0], "testbench")
+    except InputError:
+        return None
+    names = tuple(dict.fromkeys(m.lower() for m in MEAS_LINE.findall(text)))
+    return (*names, *EXTRA_COLUMNS) if names else None
 
 
 def load_scenario(path: Path, *, root: Path, domains_root: Path, tables: CoreTables) -> Scenario:
-    """Read and fully validate one scenario file."""
+    """Read and fully validate one scenario file; ScenarioError lists every problem."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise ScenarioError(
-            f"{path}{line}: not valid YAML ({getattr(exc, 'problem', exc)})"
-        ) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot read ({exc})") from exc
+        data = load_yaml(path, "scenario file")
+    except ConfigError as exc:
+        raise ScenarioError([exc]) from None
     try:
         name = path.relative_to(root).with_suffix("").as_posix()
     except ValueError:
@@ -180,91 +327,99 @@ def job_from_marker(
     ).jobs[0]
 
 
+class _Checker:
+    """The checks against the domain and the core's tables, every problem collected."""
+
+    def __init__(self, data: object, file: str) -> None:
+        self.data = data
+        self.file = file
+        self.problems: list[ConfigError] = []
+
+    def add(self, key: str, problem: str, allowed: Sequence[str], loc: tuple[Any, ...]) -> None:
+        self.problems.append(ConfigError(self.file, key, problem, allowed, line_of(self.data, loc)))
+
+    def override_loc(self, i: int, key: str, job: JobModel) -> tuple[tuple[Any, ...], str]:
+        if key in job.config:
+            return ("jobs", i, "config", key), f"jobs[{i}].config.{key}"
+        return ("config", key), f"config.{key}"
+
+
 def scenario_from_data(
     data: object, *, path: Path, name: str, domains_root: Path, tables: CoreTables
 ) -> Scenario:
-    """Validate a scenario already read into Python objects."""
-    where = str(path)
-    scenario_name = name
-    top = _mapping(data, where)
-    unknown = sorted(set(top) - FILE_KEYS)
-    if unknown:
-        raise _fail(
-            where, f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(FILE_KEYS))}"
-        )
-    if not isinstance(top.get("domain"), str):
-        raise _fail(where, "'domain' (e.g. gpio/1p8v) is required")
-    jobs_raw = top.get("jobs")
-    if not isinstance(jobs_raw, list) or not jobs_raw:
-        raise _fail(where, "'jobs' must be a non-empty list")
-    domain = top["domain"]
-    domain_dir = resolve_domain(domain, domains_root)
+    """Validate a scenario already read into Python objects (every problem reported)."""
+    file = str(path)
+    try:
+        model = ScenarioModel.model_validate(data if data is not None else {})
+    except ValidationError as exc:
+        raise ScenarioError(_schema_problems(exc, data, file)) from None
+    c = _Checker(data, file)
+    problem = _domain_problem(model.domain, domains_root)
+    if problem is not None:
+        line = line_of(data, ("domain",))
+        raise ScenarioError([ConfigError(file, "domain", problem, (DOMAIN_RULE,), line)])
+    domain_dir = domains_root / model.domain
     try:
         reject_local_pvt_loop(domain_dir)  # a domain may not carry its own loop (seeds)
-    except ConfigError as exc:
-        raise _fail(where, str(exc)) from exc
-    try:
         base = read_config(domain_dir / "config.cfg", tables=tables)
     except ConfigError as exc:
-        raise _fail(where, f"domain {domain}: {exc}") from exc
-    file_overrides = _overrides(top.get("config"), f"{where}: config")
-    file_spec_raw = _mapping(top.get("spec"), f"{where}: spec")
-    file_marks = _string_list(top.get("marks"), f"{where}: marks") or ()
-    file_golden = top.get("golden", True)
-
+        raise ScenarioError(
+            [ConfigError(file, "domain", f"{model.domain}: {exc}", (), line_of(data, ("domain",)))]
+        ) from None
+    measured = domain_measurements(domain_dir)
+    seen: dict[str, int] = {}
     jobs = []
-    seen: set[str] = set()
-    for i, raw in enumerate(jobs_raw):
-        jw = f"{where}: jobs[{i}]"
-        job = _mapping(raw, jw)
-        name = job.get("name")
-        if not isinstance(name, str) or not NAME.fullmatch(name):
-            raise _fail(jw, "'name' is required: letters, digits, _ . - (used in test ids)")
-        jw = f"{where}: job {name}"
-        if name in seen:
-            raise _fail(jw, "job name used twice in this file")
-        seen.add(name)
-        unknown = sorted(set(job) - JOB_KEYS)
-        if unknown:
-            raise _fail(
-                jw, f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(JOB_KEYS))}"
-            )
-        overrides = {**file_overrides, **_overrides(job.get("config"), f"{jw}: config")}
+    for i, job in enumerate(model.jobs):
+        before = len(c.problems)
+        if job.name in seen:
+            c.add(f"jobs[{i}].name", f"job name {echo(job.name)} used twice in this file (also "
+                  f"jobs[{seen[job.name]}])", ("a name unique in the file",), ("jobs", i, "name"))  # fmt: skip
+        seen.setdefault(job.name, i)
+        overrides = {**model.config, **job.config}
         try:
             config = base.with_overrides(overrides)
         except ConfigError as exc:
-            # Name the override, not the line of the domain's file it replaced.
-            raise _fail(
-                jw, f"config {exc.key}: {exc.problem}; allowed: {', '.join(exc.allowed)}"
-            ) from exc
-        temps_raw = job.get("temperatures")
-        try:
-            temperatures = None if temps_raw is None else validate_temperature_subset(temps_raw)
-        except ConfigError as exc:
-            raise _fail(jw, str(exc)) from exc
-        corners = _string_list(job.get("corners"), f"{jw}: corners")
+            # Name the override and its line, not the line of the domain's file it replaced.
+            loc, key = c.override_loc(i, exc.key, job)
+            if exc.key not in overrides:
+                loc, key = ("jobs", i, "config"), f"jobs[{i}].config"
+            c.add(key, exc.problem, exc.allowed, loc)
+            continue
+        temperatures = None
+        if job.temperatures is not None:
+            try:
+                temperatures = validate_temperature_subset(job.temperatures)
+            except ConfigError as exc:
+                c.add(f"jobs[{i}].temperatures", exc.problem, exc.allowed, ("jobs", i, "temperatures"))
+        run_corners = list(dict.fromkeys(config.typical_corners + config.cross_corners))
+        corners = None if job.corners is None else tuple(job.corners)
         if corners is not None:
-            run_corners = list(dict.fromkeys(config.typical_corners + config.cross_corners))
-            bad = [c for c in corners if c not in run_corners]
+            bad = [x for x in corners if x not in run_corners]
             if bad or not corners or len(set(corners)) != len(corners):
-                raise _fail(
-                    jw,
-                    f"corners {list(corners)}: each once, from this run's list: "
-                    f"{', '.join(run_corners)}",
-                )
-        spec_raw = {**file_spec_raw, **_mapping(job.get("spec"), f"{jw}: spec")}
+                what = f"corner {echo(bad[0])} is not in this run" if bad else "each corner once"
+                c.add(f"jobs[{i}].corners", what, run_corners, ("jobs", i, "corners"))
+        spec_models = {**model.spec, **job.spec}
+        for mname, limit in spec_models.items():
+            where = ("jobs", i, "spec", mname) if mname in job.spec else ("spec", mname)
+            key = f"jobs[{i}].spec.{mname}" if mname in job.spec else f"spec.{mname}"
+            if measured is not None and mname not in measured:
+                c.add(key, f"{echo(mname)} is not a measurement of {model.domain}", measured, where)
+            for corner in limit.corners:
+                if corner not in run_corners:
+                    c.add(f"{key}.corners.{corner}", f"corner {echo(corner)} is not in this run",
+                          run_corners, (*where, "corners", corner))  # fmt: skip
         try:
-            spec = parse_spec(spec_raw)
+            spec = parse_spec({k: v.model_dump(exclude_none=True) for k, v in spec_models.items()})
         except SpecError as exc:
-            raise _fail(jw, str(exc)) from exc
-        golden = job.get("golden", file_golden)
-        if not isinstance(golden, bool):
-            raise _fail(jw, "'golden' must be true or false")
-        marks = file_marks + (_string_list(job.get("marks"), f"{jw}: marks") or ())
+            c.add(f"jobs[{i}].spec", str(exc), ("min <= max",), ("jobs", i))
+            spec = {}
+        golden = model.golden if job.golden is None else job.golden
+        if len(c.problems) > before:
+            continue
         spec_job = JobSpec(
-            scenario=scenario_name,
-            name=name,
-            domain=domain,
+            scenario=name,
+            name=job.name,
+            domain=model.domain,
             domain_dir=domain_dir,
             config=config,
             overrides=overrides,
@@ -272,14 +427,18 @@ def scenario_from_data(
             temperatures=temperatures,
             spec=spec,
             golden=golden,
-            marks=marks,
+            marks=(*model.marks, *job.marks),
             source=path,
-            description=str(job.get("description", top.get("description", ""))),
+            description=job.description or model.description,
         )
         if spec_job.point_count == 0:
-            raise _fail(jw, "the corner/temperature subset leaves no PVT point")
+            c.add(f"jobs[{i}]", "the corner/temperature subset leaves no PVT point",
+                  ("a subset with at least one point",), ("jobs", i))  # fmt: skip
+            continue
         jobs.append(spec_job)
-    return Scenario(path=path, name=scenario_name, jobs=tuple(jobs))
+    if c.problems:
+        raise ScenarioError(c.problems)
+    return Scenario(path=path, name=name, jobs=tuple(jobs))
 
 
 # A domain job asked for by a person (``wkpup run <domain>``, the web's submit form): the
@@ -307,17 +466,27 @@ def domain_job(
     temperatures: Sequence[object] | None = None,
     name: str | None = None,
     scenario: str = "cli",
+    source: str = "override",
 ) -> JobSpec:
     """A job of ``domain`` from its config ``base`` with ``overrides`` (each key a real
     config key, each value one line checked against the core's tables), a corner subset of
     the run's corners and a temperature subset of the core's list. Raises ConfigError for a
-    config value, ScenarioError for the rest; nothing is created."""
+    config value (named as coming from ``source``, e.g. ``--set``: an override has no line
+    in the file), ScenarioError for the rest; nothing is created."""
     overrides = dict(overrides or {})
     for key, value in overrides.items():
-        if CONTROL.search(key) or CONTROL.search(value):
-            raise ScenarioError(f"config {key!r}: control character (newline?) in key or value")
+        for text in (key, value):
+            if CONFIG_TEXT.fullmatch(text) is None:
+                raise ConfigError(
+                    source, key, f"{echo(text)} is not allowed", (CONFIG_RULE,)
+                )
     reject_local_pvt_loop(domain_dir)
-    config = base.with_overrides(overrides) if overrides else base
+    try:
+        config = base.with_overrides(overrides) if overrides else base
+    except ConfigError as exc:
+        if exc.key not in overrides:
+            raise
+        raise ConfigError(source, exc.key, exc.problem, exc.allowed) from None
     temps = validate_temperature_subset(temperatures) if temperatures is not None else None
     chosen = tuple(corners) if corners is not None else None
     if chosen is not None:
