@@ -72,10 +72,11 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, s
 
 
 def one_error_line(err: str) -> str:
-    """stderr must be exactly one 'wkpup: error: ...' line, never a traceback."""
+    """stderr must be exactly one 'wkpup: error: ...' line (an input file's or a config
+    value's: 'ERROR: <where>: <key>: ...'), never a traceback."""
     lines = err.splitlines()
     assert len(lines) == 1, err
-    assert lines[0].startswith("wkpup: error: "), err
+    assert lines[0].startswith(("wkpup: error: ", "ERROR: ")), err
     assert "Traceback" not in err
     return lines[0]
 
@@ -374,11 +375,11 @@ def test_validate_good_and_bad_configs(tmp_path: Path, capsys) -> None:
     bad = tmp_path / "bad.cfg"
     bad.write_text(good.read_text().replace("condition:perf", "condition:fast"))
     code, out, err = run_cli(capsys, "validate", str(bad))
-    assert code == 1 and out == ""
+    assert code == 2 and out == ""  # config errors exit 2 everywhere, as the core's
     assert err.count("\n") == 1
     assert err.startswith(f"ERROR: {bad}:7: condition: invalid value 'fast'; allowed: func")
     code, out, _ = run_cli(capsys, "validate", str(bad), "--json")
-    assert code == 1 and "invalid value 'fast'" in json.loads(out)["error"]
+    assert code == 2 and "invalid value 'fast'" in json.loads(out)["error"]
     code, _, err = run_cli(capsys, "validate", str(tmp_path / "missing.cfg"))
     assert code == 3 and "missing.cfg" in one_error_line(err)
 
@@ -393,7 +394,7 @@ def test_validate_good_and_bad_configs(tmp_path: Path, capsys) -> None:
         (["frobnicate"], 2, "invalid choice"),
         (["show"], 2, "required: job"),
         (["import", "/nonexistent/00bkp_202401010000"], 3, "no such backup"),
-        (["validate", "/"], 2, "Is a directory"),
+        (["validate", "/dev/null"], 2, "not a regular file"),
         (["history", "--limit", "x"], 2, "invalid int value"),
     ],
 )
@@ -421,7 +422,7 @@ def test_errors_on_an_existing_store(store: Path, tmp_path: Path, capsys) -> Non
         (["history", "--status", "weird"], 2, "invalid choice"),
         (["run", "no/such_domain"], 3, "no config.cfg"),
         (["run", "gpio/1p8v", "--corners", "XX"], 2, "--corners XX"),
-        (["run", "gpio/1p8v", "--temperatures", "50"], 1, "temperature '50'"),
+        (["run", "gpio/1p8v", "--temperatures", "50"], 2, "--temperatures: temperatures: temp"),
         (["run", "gpio/1p8v", "--set", "condition"], 2, "expected KEY=VALUE"),
         (["run", "gpio/1p8v", "--stages", "gen,fly"], 2, "unknown stage"),
     ]

@@ -67,25 +67,37 @@ jobs:
 BAD = [
     ("jobs: []\ndomain: gpio/1p8v\n", "jobs: empty list"),
     ("domain: gpio/9v9\njobs: [{name: a}]\n", "domain: 'gpio/9v9': no config.cfg"),
-    ("domain: gpio/1p8v\ncolour: red\njobs: [{name: a}]\n", "colour: unknown key; allowed: config, description"),
-    ("domain: gpio/1p8v\njobs: [{name: a}, {name: a}]\n", "jobs[1].name: job name 'a' used twice"),
+    (
+        "domain: gpio/1p8v\ncolour: red\njobs: [{name: a}]\n",
+        "colour: unknown key; allowed: config, description",
+    ),
+    ("domain: gpio/1p8v\njobs: [{name: a}, {name: a}]\n", "jobs[1].name: job name 'a' used twice (also jobs[0])"),
     ("domain: gpio/1p8v\njobs: [{name: 'a b'}]\n", "jobs[0].name: 'a b' is not allowed"),
     (
         "domain: gpio/1p8v\njobs: [{name: a, config: {vccn: 9p9v}}]\n",
         "s.yaml:2: jobs[0].config.vccn: invalid value '9p9v'; allowed: 1p1v",
     ),
-    ("domain: gpio/1p8v\njobs: [{name: a, temperatures: [50]}]\n", "temperature '50' is not in the core"),
+    (
+        "domain: gpio/1p8v\njobs: [{name: a, temperatures: [50]}]\n",
+        "temperature '50' is not in the core",
+    ),
     (
         "domain: gpio/1p8v\njobs: [{name: a, temperatures: {m40: 1.8}}]\n",
         "per-temperature voltages are not supported",
     ),
-    ("domain: gpio/1p8v\njobs: [{name: a, corners: [XX]}]\n", "jobs[0].corners: corner 'XX' is not in this run"),
+    (
+        "domain: gpio/1p8v\njobs: [{name: a, corners: [XX]}]\n",
+        "jobs[0].corners: corner 'XX' is not in this run",
+    ),
     (
         "domain: gpio/1p8v\njobs: [{name: a, config: {'gs/gf_corner': No}, corners: [FFG_SSG]}]\n",
         "corner 'FFG_SSG' is not in this run",
     ),
     ("domain: gpio/1p8v\njobs: [{name: a, spec: {vwkp: {min: 2, max: 1}}}]\n", "above max"),
-    ("domain: gpio/1p8v\njobs: [{name: a, spec: {x: {typ: 1}}}]\n", "jobs[0].spec.x.typ: unknown key; allowed: min, max, corners"),
+    (
+        "domain: gpio/1p8v\njobs: [{name: a, spec: {x: {typ: 1}}}]\n",
+        "jobs[0].spec.x.typ: unknown key; allowed: min, max, corners",
+    ),
     (
         "domain: gpio/1p8v\njobs: [{name: a, corners: [TT], temperatures: [85],"
         " config: {condition: htol}}]\n",

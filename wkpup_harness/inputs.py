@@ -25,13 +25,15 @@ class InputError(WkpupError):
     """A file or value given to the harness is not acceptable; ``str()`` is one line."""
 
 
-def echo(value: object, limit: int = ECHO_CHARS) -> str:
+def echo(value: object, limit: int = ECHO_CHARS, *, escape: bool = True) -> str:
     """``value`` quoted for an error message: escaped to printable ASCII, at most ``limit``
-    characters of it, with the full length named when it was cut."""
+    characters of it, with the full length named when it was cut. ``escape=False`` for a
+    message that is escaped as a whole later (a ConfigError), so nothing is escaped twice."""
     text = value if isinstance(value, str) else repr(value)
+    quote = show if escape else str
     if len(text) > limit:
-        return f"'{show(text[:limit])}...' ({len(text)} characters)"
-    return f"'{show(text)}'"
+        return f"'{quote(text[:limit])}...' ({len(text)} characters)"
+    return f"'{quote(text)}'"
 
 
 def read_input(path: Path | str, what: str = "file", *, limit: int = MAX_INPUT_BYTES) -> bytes:

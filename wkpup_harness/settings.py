@@ -43,6 +43,7 @@ SLURM_RESERVED = (
     "--export", "-D", "--chdir", "-J", "--job-name", "--open-mode",
 )  # fmt: skip
 REPO = Path(__file__).resolve().parents[1]
+MAX_SECONDS = 30 * 24 * 3600.0  # the longest timeout a setting takes
 
 
 class SettingsError(WkpupError):
@@ -250,8 +251,11 @@ def _convert(name: str, value: Any, where: str, root: Path) -> Any:
             seconds = float(value) if not isinstance(value, bool) else math.nan
         except (TypeError, ValueError):
             seconds = math.nan
-        if not math.isfinite(seconds) or seconds <= 0:
-            raise SettingsError(f"{where}: {name} {shown!r}: expected seconds > 0")
+        if not math.isfinite(seconds) or not 0 < seconds <= MAX_SECONDS:
+            raise SettingsError(
+                f"{where}: {name} {shown!r}: expected seconds from 0 to {MAX_SECONDS:.0f} "
+                "(30 days), or none"
+            )
         return seconds
     if kind == _TOKEN:
         if value in (None, ""):

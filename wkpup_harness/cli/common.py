@@ -27,17 +27,18 @@ from wkpup_harness.store.views import (  # noqa: F401  (the CLI's names for them
 
 # Documented in `wkpup --help` and docs/cli.md; scripts depend on them.
 EXIT_OK = 0
-EXIT_BAD = 1  # the thing checked is bad: invalid config, failed job, spec violated, ...
-EXIT_USAGE = 2  # usage or input error
+EXIT_BAD = 1  # the thing checked is bad: failed job, spec violated, core modified, ...
+EXIT_USAGE = 2  # usage or input error: bad arguments or settings, invalid config or scenario
 EXIT_NOT_FOUND = 3  # job, file, store or core not found
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 EXIT_BROKEN_PIPE = 141  # the reader of stdout went away (128 + SIGPIPE), as shells report it
 
 EXIT_CODES_HELP = """exit codes:
   0    ok
-  1    the thing checked is bad (validation failed, job failed, spec violated,
-       core modified, compare found differences)
-  2    usage or input error
+  1    the thing checked is bad (job failed, spec violated, core modified,
+       compare found differences)
+  2    usage or input error (bad arguments or settings, invalid config.cfg or
+       scenario file: one ERROR: line per problem)
   3    not found (job, file, store, core)
   130  interrupted (Ctrl-C during run)
   141  stdout closed by its reader (e.g. | head)"""

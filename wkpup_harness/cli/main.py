@@ -27,6 +27,7 @@ from wkpup_harness.cli import (
     status,
     validate,
 )
+from wkpup_harness.config.scenario import ScenarioError
 from wkpup_harness.errors import ConfigError, CoreError, CoreModifiedError, WkpupError
 from wkpup_harness.errors import show as one_line
 
@@ -40,7 +41,9 @@ class Parser(argparse.ArgumentParser):
     """argparse that reports a usage error as one line (raised, so main() returns 2)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise common.UsageError(f"{self.prog}: {message}")
+        # main() adds the one "wkpup: error: " prefix; name the subcommand, not wkpup again.
+        where = self.prog.removeprefix("wkpup").strip()
+        raise common.UsageError(f"{where}: {message}" if where else message)
 
 
 def global_options() -> argparse.ArgumentParser:
@@ -77,7 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def exit_code(exc: BaseException) -> int:
-    if isinstance(exc, (ConfigError, CoreModifiedError)):
+    if isinstance(exc, (ConfigError, ScenarioError)):
+        return common.EXIT_USAGE  # an input file the core would refuse too (it exits 2)
+    if isinstance(exc, CoreModifiedError):
         return common.EXIT_BAD
     if isinstance(exc, (common.NotFound, CoreError, FileNotFoundError)):
         return common.EXIT_NOT_FOUND
@@ -99,6 +104,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return common.EXIT_BROKEN_PIPE
+    except (ConfigError, ScenarioError) as exc:
+        # ERROR: file:line: key: problem; allowed: ... (one line per problem)
+        plain = isinstance(exc, ScenarioError) and not exc.problems
+        print(f"wkpup: error: {exc}" if plain else str(exc), file=sys.stderr)
+        return exit_code(exc)
     except (WkpupError, OSError, sqlite3.Error) as exc:
         print(f"wkpup: error: {describe(exc)}", file=sys.stderr)
         return exit_code(exc)

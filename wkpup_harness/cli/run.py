@@ -9,6 +9,7 @@ simulations die with it (the engine's watchdog) and ``wkpup resume <job>`` finis
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import time
@@ -28,7 +29,8 @@ from wkpup_harness.config.scenario import (
 from wkpup_harness.core import Core, guard, locate_core
 from wkpup_harness.engine import PIPELINE, STAGES, Event, Job
 from wkpup_harness.engine.workdir import holds_job
-from wkpup_harness.errors import ResultError
+from wkpup_harness.errors import ConfigError, ResultError
+from wkpup_harness.inputs import echo
 from wkpup_harness.report import summary
 from wkpup_harness.results import spec as spec_check
 from wkpup_harness.settings import Settings
@@ -102,7 +104,8 @@ def find_domain(name: str, root: Path) -> tuple[Path, str]:
         try:
             path = resolve_domain(name, root).resolve()
         except ScenarioError as exc:
-            raise common.NotFound(str(exc)) from None
+            problem = exc.problems[0].problem if exc.problems else str(exc)
+            raise common.NotFound(f"domain {problem}") from None
     return path, "/".join(path.parts[-2:])
 
 
@@ -111,7 +114,9 @@ def parse_sets(items: Sequence[str]) -> dict[str, str]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise common.UsageError(f"--set {item!r}: expected KEY=VALUE")
+            raise common.UsageError(f"--set {echo(item)}: expected KEY=VALUE")
+        if key in out:
+            raise common.UsageError(f"--set {echo(key)}: given twice")
         out[key] = value
     return out
 
@@ -131,22 +136,20 @@ def scenario_job(text: str, core: Core, settings: Settings) -> JobSpec:
     (its name is the file's path below the scenario root ``regression/``)."""
     file, sep, name = text.partition("::")
     path = Path(file).resolve()
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise common.NotFound(f"scenario file {file} not found")
     root = settings.project_root / "regression"
-    try:
-        scenario = load_scenario(
-            path,
-            root=root if root in path.parents else path.parent,
-            domains_root=settings.domains,
-            tables=core.tables(),
-        )
-    except ScenarioError as exc:
-        raise common.UsageError(str(exc)) from None
+    # A ScenarioError lists every problem of the file, one ERROR: line each (exit 2).
+    scenario = load_scenario(
+        path,
+        root=root if root in path.parents else path.parent,
+        domains_root=settings.domains,
+        tables=core.tables(),
+    )
     names = [j.name for j in scenario.jobs]
     if not sep or name not in names:
         raise common.UsageError(
-            f"{text!r}: name one job of the scenario as FILE::JOB; jobs: {', '.join(names)}"
+            f"{echo(text)}: name one job of the scenario as FILE::JOB; jobs: {', '.join(names)}"
         )
     return scenario.jobs[names.index(name)]
 
@@ -161,6 +164,8 @@ def job_spec(args: argparse.Namespace, core: Core, settings: Settings) -> JobSpe
         return scenario_job(args.domain, core, settings)
     domain_dir, domain = find_domain(args.domain, settings.domains)
     config_file = Path(args.config) if args.config else domain_dir / "config.cfg"
+    if not os.path.lexists(config_file):
+        raise common.NotFound(f"config {config_file}: no such file")
     config: Config = read_config(config_file, tables=core.tables())
     try:
         return domain_job(
@@ -171,11 +176,16 @@ def job_spec(args: argparse.Namespace, core: Core, settings: Settings) -> JobSpe
             corners=args.corners,
             temperatures=args.temperatures,
             name=args.name,
+            source="--set",
         )
     except ScenarioError as exc:
         text = str(exc)
         flag = "--" if text.startswith(("corners ", "name ")) else ""
         raise common.UsageError(flag + text) from None
+    except ConfigError as exc:
+        if exc.file != "<temperatures>":
+            raise
+        raise ConfigError("--temperatures", exc.key, exc.problem, exc.allowed) from None
 
 
 # --- progress ----------------------------------------------------------------------------------

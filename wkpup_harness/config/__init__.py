@@ -20,7 +20,8 @@ from wkpup_harness.config.tables import (
     CoreTables,
     SupplyTable,
 )
-from wkpup_harness.errors import ConfigError
+from wkpup_harness.errors import ConfigError, show
+from wkpup_harness.inputs import InputError, read_input
 from wkpup_harness.points import Point, vt_token
 
 REQUIRED_KEYS: tuple[str, ...] = (
@@ -661,6 +662,16 @@ def parse_config(text: str | bytes, *, tables: CoreTables, filename: str = "conf
     return Config(text, filename, tables, lines)
 
 
+MAX_CONFIG_BYTES = 64 * 1024  # a real config.cfg is ~300 bytes
+
+
 def read_config(path: Path | str, *, tables: CoreTables) -> Config:
+    """The config.cfg at ``path`` (a regular file of at most 64 KiB: a FIFO, a device or a
+    directory is refused without waiting on it), validated; every problem a ConfigError."""
     path = Path(path)
-    return parse_config(path.read_bytes(), tables=tables, filename=str(path))
+    try:
+        data = read_input(path, "config file", limit=MAX_CONFIG_BYTES)
+    except InputError as exc:
+        problem = str(exc).removeprefix(show(str(path)) + ": ")
+        raise ConfigError(str(path), "file", problem, ("a regular text file",)) from None
+    return parse_config(data, tables=tables, filename=str(path))

@@ -36,8 +36,9 @@ from wkpup_harness.config import (
 )
 from wkpup_harness.config.tables import CoreTables
 from wkpup_harness.config.yamlfile import LDict, LList, line_of, load_yaml
+from wkpup_harness.config.yamlfile import cite as echo
 from wkpup_harness.errors import ConfigError, WkpupError
-from wkpup_harness.inputs import InputError, echo, read_text
+from wkpup_harness.inputs import InputError, read_text
 from wkpup_harness.points import Point
 from wkpup_harness.results.spec import Limit, SpecError, parse_spec
 
@@ -62,12 +63,13 @@ class ScenarioError(WkpupError):
     ConfigError line (``ERROR: file:line: key: problem; allowed: ...``)."""
 
     def __init__(self, problems: Sequence[ConfigError] | str) -> None:
-        if isinstance(problems, str):
-            problems = [ConfigError("scenario", "scenario", problems, ())]
-        super().__init__(*(str(p) for p in problems))
-        self.problems = tuple(problems)
+        # A plain message: a problem of a job asked for on a face (``domain_job``).
+        self.problems = () if isinstance(problems, str) else tuple(problems)
+        super().__init__(problems if isinstance(problems, str) else "")
 
     def __str__(self) -> str:
+        if not self.problems:
+            return super().__str__()
         return "\n".join(str(p) for p in self.problems)
 
 
@@ -120,7 +122,6 @@ class Scenario:
     path: Path
     name: str
     jobs: tuple[JobSpec, ...] = field(default_factory=tuple)
-
 
 
 # --- the schema: exact types, unknown keys refused --------------------------------------------
@@ -372,8 +373,8 @@ def scenario_from_data(
     for i, job in enumerate(model.jobs):
         before = len(c.problems)
         if job.name in seen:
-            c.add(f"jobs[{i}].name", f"job name {echo(job.name)} used twice in this file (also "
-                  f"jobs[{seen[job.name]}])", ("a name unique in the file",), ("jobs", i, "name"))  # fmt: skip
+            problem = f"job name {echo(job.name)} used twice (also jobs[{seen[job.name]}])"
+            c.add(f"jobs[{i}].name", problem, ("a name unique in the file",), ("jobs", i, "name"))
         seen.setdefault(job.name, i)
         overrides = {**model.config, **job.config}
         try:
@@ -390,7 +391,8 @@ def scenario_from_data(
             try:
                 temperatures = validate_temperature_subset(job.temperatures)
             except ConfigError as exc:
-                c.add(f"jobs[{i}].temperatures", exc.problem, exc.allowed, ("jobs", i, "temperatures"))
+                loc = ("jobs", i, "temperatures")
+                c.add(f"jobs[{i}].temperatures", exc.problem, exc.allowed, loc)
         run_corners = list(dict.fromkeys(config.typical_corners + config.cross_corners))
         corners = None if job.corners is None else tuple(job.corners)
         if corners is not None:
@@ -477,9 +479,7 @@ def domain_job(
     for key, value in overrides.items():
         for text in (key, value):
             if CONFIG_TEXT.fullmatch(text) is None:
-                raise ConfigError(
-                    source, key, f"{echo(text)} is not allowed", (CONFIG_RULE,)
-                )
+                raise ConfigError(source, key, f"{echo(text)} is not allowed", (CONFIG_RULE,))
     reject_local_pvt_loop(domain_dir)
     try:
         config = base.with_overrides(overrides) if overrides else base

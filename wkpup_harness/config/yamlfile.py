@@ -31,14 +31,15 @@ from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
 
 from wkpup_harness.errors import ConfigError
-from wkpup_harness.inputs import InputError, echo, read_text
+from wkpup_harness.inputs import InputError, read_text
+from wkpup_harness.inputs import echo as _echo
 
 MAX_YAML_BYTES = 256 * 1024
 MAX_DEPTH = 12
 MAX_ALIASES = 100
 MAX_NODES = 20_000  # nodes after expanding every alias
 MAX_SCALAR = 4096
-ALLOWED = ("YAML 1.2 plain data: mappings, lists, strings, numbers, true/false (docs/scenarios.md)",)
+ALLOWED = ("plain YAML 1.2 data: mappings, lists, text, numbers, true/false",)
 
 
 class LDict(dict):  # type: ignore[type-arg]
@@ -61,6 +62,11 @@ class LList(list):  # type: ignore[type-arg]
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.lines = []
+
+
+def cite(value: object) -> str:
+    """``value`` quoted and cut for a ConfigError, which escapes the whole message itself."""
+    return _echo(value, escape=False)
 
 
 def line_of(data: object, loc: tuple[Any, ...]) -> int | None:
@@ -140,13 +146,11 @@ class _Composer(Composer):
             if isinstance(event, AliasEvent):
                 self._aliases += 1
                 if self._aliases > MAX_ALIASES:
-                    raise _Problem(
-                        self.where(), f"more than {MAX_ALIASES} aliases (*name)", line
-                    )
+                    raise _Problem(self.where(), f"more than {MAX_ALIASES} aliases (*name)", line)
             else:
                 tag = getattr(event, "tag", None)
                 if tag not in (None, "!"):
-                    raise _Problem(self.where(), f"explicit tag {echo(tag)} is not allowed", line)
+                    raise _Problem(self.where(), f"explicit tag {cite(tag)} is not allowed", line)
             if isinstance(event, ScalarEvent) and len(event.value) > MAX_SCALAR:
                 raise _Problem(
                     self.where(),
