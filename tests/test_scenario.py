@@ -71,7 +71,10 @@ BAD = [
         "domain: gpio/1p8v\ncolour: red\njobs: [{name: a}]\n",
         "colour: unknown key; allowed: config, description",
     ),
-    ("domain: gpio/1p8v\njobs: [{name: a}, {name: a}]\n", "jobs[1].name: job name 'a' used twice (also jobs[0])"),
+    (
+        "domain: gpio/1p8v\njobs: [{name: a}, {name: a}]\n",
+        "jobs[1].name: job name 'a' used twice (also jobs[0])",
+    ),
     ("domain: gpio/1p8v\njobs: [{name: 'a b'}]\n", "jobs[0].name: 'a b' is not allowed"),
     (
         "domain: gpio/1p8v\njobs: [{name: a, config: {vccn: 9p9v}}]\n",

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from wkpup_harness.errors import WkpupError, show
+from wkpup_harness.inputs import InputError, read_text
 
 PROJECT_FILE = "wkpup.toml"
 PYPROJECT = "pyproject.toml"
@@ -43,6 +44,7 @@ SLURM_RESERVED = (
     "--export", "-D", "--chdir", "-J", "--job-name", "--open-mode",
 )  # fmt: skip
 REPO = Path(__file__).resolve().parents[1]
+MAX_PROJECT_FILE = 1024 * 1024  # wkpup.toml / pyproject.toml
 MAX_SECONDS = 30 * 24 * 3600.0  # the longest timeout a setting takes
 
 
@@ -181,18 +183,15 @@ def _pyproject_tool(path: Path) -> dict[str, Any]:
 def project_file_values(root: Path) -> tuple[dict[str, Any], str]:
     """The settings of the project file and its name ('' when there is none)."""
     wk = root / PROJECT_FILE
-    if wk.is_file():
-        try:
-            data = tomllib.loads(wk.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SettingsError(f"{wk}: cannot read: {exc}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise SettingsError(f"{wk}: not valid TOML: {exc}") from None
-        return _known(data, str(wk)), str(wk)
+    if os.path.lexists(wk):
+        return _known(_toml(wk), str(wk)), str(wk)
     py = root / PYPROJECT
     if py.is_file():
-        tool = _pyproject_tool(py)
+        tool = _toml(py).get("tool")
+        tool = tool if isinstance(tool, dict) else {}
         section = tool.get("wkpup")
+        if section is not None and not isinstance(section, dict):
+            raise SettingsError(f"{py}: [tool.wkpup]: expected a table of settings")
         out: dict[str, Any] = {}
         ini = tool.get("pytest", {}).get("ini_options", {}) if isinstance(tool, dict) else {}
         if isinstance(ini, dict):
@@ -204,6 +203,17 @@ def project_file_values(root: Path) -> tuple[dict[str, Any], str]:
         if out:
             return out, f"{py}"
     return {}, ""
+
+
+def _toml(path: Path) -> dict[str, Any]:
+    """A project file read through the one input reader (a regular file, bounded) and parsed;
+    a problem is one SettingsError line naming the file."""
+    try:
+        return tomllib.loads(read_text(path, "project file", limit=MAX_PROJECT_FILE))
+    except InputError as exc:
+        raise SettingsError(str(exc)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: not valid TOML: {show(str(exc))}") from None
 
 
 def _known(data: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -251,10 +261,12 @@ def _convert(name: str, value: Any, where: str, root: Path) -> Any:
             seconds = float(value) if not isinstance(value, bool) else math.nan
         except (TypeError, ValueError):
             seconds = math.nan
-        if not math.isfinite(seconds) or not 0 < seconds <= MAX_SECONDS:
+        if not math.isfinite(seconds) or seconds <= 0:
+            raise SettingsError(f"{where}: {name} {shown!r}: expected seconds > 0")
+        if seconds > MAX_SECONDS:
             raise SettingsError(
-                f"{where}: {name} {shown!r}: expected seconds from 0 to {MAX_SECONDS:.0f} "
-                "(30 days), or none"
+                f"{where}: {name} {shown!r}: expected seconds > 0 and at most "
+                f"{MAX_SECONDS:.0f} (30 days)"
             )
         return seconds
     if kind == _TOKEN:

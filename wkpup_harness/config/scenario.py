@@ -194,7 +194,7 @@ class ScenarioModel(_Strict):
     config: dict[ConfigKey, ConfigValue] = {}
     spec: dict[Word, LimitModel] = {}
     marks: list[Mark] = []
-    jobs: Annotated[list[JobModel], Field(min_length=1, max_length=500)]
+    jobs: Annotated[list[Any], Field(min_length=1, max_length=500)]  # each a JobModel
     golden: bool = True
     description: Text = ""
 
@@ -227,10 +227,12 @@ def _allowed_keys(loc: tuple[Any, ...]) -> tuple[str, ...]:
     return ()
 
 
-def _schema_problems(exc: ValidationError, data: object, file: str) -> list[ConfigError]:
+def _schema_problems(
+    exc: ValidationError, data: object, file: str, prefix: tuple[Any, ...] = ()
+) -> list[ConfigError]:
     out = []
     for err in exc.errors(include_url=False):
-        loc = tuple(p for p in err["loc"] if p != "[key]")
+        loc = prefix + tuple(p for p in err["loc"] if p != "[key]")
         key = ""
         for part in loc:
             key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
@@ -355,6 +357,13 @@ def scenario_from_data(
     except ValidationError as exc:
         raise ScenarioError(_schema_problems(exc, data, file)) from None
     c = _Checker(data, file)
+    job_models: list[JobModel] = []
+    for i, raw in enumerate(model.jobs):
+        try:
+            job_models.append(JobModel.model_validate(raw))
+        except ValidationError as exc:
+            c.problems += _schema_problems(exc, data, file, ("jobs", i))
+            job_models.append(None)  # type: ignore[arg-type]
     problem = _domain_problem(model.domain, domains_root)
     if problem is not None:
         line = line_of(data, ("domain",))
@@ -370,7 +379,9 @@ def scenario_from_data(
     measured = domain_measurements(domain_dir)
     seen: dict[str, int] = {}
     jobs = []
-    for i, job in enumerate(model.jobs):
+    for i, job in enumerate(job_models):
+        if job is None:
+            continue
         before = len(c.problems)
         if job.name in seen:
             problem = f"job name {echo(job.name)} used twice (also jobs[{seen[job.name]}])"
@@ -439,7 +450,7 @@ def scenario_from_data(
             continue
         jobs.append(spec_job)
     if c.problems:
-        raise ScenarioError(c.problems)
+        raise ScenarioError(sorted(c.problems, key=lambda e: e.line or 0))
     return Scenario(path=path, name=name, jobs=tuple(jobs))
 
 
