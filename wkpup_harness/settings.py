@@ -172,9 +172,10 @@ def find_project_root(start: Path | None = None) -> Path:
 
 
 def _pyproject_tool(path: Path) -> dict[str, Any]:
+    # A pyproject.toml that is not valid TOML belongs to some other tool's problem: ignored.
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        data = tomllib.loads(read_text(path, "pyproject.toml", limit=MAX_PROJECT_FILE))
+    except (InputError, tomllib.TOMLDecodeError):
         return {}
     tool = data.get("tool")
     return tool if isinstance(tool, dict) else {}
@@ -187,8 +188,7 @@ def project_file_values(root: Path) -> tuple[dict[str, Any], str]:
         return _known(_toml(wk), str(wk)), str(wk)
     py = root / PYPROJECT
     if py.is_file():
-        tool = _toml(py).get("tool")
-        tool = tool if isinstance(tool, dict) else {}
+        tool = _pyproject_tool(py)
         section = tool.get("wkpup")
         if section is not None and not isinstance(section, dict):
             raise SettingsError(f"{py}: [tool.wkpup]: expected a table of settings")
@@ -211,7 +211,7 @@ def _toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(read_text(path, "project file", limit=MAX_PROJECT_FILE))
     except InputError as exc:
-        raise SettingsError(str(exc)) from None
+        raise SettingsError(f"{path}: cannot read: {str(exc).removeprefix(f'{path}: ')}") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{path}: not valid TOML: {show(str(exc))}") from None
 
