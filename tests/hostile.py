@@ -59,3 +59,54 @@ def assert_one_line_error(o: Outcome, code: int, *words: str, max_len: int = 400
     for w in words:
         assert w.lower() in line.lower(), f"{w!r} not in {line!r}"
     return line
+
+
+# One subprocess for many CLI cases: each argv runs through wkpup's main() with its own
+# environment additions; stdout, stderr and the exit code are captured per case, and an
+# exception escaping main() is recorded as a traceback (exit -1) so the case fails.
+_BATCH_DRIVER = r"""
+import contextlib, io, json, os, sys, traceback
+from wkpup_harness.cli.main import main
+cases = json.load(sys.stdin)
+base = dict(os.environ)
+results = []
+for argv, env in cases:
+    os.environ.clear()
+    os.environ.update(base)
+    os.environ.update(env)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except BaseException:
+            traceback.print_exc()
+            code = -1
+    results.append([code, out.getvalue(), err.getvalue()])
+sys.__stdout__.write(json.dumps(results))
+"""
+
+
+def wkpup_batch(
+    cases: list[tuple[list[str], dict[str, str]]], cwd: Path, *, timeout: float = 120
+) -> list[Outcome]:
+    """Run each ``(argv, env)`` as ``wkpup <argv>`` in one Python process (fast: one start)."""
+    import json
+
+    proc = subprocess.run(
+        [sys.executable, "-c", _BATCH_DRIVER], cwd=cwd, input=json.dumps(cases),
+        capture_output=True, text=True, timeout=timeout, errors="replace",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return [Outcome(code, out, err) for code, out, err in json.loads(proc.stdout)]
+
+
+def error_lines(o: Outcome, code: int, max_len: int = 400) -> list[str]:
+    """The outcome failed cleanly with ``code`` (no traceback, every stderr line printable
+    and at most ``max_len`` characters); returns the stderr lines."""
+    assert o.code == code, f"exit {o.code}, expected {code}; stderr: {o.err[-2000:]!r}"
+    assert "Traceback" not in o.err and "INTERNALERROR" not in o.err + o.out, o.err[-3000:]
+    lines = [ln for ln in o.err.splitlines() if ln.strip()]
+    for line in lines:
+        assert len(line) <= max_len, f"error line is {len(line)} characters: {line[:200]!r}..."
+        assert line.isprintable(), repr(line)
+    return lines
