@@ -70,7 +70,9 @@ from wkpup_harness.cli.main import main
 cases = json.load(sys.stdin)
 base = dict(os.environ)
 results = []
-for argv, env in cases:
+start = os.getcwd()
+for argv, env, cwd in cases:
+    os.chdir(cwd or start)
     os.environ.clear()
     os.environ.update(base)
     os.environ.update(env)
@@ -87,13 +89,18 @@ sys.__stdout__.write(json.dumps(results))
 
 
 def wkpup_batch(
-    cases: list[tuple[list[str], dict[str, str]]], cwd: Path, *, timeout: float = 120
+    cases: list[tuple[list[str], dict[str, str]] | tuple[list[str], dict[str, str], Path]],
+    cwd: Path,
+    *,
+    timeout: float = 120,
 ) -> list[Outcome]:
-    """Run each ``(argv, env)`` as ``wkpup <argv>`` in one Python process (fast: one start)."""
+    """Run each ``(argv, env[, cwd])`` as ``wkpup <argv>`` in one Python process (one start
+    for all of them)."""
     import json
 
+    full = [(c[0], c[1], str(c[2]) if len(c) > 2 else None) for c in cases]  # type: ignore[misc]
     proc = subprocess.run(
-        [sys.executable, "-c", _BATCH_DRIVER], cwd=cwd, input=json.dumps(cases),
+        [sys.executable, "-c", _BATCH_DRIVER], cwd=cwd, input=json.dumps(full),
         capture_output=True, text=True, timeout=timeout, errors="replace",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
