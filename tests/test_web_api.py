@@ -94,7 +94,11 @@ BAD = [
         "unknown key",
     ),
     ({"domain": "gpio/1p8v", "config": {"CPU #": "1 && id"}}, "config.CPU #", "invalid"),
-    ({"domain": "gpio/1p8v", "config": {"condition": "htol\nmode:polo"}}, "config", "control"),
+    (
+        {"domain": "gpio/1p8v", "config": {"condition": "htol\nmode:polo"}},
+        "config.condition",
+        "control",
+    ),
     ({"domain": "gpio/1p8v", "corners": ["TT|id"]}, "corners", "each once"),
     ({"domain": "gpio/1p8v", "temperatures": ["m40>x"]}, "temperatures", "not in the core"),
     ({"domain": "gpio/1p8v", "name": "x; reboot"}, "name", "1 to 80 characters"),
