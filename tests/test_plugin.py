@@ -76,7 +76,9 @@ def test_bad_scenario_is_a_one_line_collection_error(project):
     )
     result = run(project, "--collect-only", "-q", "regression")
     assert result.ret != 0
-    result.stdout.fnmatch_lines(["*bad.yaml: job x: *temperature '50' is not in the core's list*"])
+    result.stdout.fnmatch_lines(
+        ["ERROR: *bad.yaml:4: jobs[[]0].temperatures: temperature '50' is not in the core's list*"]
+    )
 
 
 def test_golden_missing_then_created_then_gates_byte_for_byte(project):
