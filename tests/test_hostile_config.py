@@ -153,7 +153,7 @@ SCENARIOS: list[tuple[str, str | bytes, tuple[str, ...]]] = [
     ("job_text", "domain: gpio/1p8v\njobs: [a]\n", (":2:", "jobs[0]", "mapping")),
     ("name_missing", "domain: gpio/1p8v\njobs: [{corners: [TT]}]\n", ("jobs[0].name", "missing")),
     ("name_slash", "domain: gpio/1p8v\njobs: [{name: a/b}]\n", (":2:", "jobs[0].name", "'a/b'")),
-    ("name_long", "domain: gpio/1p8v\njobs: [{name: " + "n" * 100 + "}]\n", ("jobs[0].name",)),
+    ("name_long", "domain: gpio/1p8v\njobs: [{name: " + "n" * 130 + "}]\n", ("jobs[0].name",)),
     ("name_float", "domain: gpio/1p8v\njobs: [{name: 1e3}]\n", ("jobs[0].name", "text")),
     ("name_null", "domain: gpio/1p8v\njobs: [{name: null}]\n", ("jobs[0].name", "nothing")),
     ("name_twice", BASE + "  - name: a\n", (":4:", "jobs[1].name", "used twice")),

@@ -45,7 +45,7 @@ from wkpup_harness.results.spec import Limit, SpecError, parse_spec
 FILE_KEYS = {"domain", "config", "spec", "marks", "jobs", "golden", "description"}
 JOB_KEYS = {"name", "config", "spec", "marks", "corners", "temperatures", "golden", "description"}
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-NAME_RULE = "1 to 80 of letters, digits, _ . - (first a letter or digit)"
+NAME_RULE = "1 to 120 of letters, digits, _ . - (first a letter or digit)"
 MARK = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
 MARK_RULE = "a pytest mark name: a letter, then up to 39 letters, digits or _"
 DOMAIN_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -156,7 +156,7 @@ def _kind(value: object) -> str:
     }.get(type(value), type(value).__name__)  # fmt: skip
 
 
-Name = Annotated[str, _text(re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}"), NAME_RULE)]
+Name = Annotated[str, _text(re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,119}"), NAME_RULE)]
 Mark = Annotated[str, _text(MARK, MARK_RULE)]
 ConfigKey = Annotated[str, _text(re.compile(r"[ -~]{1,40}"), CONFIG_RULE)]
 ConfigValue = Annotated[str, PlainValidator(_config_value)]
@@ -321,7 +321,8 @@ def job_from_marker(
 ) -> JobSpec:
     """The job of a Python test's ``@pytest.mark.pvt(domain=..., config=..., ...)``: the
     same keys and checks as a scenario job; no golden unless ``golden=True``."""
-    body = {k: v for k, v in options.items() if k != "domain"}
+    # A tuple in Python is a list in YAML: the schema takes lists only.
+    body = {k: list(v) if isinstance(v, tuple) else v for k, v in options.items() if k != "domain"}
     body.setdefault("name", name)
     body.setdefault("golden", False)
     data = {"domain": options.get("domain"), "jobs": [body]}
