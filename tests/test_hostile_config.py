@@ -15,6 +15,7 @@ a tripwire for the whole module: were any simulator started, it would leave a ma
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -42,6 +43,7 @@ from wkpup_harness.config.scenario import ScenarioError, load_scenario, scenario
 from wkpup_harness.config.yamlfile import parse_yaml
 from wkpup_harness.core import locate_core
 from wkpup_harness.errors import ConfigError
+from wkpup_harness.results.spec import SpecError, parse_spec
 
 TABLES = locate_core(REPO / "pai_ho_core").tables()
 BASE = "domain: gpio/1p8v\njobs:\n  - name: a\n"
@@ -349,6 +351,8 @@ SETS: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("set_second_colon", ["--set", "condition=perf:x"], ("--set", "condition")),
     ("temps_50", ["--temperatures", "50"], ("--temperatures", "'50'")),
     ("corners_xx", ["--corners", "XX"], ("--corners", "XX")),
+    ("config_dev_zero", ["--config", "/dev/zero"], ("ERROR: /dev/zero: file", "not a regular")),
+    ("config_dir", ["--config", "domains"], ("ERROR: domains: file", "directory")),
 ]
 FLAGS: list[tuple[str, list[str], dict[str, str], tuple[str, ...]]] = [
     ("stage_timeout_nan", ["--stage-timeout", "nan"], {}, ("--stage-timeout", "'nan'")),
@@ -586,6 +590,12 @@ def test_every_problem_of_a_file_is_listed(tmp_path: Path) -> None:
         "4", "6", "8", "9"
     ]  # fmt: skip
     assert all(isinstance(p, ConfigError) for p in err.value.problems)
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, "3k", True])
+def test_spec_reader_refuses_non_finite_limits(value: object) -> None:
+    with pytest.raises(SpecError, match=r"rwkpull0\.min: expected a"):
+        parse_spec({"rwkpull0": {"min": value}})
 
 
 def test_alias_bomb_is_refused_at_once() -> None:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from wkpup_harness.errors import WkpupError
+from wkpup_harness.inputs import echo
 from wkpup_harness.results import Creport, CreportRow
 
 BOUND_KEYS = {"min", "max"}
@@ -67,7 +68,10 @@ class Violation:
 
 def _number(value: object, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise SpecError(f"spec {where}: expected a number, got {value!r}")
+        raise SpecError(f"spec {where}: expected a number, got {echo(value)}")
+    if not math.isfinite(value):
+        # a NaN limit would admit every value (every comparison with it is false)
+        raise SpecError(f"spec {where}: expected a finite number, got {value!r}")
     return float(value)
 
 
