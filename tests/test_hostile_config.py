@@ -469,6 +469,17 @@ def test_project_file_refused_by_run_and_validate(toml_outcomes, name, text, wor
         assert line.startswith("wkpup: error: ")
 
 
+@pytest.mark.parametrize("name", ["toml_unknown", "toml_timeout_nan"])
+def test_pytest_refuses_the_project_file(tmp_path: Path, name: str) -> None:
+    text, words = next((t, w) for n, t, w in TOMLS if n == name)
+    (tmp_path / "wkpup.toml").write_bytes(text if isinstance(text, bytes) else text.encode())
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    before = snapshot(tmp_path)
+    o = run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"], tmp_path)
+    assert_one_line_error(o, 4, *words)  # pytest's usage error
+    assert snapshot(tmp_path) == before
+
+
 def test_a_fifo_project_file_does_not_hang(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "wkpup.toml")
     t0 = time.monotonic()
