@@ -14,8 +14,10 @@
         golden: true             # compare with golden/<scenario>/<job>/creport.txt
         marks: [fast]
 
-Everything is checked when the file is read, against the core's own tables, so a mistake
-costs no simulation: a ScenarioError names the file, the job and the field.
+Everything is checked when the file is read (strict YAML, ``config/yamlfile.py``; a pydantic
+schema with exact types; the domain, its measurements and the core's own tables), so a
+mistake costs no simulation: a ScenarioError lists every problem of the file, each a
+ConfigError line ``ERROR: file:line: key: problem; allowed: ...`` (docs/scenarios.md).
 """
 
 from __future__ import annotations
