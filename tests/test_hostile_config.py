@@ -203,12 +203,13 @@ CONFIGS: list[tuple[str, bytes, tuple[str, ...]]] = [
     ("empty", b"", ("missing required key",)),
     ("garbage", bytes(range(256)) * 4, ("NUL byte",)),
     ("custom_corner", _cfg + b"postlay_cross_cornerlist:custom:FSG XX\n", ("XX",)),
-    ("huge_value", b"condition:" + b"p" * 100_000 + b"\n", ("file", "limit")),
+    ("huge_value", _cfg.replace(b"condition:perf", b"condition:" + b"p" * 100_000), ("limit",)),
+    ("no_colon_huge", b"p" * 100_000 + b"\n", ("file", "limit")),
 ]
 CONFIG_IDS = [c[0] for c in CONFIGS]
-# The core echoes a whole line back: a 100 kB value makes a 100 kB error line there (left to
-# the core's owner; the harness refuses the file by its size).
-CORE_UNBOUNDED = {"huge_value"}
+# The core echoes a whole line back: a 100 kB value makes a 100 kB error line there (the
+# core is read-only here; the harness refuses the file by its size). See the xfail below.
+CORE_UNBOUNDED = {"huge_value", "no_colon_huge"}
 
 
 @pytest.fixture(scope="module")
@@ -328,10 +329,18 @@ def test_core_refuses_each_config(core_domain: Path, project: Path, i: int) -> N
     assert snapshot(core_domain) == before
     assert not list(project.glob("EXECUTED_*"))
     if name in CORE_UNBOUNDED:
-        assert o.err.startswith("ERROR: ")
+        assert o.err.startswith(f"ERROR: {name}.cfg") and o.err.count("\n") == 1
         return
     line = assert_one_line_error(o, 2, f"{name}.cfg", max_len=2000)
     assert line.startswith("ERROR: ")
+
+
+@pytest.mark.xfail(strict=True, reason="the core quotes a whole config line in its error "
+                   "(read_cfg.pl); pai_ho_core is changed only by its owner")  # fmt: skip
+@pytest.mark.parametrize("name", sorted(CORE_UNBOUNDED))
+def test_core_error_line_is_bounded(core_domain: Path, project: Path, name: str) -> None:
+    o = run(["sh", str(SIM_PVT), f"{name}.cfg", "gen"], core_domain, env=env_of(project))
+    assert_one_line_error(o, 2, f"{name}.cfg", max_len=2000)
 
 
 # --- wkpup run: --set, settings, the project file, scenarios: refused before anything exists ----
