@@ -15,6 +15,7 @@ a tripwire for the whole module: were any simulator started, it would leave a ma
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -289,6 +290,14 @@ def test_validate_names_the_problem(validated, i: int) -> None:
     assert len(mine) == 1, mine
     for word in SCENARIOS[i][2]:
         assert word.lower() in mine[0].lower(), (word, mine[0])
+
+
+def test_validate_json_lists_every_file(project: Path) -> None:
+    [o] = wkpup_batch([(["validate", "--json", "regression/bad"], env_of(project))], project)
+    assert o.code == 2 and o.err == ""
+    data = json.loads(o.out)
+    assert data["ok"] is False and len(data["files"]) == len(SCENARIOS)
+    assert all(not f["ok"] and len(f["errors"]) == 1 for f in data["files"])
 
 
 @pytest.fixture(scope="module")
