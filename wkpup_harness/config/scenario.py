@@ -460,7 +460,6 @@ def scenario_from_data(
 # A domain job asked for by a person (``wkpup run <domain>``, the web's submit form): the
 # overrides, subsets and name are checked here once for every face.
 JOB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.=/-]{0,79}")
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def default_name(
