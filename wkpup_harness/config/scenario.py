@@ -130,7 +130,7 @@ class Scenario:
 def _text(pattern: re.Pattern[str], rule: str) -> Any:
     def check(value: object) -> str:
         if not isinstance(value, str):
-            raise ValueError(f"expected text, got {_kind(value)} {echo(value)}")
+            raise ValueError(f"expected text, got {_kind(value)} {echo(value)}; allowed: {rule}")
         if pattern.fullmatch(value) is None:
             raise ValueError(f"{echo(value)} is not allowed; allowed: {rule}")
         return value
@@ -208,13 +208,16 @@ _TYPE_ALLOWED = {
     "int_type": "a whole number",
     "finite_number": "finite numbers (no .nan, .inf)",
     "list_type": "a list",
-    "dict_type": "a mapping",
-    "model_type": "a mapping",
     "too_short": "at least one job",
     "too_long": "fewer items",
     "string_too_long": "shorter text",
     "missing": "required",
 }
+
+
+def _shown(value: object) -> str:
+    """What a wrong value is, for a message: its kind, and itself (cut) when it is a scalar."""
+    return _kind(value) if isinstance(value, (dict, list)) else f"{_kind(value)} {echo(value)}"
 
 
 def _allowed_keys(loc: tuple[Any, ...]) -> tuple[str, ...]:
@@ -243,8 +246,10 @@ def _schema_problems(
         if kind == "extra_forbidden":
             problem, allowed = "unknown key", _allowed_keys(loc[:-1])
         elif kind == "missing":
-            problem, allowed = "missing required key", (key,)
+            problem, allowed = "missing required key", (str(loc[-1]),)
             line = line_of(data, loc[:-1])
+        elif kind in ("model_type", "dict_type"):
+            problem, allowed = f"expected a mapping, got {_shown(err.get('input'))}", ("a mapping",)
         elif kind == "too_short":
             problem, allowed = "empty list", (_TYPE_ALLOWED[kind],)
         elif kind == "value_error":
@@ -252,9 +257,8 @@ def _schema_problems(
             problem, _, rule = msg.partition("; allowed: ")
             allowed = (rule,) if rule else ()
         else:
-            got = err.get("input")
-            shown = _kind(got) if isinstance(got, (dict, list)) else f"{_kind(got)} {echo(got)}"
-            problem = f"{str(err['msg']).lower().removeprefix('input ')}, got {shown}"
+            msg = str(err["msg"]).lower().removeprefix("input ")
+            problem = f"{msg}, got {_shown(err.get('input'))}"
             allowed = (_TYPE_ALLOWED.get(kind, "see docs/scenarios.md"),)
         out.append(ConfigError(file, key or "(top)", problem, allowed, line))
     return out
