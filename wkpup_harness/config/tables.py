@@ -120,6 +120,14 @@ class CoreTables:
     def supply(self, sim_mode: str) -> SupplyTable | None:
         return self.supplies.get(SIM_MODE_ALIASES.get(sim_mode, sim_mode))
 
+    def corner_names(self) -> tuple[str, ...]:
+        """Every corner name the corner table mentions, in first-seen order."""
+        seen: dict[str, None] = {}
+        for row in self.corners.rows:
+            for corner in row.corners:
+                seen.setdefault(corner, None)
+        return tuple(seen)
+
     def extractions(self) -> tuple[str, ...]:
         """Every extraction name the corner table mentions, in first-seen order."""
         seen: dict[str, None] = {}
