@@ -76,8 +76,7 @@ def _read(path: Path, limit: int = MAX_RESULT_BYTES) -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise ResultError(
-            f"{show(str(path))}:{line}: non-ASCII byte {data[exc.start]:#04x}; "
-            "allowed: ASCII text"
+            f"{show(str(path))}:{line}: non-ASCII byte {data[exc.start]:#04x}; allowed: ASCII text"
         ) from None
     bad = _CONTROL.search(text)
     if bad is not None:

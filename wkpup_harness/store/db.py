@@ -61,7 +61,9 @@ def check(path: Path | str) -> None:
     except FileNotFoundError:
         return
     except OSError as exc:
-        raise StoreError(f"{name}: cannot open the store ({show(exc.strerror or str(exc))})") from None
+        raise StoreError(
+            f"{name}: cannot open the store ({show(exc.strerror or str(exc))})"
+        ) from None
     if stat.S_ISDIR(st.st_mode):
         raise StoreError(f"{name}: is a directory, not a store file")
     if not stat.S_ISREG(st.st_mode):
