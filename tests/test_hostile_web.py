@@ -24,7 +24,7 @@ from tests.webutil import Server
 from wkpup_harness.store import db
 from wkpup_harness.store.importer import import_backup
 
-pytestmark = [needs_fixture, pytest.mark.fixtures]
+pytestmark = [needs_fixture, pytest.mark.fixtures, pytest.mark.xdist_group("hostile_web")]
 
 JOB = 1  # the imported backup
 BIG = 2**63  # one more than SQLite's largest integer

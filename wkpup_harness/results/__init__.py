@@ -7,6 +7,7 @@ compared byte for byte and ``failed`` measurements are never confused with numbe
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import re
@@ -67,6 +68,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 def _read(path: Path, limit: int = MAX_RESULT_BYTES) -> str:
     """A result file's text: a regular file (never a FIFO or device), bounded, ASCII, no
     control character but TAB and LF; every refusal is one ResultError line."""
+    if not os.path.lexists(path):
+        # Missing stays "not found" for the callers (the CLI's exit 3), as before.
+        raise FileNotFoundError(errno.ENOENT, "no such result file", str(path))
     try:
         data = read_input(path, "result file", limit=limit)
     except InputError as exc:
