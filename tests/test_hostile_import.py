@@ -350,8 +350,19 @@ def test_the_real_backup_still_imports(
     conn.close()
 
 
+# A loose creport.txt (outside any backup) goes through the same checks.
+BARE_CASES = [
+    ("bare-temperature-50", set_field(0, 2, "50"), ("temperature 50",)),
+    ("bare-corner-traversal", set_field(0, 0, "../../etc"), ("corner '../../etc'",)),
+    ("bare-duplicate", duplicate_row, ("duplicated point",)),
+    ("bare-header-only", keep_lines(10), ("header without rows",)),
+    ("bare-1e999", set_field(0, 5, "1e999"), ("1e999",)),
+]
+ALL_CASES = [(*c, False) for c in BACKUP_CASES] + [(*c, True) for c in BARE_CASES]
+
+
 @pytest.mark.parametrize(
-    ("mutate", "words"), [c[1:] for c in BACKUP_CASES], ids=[c[0] for c in BACKUP_CASES]
+    ("mutate", "words", "bare"), [c[1:] for c in ALL_CASES], ids=[c[0] for c in ALL_CASES]
 )
 def test_hostile_backup_is_refused_whole(
     capsys: pytest.CaptureFixture[str],
@@ -360,42 +371,21 @@ def test_hostile_backup_is_refused_whole(
     existing: Path,
     mutate: Callable[[Path], None],
     words: tuple[str, ...],
+    bare: bool,
 ) -> None:
-    bkp = backup_copy(pristine, tmp_path)
+    if bare:
+        bkp = tmp_path / "loose"
+        (bkp / "report").mkdir(parents=True)
+        shutil.copy(pristine / CREPORT, bkp / CREPORT)
+    else:
+        bkp = backup_copy(pristine, tmp_path)
     mutate(bkp)
     # FIFOs: a subprocess, so that a reader that would block shows as a timeout.
     has_fifo = any(p.is_fifo() for p in bkp.rglob("*") if not p.is_symlink())
+    target = bkp / CREPORT if bare else bkp
     refused_everywhere(
-        capsys, tmp_path, existing, [str(bkp)], 2, ("wkpup: error:", *words), subprocess=has_fifo
+        capsys, tmp_path, existing, [str(target)], 2, ("wkpup: error:", *words), subprocess=has_fifo
     )
-
-
-BARE_CASES = [
-    ("bare-temperature-50", set_field(0, 2, "50"), ("temperature 50",)),
-    ("bare-corner-traversal", set_field(0, 0, "../../etc"), ("corner '../../etc'",)),
-    ("bare-duplicate", duplicate_row, ("duplicated point",)),
-    ("bare-header-only", keep_lines(10), ("header without rows",)),
-    ("bare-1e999", set_field(0, 5, "1e999"), ("1e999",)),
-]
-
-
-@pytest.mark.parametrize(
-    ("mutate", "words"), [c[1:] for c in BARE_CASES], ids=[c[0] for c in BARE_CASES]
-)
-def test_hostile_bare_creport_is_refused(
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-    pristine: Path,
-    existing: Path,
-    mutate: Callable[[Path], None],
-    words: tuple[str, ...],
-) -> None:
-    """A loose creport.txt (outside any backup) goes through the same checks."""
-    bkp = tmp_path / "loose"
-    (bkp / "report").mkdir(parents=True)
-    shutil.copy(pristine / CREPORT, bkp / CREPORT)
-    mutate(bkp)
-    refused_everywhere(capsys, tmp_path, existing, [str(bkp / CREPORT)], 2, words)
 
 
 def make_fifo(path: Path) -> Path:
@@ -468,23 +458,24 @@ def test_hostile_import_arguments(
 
 
 # --- store files as --db / --pvt-db ---------------------------------------------------------
-def newer_store(tmp: Path, existing: Path) -> Path:
-    path = tmp / "newer.db"
-    shutil.copy(existing, path)
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA user_version = 99")
-    conn.commit()
-    conn.close()
-    return path
+def sql_store(name: str, statement: str, *, copy: bool) -> Callable[[Path, Path], Path]:
+    """A store file made by one SQL statement, on a copy of the existing store or a new file."""
+
+    def make(tmp: Path, existing: Path) -> Path:
+        path = tmp / name
+        if copy:
+            shutil.copy(existing, path)
+        conn = sqlite3.connect(path)
+        conn.execute(statement)
+        conn.commit()
+        conn.close()
+        return path
+
+    return make
 
 
-def foreign_store(tmp: Path, existing: Path) -> Path:
-    path = tmp / "other.db"
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE t (x)")
-    conn.commit()
-    conn.close()
-    return path
+newer_store = sql_store("newer.db", "PRAGMA user_version = 99", copy=True)
+foreign_store = sql_store("other.db", "CREATE TABLE t (x)", copy=False)
 
 
 def text_file(tmp: Path, existing: Path) -> Path:

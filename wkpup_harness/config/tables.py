@@ -122,11 +122,7 @@ class CoreTables:
 
     def corner_names(self) -> tuple[str, ...]:
         """Every corner name the corner table mentions, in first-seen order."""
-        seen: dict[str, None] = {}
-        for row in self.corners.rows:
-            for corner in row.corners:
-                seen.setdefault(corner, None)
-        return tuple(seen)
+        return tuple(dict.fromkeys(c for row in self.corners.rows for c in row.corners))
 
     def extractions(self) -> tuple[str, ...]:
         """Every extraction name the corner table mentions, in first-seen order."""

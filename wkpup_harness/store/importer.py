@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from wkpup_harness.errors import ResultError, show
 from wkpup_harness.results import (
@@ -163,19 +164,11 @@ def import_backup(
     conn: sqlite3.Connection,
     path: Path | str,
     *,
-    domain: str | None = None,
-    scenario: str | None = None,
-    name: str | None = None,
-    user: str | None = None,
-    config_text: str | None = None,
-    allow_duplicate: bool = False,
     corners: Iterable[str] | None = None,
     extractions: Iterable[str] = KNOWN_EXTRACTIONS,
+    **options: Any,
 ) -> int:
-    """:func:`load_import` then :func:`store_import`: the backup or creport at ``path`` as
-    one completed job; its id."""
+    """:func:`load_import` then :func:`store_import` (``options``: its keywords): the backup
+    or creport at ``path`` as one completed job; its id."""
     item = load_import(path, corners=corners, extractions=extractions)
-    return store_import(
-        conn, item, domain=domain, scenario=scenario, name=name, user=user,
-        config_text=config_text, allow_duplicate=allow_duplicate,
-    )  # fmt: skip
+    return store_import(conn, item, **options)
