@@ -645,3 +645,24 @@ def test_mt0_fifo_does_not_hang(tmp_path: Path) -> None:
     path = make_fifo(tmp_path / "sim_tx.mt0")
     with pytest.raises(ResultError, match="not a regular file"):
         read_mt0(path)
+
+
+# --- run-log status lines (results.runlog: what is not a status line is passed over) --------
+GOOD_STATUS = "TT typical m40 v1min_v2max Done 1.25s"
+RUNLOG_CASES = [
+    ("elapsed-two-dots", "TT typical m40 v1min_v2max Done 1.2.3s"),
+    ("elapsed-huge", "TT typical m40 v1min_v2max Done " + "9" * 400 + "s"),
+    ("temperature-50", "TT typical 50 v1min_v2max Done 1.00s"),
+    ("vt-gap", "TT typical m40 v1min_v3max Done 1.00s"),
+    ("nul-in-vt", "TT typical m40 v1min\0 Done 1.00s"),
+    ("half-line", GOOD_STATUS[:20]),
+]
+
+
+@pytest.mark.parametrize("line", [c[1] for c in RUNLOG_CASES], ids=[c[0] for c in RUNLOG_CASES])
+def test_hostile_runlog_line_is_passed_over(line: str) -> None:
+    from wkpup_harness.results.runlog import parse_point_status
+
+    got = parse_point_status(f"{GOOD_STATUS}\n{line}\n{GOOD_STATUS}\n")
+    assert [r.point.name for r in got] == ["TT_typical_m40_v1min_v2max"] * 2
+    assert all(r.ok and r.elapsed == 1.25 for r in got)
