@@ -108,7 +108,7 @@ CASES: list[tuple[str, str, str, Any, dict, int, tuple[str, ...]]] = [
     ("cancel-huge", "POST", f"/api/jobs/{BIG}/cancel", None, {}, 422, ("job_id",)),
     ("resume-word", "POST", "/api/jobs/one/resume", None, {}, 422, ("job_id",)),
     ("cancel-ended", "POST", f"/api/jobs/{JOB}/cancel", None, {}, 409, ("already",)),
-    ("resume-imported", "POST", f"/api/jobs/{JOB}/resume", None, {}, 409, ()),
+    ("resume-imported", "POST", f"/api/jobs/{JOB}/resume", None, {}, 409, ("nothing to resume",)),
     ("page-huge", "GET", f"/jobs/{BIG}", None, {}, 422, ("job_id",)),
     # files: traversal, links and pipes planted in the backup
     ("files-dotdot", "GET", f"/files/{JOB}/backup/../../etc/passwd", None, {}, 400, ("'..'",)),
