@@ -9,6 +9,7 @@ wait that is truly too long into a one-line ``StoreError`` instead of 'database 
 
 from __future__ import annotations
 
+import os
 import random
 import sqlite3
 import stat
@@ -18,7 +19,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from wkpup_harness.errors import show
-from wkpup_harness.store.schema import StoreError, migrate, refuse_unknown
+from wkpup_harness.store.schema import StoreError, migrate, refuse
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
 
 BUSY_TIMEOUT_MS = 10_000
 # Total patience across retries: a long sweep store or a VACUUM may hold the lock for seconds.
@@ -71,16 +74,34 @@ def check(path: Path | str) -> None:
     if st.st_size == 0:
         return  # a new store: sqlite3 takes an empty file as an empty database
     try:
-        # Read-only and immutable: looking never writes a byte (no journal, no WAL switch).
-        ro = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         try:
-            refuse_unknown(ro)
+            head = os.read(fd, 100)
         finally:
-            ro.close()
+            os.close(fd)
+    except OSError as exc:
+        raise StoreError(
+            f"{name}: cannot open the store ({show(exc.strerror or str(exc))})"
+        ) from None
+    # The SQLite header (sqlite.org/fileformat.html), read as bytes: no lock taken, nothing
+    # written, and a file another process is writing cannot make the look fail.
+    if len(head) < 100 or not head.startswith(SQLITE_MAGIC):
+        raise StoreError(f"{name}: not a wkpup store (file is not a database)")
+
+    def field(at: int) -> int:
+        return int.from_bytes(head[at : at + 4], "big")
+
+    page_size = int.from_bytes(head[16:18], "big") or 1
+    page_size = 65536 if page_size == 1 else page_size
+    # The page count in the header is valid when 'version-valid-for' equals the change counter.
+    if field(92) == field(24) and field(28) * page_size > st.st_size:
+        raise StoreError(
+            f"{name}: not a wkpup store (cut short: {st.st_size} of {field(28) * page_size} bytes)"
+        )
+    try:
+        refuse(field(60), field(68), field(40) != 0)  # user_version, application_id, schema
     except StoreError as exc:
         raise StoreError(f"{name}: {exc}") from None
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{name}: not a wkpup store ({show(str(exc))})") from None
 
 
 def connect(path: Path | str, *, migrate_schema: bool = True) -> sqlite3.Connection:
