@@ -195,7 +195,11 @@ BACKUP_CASES: list[tuple[str, Callable[[Path], None], tuple[str, ...]]] = [
     ("nul-byte", edit_bytes(CREPORT, lambda b: b.replace(b"e-04", b"e\0-04", 1)), ("NUL",)),
     ("undecodable", edit_bytes(CREPORT, lambda b: b.replace(b"min", b"m\xffn", 1)), ("non-ASCII",)),
     ("utf8-text", edit_bytes(CREPORT, lambda b: b.replace(b"TT", "TŤ".encode(), 1)), ("0xc5",)),
-    ("crlf", edit_bytes(CREPORT, lambda b: b.replace(b"\n", b"\r\n")), ("creport.txt:1", "\\r")),
+    (
+        "crlf",
+        edit_bytes(CREPORT, lambda b: b.replace(b"\n", b"\r\n")),
+        ("creport.txt:1", "control character 0x0d"),
+    ),
     ("escape-char", edit_bytes(CREPORT, lambda b: b.replace(b"ioh", b"i\x1boh", 1)), ("control",)),
     # points
     ("temperature-50", also_report(0, 2, "50"), ("creport.txt:11", "temperature 50", "-40")),
@@ -623,7 +627,7 @@ MT0_CASES = [
     ("mt0-latin1", MT0.encode() + b"\xb5\n", ("sim_tx.mt0:5", "non-ASCII")),
     ("mt0-truncated", MT0[:-12].encode(), ("sim_tx.mt0:4", "3 values for 4 names")),
     ("mt0-no-values", MT0.rsplit("\n", 2)[0].encode() + b"\n", ("3 lines",)),
-    ("mt0-crlf", MT0.replace("\n", "\r\n").encode(), ("sim_tx.mt0:1", "\\r")),
+    ("mt0-crlf", MT0.replace("\n", "\r\n").encode(), ("sim_tx.mt0:1", "control character 0x0d")),
 ]
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wkpup_harness.errors import ResultError, show
+from wkpup_harness.errors import ResultError
 from wkpup_harness.inputs import InputError, echo, read_input
 from wkpup_harness.points import TEMP_TOKENS, VT_PART, Point
 from wkpup_harness.points import label as point_label
@@ -80,15 +80,14 @@ def _read(path: Path, limit: int = MAX_RESULT_BYTES) -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise ResultError(
-            f"{show(str(path))}:{line}: non-ASCII byte {data[exc.start]:#04x}; allowed: ASCII text"
+            f"{path}:{line}: non-ASCII byte {data[exc.start]:#04x}; allowed: ASCII text"
         ) from None
     bad = _CONTROL.search(text)
     if bad is not None:
         line = text.count("\n", 0, bad.start()) + 1
-        what = "a NUL byte" if bad.group() == "\0" else f"control character {bad.group()!r}"
-        raise ResultError(
-            f"{show(str(path))}:{line}: {show(what)}; allowed: ASCII text, TAB and LF"
-        )
+        char = ord(bad.group())
+        what = "a NUL byte" if char == 0 else f"control character {char:#04x}"
+        raise ResultError(f"{path}:{line}: {what}; allowed: ASCII text, TAB and LF")
     return text
 
 
@@ -399,12 +398,12 @@ def check_creport(
             problem = _cell_problem(cell)
             if problem is not None:
                 raise ResultError(
-                    f"{where}: {show(name)}: {problem}; allowed: a finite number or 'failed'"
+                    f"{where}: {name}: {problem}; allowed: a finite number or 'failed'"
                 )
         key = (row.corner, row.extraction, row.temperature, row.levels, row.swp)
         if key in first:
             raise ResultError(
-                f"{where}: duplicated point {show(row.label)} (first at line {first[key]}); "
+                f"{where}: duplicated point {row.label} (first at line {first[key]}); "
                 "allowed: each point once"
             )
         first[key] = row.line
@@ -421,7 +420,7 @@ def check_reports(
     for row in creport.rows:
         rows_of.setdefault(row.point.stem, []).append(row)
     for stem, report in reports.items():
-        source = show(str(report_dir / f"report_{stem}.txt"))
+        source = str(report_dir / f"report_{stem}.txt")
         rows = rows_of.get(stem)
         if rows is None:
             raise ResultError(f"{source}: no row of creport.txt for this point; allowed: "
@@ -444,7 +443,7 @@ def check_reports(
             want = [c.raw for c in row.cells.values()]
             if raws != want or (alter and swp != row.swp):
                 diff = next(
-                    (f"{show(n)}: {echo(a)} vs {echo(b)}"
+                    (f"{n}: {echo(a)} vs {echo(b)}"
                      for n, a, b in zip(names, raws, want, strict=False) if a != b),
                     f"{len(raws)} values vs {len(want)}" if raws != want else "swp",
                 )  # fmt: skip
@@ -456,7 +455,7 @@ def check_reports(
         for stem, rows in rows_of.items():
             if stem not in reports and any(not c.failed for r in rows for c in r.cells.values()):
                 raise ResultError(
-                    f"{creport_source}:{rows[0].line}: no report_{show(stem)}.txt for "
+                    f"{creport_source}:{rows[0].line}: no report_{stem}.txt for "
                     "this row with values; allowed: a report per row (a failed point may "
                     "have none)"
                 )
@@ -489,14 +488,12 @@ def scan_backup(root: Path) -> None:
         try:
             entries = list(os.scandir(directory))
         except OSError as exc:
-            raise ResultError(
-                f"{show(str(directory))}: cannot list ({show(exc.strerror or str(exc))})"
-            ) from None
+            raise ResultError(f"{directory}: cannot list ({exc.strerror or exc})") from None
         for entry in entries:
             count += 1
             if count > MAX_BACKUP_ENTRIES:
                 raise ResultError(
-                    f"{show(str(root))}: more than {MAX_BACKUP_ENTRIES} entries; "
+                    f"{root}: more than {MAX_BACKUP_ENTRIES} entries; "
                     "allowed: a backup's report/, tb_bkp/, compiled_waveform/, simulation.log"
                 )
             path = Path(entry.path)
@@ -504,7 +501,7 @@ def scan_backup(root: Path) -> None:
                 target = Path(os.path.realpath(path))
                 if not (target == base or target.is_relative_to(base)) or not target.exists():
                     raise ResultError(
-                        f"{show(str(path))}: symlink leads out of the backup "
+                        f"{path}: symlink leads out of the backup "
                         f"(to {echo(os.readlink(path))}); allowed: files inside the backup"
                     )
                 continue  # its target is inside: scanned as itself
@@ -512,7 +509,7 @@ def scan_backup(root: Path) -> None:
                 pending.append(path)
             elif not entry.is_file(follow_symlinks=False):
                 raise ResultError(
-                    f"{show(str(path))}: not a regular file (a FIFO, device or socket); "
+                    f"{path}: not a regular file (a FIFO, device or socket); "
                     "allowed: regular files and directories"
                 )
 
@@ -537,13 +534,13 @@ def read_backup(
         raise ResultError(f"{path}: report/creport.txt not found")
     extractions = tuple(extractions)
     creport = read_creport(creport_path)
-    check_creport(creport, show(str(creport_path)), corners=corners, extractions=extractions)
+    check_creport(creport, creport_path, corners=corners, extractions=extractions)
     reports = {}
     for file in sorted(report_dir.glob("report_*.txt")):
         report = read_report(file, extractions)
         assert report.point is not None
         reports[report.point.stem] = report
-    check_reports(creport, reports, report_dir, show(str(creport_path)))
+    check_reports(creport, reports, report_dir, creport_path)
     log = path / "simulation.log"
     text = None
     if log.exists():

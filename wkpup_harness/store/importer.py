@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wkpup_harness.errors import ResultError, show
+from wkpup_harness.errors import ResultError
 from wkpup_harness.results import (
     BACKUP_NAME,
     KNOWN_EXTRACTIONS,
@@ -108,7 +108,7 @@ def load_import(
     elif path.exists():
         backup = _backup_dir(path.parent)
         creport, creport_path = read_creport(path), path
-        check_creport(creport, show(str(path)), corners=corners, extractions=extractions)
+        check_creport(creport, str(path), corners=corners, extractions=extractions)
         point_paths = {}
     else:
         raise ResultError(f"{path}: no such backup directory or creport.txt")
