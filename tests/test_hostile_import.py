@@ -670,3 +670,20 @@ def test_hostile_runlog_line_is_passed_over(line: str) -> None:
     got = parse_point_status(f"{GOOD_STATUS}\n{line}\n{GOOD_STATUS}\n")
     assert [r.point.name for r in got] == ["TT_typical_m40_v1min_v2max"] * 2
     assert all(r.ok and r.elapsed == 1.25 for r in got)
+
+
+def test_restore_from_a_file_named_like_a_uri(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, existing: Path
+) -> None:
+    """``db restore 'b?mode=rwc#x.db'``: the name is a file name, not URI parameters (an
+    SQLite URI built by hand would open, and create, a file ``b`` instead)."""
+    src = tmp_path / "b?mode=rwc#x.db"
+    shutil.copy(existing, src)
+    before = snapshot(tmp_path)
+    store = tmp_path / "restored.db"
+    outcome = cli(capsys, "--db", str(store), "db", "restore", str(src))
+    assert outcome.code == 0, outcome
+    created = snapshot(tmp_path) - before
+    # SQLite's own -wal/-shm beside a WAL-mode source are not ours to judge here.
+    assert {c for c in created if not c.endswith(("-wal", "-shm"))} == {"restored.db"}, created
+    assert fingerprint(store)[2] == fingerprint(existing)[2]
