@@ -9,7 +9,6 @@ wait that is truly too long into a one-line ``StoreError`` instead of 'database 
 
 from __future__ import annotations
 
-import os
 import random
 import sqlite3
 import stat
@@ -21,9 +20,9 @@ from pathlib import Path
 from wkpup_harness.errors import show
 from wkpup_harness.store.schema import StoreError, migrate, refuse
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
-
 BUSY_TIMEOUT_MS = 10_000
+# Looks at a store file before it is opened (check()).
+CHECK_TRIES = 3
 # Total patience across retries: a long sweep store or a VACUUM may hold the lock for seconds.
 RETRY_DEADLINE_S = 120.0
 
@@ -73,35 +72,40 @@ def check(path: Path | str) -> None:
         raise StoreError(f"{name}: not a regular file (a pipe, device or socket), not a store")
     if st.st_size == 0:
         return  # a new store: sqlite3 takes an empty file as an empty database
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    # Looked at through SQLite, never through a file descriptor of our own: closing one would
+    # drop the POSIX locks this process's open connections hold on the file (fcntl semantics).
+    # Read-only and immutable: the look takes no lock and writes nothing (no journal, no WAL
+    # switch, no -shm). A page read while another process checkpoints may come out torn:
+    # retried before the file is called a non-store.
+    for attempt in range(CHECK_TRIES):
         try:
-            head = os.read(fd, 100)
-        finally:
-            os.close(fd)
-    except OSError as exc:
-        raise StoreError(
-            f"{name}: cannot open the store ({show(exc.strerror or str(exc))})"
-        ) from None
-    # The SQLite header (sqlite.org/fileformat.html), read as bytes: no lock taken, nothing
-    # written, and a file another process is writing cannot make the look fail.
-    if len(head) < 100 or not head.startswith(SQLITE_MAGIC):
-        raise StoreError(f"{name}: not a wkpup store (file is not a database)")
-
-    def field(at: int) -> int:
-        return int.from_bytes(head[at : at + 4], "big")
-
-    page_size = int.from_bytes(head[16:18], "big") or 1
-    page_size = 65536 if page_size == 1 else page_size
-    # The page count in the header is valid when 'version-valid-for' equals the change counter.
-    if field(92) == field(24) and field(28) * page_size > st.st_size:
-        raise StoreError(
-            f"{name}: not a wkpup store (cut short: {st.st_size} of {field(28) * page_size} bytes)"
-        )
+            current, app, has_tables, size = _look(path)
+            break
+        except sqlite3.DatabaseError as exc:
+            notadb = getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_NOTADB
+            if notadb or attempt == CHECK_TRIES - 1:
+                raise StoreError(f"{name}: not a wkpup store ({show(str(exc))})") from None
+            time.sleep(0.05)
+    if size > st.st_size:
+        raise StoreError(f"{name}: not a wkpup store (cut short: {st.st_size} of {size} bytes)")
     try:
-        refuse(field(60), field(68), field(40) != 0)  # user_version, application_id, schema
+        refuse(current, app, has_tables)
     except StoreError as exc:
         raise StoreError(f"{name}: {exc}") from None
+
+
+def _look(path: Path) -> tuple[int, int, bool, int]:
+    """user_version, application_id, whether it has tables, and the size its header claims."""
+    ro = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    try:
+        current = ro.execute("PRAGMA user_version").fetchone()[0]
+        app = ro.execute("PRAGMA application_id").fetchone()[0]
+        tables = current == 0 and ro.execute("SELECT 1 FROM sqlite_schema").fetchone() is not None
+        pages = ro.execute("PRAGMA page_count").fetchone()[0]
+        page_size = ro.execute("PRAGMA page_size").fetchone()[0]
+        return current, app, tables, pages * page_size
+    finally:
+        ro.close()
 
 
 def connect(path: Path | str, *, migrate_schema: bool = True) -> sqlite3.Connection:
