@@ -687,3 +687,29 @@ def test_restore_from_a_file_named_like_a_uri(
     # SQLite's own -wal/-shm beside a WAL-mode source are not ours to judge here.
     assert {c for c in created if not c.endswith(("-wal", "-shm"))} == {"restored.db"}, created
     assert fingerprint(store)[2] == fingerprint(existing)[2]
+
+
+def test_looking_at_a_store_keeps_this_process_locks(tmp_path: Path, existing: Path) -> None:
+    """connect() looks at the file first (check()); with a connection already open in this
+    process, that look must not drop its locks: another process closing its own connection
+    must not take itself for the last one and delete the WAL under us (a write then lost)."""
+    import subprocess
+    import sys
+
+    store = tmp_path / "live.db"
+    shutil.copy(existing, store)
+    first = db.connect(store)
+    first.execute("SELECT count(*) FROM jobs").fetchone()
+    db.connect(store).close()  # the look, and a second connection come and gone
+    subprocess.run(
+        [sys.executable, "-c", f"import sqlite3; c = sqlite3.connect({str(store)!r}); "
+         "c.execute('SELECT count(*) FROM jobs').fetchone(); c.close()"],
+        check=True,
+    )  # fmt: skip
+    assert Path(f"{store}-wal").exists(), "the WAL was deleted while a connection used it"
+    with db.write(first):
+        first.execute("UPDATE jobs SET name = 'kept' WHERE id = 1")
+    first.close()
+    check = sqlite3.connect(store)
+    assert check.execute("SELECT name FROM jobs WHERE id = 1").fetchone()[0] == "kept"
+    check.close()
