@@ -234,7 +234,7 @@ BACKUP_CASES: list[tuple[str, Callable[[Path], None], tuple[str, ...]]] = [
     ("fifo-in-waveforms", fifo("compiled_waveform/sim_tx.tr0"), ("FIFO", "regular files")),
     ("fifo-as-report", fifo(f"report/report_{TT85}.txt"), ("FIFO",)),
     ("fifo-as-log", fifo("simulation.log"), ("FIFO",)),
-    ("socket-like-log-dir", lambda b: (b / "simulation.log").mkdir(), ("simulation.log",)),
+    ("log-is-a-directory", lambda b: (b / "simulation.log").mkdir(), ("simulation.log",)),
     ("log-oversize", lambda b: big_log(b), ("simulation log", "limit")),
     # reports against the creport
     ("report-disagrees", report_value(TT85, 0, "1.00000000e+00"), ("disagrees", "ioh_0")),
