@@ -9,9 +9,12 @@ from typing import Any
 
 from wkpup_harness.cli import common
 from wkpup_harness.core import locate_core
-from wkpup_harness.inputs import InputError, read_input
+from wkpup_harness.inputs import InputError, echo, read_input
 from wkpup_harness.store import jobs
 from wkpup_harness.store.importer import load_import, store_import
+
+# A domain or job name given for an import: a label in tables, never a path.
+MAX_LABEL = 200
 
 
 def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
@@ -46,6 +49,11 @@ def main(args: argparse.Namespace) -> int:
         raise common.NotFound(f"{path}: no such backup directory or creport.txt")
     # Everything is read and checked before the store is opened: a refused import leaves
     # no store behind, and an existing one untouched.
+    for flag, value in (("--domain", args.domain), ("--name", args.name)):
+        if value is not None and not (0 < len(value) <= MAX_LABEL and value.isprintable()):
+            raise common.UsageError(
+                f"{flag} {echo(value)}: allowed: 1 to {MAX_LABEL} printable characters"
+            )
     config_text = read_config_copy(args.config) if args.config else None
     tables = locate_core(common.settings(args).core).tables()
     item = load_import(path, corners=tables.corner_names(), extractions=tables.extractions())
