@@ -424,6 +424,8 @@ ARG_CASES: list[tuple[str, Callable[[Path, Path], list[str]], int, tuple[str, ..
     ("config-directory", lambda t, b: [str(b), "--config", str(t)], 2, ("is a directory",)),
     ("config-missing", lambda t, b: [str(b), "--config", str(t / "no.cfg")], 2, ("no such",)),
     ("config-nul", lambda t, b: [str(b), "--config", str(nul_config(t))], 2, (":2", "NUL")),
+    ("path-5000-chars", lambda t, b: ["p" * 5000], 3, ("(5000 characters)", "no such backup")),
+    ("config-5000-chars", lambda t, b: [str(b), "--config", "c" * 5000], 2, ("too long",)),
     ("domain-newline", lambda t, b: [str(b), "--domain", "gpio\nx: y"], 2, ("--domain", "\\n")),
     ("domain-escape", lambda t, b: [str(b), "--domain", "\x1b[31mred"], 2, ("printable",)),
     ("name-huge", lambda t, b: [str(b), "--name", "n" * 100000], 2, ("100000 characters",)),

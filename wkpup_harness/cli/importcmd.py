@@ -4,12 +4,13 @@ completed job, every cell's text as written (``store.importer`` does the work)."
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
 from wkpup_harness.cli import common
 from wkpup_harness.core import locate_core
-from wkpup_harness.inputs import InputError, echo, read_input
+from wkpup_harness.inputs import InputError, echo, path_name, read_input
 from wkpup_harness.store import jobs
 from wkpup_harness.store.importer import load_import, store_import
 
@@ -45,8 +46,12 @@ def read_config_copy(path: str) -> str:
 
 def main(args: argparse.Namespace) -> int:
     path = Path(args.path)
-    if not path.exists() and not path.is_symlink():
-        raise common.NotFound(f"{path}: no such backup directory or creport.txt")
+    try:
+        found = os.path.lexists(path)
+    except (OSError, ValueError):  # a name too long for the system, a NUL
+        found = False
+    if not found:
+        raise common.NotFound(f"{path_name(path)}: no such backup directory or creport.txt")
     # Everything is read and checked before the store is opened: a refused import leaves
     # no store behind, and an existing one untouched.
     for flag, value in (("--domain", args.domain), ("--name", args.name)):
