@@ -19,6 +19,8 @@ from wkpup_harness.errors import WkpupError, show
 MAX_INPUT_BYTES = 4 * 1024 * 1024
 #: How many characters of a value an error message quotes.
 ECHO_CHARS = 60
+#: A path longer than this is cut in messages like any other hostile value.
+MAX_NAME = 256
 
 
 class InputError(WkpupError):
@@ -36,6 +38,12 @@ def echo(value: object, limit: int = ECHO_CHARS, *, escape: bool = True) -> str:
     return f"'{quote(text)}'"
 
 
+def path_name(path: Path | str) -> str:
+    """A path as messages name it: whole when it is of a sane length, else cut (echo)."""
+    text = str(path)
+    return show(text) if len(text) <= MAX_NAME else echo(text)
+
+
 def read_input(path: Path | str, what: str = "file", *, limit: int = MAX_INPUT_BYTES) -> bytes:
     """The bytes of the regular file ``path``, at most ``limit`` of them.
 
@@ -43,7 +51,7 @@ def read_input(path: Path | str, what: str = "file", *, limit: int = MAX_INPUT_B
     exist, is not a regular file, cannot be read, or is larger than ``limit``.
     """
     path = Path(path)
-    name = show(str(path))
+    name = path_name(path)
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -89,7 +97,7 @@ def read_text(
 ) -> str:
     """:func:`read_input` decoded; undecodable bytes and NUL are refused with the offset."""
     data = read_input(path, what, limit=limit)
-    name = show(str(path))
+    name = path_name(path)
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:

@@ -98,6 +98,13 @@ class WkpupSession:
         self.started = time.time()
         self.n_jobs = 0  # PVT items collected (scenario jobs and pvt-marked tests)
         self._last_line: dict[int, float] = {}
+        if self.settings.db is not None and not self.is_worker:
+            # A store path that cannot be a store is a usage error now, before any item
+            # runs (and without creating anything), not an error in every test.
+            try:
+                db.check(self.settings.db)
+            except WkpupError as exc:
+                raise pytest.UsageError(f"--pvt-db: {exc}") from None
 
     # --- shared objects ------------------------------------------------------------------------
     @property

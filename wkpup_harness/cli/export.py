@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from wkpup_harness.cli import common, show
+from wkpup_harness.errors import show as show_text
 from wkpup_harness.report import html as report_html
 from wkpup_harness.store import jobs
 
@@ -56,9 +57,13 @@ def csv_text(conn: Any, job: dict[str, Any]) -> tuple[str, int]:
             if name not in p["cells"]:
                 continue
             raw, value = p["cells"][name]
+            # Text from the store on one line each (an old store may hold control
+            # characters); value empty for `failed` and anything not a finite number.
+            texts = [p["corner"], p["extraction"], p["temperature"], p["v1"] or "",
+                     p["v2"] or "", p["v3"] or "", p["swp"] or "", name]  # fmt: skip
             out.writerow(
-                [p["corner"], p["extraction"], p["temperature"], p["v1"] or "", p["v2"] or "",
-                 p["v3"] or "", p["swp"] or "", name, "" if value is None else repr(value), raw]
+                [show_text(str(t)) for t in texts] + ["" if value is None else repr(value),
+                                                      show_text(raw)]
             )  # fmt: skip
             count += 1
     return buf.getvalue(), count

@@ -4,12 +4,18 @@ completed job, every cell's text as written (``store.importer`` does the work)."
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
 from wkpup_harness.cli import common
+from wkpup_harness.core import locate_core
+from wkpup_harness.inputs import InputError, echo, path_name, read_input
 from wkpup_harness.store import jobs
-from wkpup_harness.store.importer import import_backup
+from wkpup_harness.store.importer import load_import, store_import
+
+# A domain or job name given for an import: a label in tables, never a path.
+MAX_LABEL = 200
 
 
 def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
@@ -28,18 +34,37 @@ def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
     p.set_defaults(func=main)
 
 
+def read_config_copy(path: str) -> str:
+    """The --config file kept byte for byte (latin-1 round-trips every byte); not validated
+    (a site's backup ran against the site's tables), but a regular, bounded text file."""
+    data = read_input(path, "config file")
+    if b"\0" in data:
+        line = data.count(b"\n", 0, data.index(b"\0")) + 1
+        raise InputError(f"{path}:{line}: contains a NUL byte; allowed: config text")
+    return data.decode("latin-1")
+
+
 def main(args: argparse.Namespace) -> int:
     path = Path(args.path)
-    if not path.exists():
-        raise common.NotFound(f"{path}: no such backup directory or creport.txt")
-    config_text = None
-    if args.config:
-        # Kept byte for byte (latin-1 round-trips every byte); not validated: a site's
-        # backup ran against the site's tables, not necessarily ours.
-        config_text = Path(args.config).read_bytes().decode("latin-1")
+    try:
+        found = os.path.lexists(path)
+    except (OSError, ValueError):  # a name too long for the system, a NUL
+        found = False
+    if not found:
+        raise common.NotFound(f"{path_name(path)}: no such backup directory or creport.txt")
+    # Everything is read and checked before the store is opened: a refused import leaves
+    # no store behind, and an existing one untouched.
+    for flag, value in (("--domain", args.domain), ("--name", args.name)):
+        if value is not None and not (0 < len(value) <= MAX_LABEL and value.isprintable()):
+            raise common.UsageError(
+                f"{flag} {echo(value)}: allowed: 1 to {MAX_LABEL} printable characters"
+            )
+    config_text = read_config_copy(args.config) if args.config else None
+    tables = locate_core(common.settings(args).core).tables()
+    item = load_import(path, corners=tables.corner_names(), extractions=tables.extractions())
     conn = common.open_store(args, create=True)
-    job = import_backup(
-        conn, path, domain=args.domain, name=args.name, user=None, config_text=config_text
+    job = store_import(
+        conn, item, domain=args.domain, name=args.name, user=None, config_text=config_text
     )
     got = jobs.get_job(conn, job)
     assert got is not None

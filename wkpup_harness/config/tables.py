@@ -120,6 +120,10 @@ class CoreTables:
     def supply(self, sim_mode: str) -> SupplyTable | None:
         return self.supplies.get(SIM_MODE_ALIASES.get(sim_mode, sim_mode))
 
+    def corner_names(self) -> tuple[str, ...]:
+        """Every corner name the corner table mentions, in first-seen order."""
+        return tuple(dict.fromkeys(c for row in self.corners.rows for c in row.corners))
+
     def extractions(self) -> tuple[str, ...]:
         """Every extraction name the corner table mentions, in first-seen order."""
         seen: dict[str, None] = {}

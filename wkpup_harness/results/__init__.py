@@ -7,12 +7,16 @@ compared byte for byte and ``failed`` measurements are never confused with numbe
 
 from __future__ import annotations
 
+import errno
+import math
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from wkpup_harness.errors import ResultError
+from wkpup_harness.inputs import InputError, echo, read_input
 from wkpup_harness.points import TEMP_TOKENS, VT_PART, Point
 from wkpup_harness.points import label as point_label
 
@@ -37,7 +41,9 @@ class Cell:
 
     @classmethod
     def parse(cls, raw: str) -> Cell:
-        return cls(raw, float(raw) if NUMBER.fullmatch(raw) else None)
+        value = float(raw) if NUMBER.fullmatch(raw) else None
+        # `1e999` matches NUMBER but is no measurement: kept as text, never as infinity.
+        return cls(raw, value if value is not None and math.isfinite(value) else None)
 
     @property
     def failed(self) -> bool:
@@ -51,11 +57,38 @@ def _trim(fields: list[str]) -> list[str]:
     return fields
 
 
-def _read(path: Path) -> str:
+# A creport of a large alter sweep is the biggest result file; anything beyond is not one.
+MAX_RESULT_BYTES = 32 * 1024 * 1024
+FAILED = "failed"  # the text the simulators (and srt) write for a measurement without value
+LEVELS = ("min", "nom", "max")
+# Any ASCII control character but TAB and LF: the core never writes one.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _read(path: Path, limit: int = MAX_RESULT_BYTES) -> str:
+    """A result file's text: a regular file (never a FIFO or device), bounded, ASCII, no
+    control character but TAB and LF; every refusal is one ResultError line."""
+    if not os.path.lexists(path):
+        # Missing stays "not found" for the callers (the CLI's exit 3), as before.
+        raise FileNotFoundError(errno.ENOENT, "no such result file", str(path))
     try:
-        return path.read_bytes().decode("ascii")
-    except UnicodeDecodeError:
-        raise ResultError(f"{path}: non-ASCII byte") from None
+        data = read_input(path, "result file", limit=limit)
+    except InputError as exc:
+        raise ResultError(str(exc)) from None
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ResultError(
+            f"{path}:{line}: non-ASCII byte {data[exc.start]:#04x}; allowed: ASCII text"
+        ) from None
+    bad = _CONTROL.search(text)
+    if bad is not None:
+        line = text.count("\n", 0, bad.start()) + 1
+        char = ord(bad.group())
+        what = "a NUL byte" if char == 0 else f"control character {char:#04x}"
+        raise ResultError(f"{path}:{line}: {what}; allowed: ASCII text, TAB and LF")
+    return text
 
 
 # --- .mt0 -------------------------------------------------------------------------------------
@@ -272,8 +305,8 @@ def _creport_row(
     if len(fields) < 3 + n_levels:
         raise ResultError(f"{source}:{number}: short row")
     corner, ex, temp = fields[:3]
-    if not re.fullmatch(r"-?[0-9]+", temp):
-        raise ResultError(f"{source}:{number}: temperature {temp!r} is not an integer")
+    if not re.fullmatch(r"-?[0-9]{1,6}", temp):
+        raise ResultError(f"{source}:{number}: temperature {echo(temp)} is not an integer")
     levels = tuple(fields[3 : 3 + n_levels])
     values = fields[3 + n_levels :]
     if inner_swp and values:
@@ -289,6 +322,145 @@ def read_creport(path: Path | str) -> Creport:
     return parse_creport(_read(path), str(path))
 
 
+# --- what the real formats can contain ------------------------------------------------------
+def _cell_problem(cell: Cell) -> str | None:
+    """Why a measurement cell is not one the flow writes (a number or ``failed``), or None."""
+    if cell.value is not None or cell.raw == FAILED:
+        return None
+    if NUMBER.fullmatch(cell.raw):
+        return f"{echo(cell.raw)} is not a finite number"
+    return f"garbled cell {echo(cell.raw)}"
+
+
+def check_creport(
+    creport: Creport,
+    source: str = "creport.txt",
+    *,
+    corners: Iterable[str] | None = None,
+    extractions: Iterable[str] = KNOWN_EXTRACTIONS,
+) -> None:
+    """Refuse a creport that the core cannot have written: a header without rows, a
+    duplicated measurement name, a corner (``corners``: the core's table) or extraction not
+    in the tables, a temperature or level the flow does not know, a truncated row, a cell
+    that is neither a finite number nor ``failed``, a duplicated point. Raises ResultError
+    ``source:line: problem; allowed: ...`` for the first problem."""
+    if not creport.rows:
+        raise ResultError(f"{source}:10: a header without rows; allowed: one row per point")
+    if list(creport.supply)[:3] != ["v1", "v2", "v3"] or len(creport.supply) != 7:
+        raise ResultError(
+            f"{source}:2: supply lines {echo(', '.join(creport.supply))}; "
+            "allowed: v1, v2, v3 then four supply lines, each key once"
+        )
+    seen_names: set[str] = set()
+    for name in creport.names:
+        if name in seen_names or name == "" or " " in name:
+            problem = "duplicated" if name in seen_names else "not a measurement name"
+            raise ResultError(
+                f"{source}:10: measurement {echo(name)} {problem}; "
+                "allowed: distinct names without blanks"
+            )
+        seen_names.add(name)
+    if not creport.names:
+        raise ResultError(f"{source}:10: no measurement names; allowed: at least one")
+    corner_set = None if corners is None else tuple(corners)
+    ex_set = tuple(extractions)
+    temps = tuple(str(t) for t in TEMP_TOKENS.values())
+    first: dict[tuple[object, ...], int] = {}
+    for row in creport.rows:
+        where = f"{source}:{row.line}"
+        if corner_set is not None and row.corner not in corner_set:
+            raise ResultError(
+                f"{where}: corner {echo(row.corner)} is not in the core's corner table; "
+                f"allowed: {', '.join(corner_set)}"
+            )
+        if re.fullmatch(r"[A-Za-z0-9_]+", row.corner) is None:
+            raise ResultError(f"{where}: corner {echo(row.corner)}; allowed: letters, digits, _")
+        if row.extraction not in ex_set:
+            raise ResultError(
+                f"{where}: extraction {echo(row.extraction)}; allowed: {', '.join(ex_set)}"
+            )
+        if str(row.temperature) not in temps:
+            raise ResultError(
+                f"{where}: temperature {row.temperature} is not in the core's table; "
+                f"allowed: {', '.join(temps)}"
+            )
+        for lv in row.levels:
+            if lv not in LEVELS:
+                raise ResultError(f"{where}: level {echo(lv)}; allowed: {', '.join(LEVELS)}")
+        if creport.alter and not row.swp:
+            raise ResultError(f"{where}: empty swp (alter title); allowed: a non-empty title")
+        if len(row.cells) != len(creport.names):
+            raise ResultError(
+                f"{where}: truncated row, {len(row.cells)} values for "
+                f"{len(creport.names)} names; allowed: one value or 'failed' per name"
+            )
+        for name, cell in row.cells.items():
+            problem = _cell_problem(cell)
+            if problem is not None:
+                raise ResultError(
+                    f"{where}: {name}: {problem}; allowed: a finite number or 'failed'"
+                )
+        key = (row.corner, row.extraction, row.temperature, row.levels, row.swp)
+        if key in first:
+            raise ResultError(
+                f"{where}: duplicated point {row.label} (first at line {first[key]}); "
+                "allowed: each point once"
+            )
+        first[key] = row.line
+
+
+def check_reports(
+    creport: Creport, reports: Mapping[str, Report], report_dir: Path, creport_source: str
+) -> None:
+    """Refuse ``report_*.txt`` files that disagree with the creport sorted from them: a report
+    for a point the creport has no row for, other measurement names, other values, a row
+    count that differs; and a creport row with values but no report (when the backup kept
+    reports at all: a failed point has no report and a row of ``failed``)."""
+    rows_of: dict[str, list[CreportRow]] = {}
+    for row in creport.rows:
+        rows_of.setdefault(row.point.stem, []).append(row)
+    for stem, report in reports.items():
+        source = str(report_dir / f"report_{stem}.txt")
+        rows = rows_of.get(stem)
+        if rows is None:
+            raise ResultError(f"{source}: no row of creport.txt for this point; allowed: "
+                              "a report per creport row")  # fmt: skip
+        names = report.names[1:] if report.names[:1] == ("swp",) else report.names
+        alter = len(names) != len(report.names)
+        if tuple(names) != creport.names:
+            raise ResultError(
+                f"{source}:1: measurement names differ from creport.txt:10; "
+                "allowed: the creport's names"
+            )
+        if len(report.rows) != len(rows):
+            raise ResultError(
+                f"{source}: {len(report.rows)} value lines, creport.txt has {len(rows)} rows "
+                "for this point; allowed: the same"
+            )
+        for number, (cells, row) in enumerate(zip(report.rows, rows, strict=True), start=2):
+            raws = [c.raw for c in cells]
+            swp = raws.pop(0) if alter and raws else None
+            want = [c.raw for c in row.cells.values()]
+            if raws != want or (alter and swp != row.swp):
+                diff = next(
+                    (f"{n}: {echo(a)} vs {echo(b)}"
+                     for n, a, b in zip(names, raws, want, strict=False) if a != b),
+                    f"{len(raws)} values vs {len(want)}" if raws != want else "swp",
+                )  # fmt: skip
+                raise ResultError(
+                    f"{source}:{number}: disagrees with creport.txt:{row.line} ({diff}); "
+                    "allowed: the values creport.txt holds"
+                )
+    if reports:
+        for stem, rows in rows_of.items():
+            if stem not in reports and any(not c.failed for r in rows for c in r.cells.values()):
+                raise ResultError(
+                    f"{creport_source}:{rows[0].line}: no report_{stem}.txt for "
+                    "this row with values; allowed: a report per row (a failed point may "
+                    "have none)"
+                )
+
+
 # --- 00bkp_<12 digits>/ -----------------------------------------------------------------------
 @dataclass(frozen=True)
 class Backup:
@@ -299,26 +471,81 @@ class Backup:
     simulation_log: str | None = None
 
 
-def read_backup(path: Path | str, extractions: Iterable[str] = KNOWN_EXTRACTIONS) -> Backup:
-    """Read ``00bkp_<12 digits>/report/{creport.txt,report_*.txt}`` (and simulation.log)."""
+# How many entries a backup may hold (92 points x a few files is the real size).
+MAX_BACKUP_ENTRIES = 100_000
+MAX_LOG_BYTES = 256 * 1024 * 1024
+
+
+def scan_backup(root: Path) -> None:
+    """Refuse a backup that holds anything but directories, regular files and links that
+    stay inside it: a symlink leading out (or nowhere), a FIFO, a device or a socket
+    (reading one could hang or leak another file). Nothing is opened, only lstat'ed."""
+    base = root.resolve()
+    pending = [root]
+    count = 0
+    while pending:
+        directory = pending.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError as exc:
+            raise ResultError(f"{directory}: cannot list ({exc.strerror or exc})") from None
+        for entry in entries:
+            count += 1
+            if count > MAX_BACKUP_ENTRIES:
+                raise ResultError(
+                    f"{root}: more than {MAX_BACKUP_ENTRIES} entries; "
+                    "allowed: a backup's report/, tb_bkp/, compiled_waveform/, simulation.log"
+                )
+            path = Path(entry.path)
+            if entry.is_symlink():
+                target = Path(os.path.realpath(path))
+                if not (target == base or target.is_relative_to(base)) or not target.exists():
+                    raise ResultError(
+                        f"{path}: symlink leads out of the backup "
+                        f"(to {echo(os.readlink(path))}); allowed: files inside the backup"
+                    )
+                continue  # its target is inside: scanned as itself
+            if entry.is_dir(follow_symlinks=False):
+                pending.append(path)
+            elif not entry.is_file(follow_symlinks=False):
+                raise ResultError(
+                    f"{path}: not a regular file (a FIFO, device or socket); "
+                    "allowed: regular files and directories"
+                )
+
+
+def read_backup(
+    path: Path | str,
+    extractions: Iterable[str] = KNOWN_EXTRACTIONS,
+    *,
+    corners: Iterable[str] | None = None,
+) -> Backup:
+    """Read ``00bkp_<12 digits>/report/{creport.txt,report_*.txt}`` (and simulation.log),
+    refusing whatever the real flow cannot have written (see :func:`scan_backup`,
+    :func:`check_creport`, :func:`check_reports`)."""
     path = Path(path)
     m = BACKUP_NAME.fullmatch(path.name)
     if m is None:
         raise ResultError(f"{path}: a backup directory is named 00bkp_<YYYYMMDDHHMM>")
+    scan_backup(path)
     report_dir = path / "report"
-    if not (report_dir / "creport.txt").is_file():
+    creport_path = report_dir / "creport.txt"
+    if not creport_path.exists():
         raise ResultError(f"{path}: report/creport.txt not found")
     extractions = tuple(extractions)
+    creport = read_creport(creport_path)
+    check_creport(creport, creport_path, corners=corners, extractions=extractions)
     reports = {}
     for file in sorted(report_dir.glob("report_*.txt")):
         report = read_report(file, extractions)
         assert report.point is not None
         reports[report.point.stem] = report
+    check_reports(creport, reports, report_dir, creport_path)
     log = path / "simulation.log"
-    return Backup(
-        path,
-        m.group(1),
-        read_creport(report_dir / "creport.txt"),
-        reports,
-        log.read_bytes().decode("latin-1") if log.is_file() else None,
-    )
+    text = None
+    if log.exists():
+        try:
+            text = read_input(log, "simulation log", limit=MAX_LOG_BYTES).decode("latin-1")
+        except InputError as exc:
+            raise ResultError(str(exc)) from None
+    return Backup(path, m.group(1), creport, reports, text)

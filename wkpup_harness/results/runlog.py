@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from wkpup_harness.points import Point
+from wkpup_harness.points import TEMP_TOKENS, Point
 
 POINT_STATUS = re.compile(
     r"(?P<corner>\S+) (?P<ex>\S+) (?P<temp>\S+) (?P<vt>v1\S*) "
-    r"(?P<status>Done|failed \((?P<reason>[^)]*)\)) (?P<elapsed>[0-9.]+)s"
+    r"(?P<status>Done|failed \((?P<reason>[^)]*)\)) (?P<elapsed>[0-9]{1,9}(?:\.[0-9]*)?)s"
 )
 
 
@@ -46,7 +46,7 @@ def parse_point_status(text: str) -> tuple[PointResult, ...]:
     out = []
     for line in text.splitlines():
         m = POINT_STATUS.fullmatch(line)
-        if m is None:
+        if m is None or m["temp"] not in TEMP_TOKENS:
             continue
         try:
             point = Point.from_vt(m["corner"], m["ex"], m["temp"], m["vt"])

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from wkpup_harness.store.schema import StoreError, migrate
+from wkpup_harness.errors import show
+from wkpup_harness.store.schema import StoreError, migrate, refuse
 
 BUSY_TIMEOUT_MS = 10_000
+# Looks at a store file before it is opened (check()).
+CHECK_TRIES = 3
 # Total patience across retries: a long sweep store or a VACUUM may hold the lock for seconds.
 RETRY_DEADLINE_S = 120.0
 
@@ -47,12 +51,83 @@ def _retrying(conn: sqlite3.Connection, sql: str, what: str) -> None:
             delay = min(delay * 2, 0.5)
 
 
+def check(path: Path | str) -> None:
+    """Refuse, before anything is written to it, a store path that cannot be a store: a
+    directory, a FIFO or device, a file that is not SQLite, a SQLite file that is not a
+    wkpup store, a store of a newer schema. A path that does not exist passes (it will be
+    created). Raises StoreError naming the path."""
+    path = Path(path)
+    name = show(str(path))
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StoreError(
+            f"{name}: cannot open the store ({show(exc.strerror or str(exc))})"
+        ) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise StoreError(f"{name}: is a directory, not a store file")
+    if not stat.S_ISREG(st.st_mode):
+        raise StoreError(f"{name}: not a regular file (a pipe, device or socket), not a store")
+    if st.st_size == 0:
+        return  # a new store: sqlite3 takes an empty file as an empty database
+    # Looked at through SQLite, never through a file descriptor of our own: closing one would
+    # drop the POSIX locks this process's open connections hold on the file (fcntl semantics).
+    # Read-only and immutable: the look takes no lock and writes nothing (no journal, no WAL
+    # switch, no -shm). A page read while another process checkpoints may come out torn:
+    # retried before the file is called a non-store.
+    for attempt in range(CHECK_TRIES):
+        try:
+            current, app, has_tables, size = _look(path)
+            break
+        except sqlite3.DatabaseError as exc:
+            notadb = getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_NOTADB
+            if notadb or attempt == CHECK_TRIES - 1:
+                raise StoreError(f"{name}: not a wkpup store ({show(str(exc))})") from None
+            time.sleep(0.05)
+    if size > st.st_size:
+        raise StoreError(f"{name}: not a wkpup store (cut short: {st.st_size} of {size} bytes)")
+    try:
+        refuse(current, app, has_tables)
+    except StoreError as exc:
+        raise StoreError(f"{name}: {exc}") from None
+
+
+def _look(path: Path) -> tuple[int, int, bool, int]:
+    """user_version, application_id, whether it has tables, and the size its header claims."""
+    ro = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    try:
+        current = ro.execute("PRAGMA user_version").fetchone()[0]
+        app = ro.execute("PRAGMA application_id").fetchone()[0]
+        tables = current == 0 and ro.execute("SELECT 1 FROM sqlite_schema").fetchone() is not None
+        pages = ro.execute("PRAGMA page_count").fetchone()[0]
+        page_size = ro.execute("PRAGMA page_size").fetchone()[0]
+        return current, app, tables, pages * page_size
+    finally:
+        ro.close()
+
+
 def connect(path: Path | str, *, migrate_schema: bool = True) -> sqlite3.Connection:
     """Open (creating if needed) the store at ``path`` and bring its schema up to date.
 
     The connection is in autocommit mode: transactions are only those opened by ``write()``
     and ``read()``, so nothing is ever left half-committed by Python's implicit BEGIN.
+    What cannot be a store (see :func:`check`) or cannot be opened is a one-line StoreError
+    naming the path.
     """
+    check(path)
+    try:
+        return _open(path, migrate_schema)
+    except sqlite3.OperationalError as exc:
+        if _busy(exc):
+            raise
+        raise StoreError(f"{show(str(path))}: cannot open the store ({show(str(exc))})") from None
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{show(str(path))}: not a wkpup store ({show(str(exc))})") from None
+
+
+def _open(path: Path | str, migrate_schema: bool) -> sqlite3.Connection:
     conn = sqlite3.connect(
         str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import math
 import os
 import socket
 import sqlite3
@@ -552,10 +553,16 @@ def points(conn: sqlite3.Connection, job: int) -> list[dict[str, Any]]:
             dict(r, cells={})
             for r in conn.execute("SELECT * FROM points WHERE job_id = ? ORDER BY seq", (job,))
         ]
+        by_seq = {p["seq"]: p for p in pts}
         for seq, name, raw, value in conn.execute(
             "SELECT seq, name, raw, value FROM measurements WHERE job_id = ?", (job,)
         ):
-            pts[seq]["cells"][name] = (raw, value)
+            # A store written before imports were checked may hold inf/nan (a `1e999`
+            # cell): it reads as no value, its raw text kept.
+            if isinstance(value, float) and not math.isfinite(value):
+                value = None
+            if seq in by_seq:
+                by_seq[seq]["cells"][name] = (raw, value)
     return pts
 
 

@@ -44,7 +44,8 @@ def backup(conn: sqlite3.Connection, dest: Path | str) -> Path:
 def _check_backup(src: Path) -> sqlite3.Connection:
     if not src.is_file():
         raise StoreError(f"{src}: no such backup file")
-    conn = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
+    # as_uri(): a '?' or '#' in the file's name stays part of the name, never a parameter.
+    conn = sqlite3.connect(f"{src.resolve().as_uri()}?mode=ro", uri=True)
     try:
         app = conn.execute("PRAGMA application_id").fetchone()[0]
         version = conn.execute("PRAGMA user_version").fetchone()[0]

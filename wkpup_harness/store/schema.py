@@ -187,15 +187,29 @@ def _has_tables(conn: sqlite3.Connection) -> bool:
     return conn.execute("SELECT 1 FROM sqlite_schema LIMIT 1").fetchone() is not None
 
 
+def refuse(current: int, app: int, has_tables: bool) -> None:
+    """StoreError for a store newer than this harness (schema ``current`` > LATEST) or an
+    SQLite file that is not a wkpup store (another ``app`` id; tables but no version)."""
+    if current > LATEST:
+        raise StoreError(
+            f"store schema version {current} is newer than this harness knows ({LATEST}); "
+            "use the wkpup that wrote it"
+        )
+    if app != APPLICATION_ID if current > 0 else has_tables:
+        raise StoreError(f"not a wkpup store (application_id {app:#x})")
+
+
+def refuse_unknown(conn: sqlite3.Connection) -> int:
+    """The store's schema version, after :func:`refuse`. Only reads."""
+    current = version(conn)
+    app = conn.execute("PRAGMA application_id").fetchone()[0]
+    refuse(current, app, current == 0 and _has_tables(conn))
+    return current
+
+
 def migrate(conn: sqlite3.Connection) -> int:
     """Bring the store to LATEST; the caller holds a write transaction. Returns the version."""
-    current = version(conn)
-    if current > LATEST:
-        raise StoreError(f"store schema version {current} is newer than this harness ({LATEST})")
-    app = conn.execute("PRAGMA application_id").fetchone()[0]
-    foreign = app != APPLICATION_ID if current > 0 else _has_tables(conn)
-    if foreign:
-        raise StoreError(f"not a wkpup store (application_id {app:#x})")
+    current = refuse_unknown(conn)
     for number in range(current + 1, LATEST + 1):
         for statement in MIGRATIONS[number - 1]:
             conn.execute(statement)

@@ -9,14 +9,16 @@ import html
 import json
 import math
 import os
+import re
 import shutil
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import (
     FileResponse,
@@ -33,7 +35,8 @@ from starlette.concurrency import run_in_threadpool
 from wkpup_harness.core import manifest, pdk, simulators
 from wkpup_harness.engine import Budget, control
 from wkpup_harness.engine.budget import busy_slots
-from wkpup_harness.errors import WkpupError
+from wkpup_harness.errors import WkpupError, show
+from wkpup_harness.inputs import echo
 from wkpup_harness.report import plots
 from wkpup_harness.report.units import unit
 from wkpup_harness.results import golden as golden_gate
@@ -46,6 +49,13 @@ from wkpup_harness.web import security, service
 from wkpup_harness.web.security import Refused
 
 STATIC = Path(__file__).parent / "static"
+# A job id as SQLite can hold it: anything else is a 422 before the store is asked.
+MAX_JOB_ID = 2**63 - 1
+JobId = Annotated[int, PathParam(ge=1, le=MAX_JOB_ID)]
+# No request the API takes is anywhere near this (a submission is a few hundred bytes).
+MAX_BODY_BYTES = 1024 * 1024
+# How long an error message may be: one readable line, never a hostile value echoed whole.
+MAX_MESSAGE = 400
 PAGES = {"/": "index.html", "/health": "health.html", "/compare": "compare.html"}
 EVENT_POLL_S = 0.4
 CANCEL_WAIT_S = 15.0
@@ -75,10 +85,20 @@ class JobRequest(BaseModel):
         )
 
 
+def one_line(message: str) -> str:
+    """An error message as the API sends it: one printable line, at most MAX_MESSAGE
+    characters (the head and the tail of a longer one, which names what is allowed)."""
+    text = show(message)
+    if len(text) > MAX_MESSAGE:
+        cut = MAX_MESSAGE // 2 - 20
+        text = f"{text[:cut]} ... ({len(text)} characters) ... {text[-cut:]}"
+    return text
+
+
 def error(status: int, message: str, field: str | None = None) -> JSONResponse:
-    body: dict[str, Any] = {"detail": message}
+    body: dict[str, Any] = {"detail": one_line(message)}
     if field is not None:
-        body["field"] = field
+        body["field"] = one_line(field)
     return JSONResponse(body, status_code=status)
 
 
@@ -170,6 +190,7 @@ def create_app(
                         "open /login?token=<token> once",
                     )
             security.check_csrf(request.method, headers, request.url.scheme)
+            security.check_body_size(request.method, headers, MAX_BODY_BYTES)
         except Refused as exc:
             return error(exc.status, exc.message)
         response: Response = await call_next(request)
@@ -189,6 +210,8 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
+        if first.get("type") == "json_invalid":
+            return error(422, f"body: not valid JSON ({first.get('msg', 'invalid')})", "body")
         loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
         field = ".".join(loc) or None
         message = f"{field or 'request'}: {first.get('msg', 'invalid')}"
@@ -281,7 +304,7 @@ def create_app(
         scenario."""
         if status is not None and status not in JOB_STATUSES:
             raise service.InputError(
-                f"status {status!r}; allowed: {', '.join(JOB_STATUSES)}", "status"
+                f"status {echo(status)}; allowed: {', '.join(JOB_STATUSES)}", "status"
             )
         try:
             when = views.parse_since(since) if since else None
@@ -295,7 +318,7 @@ def create_app(
         return [{**r, "state": views.job_state(r)} for r in rows]
 
     @app.get("/api/jobs/{job_id}", tags=["api"])
-    def job(job_id: int) -> dict[str, Any]:
+    def job(job_id: JobId) -> dict[str, Any]:
         """A job: status, stages, progress, simulations not ok, links to its files."""
         with store() as conn:
             row = job_row(conn, job_id)
@@ -314,7 +337,7 @@ def create_app(
         return out
 
     @app.get("/api/jobs/{job_id}/events", tags=["api"])
-    async def events(job_id: int, request: Request) -> StreamingResponse:
+    async def events(job_id: JobId, request: Request) -> StreamingResponse:
         """Server-sent events: ``progress`` (stage, k / N points, stages) on every change,
         then ``end`` when the job has ended. Read from the store, so jobs of any face show."""
         with store() as conn:
@@ -347,7 +370,7 @@ def create_app(
         )
 
     @app.get("/api/jobs/{job_id}/results", tags=["api"])
-    def results(job_id: int) -> dict[str, Any]:
+    def results(job_id: JobId) -> dict[str, Any]:
         """Points x measurements with units, worst cases, spec verdicts (pass / near / fail,
         margins), failed points."""
         with store() as conn:
@@ -357,7 +380,7 @@ def create_app(
         return clean(result_view(row, data, pts, settings.near_margin))
 
     @app.get("/api/jobs/{job_id}/plots", tags=["api"])
-    def job_plots(job_id: int) -> dict[str, Any]:
+    def job_plots(job_id: JobId) -> dict[str, Any]:
         """The job's Plotly figures (``report.plots``, the same as in the HTML export)."""
         with store() as conn:
             row = job_row(conn, job_id)
@@ -368,7 +391,11 @@ def create_app(
         return clean({"figures": plots.figures(report, limits, settings.near_margin)})
 
     @app.get("/api/compare", tags=["api"])
-    def compare(a: int, b: str, limit: int = Query(200, ge=0, le=100000)) -> dict[str, Any]:
+    def compare(
+        a: Annotated[int, Query(ge=1, le=MAX_JOB_ID)],
+        b: str,
+        limit: int = Query(200, ge=0, le=100000),
+    ) -> dict[str, Any]:
         """Job ``a`` vs job ``b``, or vs its golden (``b=golden``): per-cell deltas, largest
         relative change first."""
         with store() as conn:
@@ -387,8 +414,8 @@ def create_app(
                 )
                 b_label = f"golden {shown}"
             else:
-                if not b.isdigit():
-                    raise service.InputError(f"b {b!r}: a job id or 'golden'", "b")
+                if re.fullmatch(r"[0-9]{1,18}", b) is None or int(b) == 0:
+                    raise service.InputError(f"b {echo(b)}: a job id or 'golden'", "b")
                 job_row(conn, int(b))
                 rows = jobs.compare(conn, a, int(b))
                 b_label = f"job {b}"
@@ -400,7 +427,7 @@ def create_app(
         )  # fmt: skip
 
     @app.post("/api/jobs/{job_id}/cancel", tags=["api"])
-    async def cancel(job_id: int) -> dict[str, Any]:
+    async def cancel(job_id: JobId) -> dict[str, Any]:
         """Cancel through the store, as ``wkpup cancel`` does: the job's driver (this
         server, a CLI run, a pytest worker) kills its simulations."""
         with store() as conn:
@@ -416,7 +443,7 @@ def create_app(
         return {"id": job_id, "status": row["status"], "state": views.job_state(row)}
 
     @app.post("/api/jobs/{job_id}/resume", status_code=202, tags=["api"])
-    def resume(job_id: int) -> dict[str, Any]:
+    def resume(job_id: JobId) -> dict[str, Any]:
         """Resume a failed, cancelled or interrupted job: only its unfinished points run
         again, in this server's worker."""
         with store() as conn:
@@ -479,7 +506,7 @@ def create_app(
 
     # --- files -----------------------------------------------------------------------------
     @app.get("/files/{job_id}/{kind}/{rel:path}", include_in_schema=False)
-    def files(job_id: int, kind: str, rel: str = "") -> Response:
+    def files(job_id: JobId, kind: str, rel: str = "") -> Response:
         with store() as conn:
             row = job_row(conn, job_id)
         if kind == "run":
@@ -493,7 +520,7 @@ def create_app(
                 raise Refused(404, f"job {job_id} has no backup")
             base = Path(row["backup_path"])
         else:
-            raise Refused(404, f"no {kind!r} files; use run or backup")
+            raise Refused(404, f"no {echo(kind)} files; use run or backup")
         target = security.safe_path(base, rel.rstrip("/") if rel else "")
         if target.is_dir():
             return HTMLResponse(listing(job_id, kind, rel, target))
@@ -531,7 +558,7 @@ def create_app(
         app.add_api_route(path, (lambda n=name: page(n)), methods=["GET"], include_in_schema=False)
 
     @app.get("/jobs/{job_id}", include_in_schema=False)
-    def job_page(job_id: int) -> HTMLResponse:
+    def job_page(job_id: JobId) -> HTMLResponse:
         return page("job.html")
 
     @app.get("/static/plotly.min.js", include_in_schema=False)

@@ -11,6 +11,8 @@
   header ``X-Wkpup-Csrf: 1`` — a cross-site form cannot set it and a cross-site script
   cannot without a CORS preflight, which this server never grants — and, when the browser
   sends ``Origin``, it must be this server's own origin.
+- **Body size**: a request body is at most ``MAX_BODY_BYTES`` (413 otherwise), and a
+  state-changing request must say its length (411 for a chunked body of unknown size).
 - **Files**: only below a job's run root (inside the store's run directory) or its
   recorded backup directory; ``..``, absolute paths, NUL and symlinks leading out are
   refused; files are sent as plain text or a download, never rendered as HTML.
@@ -19,8 +21,11 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import secrets
 from pathlib import Path, PurePosixPath
+
+from wkpup_harness.inputs import echo
 
 TOKEN_COOKIE = "wkpup_token"
 CSRF_HEADER = "x-wkpup-csrf"
@@ -84,19 +89,47 @@ def check_csrf(method: str, headers: dict[str, str], scheme: str) -> None:
         raise Refused(403, f"cross-origin request from {origin!r} refused (CSRF)")
 
 
+def check_body_size(method: str, headers: dict[str, str], limit: int) -> None:
+    """Refuse a body larger than ``limit`` before it is read (413), and a body of unknown
+    length on a state-changing request (411: chunked, so its size is not known up front)."""
+    if method in SAFE_METHODS and "content-length" not in headers:
+        return
+    length = headers.get("content-length")
+    if length is None:
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            raise Refused(411, "a request body needs a Content-Length (chunked bodies refused)")
+        return
+    if not length.isascii() or not length.isdigit() or len(length) > 18:
+        raise Refused(400, f"Content-Length {echo(length)} is not a byte count")
+    if int(length) > limit:
+        raise Refused(413, f"request body of {int(length)} bytes; allowed: at most {limit}")
+
+
+MAX_PATH_CHARS = 1024
+
+
 def safe_path(base: Path, rel: str) -> Path:
     """``base/rel`` when it stays inside ``base`` (symlinks resolved); Refused otherwise."""
     if "\x00" in rel or "\\" in rel:
         raise Refused(400, "bad character in file path")
+    if len(rel) > MAX_PATH_CHARS or any(len(p) > 255 for p in rel.split("/")):
+        raise Refused(414, f"path {echo(rel)}: too long; allowed: {MAX_PATH_CHARS} characters")
     parts = PurePosixPath(rel).parts
     if rel.startswith("/") or any(p == ".." for p in parts):
-        raise Refused(400, f"path {rel!r}: '..' and absolute paths are not served")
-    root = base.resolve()
-    target = (root / rel).resolve()
-    if target != root and not target.is_relative_to(root):
-        raise Refused(403, f"path {rel!r} leads outside the job's directory")
-    if not target.exists():
-        raise Refused(404, f"no file {rel!r}")
+        raise Refused(400, f"path {echo(rel)}: '..' and absolute paths are not served")
+    try:
+        root = base.resolve()
+        target = (root / rel).resolve()
+        if target != root and not target.is_relative_to(root):
+            raise Refused(403, f"path {echo(rel)} leads outside the job's directory")
+        if not target.exists():
+            raise Refused(404, f"no file {echo(rel)}")
+        if not (target.is_dir() or target.is_file()):
+            raise Refused(403, f"path {echo(rel)}: not a regular file (a pipe, device or socket)")
+        if not os.access(target, os.R_OK):
+            raise Refused(403, f"path {echo(rel)}: not readable")
+    except OSError as exc:
+        raise Refused(400, f"path {echo(rel)}: {exc.strerror or 'cannot be read'}") from None
     return target
 
 

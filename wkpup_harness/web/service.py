@@ -38,6 +38,7 @@ from wkpup_harness.core import Core, guard, locate_core
 from wkpup_harness.engine import PIPELINE, STAGES, Event, Job, control
 from wkpup_harness.engine.reaper import reap
 from wkpup_harness.errors import ConfigError, WkpupError
+from wkpup_harness.inputs import echo
 from wkpup_harness.settings import Settings
 from wkpup_harness.store import jobs
 from wkpup_harness.store.recorder import Recorder, open_store
@@ -168,7 +169,7 @@ def check_stages(stages: Sequence[str] | None) -> tuple[str, ...]:
     unknown = [s for s in chosen if s not in STAGES]
     if unknown or len(set(chosen)) != len(chosen):
         raise InputError(
-            f"stages {' '.join(chosen)!r}: each once, from {', '.join(STAGES)}", "stages"
+            f"stages {echo(' '.join(chosen))}: each once, from {', '.join(STAGES)}", "stages"
         )
     return chosen
 
@@ -187,14 +188,14 @@ def job_spec(sub: Submission, settings: Settings, core: Core) -> JobSpec:
         found = scenario_jobs(settings, core)
         if sub.scenario not in found:
             raise InputError(
-                f"scenario job {sub.scenario!r} not found; known: {', '.join(found) or 'none'}",
+                f"scenario job {echo(sub.scenario)} not found; known: {', '.join(found) or 'none'}",
                 "scenario",
             )
         return found[sub.scenario]
     names = domains(settings)
     if sub.domain not in names:
         raise InputError(
-            f"domain {sub.domain!r} not found; known: {', '.join(names) or 'none'}", "domain"
+            f"domain {echo(sub.domain)} not found; known: {', '.join(names) or 'none'}", "domain"
         )
     domain_dir = resolve_domain(sub.domain, settings.domains).resolve()
     tables = core.tables()
