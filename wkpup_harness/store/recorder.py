@@ -149,6 +149,8 @@ class Recorder:
                 finished_at=r.finished,
                 exit_code=r.returncode,
                 log_path=str(r.log_path),
+                cpu_s=None if r.usage is None else r.usage.cpu_s,
+                max_rss_kib=None if r.usage is None else r.usage.max_rss_kib,
             )
         elif event.kind == "stage-skip" and event.stage is not None:
             jobs.record_stage(self.conn, job_id, event.stage, "skipped")
