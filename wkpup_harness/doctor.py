@@ -80,9 +80,7 @@ def check_python() -> Check:
             missing.append(name)
     detail = f"Python {platform.python_version()}; " + ", ".join(versions)
     if missing:
-        return Check(
-            "python", "FAIL", f"{detail}; missing: {', '.join(missing)}", "make setup"
-        )
+        return Check("python", "FAIL", f"{detail}; missing: {', '.join(missing)}", "make setup")
     return Check("python", "OK", detail)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from wkpup_harness.cli import common, show
 from wkpup_harness.report import html as report_html
+from wkpup_harness.report.units import unit
 from wkpup_harness.store import jobs
 
 CSV_COLUMNS = (
@@ -23,6 +24,7 @@ CSV_COLUMNS = (
     "v3",
     "swp",
     "name",
+    "unit",
     "value",
     "raw",
 )
@@ -58,7 +60,8 @@ def csv_text(conn: Any, job: dict[str, Any]) -> tuple[str, int]:
             raw, value = p["cells"][name]
             out.writerow(
                 [p["corner"], p["extraction"], p["temperature"], p["v1"] or "", p["v2"] or "",
-                 p["v3"] or "", p["swp"] or "", name, "" if value is None else repr(value), raw]
+                 p["v3"] or "", p["swp"] or "", name, unit(name),
+                 "" if value is None else repr(value), raw]
             )  # fmt: skip
             count += 1
     return buf.getvalue(), count

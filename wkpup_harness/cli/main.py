@@ -12,7 +12,6 @@ from types import ModuleType
 from typing import Any
 
 import wkpup_harness
-
 from wkpup_harness.cli import (
     cancel,
     common,

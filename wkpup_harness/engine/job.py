@@ -49,6 +49,7 @@ from wkpup_harness.engine.joblog import JobLog
 from wkpup_harness.engine.reaper import TOKEN_ENV, Watchdog
 from wkpup_harness.engine.workdir import prepare_job_dir
 from wkpup_harness.errors import ExecutorError, ResultError, WkpupError
+from wkpup_harness.perms import restrict_umask
 from wkpup_harness.points import Point
 from wkpup_harness.results import BACKUP_NAME, Creport, read_creport
 from wkpup_harness.results import golden as golden_gate
@@ -206,6 +207,7 @@ class Job:
         if self._opened:
             return self
         self._opened = True
+        restrict_umask()  # nothing of the job group- or world-writable (perms.py)
         if self.check_core:
             guard(self.core)
         if self.recorder is not None and self.id is None:

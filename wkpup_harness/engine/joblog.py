@@ -31,13 +31,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from wkpup_harness.core.stage import Usage
+from wkpup_harness.report.units import mib
 from wkpup_harness.store.recorder import stage_status
 
 if TYPE_CHECKING:
     from wkpup_harness.engine.job import Event, Job
 
 NAME = "job.jsonl"
-KIB_PER_MIB = 1024
 
 
 def stamp(ts: float) -> str:
@@ -48,7 +48,7 @@ def usage_fields(usage: Usage | None) -> dict[str, float]:
     """``cpu_s`` and ``max_rss_mib`` of a stage, rounded for people ({} when not measured)."""
     if usage is None:
         return {}
-    return {"cpu_s": round(usage.cpu_s, 3), "max_rss_mib": round(usage.max_rss_kib / KIB_PER_MIB, 1)}
+    return {"cpu_s": round(usage.cpu_s, 3), "max_rss_mib": round(mib(usage.max_rss_kib) or 0.0, 1)}
 
 
 class JobLog:

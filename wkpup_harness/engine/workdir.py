@@ -18,6 +18,7 @@ from pathlib import Path
 
 from wkpup_harness.config import Config
 from wkpup_harness.errors import WkpupError
+from wkpup_harness.perms import drop_shared_write
 
 COMMON = "common"
 CONFIG_NAME = "config.cfg"
@@ -91,6 +92,7 @@ def prepare_job_dir(
             ignore=_top_level_ignore(domain),
             ignore_dangling_symlinks=True,
         )
+        drop_shared_write(staging / "d")
         if config is not None:
             # newline="" so a config is written exactly as validated (no newline translation).
             with open(staging / "d" / CONFIG_NAME, "w", encoding="ascii", newline="") as fh:

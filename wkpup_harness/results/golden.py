@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wkpup_harness.errors import WkpupError
+from wkpup_harness.inputs import echo
 from wkpup_harness.points import label as point_label
 from wkpup_harness.results import Creport, CreportRow, parse_creport
 
@@ -21,6 +22,15 @@ OBTAINED_SUFFIX = ".obtained"  # creport.txt.obtained beside the golden, for rev
 
 
 def golden_path(golden_root: Path, scenario: str, job: str) -> Path:
+    """``<golden root>/<scenario>/<job>/creport.txt``. The names come from scenario files
+    and the store: each must be one plain path component, so that no name can make the
+    gate read or (on update) write a file outside the golden root."""
+    for what, name in (("scenario", scenario), ("job", job)):
+        if name in ("", ".", "..") or any(c in name for c in "/\\\0"):
+            raise WkpupError(
+                f"{what} name {echo(name)}: not usable as a golden directory name "
+                "(one plain path component: no '/', backslash, NUL, '.' or '..')"
+            )
     return golden_root / scenario / job / GOLDEN_NAME
 
 

@@ -237,8 +237,7 @@ def record_stage(
             " log_path = coalesce(excluded.log_path, log_path),"
             " cpu_s = coalesce(excluded.cpu_s, cpu_s),"
             " max_rss_kib = coalesce(excluded.max_rss_kib, max_rss_kib)",
-            (job, stage, status, started_at, finished_at, exit_code, log_path, cpu_s,
-             max_rss_kib),  # fmt: skip
+            (job, stage, status, started_at, finished_at, exit_code, log_path, cpu_s, max_rss_kib),
         )
 
 

@@ -452,7 +452,10 @@ def create_app(
         if row.get("golden_path"):
             return Path(row["golden_path"])
         if row.get("scenario") and row["scenario"] not in ("cli", service.FACE) and row["name"]:
-            return golden_gate.golden_path(settings.golden, row["scenario"], row["name"])
+            try:
+                return golden_gate.golden_path(settings.golden, row["scenario"], row["name"])
+            except WkpupError:  # a name that cannot be a directory has no golden
+                return None
         return None
 
     def resumable(row: dict[str, Any]) -> bool:
