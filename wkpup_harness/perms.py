@@ -3,7 +3,7 @@
 The user's umask is respected, but never looser than ``022``: nothing the harness or the
 core creates is group- or world-writable (directories 0o755, files 0o644 with the usual
 umask; 0o700 / 0o600 with ``umask 077``). The store's own directory is owner-only (0o700).
-Files copied from a domain keep their modes minus group/other write.
+Files copied from a domain keep their modes, masked by that umask as if created here.
 """
 
 from __future__ import annotations
@@ -25,12 +25,14 @@ def restrict_umask() -> int:
     return new
 
 
-def drop_shared_write(root: Path) -> None:
-    """Clear group/other write on ``root`` and everything below it (symlinks untouched)."""
+def mask_copied(root: Path) -> None:
+    """Apply the umask (``restrict_umask``) to ``root`` and everything below it, copied with
+    their source's modes (symlinks untouched)."""
+    umask = restrict_umask()
     for path in (root, *root.rglob("*")):
         try:
             mode = path.lstat().st_mode
         except OSError:
             continue
-        if not stat.S_ISLNK(mode) and mode & NO_SHARED_WRITE:
-            os.chmod(path, stat.S_IMODE(mode) & ~NO_SHARED_WRITE)
+        if not stat.S_ISLNK(mode) and stat.S_IMODE(mode) & umask:
+            os.chmod(path, stat.S_IMODE(mode) & ~umask)

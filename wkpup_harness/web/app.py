@@ -9,7 +9,6 @@ import html
 import json
 import math
 import os
-import shutil
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -30,7 +29,7 @@ from fastapi.responses import (
 from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
-from wkpup_harness.core import manifest, pdk, simulators
+from wkpup_harness import doctor
 from wkpup_harness.engine import Budget, control
 from wkpup_harness.engine.budget import busy_slots
 from wkpup_harness.errors import WkpupError
@@ -203,23 +202,20 @@ def create_app(
     def health() -> dict[str, Any]:
         """Core manifest verdict, simulator and version, SKY130 models, store, CPU budget."""
         out: dict[str, Any] = {}
-        try:
-            result = manifest.verify(core.root)
-            out["core"] = {"ok": result.ok, "path": str(core.root), "verdict": result.describe()}
-        except WkpupError as exc:
-            out["core"] = {"ok": False, "path": str(core.root), "verdict": str(exc)}
-        binary = shutil.which("ngspice")
+        # the checks of `wkpup doctor`, in the shape this page has always had
+        checked = doctor.check_core(settings, core)
+        out["core"] = {"ok": checked.ok, "path": str(core.root), "verdict": checked.detail}
+        checked = doctor.check_simulator()
         out["simulator"] = {
-            "name": "ngspice",
-            "path": binary,
-            "version": simulators.version("ngspice"),
-            "ok": binary is not None,
+            "name": doctor.SIMULATOR,
+            "path": checked.data.get("path"),
+            "version": checked.data.get("version"),
+            "ok": checked.ok,
         }
-        try:
-            models = pdk.sky130_models_dir()
-            out["models"] = {"ok": models.is_dir(), "path": str(models)}
-        except WkpupError as exc:
-            out["models"] = {"ok": False, "path": None, "error": str(exc)}
+        checked = doctor.check_models()
+        out["models"] = {"ok": checked.ok, "path": checked.data.get("path")}
+        if not checked.ok:
+            out["models"]["error"] = checked.detail
         assert settings.db is not None
         writable = os.access(settings.db.parent, os.W_OK) and (
             not settings.db.exists() or os.access(settings.db, os.W_OK)
