@@ -626,7 +626,13 @@ class Job:
         problem the readable difference ('' when none). Recorded with the job."""
         if not (self.spec.golden and self.has_report):
             return None, ""
-        path = golden_gate.golden_path(golden_root, self.spec.scenario, self.spec.name)
+        try:
+            path = golden_gate.golden_path(golden_root, self.spec.scenario, self.spec.name)
+        except WkpupError as exc:  # a name that cannot be a golden directory: no golden
+            self.golden = "missing"
+            if self.recorder is not None and self.id is not None:
+                self.recorder.golden(self.id, "missing", None)
+            return "missing", str(exc)
         problem = ""
         try:
             verdict = golden_gate.check(

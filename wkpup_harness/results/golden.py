@@ -23,15 +23,21 @@ OBTAINED_SUFFIX = ".obtained"  # creport.txt.obtained beside the golden, for rev
 
 def golden_path(golden_root: Path, scenario: str, job: str) -> Path:
     """``<golden root>/<scenario>/<job>/creport.txt``. The names come from scenario files
-    and the store: each must be one plain path component, so that no name can make the
-    gate read or (on update) write a file outside the golden root."""
-    for what, name in (("scenario", scenario), ("job", job)):
-        if name in ("", ".", "..") or any(c in name for c in "/\\\0"):
+    and the store: the scenario is a relative path (``gpio/wkpup_1p8v``) and the job one
+    name, each part a plain name, so that no name makes the gate read or (on update) write
+    a file outside the golden root."""
+    parts = scenario.split("/")
+    for what, names in (("scenario", parts), ("job", [job])):
+        if any(n in ("", ".", "..") or "\\" in n or "\0" in n for n in names) or (
+            what == "job" and "/" in job
+        ):
+            shown = scenario if what == "scenario" else job
             raise WkpupError(
-                f"{what} name {echo(name)}: not usable as a golden directory name "
-                "(one plain path component: no '/', backslash, NUL, '.' or '..')"
+                f"{what} name {echo(shown)}: not usable as a golden directory name "
+                "(plain names only: no '..', '.', empty part, backslash or NUL"
+                + (", no '/')" if what == "job" else ")")
             )
-    return golden_root / scenario / job / GOLDEN_NAME
+    return golden_root.joinpath(*parts, job, GOLDEN_NAME)
 
 
 @dataclass(frozen=True)
