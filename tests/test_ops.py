@@ -21,6 +21,7 @@ import stat
 import subprocess
 from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -29,6 +30,7 @@ from hostile import assert_one_line_error, isolated, snapshot, wkpup
 
 import wkpup_harness
 from wkpup_harness.core import manifest
+from wkpup_harness.engine.joblog import JobLog
 from wkpup_harness.report.units import number, quantity, unit
 from wkpup_harness.store import connect, jobs
 from wkpup_harness.store.schema import LATEST, MIGRATIONS
@@ -409,3 +411,18 @@ def test_golden_names_cannot_lead_out_of_the_golden_root(tmp_path: Path) -> None
     assert_one_line_error(o, 2, "job name", "../../../escaped", "golden")
     assert snapshot(tmp_path) - before <= {"store/wkpup.db-wal", "store/wkpup.db-shm"}
     assert not (tmp_path / "escaped").exists()
+
+
+def test_job_jsonl_falls_silent_on_a_full_disk(tmp_path: Path) -> None:
+    """job.jsonl on a device that is always full (/dev/full): the writes fail with ENOSPC,
+    the log closes itself and the job goes on (nothing raised)."""
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    (tmp_path / "job.jsonl").symlink_to("/dev/full")
+    spec = SimpleNamespace(domain="gpio/1p8v", scenario="cli", name="x")
+    job = SimpleNamespace(log_dir=tmp_path, id=7, spec=spec, face="cli", points=(), stages=("gen",),
+                          resuming=False)  # fmt: skip
+    log = JobLog(job)  # type: ignore[arg-type]
+    log.write("stage_start", stage="gen")
+    log.close()
+    assert log._fh is None

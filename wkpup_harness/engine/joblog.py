@@ -20,10 +20,13 @@ id, absent when the job is not recorded); the other keys depend on the event:
 ====================  =========================================================================
 
 A resumed job appends to the same file (a second ``job_start`` with ``resume: true``).
+The log never stops a job: when it cannot be written (disk full, directory gone) it falls
+silent and the job, the plain logs and the store go on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from datetime import UTC, datetime
@@ -56,8 +59,11 @@ class JobLog:
 
     def __init__(self, job: Job) -> None:
         self.path: Path = job.log_dir / NAME
-        self._fh: TextIO | None = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
         self._lock = threading.Lock()
+        try:
+            self._fh: TextIO | None = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
+        except OSError:
+            self._fh = None
         self.job_id = job.id
         self.write(
             "job_start",
@@ -78,9 +84,13 @@ class JobLog:
         line.update((k, v) for k, v in fields.items() if v is not None)
         text = json.dumps(line, ensure_ascii=False, allow_nan=False, default=str) + "\n"
         with self._lock:
-            if self._fh is not None:
+            if self._fh is None:
+                return
+            try:
                 self._fh.write(text)
                 self._fh.flush()
+            except OSError:
+                self._close()
 
     def event(self, ev: Event) -> None:
         """One engine event, as its line."""
@@ -126,8 +136,12 @@ class JobLog:
             seconds = None if job.finished is None else round(job.finished - job.started, 3)
             self.write("job_end", status=job.status, seconds=seconds, error=error)
 
+    def _close(self) -> None:
+        fh, self._fh = self._fh, None
+        if fh is not None:
+            with contextlib.suppress(OSError):
+                fh.close()
+
     def close(self) -> None:
         with self._lock:
-            if self._fh is not None:
-                self._fh.close()
-                self._fh = None
+            self._close()
