@@ -426,3 +426,16 @@ def test_job_jsonl_falls_silent_on_a_full_disk(tmp_path: Path) -> None:
     log.write("stage_start", stage="gen")
     log.close()
     assert log._fh is None
+
+
+def test_every_measurement_of_every_domain_has_a_unit() -> None:
+    """The `.meas` names of the real templates: each gets A, Ω, V or s."""
+    names = set()
+    for template in DOMAINS.glob("*/*/template/*.sp"):
+        for line in template.read_text(encoding="utf-8", errors="replace").splitlines():
+            words = line.split()
+            if len(words) > 2 and words[0].lower() == ".meas":
+                names.add(words[2])
+    assert {"ioh", "rwkpull0", "vwkp", "del_rr", "trise", "dcd"} <= names
+    assert {n: unit(n) for n in names if unit(n) not in ("A", "Ω", "V", "s")} == {}
+    assert unit("dcd") == "s" and unit("temper") == "" and unit("alter#") == ""

@@ -3,7 +3,10 @@ export, web).
 
 The unit of a measurement comes from its name: the real measurement names say what they are:
 ``i*`` currents (A), ``r*`` resistances (Ω), ``v*`` voltages (V), ``del*`` / ``t*`` delays
-and times (s). Anything else has no unit.
+and times (s); a measurement whose name says nothing (``dcd``, gpio_tx's duty-cycle
+distortion, a difference of two delays) is named in ``EXACT`` with the unit its domain
+documents (docs/domains.md). Every ``.meas`` of every domain template has a unit
+(tests/test_ops.py reads them); the creport's bookkeeping columns have none.
 
 Numbers shown to people are written by ``number`` (``%.6g``: six significant digits, the
 exponent form for very small or large values, no trailing zeros); the web page's ``fmt``
@@ -22,6 +25,7 @@ UNITS: tuple[tuple[str, str], ...] = (
     ("v", "V"),
     ("t", "s"),
 )
+EXACT = {"dcd": "s"}
 NO_UNIT = ("temper", "alter#")
 DIGITS = 6
 MISSING = "-"
@@ -33,6 +37,8 @@ def unit(name: str) -> str:
     low = name.lower()
     if low in NO_UNIT:
         return ""
+    if low in EXACT:
+        return EXACT[low]
     return next((u for prefix, u in UNITS if low.startswith(prefix)), "")
 
 
