@@ -439,3 +439,10 @@ def test_every_measurement_of_every_domain_has_a_unit() -> None:
     assert {"ioh", "rwkpull0", "vwkp", "del_rr", "trise", "dcd"} <= names
     assert {n: unit(n) for n in names if unit(n) not in ("A", "Ω", "V", "s")} == {}
     assert unit("dcd") == "s" and unit("temper") == "" and unit("alter#") == ""
+
+
+def test_doctor_names_a_bad_setting_instead_of_failing(tmp_path: Path) -> None:
+    o = wkpup("doctor", cwd=tmp_path, env=isolated(tmp_path, WKPUP_CPUS="abc"))
+    assert o.code == 1 and o.err == "" and "Traceback" not in o.out
+    status, detail = checks_of(o.out)["settings"]
+    assert status == "FAIL" and "WKPUP_CPUS" in detail and "'abc'" in detail

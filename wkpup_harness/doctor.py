@@ -302,7 +302,15 @@ def run_checks(flags: Mapping[str, Any] | None = None) -> list[Check]:
     try:
         settings = resolve_settings(dict(flags or {}))
     except WkpupError as exc:
-        return [*checks, Check("settings", "FAIL", str(exc), "fix the project settings file")]
+        return [
+            *checks,
+            Check(
+                "settings",
+                "FAIL",
+                str(exc),
+                "fix that setting (flag, WKPUP_* variable or project file)",
+            ),
+        ]
     per_settings: tuple[Callable[[Settings], Check], ...] = (
         check_core,
         check_disk,
