@@ -446,3 +446,25 @@ def test_doctor_names_a_bad_setting_instead_of_failing(tmp_path: Path) -> None:
     assert o.code == 1 and o.err == "" and "Traceback" not in o.out
     status, detail = checks_of(o.out)["settings"]
     assert status == "FAIL" and "WKPUP_CPUS" in detail and "'abc'" in detail
+
+
+def test_resume_refuses_a_work_directory_outside_its_run_root(tmp_path: Path) -> None:
+    """A store row whose domain copy is not below its run root (edited, or from elsewhere):
+    `wkpup resume` refuses it in one line and runs nothing there."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "config.cfg").write_text((DOMAINS / "gpio/1p8v/config.cfg").read_text())
+    db = tmp_path / "store" / "wkpup.db"
+    db.parent.mkdir()
+    conn = connect(db)
+    try:
+        ident = jobs.create_job(conn, domain="gpio/1p8v", scenario="cli", name="x")
+        jobs.update_job(conn, ident, run_root=str(tmp_path / "runs" / "1"),
+                        work_path=str(elsewhere))  # fmt: skip
+        jobs.finish_job(conn, ident, "failed", error="x", error_stage="run")
+    finally:
+        conn.close()
+    before = snapshot(tmp_path)
+    o = wkpup("resume", str(ident), "--db", str(db), cwd=tmp_path, env=isolated(tmp_path))
+    assert_one_line_error(o, 2, "outside its run root", str(elsewhere))
+    assert snapshot(tmp_path) - before <= {"store/wkpup.db-wal", "store/wkpup.db-shm"}

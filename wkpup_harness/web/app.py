@@ -423,6 +423,8 @@ def create_app(
             raise Refused(410, str(exc)) from None
         except control.NotResumable as exc:
             raise Refused(409, str(exc)) from None
+        if not security.inside(Path(row["run_root"]), [settings.runs]):
+            raise Refused(403, f"job {job_id}'s run directory is outside the run root")
         if runner is None:
             raise Refused(503, "this server runs no worker")
         runner.resume(job_id)
