@@ -25,19 +25,35 @@ class Outcome:
 
 
 def run(argv: list[str], cwd: Path, *, env: dict[str, str] | None = None, stdin: str = "",
-        timeout: float = 60) -> Outcome:  # fmt: skip
-    """Run a command as a user would (a subprocess, so a hang or a crash is seen as such)."""
+        timeout: float = 60, umask: int = -1) -> Outcome:  # fmt: skip
+    """Run a command as a user would (a subprocess, so a hang or a crash is seen as such);
+    ``env`` is added to this environment, ``umask`` (when >= 0) is the command's."""
     full_env = dict(os.environ)
     full_env.update(env or {})
     proc = subprocess.run(
         argv, cwd=cwd, env=full_env, input=stdin, capture_output=True, text=True,
-        timeout=timeout, errors="replace",
+        timeout=timeout, errors="replace", umask=umask,
     )  # fmt: skip
     return Outcome(proc.returncode, proc.stdout, proc.stderr)
 
 
-def wkpup(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60) -> Outcome:
-    return run([*WKPUP, *args], cwd, env=env, timeout=timeout)
+def wkpup(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60,
+          umask: int = -1) -> Outcome:  # fmt: skip
+    return run([*WKPUP, *args], cwd, env=env, timeout=timeout, umask=umask)
+
+
+def isolated(tmp: Path, **extra: str) -> dict[str, str]:
+    """The settings of a command run by a test: store, run root and CPU slots in ``tmp``,
+    every other WKPUP_* setting of this environment blanked (the resolver treats an empty
+    value as unset)."""
+    env = {k: "" for k in os.environ if k.startswith("WKPUP_")}
+    env.update(
+        WKPUP_DB=str(tmp / "store" / "wkpup.db"),
+        WKPUP_RUNS=str(tmp / "runs"),
+        WKPUP_SLOT_DIR=str(tmp / "slots"),
+    )
+    env.update(extra)
+    return env
 
 
 def snapshot(root: Path) -> set[str]:

@@ -21,6 +21,7 @@ from coreutil import FIXTURE, FIXTURE_BKP, needs_fixtures
 from wkpup_harness.cli.main import main
 from wkpup_harness.engine.reaper import kill_token, processes_with_token
 from wkpup_harness.report.summary import BOOKKEEPING
+from wkpup_harness.report.units import unit
 from wkpup_harness.results import parse_creport, read_creport
 from wkpup_harness.results import spec as spec_check
 from wkpup_harness.store import connect
@@ -134,7 +135,7 @@ def test_import_real_backup_then_show_worst_cases(store: Path, capsys) -> None:
     assert code == 0, err
     assert "worst cases over 92 points" in out
     for name in NINE:
-        assert re.search(rf"^{name}\s+\S+\s+\S+ typical (-40|125)C", out, re.M), name
+        assert re.search(rf"^{name}\s+{unit(name)}\s+\S+\s+\S+ typical (-40|125)C", out, re.M)
     # The real rwkpull0 extremes: FFG hot and SSG cold, as the physics says.
     assert re.search(r"^rwkpull0 .*FFG typical 125C .*SSG typical -40C", out, re.M)
 
@@ -273,7 +274,8 @@ def test_export_csv_and_self_contained_html(store: Path, tmp_path: Path, capsys)
     rows = list(csv.DictReader(io.StringIO(out_csv.read_text())))
     assert len(rows) == len(POINTS) * len(NINE)
     assert list(rows[0]) == [
-        "corner", "extraction", "temperature", "v1", "v2", "v3", "swp", "name", "value", "raw"
+        "corner", "extraction", "temperature", "v1", "v2", "v3", "swp", "name", "unit", "value",
+        "raw",
     ]  # fmt: skip
     failed = [r for r in rows if r["raw"] == "failed"]
     assert len(failed) == 1 and failed[0]["value"] == "" and failed[0]["name"] == "ioh1"
@@ -285,8 +287,8 @@ def test_export_csv_and_self_contained_html(store: Path, tmp_path: Path, capsys)
     record_specs(connect(store), job, spec_check.verdicts(parse_creport(text), limits))
     code, out, _ = run_cli(capsys, "show", str(job))
     assert code == 1
-    assert re.search(r"^ioh\s+\[0, 100\]\s+PASS\s+0/12", out, re.M), out
-    assert re.search(r"^vwkp\s+\[-inf, 0.001\]\s+FAIL\s+12/12\s+\S+\s+\S+ typical", out, re.M)
+    assert re.search(r"^ioh\s+A\s+\[0, 100\]\s+PASS\s+0/12", out, re.M), out
+    assert re.search(r"^vwkp\s+V\s+\[-inf, 0.001\]\s+FAIL\s+12/12\s+\S+\s+\S+ typical", out, re.M)
 
     out_html = tmp_path / "job.html"
     code, _, err = run_cli(capsys, "export", str(job), "--html", str(out_html))

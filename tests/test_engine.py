@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 
 import pytest
 from coreutil import DOMAINS, REPO, our_domain
+from hostile import isolated
 
 from wkpup_harness.cli.main import main as wkpup_main
 from wkpup_harness.config import read_config
@@ -166,12 +167,7 @@ def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     """The environment of a face started as a subprocess: store, run root and CPU slots in
     ``tmp_path``; no other WKPUP_* setting (or job token) inherited."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WKPUP_")}
-    env.update(
-        WKPUP_DB=str(tmp_path / "store" / "wkpup.db"),
-        WKPUP_RUNS=str(tmp_path / "runs"),
-        WKPUP_SLOT_DIR=str(tmp_path / "slots"),
-    )
-    env.update(extra)
+    env.update({k: v for k, v in isolated(tmp_path, **extra).items() if v != ""})
     return env
 
 

@@ -5,6 +5,7 @@ xdist, and the SQLite record."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -230,6 +231,14 @@ def test_xdist_and_the_sqlite_record(project):
     assert n == 3 * 11
     stages = db.execute("SELECT count(*) FROM stages WHERE status = 'completed'").fetchone()[0]
     assert stages == 2 * 5
+    # the pytest face writes the same job.jsonl and resource figures as every other
+    for (run_root,) in db.execute("SELECT run_root FROM jobs"):
+        lines = (Path(run_root) / "logs" / "job.jsonl").read_text().splitlines()
+        kinds = [json.loads(x)["event"] for x in lines]
+        assert kinds[0] == "job_start" and kinds[-1] == "job_end" and "point_done" in kinds
+        assert json.loads(lines[0])["face"] == "pytest"
+    cpu = db.execute("SELECT min(cpu_s), min(max_rss_kib) FROM stages").fetchone()
+    assert cpu[0] > 0 and cpu[1] > 0
     # Every stored value is the creport's text.
     for name in ("one_point", "two_corners"):
         golden = project.path / "golden" / "gpio" / "tiny" / name / "creport.txt"

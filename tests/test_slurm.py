@@ -395,6 +395,14 @@ def test_a_failing_point_is_resubmitted_retries_times(
     plog = tmp_path / "runs/1/logs/points/TT_typical_m40_v1max_v2max.log"
     assert plog.read_text().count("failed measurement") == 3
     assert job_row(tmp_path, 1)["status"] == "failed"
+    # job.jsonl, written by the engine whatever the executor: two retries, then the failure
+    events = [json.loads(x) for x in (tmp_path / "runs/1/logs/job.jsonl").read_text().splitlines()]
+    cold_events = [
+        (e["event"], e.get("attempt", e.get("attempts")))
+        for e in events
+        if e.get("point") == "TT_typical_m40_v1max_v2max"
+    ]
+    assert cold_events == [("point_retried", 1), ("point_retried", 2), ("point_failed", 3)]
 
 
 def test_sim_timeout_is_the_task_limit(cluster: OneNodeCluster, tmp_path: Path) -> None:
@@ -596,3 +604,19 @@ def test_generated_batch_script_is_clean_shell() -> None:
     )
     assert done.returncode == 0, done.stdout
     assert [time_limit_minutes(s) for s in (0.5, 60, 61, 3600.5)] == [1, 1, 2, 61]
+
+
+def test_doctor_asks_slurm_only_when_configured(cluster: OneNodeCluster, tmp_path: Path) -> None:
+    """`wkpup doctor`: with the Slurm executor configured it asks the controller (OK, the
+    partition listed; FAIL for a partition it does not have); without, one SKIP line."""
+    env = env_for(cluster, tmp_path, WKPUP_EXECUTOR="slurm", WKPUP_SLURM_PARTITION="debug")
+    done = wkpup(env, "doctor", cwd=tmp_path)
+    line = next(x for x in done.stdout.splitlines() if x.split()[1:2] == ["slurm"])
+    assert done.returncode == 0 and line.startswith("OK") and "debug" in line, done.stdout
+    env = env_for(cluster, tmp_path, WKPUP_EXECUTOR="slurm", WKPUP_SLURM_PARTITION="nosuch")
+    done = wkpup(env, "doctor", cwd=tmp_path)
+    line = next(x for x in done.stdout.splitlines() if x.split()[1:2] == ["slurm"])
+    assert done.returncode == 1 and line.startswith("FAIL"), done.stdout
+    done = wkpup(env_for(cluster, tmp_path), "doctor", cwd=tmp_path)
+    line = next(x for x in done.stdout.splitlines() if x.split()[1:2] == ["slurm"])
+    assert done.returncode == 0 and line.startswith("SKIP") and "not configured" in line

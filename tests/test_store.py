@@ -164,7 +164,7 @@ def test_job_lifecycle_and_cascade_delete(db: sqlite3.Connection) -> None:
     assert got["config_keys"][-1] == ("postlay_cross_cornerlist", "custom:FSG SFG")
     assert got["stages"] == [
         {"stage": "gen", "status": "completed", "started_at": 1.0, "finished_at": 2.0,
-         "exit_code": 0, "log_path": "gen.log"}
+         "exit_code": 0, "log_path": "gen.log", "cpu_s": None, "max_rss_kib": None}
     ]  # fmt: skip
     with pytest.raises(StoreError, match="already completed"):
         finish_job(db, job, "failed")

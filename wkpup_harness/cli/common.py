@@ -15,6 +15,7 @@ from typing import Any
 from tabulate import tabulate
 
 from wkpup_harness.errors import WkpupError
+from wkpup_harness.perms import restrict_umask
 from wkpup_harness.settings import Settings
 from wkpup_harness.settings import resolve as resolve_settings
 from wkpup_harness.store import db, jobs
@@ -86,6 +87,7 @@ def open_store(args: argparse.Namespace, *, create: bool = False) -> sqlite3.Con
     if not path.exists():
         if not create:
             raise NotFound(f"no store at {path} (set --db or ${ENV_DB})")
+        restrict_umask()
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     elif path.is_dir():
         raise UsageError(f"store {path} is a directory, not a file")

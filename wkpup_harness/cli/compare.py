@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from wkpup_harness.cli import common
+from wkpup_harness.report.units import number, unit
 from wkpup_harness.results import read_creport
 from wkpup_harness.store import jobs, views
 
@@ -45,10 +46,6 @@ def label(d: dict[str, Any]) -> str:
     return common.point_text(d)
 
 
-def fmt(value: float | None, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
-
-
 def main(args: argparse.Namespace) -> int:
     if args.limit < 0:
         raise common.UsageError(f"--limit {args.limit}: must be 0 (all) or more")
@@ -79,11 +76,11 @@ def main(args: argparse.Namespace) -> int:
     )
     if shown:
         table = [
-            [label(r), r["name"], r["a_raw"] or "-", r["b_raw"] or "-", fmt(r["delta"], ".4g"),
-             "-" if r["rel"] is None else f"{100 * r['rel']:.4g}%"]
+            [label(r), r["name"], unit(r["name"]), r["a_raw"] or "-", r["b_raw"] or "-",
+             number(r["delta"]), "-" if r["rel"] is None else f"{number(100 * r['rel'])} %"]
             for r in shown
         ]  # fmt: skip
-        print(common.table(table, ["point", "measurement", "a", "b", "b - a", "rel"]))
+        print(common.table(table, ["point", "measurement", "unit", "a", "b", "b - a", "rel"]))
         if len(shown) < len(diffs):
             common.say(args, f"... {len(diffs) - len(shown)} more (--limit 0 shows all)")
     return common.EXIT_BAD if diffs else common.EXIT_OK

@@ -13,6 +13,7 @@ from typing import Any
 from wkpup_harness.cli import common, show
 from wkpup_harness.errors import show as show_text
 from wkpup_harness.report import html as report_html
+from wkpup_harness.report.units import unit
 from wkpup_harness.store import jobs
 
 CSV_COLUMNS = (
@@ -24,6 +25,7 @@ CSV_COLUMNS = (
     "v3",
     "swp",
     "name",
+    "unit",
     "value",
     "raw",
 )
@@ -62,8 +64,8 @@ def csv_text(conn: Any, job: dict[str, Any]) -> tuple[str, int]:
             texts = [p["corner"], p["extraction"], p["temperature"], p["v1"] or "",
                      p["v2"] or "", p["v3"] or "", p["swp"] or "", name]  # fmt: skip
             out.writerow(
-                [show_text(str(t)) for t in texts] + ["" if value is None else repr(value),
-                                                      show_text(raw)]
+                [show_text(str(t)) for t in texts]
+                + [unit(name), "" if value is None else repr(value), show_text(raw)]
             )  # fmt: skip
             count += 1
     return buf.getvalue(), count

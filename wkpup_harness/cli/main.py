@@ -9,13 +9,16 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import Any
 
+import wkpup_harness
 from wkpup_harness.cli import (
     cancel,
     common,
     compare,
     core,
     db,
+    doctor,
     export,
     golden,
     history,
@@ -28,12 +31,13 @@ from wkpup_harness.cli import (
     validate,
 )
 from wkpup_harness.config.scenario import ScenarioError
+from wkpup_harness.core import locate_core, manifest
 from wkpup_harness.errors import ConfigError, CoreError, CoreModifiedError, WkpupError
 from wkpup_harness.errors import show as one_line
 
 COMMANDS: tuple[ModuleType, ...] = (
     validate, run, resume, cancel, status, history, show, compare, golden, export, importcmd,
-    db, core, serve,
+    db, core, doctor, serve,
 )  # fmt: skip
 
 
@@ -44,6 +48,29 @@ class Parser(argparse.ArgumentParser):
         # main() adds the one "wkpup: error: " prefix; name the subcommand, not wkpup again.
         where = self.prog.removeprefix("wkpup").strip()
         raise common.UsageError(f"{where}: {message}" if where else message)
+
+
+def version_text() -> str:
+    """``wkpup 0.1.0; core <root> sha256 <12 hex of its manifest>``: which harness and which
+    validated core (the digest the store records with every job)."""
+    text = f"wkpup {wkpup_harness.__version__}"
+    try:
+        core = locate_core()
+    except WkpupError:
+        return f"{text}; core: not found"
+    digest = manifest.digest(core.root)
+    return f"{text}; core {core.root} manifest sha256 {digest[:12] if digest else '(none)'}"
+
+
+class VersionAction(argparse.Action):
+    """--version, worked out only when asked (it hashes the core's manifest)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        print(version_text())
+        parser.exit()
 
 
 def global_options() -> argparse.ArgumentParser:
@@ -71,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=common.EXIT_CODES_HELP + "\n\nsee docs/cli.md",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[parent],
+    )
+    parser.add_argument(
+        "--version", action=VersionAction, help="the harness and core versions, and exit"
     )
     subs = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     subs.required = True

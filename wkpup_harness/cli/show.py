@@ -7,6 +7,7 @@ import argparse
 from typing import Any
 
 from wkpup_harness.cli import common, status
+from wkpup_harness.report.units import number, unit
 from wkpup_harness.store import views
 
 
@@ -40,8 +41,8 @@ def verdict(data: dict[str, Any]) -> int:
 
 
 def limits(spec: dict[str, Any]) -> str:
-    lo = "-inf" if spec["lo"] is None else f"{spec['lo']:g}"
-    hi = "+inf" if spec["hi"] is None else f"{spec['hi']:g}"
+    lo = "-inf" if spec["lo"] is None else number(spec["lo"])
+    hi = "+inf" if spec["hi"] is None else number(spec["hi"])
     return f"[{lo}, {hi}]"
 
 
@@ -59,23 +60,24 @@ def main(args: argparse.Namespace) -> int:
     if data["worst"]:
         print(f"worst cases over {job['n_points']} points:")
         rows = [
-            [w["name"], f"{w['min']:.6g}", w["min_point"], f"{w['max']:.6g}", w["max_point"],
-             w["failed"] or ""]
+            [w["name"], unit(w["name"]), number(w["min"]), w["min_point"], number(w["max"]),
+             w["max_point"], w["failed"] or ""]
             for w in data["worst"]
         ]  # fmt: skip
-        print(common.table(rows, ["measurement", "min", "at", "max", "at", "failed"]))
+        print(common.table(rows, ["measurement", "unit", "min", "at", "max", "at", "failed"]))
     else:
         print("no results stored")
     if data["specs"]:
         print()
         rows = [
-            [s["name"], limits(s), s["status"].upper(), f"{s['n_fail']}/{s['n_points']}",
+            [s["name"], unit(s["name"]), limits(s), s["status"].upper(),
+             f"{s['n_fail']}/{s['n_points']}",
              "failed" if s["worst_value"] is None and s["worst_seq"] is not None
-             else "" if s["worst_value"] is None else f"{s['worst_value']:.6g}",
+             else "" if s["worst_value"] is None else number(s["worst_value"]),
              s["worst_point"] or ""]
             for s in data["specs"]
         ]  # fmt: skip
-        print(common.table(rows, ["spec", "limits", "verdict", "fail", "worst", "at"]))
+        print(common.table(rows, ["spec", "unit", "limits", "verdict", "fail", "worst", "at"]))
     if data["failed_simulations"]:
         print()
         print(f"{len(data['failed_simulations'])} simulation(s) not ok:")

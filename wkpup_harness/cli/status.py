@@ -11,6 +11,7 @@ from typing import Any
 
 from wkpup_harness.cli import common
 from wkpup_harness.engine.reaper import reap
+from wkpup_harness.report.units import mib, quantity
 from wkpup_harness.store import jobs, views
 
 
@@ -129,6 +130,11 @@ def stages_table(job: dict[str, Any]) -> str:
             took = s["finished_at"] - s["started_at"]
         rows.append(
             [s["stage"], s["status"], "" if s["exit_code"] is None else s["exit_code"],
-             common.fmt_time(s["started_at"]), common.fmt_elapsed(took), s["log_path"] or ""]
+             common.fmt_time(s["started_at"]), common.fmt_elapsed(took),
+             quantity(s.get("cpu_s"), "s", 3),
+             quantity(mib(s.get("max_rss_kib")), "MiB", 3),
+             s["log_path"] or ""]
         )  # fmt: skip
-    return common.table(rows, ["stage", "status", "exit", "started", "took", "log"])
+    return common.table(
+        rows, ["stage", "status", "exit", "started", "took", "cpu", "peak mem", "log"]
+    )

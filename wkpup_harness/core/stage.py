@@ -34,6 +34,36 @@ _POLL = 0.1  # seconds between cancel checks while a stage runs
 SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
+@dataclass(frozen=True)
+class Usage:
+    """CPU seconds (user + system) and peak resident memory of reaped processes and of the
+    descendants they waited for: what ``wait4`` reports for one child, summed over a stage's
+    children (peak: the largest of them)."""
+
+    cpu_s: float = 0.0
+    max_rss_kib: int = 0
+
+    def __add__(self, other: Usage | None) -> Usage:
+        if other is None:
+            return self
+        return Usage(self.cpu_s + other.cpu_s, max(self.max_rss_kib, other.max_rss_kib))
+
+
+def reap(proc: subprocess.Popen[bytes]) -> Usage | None:
+    """Wait for ``proc`` (the leader of a stage or a simulation) and return its resource
+    usage; None when it was already reaped elsewhere (no figures then)."""
+    if proc.returncode is not None:
+        return None
+    try:
+        _, status, ru = os.wait4(proc.pid, 0)
+    except ChildProcessError:  # reaped meanwhile by Popen itself
+        proc.wait()
+        return None
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    # ru_maxrss is in KiB on Linux
+    return Usage(ru.ru_utime + ru.ru_stime, int(ru.ru_maxrss))
+
+
 @dataclass
 class StageResult:
     stage: str
@@ -46,6 +76,7 @@ class StageResult:
     timed_out: bool
     command: list[str]
     cancelled: bool = False
+    usage: Usage | None = None  # the stage's processes' CPU and peak memory (None: unknown)
 
     @property
     def ok(self) -> bool:
@@ -131,10 +162,11 @@ def _signal_session(sid: int, sig: signal.Signals) -> None:
             pass
 
 
-def kill_session(proc: subprocess.Popen[bytes], grace: float = KILL_GRACE) -> None:
+def kill_session(proc: subprocess.Popen[bytes], grace: float = KILL_GRACE) -> Usage | None:
     """SIGTERM the stage's whole session, SIGKILL whatever is left after ``grace`` seconds,
-    then reap the leader. The leader is reaped last so its pid (the session id) cannot be
-    reused by another job's stage while we are still signalling it."""
+    then reap the leader (its resource usage is returned). The leader is reaped last so its
+    pid (the session id) cannot be reused by another job's stage while we are still
+    signalling it."""
     sid = proc.pid  # start_new_session: the leader's pid is the session and group id
     if _session_alive(sid):
         _signal_session(sid, signal.SIGTERM)
@@ -143,7 +175,7 @@ def kill_session(proc: subprocess.Popen[bytes], grace: float = KILL_GRACE) -> No
             time.sleep(0.05)
         if _session_alive(sid):
             _signal_session(sid, signal.SIGKILL)
-    proc.wait()
+    return reap(proc)
 
 
 def pidfd_open(pid: int) -> int | None:
@@ -231,7 +263,7 @@ def run_stage(
         t_end = time.monotonic()
         # After a normal exit this only reaps the leader, unless it left processes behind
         # (a backgrounded command in a usr_script, say): those die with the stage.
-        kill_session(proc, grace if (timed_out or cancelled) else 1.0)
+        usage = kill_session(proc, grace if (timed_out or cancelled) else 1.0)
     except BaseException:
         kill_session(proc, grace)
         _note(log_path, f"stage {stage} killed: interrupted")
@@ -255,4 +287,5 @@ def run_stage(
         timed_out=timed_out,
         command=command,
         cancelled=cancelled,
+        usage=usage,
     )

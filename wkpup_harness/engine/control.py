@@ -75,6 +75,11 @@ def check_resumable(row: dict[str, Any]) -> None:
     if not row.get("run_root") or not row.get("work_path"):
         raise NotResumable(f"job {job} was not run by the engine (imported?); cannot resume")
     work = Path(row["work_path"])
+    root = Path(row["run_root"])
+    # A row whose domain copy lies outside its own run root is not one the engine wrote:
+    # resuming it would run the core in a directory nobody chose.
+    if not work.resolve().is_relative_to(root.resolve()):
+        raise NotResumable(f"job {job}: its work directory {work} is outside its run root {root}")
     if not (work / "config.cfg").is_file():
         raise RunDirGone(f"job {job}: its run directory {work} is gone")
     if row.get("backup_path"):

@@ -39,14 +39,17 @@ from wkpup_harness.config.scenario import JobSpec
 from wkpup_harness.core import Core, guard
 from wkpup_harness.core.stage import (
     StageResult,
+    Usage,
     run_stage,
     stage_env,
 )
 from wkpup_harness.engine import executors
 from wkpup_harness.engine.budget import Budget
+from wkpup_harness.engine.joblog import JobLog
 from wkpup_harness.engine.reaper import TOKEN_ENV, Watchdog
 from wkpup_harness.engine.workdir import prepare_job_dir
 from wkpup_harness.errors import ExecutorError, ResultError, WkpupError
+from wkpup_harness.perms import restrict_umask
 from wkpup_harness.points import Point
 from wkpup_harness.results import BACKUP_NAME, Creport, read_creport
 from wkpup_harness.results import golden as golden_gate
@@ -77,9 +80,10 @@ class JobError(WkpupError):
 
 @dataclass(frozen=True)
 class Event:
-    """What listeners are told: ``kind`` is stage-start, stage-end, point or job-end."""
+    """What listeners are told: ``kind`` is stage-start, stage-end, stage-skip, point,
+    point-retry or job-end."""
 
-    kind: str
+    kind: str  # also point-retry (a point's attempt failed, it runs again)
     job: Job
     stage: str | None = None
     result: StageResult | None = None
@@ -175,6 +179,8 @@ class Job:
     _opened: bool = field(default=False, init=False)
     _run_log: Any = field(default=None, init=False)
     _timeout_stop: bool = field(default=False, init=False)
+    _journal: JobLog | None = field(default=None, init=False)
+    _run_usage: Usage | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.stages if s not in STAGES]
@@ -201,6 +207,7 @@ class Job:
         if self._opened:
             return self
         self._opened = True
+        restrict_umask()  # nothing of the job group- or world-writable (perms.py)
         if self.check_core:
             guard(self.core)
         if self.recorder is not None and self.id is None:
@@ -219,6 +226,7 @@ class Job:
             except WkpupError as exc:
                 self.setup_error = f"{self.spec.job_id}: cannot prepare the job directory: {exc}"
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._journal = JobLog(self)
         if self.recorder is not None:
             self.recorder.attach(self)
         db = self.settings.db if self.recorder is not None else None
@@ -268,6 +276,9 @@ class Job:
         return self._cancel
 
     def _emit(self, event: Event) -> None:
+        """The one path of every event: job.jsonl, the store (recorder), the listeners."""
+        if self._journal is not None:
+            self._journal.event(event)
         if self.recorder is not None:
             self.recorder.event(event)
         for listener in self.listeners:
@@ -346,6 +357,8 @@ class Job:
             if self.recorder is not None:
                 self.recorder.finish(self)
         finally:
+            if self._journal is not None:
+                self._journal.close()
             if self._watchdog is not None:
                 self._watchdog.close()
         return self
@@ -409,6 +422,7 @@ class Job:
         if not self.resuming:
             return list(self.points)
         chk = self._core_stage("chk")
+        self.add_usage(chk.usage)
         if chk.cancelled:
             return []
         done = read_job_stat(self.workdir / "job_stat.log")
@@ -430,6 +444,19 @@ class Job:
     def failed_points(self) -> list[PointResult]:
         return [r for r in self.point_results.values() if not r.ok]
 
+    def add_usage(self, usage: Usage | None) -> None:
+        """A simulation of the run stage was reaped: its CPU time and memory count."""
+        if usage is None:
+            return
+        with self._lock:
+            self._run_usage = usage if self._run_usage is None else self._run_usage + usage
+
+    def retrying(self, point: Point, attempt: int, reason: str) -> None:
+        """An executor runs ``point`` again after its attempt ``attempt`` failed."""
+        self._emit(
+            Event("point-retry", self, "run", point=PointResult(point, False, reason, attempt, 0.0))
+        )
+
     def _point_done(self, result: PointResult) -> None:
         with self._lock:
             self.point_results[result.point.name] = result
@@ -445,6 +472,7 @@ class Job:
         started = time.time()
         t0 = time.monotonic()
         log_path = self.log_dir / "run.log"
+        self._run_usage = None
         todo = self._todo()
         with open(log_path, "w", encoding="utf-8") as log:
             executor_name = self.settings.executor
@@ -495,6 +523,7 @@ class Job:
             timed_out=timed_out,
             command=["wkpup-engine", self.settings.executor, str(script)],
             cancelled=self.user_cancelled and not timed_out,
+            usage=self._run_usage,
         )
 
     def point_command(self, point: Point) -> list[str]:
@@ -597,7 +626,13 @@ class Job:
         problem the readable difference ('' when none). Recorded with the job."""
         if not (self.spec.golden and self.has_report):
             return None, ""
-        path = golden_gate.golden_path(golden_root, self.spec.scenario, self.spec.name)
+        try:
+            path = golden_gate.golden_path(golden_root, self.spec.scenario, self.spec.name)
+        except WkpupError as exc:  # a name that cannot be a golden directory: no golden
+            self.golden = "missing"
+            if self.recorder is not None and self.id is not None:
+                self.recorder.golden(self.id, "missing", None)
+            return "missing", str(exc)
         problem = ""
         try:
             verdict = golden_gate.check(

@@ -71,6 +71,8 @@ class LocalExecutor:
                 reason = f"timeout {job.settings.sim_timeout:g}s"
             else:
                 reason = job.failure_reason(point, rc)
+            if attempt < job.settings.retries and not job.cancelled:
+                job.retrying(point, attempts, reason)
         return PointResult(
             point, False, reason, attempts, time.monotonic() - t0, started, time.time()
         )
@@ -98,7 +100,7 @@ class LocalExecutor:
                 if limit is not None and time.monotonic() - t0 >= limit:
                     timed_out = True
                     break
-            kill_session(proc, 2.0 if (timed_out or job.cancelled) else 1.0)
+            job.add_usage(kill_session(proc, 2.0 if (timed_out or job.cancelled) else 1.0))
         except BaseException:
             kill_session(proc, 2.0)
             raise

@@ -341,6 +341,7 @@ class SlurmRun:
             self.book(point, False, "cancelled")
         elif self.attempts[name] < 1 + self.settings.retries:
             self._log(f"{point.name}: attempt {self.attempts[name]} failed ({reason}); retry")
+            job.retrying(point, self.attempts[name], reason)
             self.retry.append(point)
         else:
             self.book(point, False, reason)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from wkpup_harness.config import Config
 from wkpup_harness.errors import WkpupError
+from wkpup_harness.perms import mask_copied
 
 COMMON = "common"
 CONFIG_NAME = "config.cfg"
@@ -91,6 +92,7 @@ def prepare_job_dir(
             ignore=_top_level_ignore(domain),
             ignore_dangling_symlinks=True,
         )
+        mask_copied(staging / "d")
         if config is not None:
             # newline="" so a config is written exactly as validated (no newline translation).
             with open(staging / "d" / CONFIG_NAME, "w", encoding="ascii", newline="") as fh:
@@ -105,4 +107,5 @@ def prepare_job_dir(
     if common.is_dir():
         # Shared by every domain prepared under this root; the same source gives the same files.
         shutil.copytree(common, dest_root / COMMON, dirs_exist_ok=True)
+        mask_copied(dest_root / COMMON)
     return job

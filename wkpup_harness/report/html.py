@@ -19,7 +19,7 @@ from typing import Any
 
 from wkpup_harness.report import plots
 from wkpup_harness.report.summary import extremes
-from wkpup_harness.report.units import unit
+from wkpup_harness.report.units import number, quantity, unit
 from wkpup_harness.results import Creport
 from wkpup_harness.results import spec as spec_check
 
@@ -79,16 +79,16 @@ def _spec_rows(specs: Sequence[Mapping[str, Any]], report: Creport | None, near:
     rows = []
     for s in specs:
         u = unit(s["name"])
-        lo = "-inf" if s["lo"] is None else f"{s['lo']:g}"
-        hi = "+inf" if s["hi"] is None else f"{s['hi']:g}"
+        lo = "-inf" if s["lo"] is None else number(s["lo"])
+        hi = "+inf" if s["hi"] is None else number(s["hi"])
         verdict, margin = s["status"], None
         limit = limits.get(s["name"])
         if report is not None and limit is not None:
             cells = [(r.corner, _value(r, s["name"])) for r in report.rows]
             judged = spec_check.judge(limit, cells, near)
             verdict, margin = judged.verdict, judged.margin
-        worst = "failed" if s["worst_value"] is None else f"{s['worst_value']:.6g} {u}"
-        shown = "-" if margin is None or margin == float("-inf") else f"{margin:.6g} {u}"
+        worst = "failed" if s["worst_value"] is None else quantity(s["worst_value"], u)
+        shown = "-" if margin is None or margin == float("-inf") else quantity(margin, u)
         rows.append(
             f"<tr><td>{esc(s['name'])}</td><td>[{esc(lo)}, {esc(hi)}] {esc(u)}</td>"
             f'<td class="{esc(verdict)}">{esc(verdict.upper())}</td>'
@@ -136,7 +136,7 @@ def render(
         ]
     if report is not None:
         worst = [
-            (e.name, unit(e.name), f"{e.low:.6g}", e.low_row.label, f"{e.high:.6g}",
+            (e.name, unit(e.name), number(e.low), e.low_row.label, number(e.high),
              e.high_row.label, e.failed or "")
             for e in extremes(report)
         ]  # fmt: skip

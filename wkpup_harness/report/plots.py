@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from wkpup_harness.report.summary import BOOKKEEPING
-from wkpup_harness.report.units import with_unit
+from wkpup_harness.report.units import number, with_unit
 from wkpup_harness.results import Creport, CreportRow
 from wkpup_harness.results import spec as spec_check
 
@@ -67,7 +67,7 @@ def _limit_shapes(limit: spec_check.Limit | None) -> tuple[list[dict], list[dict
         )  # fmt: skip
         notes.append(
             {"xref": "paper", "x": 1, "xanchor": "right", "yref": "y", "y": y,
-             "yanchor": "bottom", "text": f"spec {label} {y:g}", "showarrow": False,
+             "yanchor": "bottom", "text": f"spec {label} {number(y)}", "showarrow": False,
              "font": {"color": LIMIT_COLOUR, "size": 11}}
         )  # fmt: skip
     return shapes, notes

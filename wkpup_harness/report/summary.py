@@ -13,6 +13,7 @@ from pathlib import Path
 from tabulate import tabulate
 
 from wkpup_harness.errors import WkpupError
+from wkpup_harness.report.units import number, unit
 from wkpup_harness.results import Creport, CreportRow, read_creport
 
 # The simulator appends these to every measure file; they are conditions, not results.
@@ -47,12 +48,12 @@ def extremes(report: Creport) -> list[Extreme]:
 
 def render(report: Creport) -> str:
     table = [
-        [e.name, f"{e.low:.6g}", e.low_row.label, f"{e.high:.6g}", e.high_row.label]
+        [e.name, unit(e.name), number(e.low), e.low_row.label, number(e.high), e.high_row.label]
         + ([e.failed] if any(x.failed for x in extremes(report)) else [])
         for e in extremes(report)
     ]
-    headers = ["measurement", "min", "at", "max", "at"]
-    if table and len(table[0]) == 6:
+    headers = ["measurement", "unit", "min", "at", "max", "at"]
+    if table and len(table[0]) == 7:
         headers.append("failed")
     failed_rows = [r for r in report.rows if all(c.value is None for c in r.cells.values())]
     lines = [

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wkpup_harness.errors import WkpupError
+from wkpup_harness.inputs import echo
 from wkpup_harness.points import label as point_label
 from wkpup_harness.results import Creport, CreportRow, parse_creport
 
@@ -21,7 +22,22 @@ OBTAINED_SUFFIX = ".obtained"  # creport.txt.obtained beside the golden, for rev
 
 
 def golden_path(golden_root: Path, scenario: str, job: str) -> Path:
-    return golden_root / scenario / job / GOLDEN_NAME
+    """``<golden root>/<scenario>/<job>/creport.txt``. The names come from scenario files
+    and the store: the scenario is a relative path (``gpio/wkpup_1p8v``) and the job one
+    name, each part a plain name, so that no name makes the gate read or (on update) write
+    a file outside the golden root."""
+    parts = scenario.split("/")
+    for what, names in (("scenario", parts), ("job", [job])):
+        if any(n in ("", ".", "..") or "\\" in n or "\0" in n for n in names) or (
+            what == "job" and "/" in job
+        ):
+            shown = scenario if what == "scenario" else job
+            raise WkpupError(
+                f"{what} name {echo(shown)}: not usable as a golden directory name "
+                "(plain names only: no '..', '.', empty part, backslash or NUL"
+                + (", no '/')" if what == "job" else ")")
+            )
+    return golden_root.joinpath(*parts, job, GOLDEN_NAME)
 
 
 @dataclass(frozen=True)

@@ -220,6 +220,8 @@ def record_stage(
     finished_at: float | None = None,
     exit_code: int | None = None,
     log_path: str | None = None,
+    cpu_s: float | None = None,
+    max_rss_kib: int | None = None,
 ) -> None:
     """Insert or update one stage; fields left None keep their earlier value."""
     if status not in STAGE_STATUSES:
@@ -228,13 +230,15 @@ def record_stage(
         _status(conn, job)
         conn.execute(
             "INSERT INTO stages (job_id, stage, status, started_at, finished_at, exit_code,"
-            " log_path) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " log_path, cpu_s, max_rss_kib) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (job_id, stage) DO UPDATE SET status = excluded.status,"
             " started_at = coalesce(excluded.started_at, started_at),"
             " finished_at = coalesce(excluded.finished_at, finished_at),"
             " exit_code = coalesce(excluded.exit_code, exit_code),"
-            " log_path = coalesce(excluded.log_path, log_path)",
-            (job, stage, status, started_at, finished_at, exit_code, log_path),
+            " log_path = coalesce(excluded.log_path, log_path),"
+            " cpu_s = coalesce(excluded.cpu_s, cpu_s),"
+            " max_rss_kib = coalesce(excluded.max_rss_kib, max_rss_kib)",
+            (job, stage, status, started_at, finished_at, exit_code, log_path, cpu_s, max_rss_kib),
         )
 
 
@@ -532,7 +536,8 @@ def get_job(conn: sqlite3.Connection, job: int) -> dict[str, Any] | None:
         out["stages"] = [
             dict(r)
             for r in conn.execute(
-                "SELECT stage, status, started_at, finished_at, exit_code, log_path FROM stages"
+                "SELECT stage, status, started_at, finished_at, exit_code, log_path, cpu_s,"
+                " max_rss_kib FROM stages"
                 " WHERE job_id = ? ORDER BY coalesce(started_at, 1e300), stage",
                 (job,),
             )

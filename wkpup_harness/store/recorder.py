@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from wkpup_harness.core import manifest, simulators
 from wkpup_harness.core.stage import StageResult
 from wkpup_harness.errors import WkpupError
+from wkpup_harness.perms import restrict_umask
 from wkpup_harness.results import spec as spec_check
 from wkpup_harness.store import db, jobs
 from wkpup_harness.store.schema import StoreError
@@ -41,6 +42,7 @@ def stage_status(result: StageResult) -> str:
 
 def open_store(path: Path) -> db.sqlite3.Connection:
     """The store at ``path``, created (with its directory, owner-only) when missing."""
+    restrict_umask()
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     return db.connect(path)
 
@@ -149,6 +151,8 @@ class Recorder:
                 finished_at=r.finished,
                 exit_code=r.returncode,
                 log_path=str(r.log_path),
+                cpu_s=None if r.usage is None else r.usage.cpu_s,
+                max_rss_kib=None if r.usage is None else r.usage.max_rss_kib,
             )
         elif event.kind == "stage-skip" and event.stage is not None:
             jobs.record_stage(self.conn, job_id, event.stage, "skipped")

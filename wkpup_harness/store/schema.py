@@ -175,7 +175,15 @@ _V2: tuple[str, ...] = (
     ) WITHOUT ROWID""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+# V3: per-stage resource figures: CPU seconds (user + system) of the stage's processes and
+# the peak resident memory of the largest of them (KiB), NULL where not measured (a stage
+# run before V3, a Slurm run stage whose simulations ran on other machines).
+_V3: tuple[str, ...] = (
+    "ALTER TABLE stages ADD COLUMN cpu_s REAL",
+    "ALTER TABLE stages ADD COLUMN max_rss_kib INTEGER",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
 LATEST = len(MIGRATIONS)
 
 

@@ -10,7 +10,6 @@ import json
 import math
 import os
 import re
-import shutil
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -32,7 +31,7 @@ from fastapi.responses import (
 from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
-from wkpup_harness.core import manifest, pdk, simulators
+from wkpup_harness import doctor
 from wkpup_harness.engine import Budget, control
 from wkpup_harness.engine.budget import busy_slots
 from wkpup_harness.errors import WkpupError, show
@@ -226,23 +225,20 @@ def create_app(
     def health() -> dict[str, Any]:
         """Core manifest verdict, simulator and version, SKY130 models, store, CPU budget."""
         out: dict[str, Any] = {}
-        try:
-            result = manifest.verify(core.root)
-            out["core"] = {"ok": result.ok, "path": str(core.root), "verdict": result.describe()}
-        except WkpupError as exc:
-            out["core"] = {"ok": False, "path": str(core.root), "verdict": str(exc)}
-        binary = shutil.which("ngspice")
+        # the checks of `wkpup doctor`, in the shape this page has always had
+        checked = doctor.check_core(settings, core)
+        out["core"] = {"ok": checked.ok, "path": str(core.root), "verdict": checked.detail}
+        checked = doctor.check_simulator()
         out["simulator"] = {
-            "name": "ngspice",
-            "path": binary,
-            "version": simulators.version("ngspice"),
-            "ok": binary is not None,
+            "name": doctor.SIMULATOR,
+            "path": checked.data.get("path"),
+            "version": checked.data.get("version"),
+            "ok": checked.ok,
         }
-        try:
-            models = pdk.sky130_models_dir()
-            out["models"] = {"ok": models.is_dir(), "path": str(models)}
-        except WkpupError as exc:
-            out["models"] = {"ok": False, "path": None, "error": str(exc)}
+        checked = doctor.check_models()
+        out["models"] = {"ok": checked.ok, "path": checked.data.get("path")}
+        if not checked.ok:
+            out["models"]["error"] = checked.detail
         assert settings.db is not None
         writable = os.access(settings.db.parent, os.W_OK) and (
             not settings.db.exists() or os.access(settings.db, os.W_OK)
@@ -454,6 +450,8 @@ def create_app(
             raise Refused(410, str(exc)) from None
         except control.NotResumable as exc:
             raise Refused(409, str(exc)) from None
+        if not security.inside(Path(row["run_root"]), [settings.runs]):
+            raise Refused(403, f"job {job_id}'s run directory is outside the run root")
         if runner is None:
             raise Refused(503, "this server runs no worker")
         runner.resume(job_id)
@@ -479,7 +477,10 @@ def create_app(
         if row.get("golden_path"):
             return Path(row["golden_path"])
         if row.get("scenario") and row["scenario"] not in ("cli", service.FACE) and row["name"]:
-            return golden_gate.golden_path(settings.golden, row["scenario"], row["name"])
+            try:
+                return golden_gate.golden_path(settings.golden, row["scenario"], row["name"])
+            except WkpupError:  # a name that cannot be a directory has no golden
+                return None
         return None
 
     def resumable(row: dict[str, Any]) -> bool:

@@ -3,7 +3,8 @@
 const $ = (sel, root) => (root || document).querySelector(sel);
 const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
 const esc = (s) => String(s == null ? "" : s).replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
-const fmt = (v) => (v == null ? "-" : Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-2 && v !== 0) ? Number(v).toExponential(4) : Number(v).toPrecision(6));
+// fmt: the one number format, as report/units.py number() writes it (Python's "%.6g").
+const fmt = (v) => { if (v == null) return "-"; const x = Number(v); if (!Number.isFinite(x)) return Number.isNaN(x) ? "nan" : x > 0 ? "+inf" : "-inf"; const [m, e] = x.toExponential(5).split("e"); const exp = Number(e); if (exp < -4 || exp >= 6) return m.replace(/\.?0+$/, "") + "e" + (exp < 0 ? "-" : "+") + String(Math.abs(exp)).padStart(2, "0"); const f = x.toFixed(5 - exp); return f.includes(".") ? f.replace(/\.?0+$/, "") : f; };
 const when = (t) => (t ? new Date(t * 1000).toLocaleString() : "-");
 const took = (s) => (s == null ? "-" : s < 60 ? s.toFixed(1) + " s" : Math.floor(s / 60) + " min " + Math.round(s % 60) + " s");
 
@@ -189,7 +190,7 @@ async function jobPage() {
     $("#results").hidden = false;
     const u = (n) => (res.units[n] ? ` (${res.units[n]})` : "");
     $("#near-note").textContent = `near = within ${(100 * res.near_margin).toFixed(0)} % of the limit span (or value)`;
-    $("#specs tbody").innerHTML = res.specs.map((s) => `<tr><td>${esc(s.name)}</td><td>[${s.lo ?? "-∞"}, ${s.hi ?? "+∞"}] ${esc(s.unit)}</td><td class="${esc(s.verdict)}">${esc(s.verdict.toUpperCase())}</td><td class="num">${s.n_fail}/${s.n_points}</td><td class="num">${s.n_near}</td><td class="num">${fmt(s.worst_value)} ${esc(s.unit)}</td><td class="num">${fmt(s.margin)} ${esc(s.unit)}</td><td>${esc(s.margin_point || "")}</td></tr>`).join("") || '<tr><td colspan="8" class="muted">no spec limits for this job</td></tr>';
+    $("#specs tbody").innerHTML = res.specs.map((s) => `<tr><td>${esc(s.name)}</td><td>[${s.lo == null ? "-inf" : fmt(s.lo)}, ${s.hi == null ? "+inf" : fmt(s.hi)}] ${esc(s.unit)}</td><td class="${esc(s.verdict)}">${esc(s.verdict.toUpperCase())}</td><td class="num">${s.n_fail}/${s.n_points}</td><td class="num">${s.n_near}</td><td class="num">${fmt(s.worst_value)} ${esc(s.unit)}</td><td class="num">${fmt(s.margin)} ${esc(s.unit)}</td><td>${esc(s.margin_point || "")}</td></tr>`).join("") || '<tr><td colspan="8" class="muted">no spec limits for this job</td></tr>';
     $("#worst tbody").innerHTML = res.worst.map((w) => `<tr><td>${esc(w.name)}</td><td>${esc(w.unit)}</td><td class="num">${fmt(w.min)}</td><td>${esc(w.min_point)}</td><td class="num">${fmt(w.max)}</td><td>${esc(w.max_point)}</td><td>${w.failed || ""}</td></tr>`).join("");
     // points table: sortable, filterable
     const volts = (p) => [p.v1, p.v2, p.v3].filter((x) => x != null).join("/") + (p.swp ? " " + p.swp : "");
@@ -235,7 +236,7 @@ async function comparePage() {
     try { r = await api(`/api/compare?a=${encodeURIComponent($("#a").value)}&b=${encodeURIComponent($("#b").value)}&limit=500`); }
     catch (e) { slot.textContent = e.message; return; }
     $("#verdict").innerHTML = r.identical ? `<span class="ok">${esc(r.a)} and ${esc(r.b)}: identical, ${r.cells} cells</span>` : `<span class="bad">${esc(r.a)} vs ${esc(r.b)}: ${r.differences} of ${r.cells} cells differ</span> (largest relative change first)`;
-    $("#diffs tbody").innerHTML = r.rows.map((d) => `<tr><td>${esc(d.point)}</td><td>${esc(d.name)}</td><td>${esc(d.unit)}</td><td class="num">${esc(d.a_raw ?? "-")}</td><td class="num">${esc(d.b_raw ?? "-")}</td><td class="num">${fmt(d.delta)}</td><td class="num">${d.rel == null ? "-" : (100 * d.rel).toPrecision(4) + " %"}</td></tr>`).join("");
+    $("#diffs tbody").innerHTML = r.rows.map((d) => `<tr><td>${esc(d.point)}</td><td>${esc(d.name)}</td><td>${esc(d.unit)}</td><td class="num">${esc(d.a_raw ?? "-")}</td><td class="num">${esc(d.b_raw ?? "-")}</td><td class="num">${fmt(d.delta)}</td><td class="num">${d.rel == null ? "-" : fmt(100 * d.rel) + " %"}</td></tr>`).join("");
   }
   $("#compare-form").addEventListener("submit", (e) => { e.preventDefault(); history.replaceState(null, "", `/compare?a=${encodeURIComponent($("#a").value)}&b=${encodeURIComponent($("#b").value)}`); run(); });
   if ($("#a").value && $("#b").value) run();
