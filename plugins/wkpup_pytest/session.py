@@ -113,7 +113,7 @@ class WkpupSession:
     def recorder(self) -> Recorder | None:
         if self._recorder is None and self.settings.db is not None:
             try:
-                self._recorder = Recorder(self.settings.db)
+                self._recorder = Recorder(self.settings.db, self.settings.store_wait)
             except (WkpupError, sqlite3.Error) as exc:
                 raise pytest.UsageError(f"store {self.settings.db}: {exc}") from None
         return self._recorder

@@ -283,7 +283,7 @@ def judged_bad(job: Job, args: argparse.Namespace) -> bool:
 
 
 def recorder(settings: Settings) -> Recorder | None:
-    return Recorder(settings.db) if settings.db is not None else None
+    return Recorder(settings.db, settings.store_wait) if settings.db is not None else None
 
 
 def main(args: argparse.Namespace) -> int:
