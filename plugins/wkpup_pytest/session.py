@@ -20,6 +20,7 @@ import pytest
 
 from wkpup_harness.core import Core, guard, locate_core
 from wkpup_harness.engine import PIPELINE
+from wkpup_harness.engine.reaper import reap
 from wkpup_harness.errors import WkpupError
 from wkpup_harness.settings import Settings, SettingsError
 from wkpup_harness.settings import resolve as resolve_settings
@@ -190,6 +191,16 @@ class WkpupSession:
             for verdict, path in self.golden_written:
                 terminalreporter.write_line(f"  {verdict:<8} {path}")
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_handlecrashitem(self, crashitem: str, report: pytest.TestReport, sched: Any) -> None:
+        """An xdist worker died (``os._exit``, SIGKILL, OOM) while running a PVT item: xdist
+        reports the item failed; here its job, whose driver was that worker, is recorded
+        interrupted at once (its simulations killed) and the report says so and how to
+        finish it."""
+        note = crashed_job_note(self.settings.db, crashitem)
+        if note:
+            report.longrepr = f"{report.longrepr}\n{note}"
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # The goldens a worker wrote reach the controller in the report's properties.
         if report.when == "call":
@@ -295,6 +306,42 @@ def progress_line(
     return f"wkpup: job {job_id if job_id is not None else '-'} {scenario}::{name}: {stage}{points}"
 
 
+def crashed_job_note(path: Path | None, crashitem: str) -> str:
+    """What became of the job of an item whose worker crashed: its driver is gone, so it is
+    reaped (recorded failed, error interrupted, its processes killed). '' without a store or
+    when no job of that item ran."""
+    if path is None or not path.is_file():
+        return ""
+    name = crashitem.rsplit("::", 1)[-1].split("@", 1)[0]
+    names = {name, name.replace("[", "_").replace("]", "").replace("/", "_")}
+    try:
+        conn = db.connect(path)
+    except (sqlite3.Error, WkpupError) as exc:
+        return f"wkpup: store {path}: {exc}; its job's state could not be checked"
+    try:
+        reap(conn)
+        marks = ", ".join("?" * len(names))
+        rows = conn.execute(
+            "SELECT id, scenario, name, status, error, error_stage, points_done, points_total"
+            f" FROM jobs WHERE face = 'pytest' AND name IN ({marks}) AND error = 'interrupted'"
+            " ORDER BY id DESC LIMIT 1",
+            tuple(names),
+        ).fetchall()
+    except (sqlite3.Error, WkpupError) as exc:
+        return f"wkpup: store {path}: {exc}; its job's state could not be checked"
+    finally:
+        conn.close()
+    if not rows:
+        return ""
+    r = rows[0]
+    return (
+        f"wkpup: job {r['id']} {r['scenario']}::{r['name']} ran on that worker: recorded "
+        f"interrupted (stage {r['error_stage'] or '-'}, {r['points_done'] or 0}/"
+        f"{r['points_total'] or 0} points done and kept); finish it with pytest --pvt-resume "
+        f"or wkpup resume {r['id']}"
+    )
+
+
 def store_jobs_like(conn: sqlite3.Connection, scenario: str, name: str, domain: str) -> list[Any]:
     """Unfinished runs of the same scenario job, newest first (for --pvt-resume)."""
     return conn.execute(
@@ -305,4 +352,4 @@ def store_jobs_like(conn: sqlite3.Connection, scenario: str, name: str, domain: 
     ).fetchall()
 
 
-__all__ = ["SESSION_NAME", "WkpupSession", "session_of", "store_jobs_like"]
+__all__ = ["SESSION_NAME", "WkpupSession", "crashed_job_note", "session_of", "store_jobs_like"]

@@ -337,7 +337,7 @@ class Job:
             listener(event)
 
     def _store_name(self) -> str:
-        return f"store {getattr(self.recorder, 'path', '')}".rstrip()
+        return str(getattr(self.recorder, "path", "store"))
 
     def env(self) -> dict[str, str]:
         env = {**self.budget.env(), **self.spec.core_env(), TOKEN_ENV: self.token}
@@ -752,6 +752,8 @@ class Job:
             return self.fault, failed.stage if failed is not None else None
         if failed is None:
             return ("cancelled", None) if self.user_cancelled else (None, None)
+        if failed.timed_out:
+            return failed.describe(), failed.stage
         if failed.stage == "run" and self.executor_error and not failed.cancelled:
             return self.executor_error, "run"
         if failed.stage == "run" and self.failed_points and not failed.cancelled:
