@@ -31,6 +31,7 @@ from wkpup_pytest.collect import SESSION_NAME, ScenarioFile, job_of
 EXIT_CORE_MODIFIED = 3
 PROGRESS_POLL_S = 2.0
 PROGRESS_EVERY_S = 15.0
+CRASH_REAP_S = 5.0  # how long a crashed worker's job may take to show interrupted
 # --pvt-* option -> settings name
 FLAGS = {
     "pvt_core": "core",
@@ -71,6 +72,7 @@ def session_of(config: pytest.Config) -> WkpupSession:
 
 class WkpupSession:
     LOADGROUP_KEY = "wkpup_loadgroup"
+    RESUME_KEY = "wkpup_resume_jobs"  # jobs a replacement worker resumes (crashed workers')
 
     def __init__(self, config: pytest.Config, test_body: Any) -> None:
         self.config = config
@@ -89,6 +91,11 @@ class WkpupSession:
         self.stages = parse_stages(config.getoption("pvt_stages"))
         self.update_golden: bool = config.getoption("pvt_update_golden")
         self.resume: bool = config.getoption("pvt_resume")
+        workerinput = getattr(config, "workerinput", None) or {}
+        # Jobs whose worker crashed (ids from the controller): when xdist runs their item
+        # again on the replacement worker, the job is resumed, not started afresh.
+        self.resume_jobs: set[int] = set(workerinput.get(self.RESUME_KEY, ()))
+        self.crashed_jobs: set[int] = set()
         self._core: Core | None = None
         self._recorder: Recorder | None = None
         self.golden_written: list[tuple[str, Path]] = []
@@ -173,6 +180,7 @@ class WkpupSession:
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput[self.LOADGROUP_KEY] = node.config.getoption("dist", "no") == "loadgroup"
+        node.workerinput[self.RESUME_KEY] = sorted(self.crashed_jobs)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         self._stop.set()
@@ -197,7 +205,9 @@ class WkpupSession:
         reports the item failed; here its job, whose driver was that worker, is recorded
         interrupted at once (its simulations killed) and the report says so and how to
         finish it."""
-        note = crashed_job_note(self.settings.db, crashitem)
+        job, note = crashed_job_note(self.settings.db, crashitem)
+        if job is not None:
+            self.crashed_jobs.add(job)  # the replacement worker resumes it (configure_node)
         if note:
             report.longrepr = f"{report.longrepr}\n{note}"
 
@@ -306,39 +316,47 @@ def progress_line(
     return f"wkpup: job {job_id if job_id is not None else '-'} {scenario}::{name}: {stage}{points}"
 
 
-def crashed_job_note(path: Path | None, crashitem: str) -> str:
-    """What became of the job of an item whose worker crashed: its driver is gone, so it is
-    reaped (recorded failed, error interrupted, its processes killed). '' without a store or
-    when no job of that item ran."""
+def crashed_job_note(path: Path | None, crashitem: str) -> tuple[int | None, str]:
+    """The job of an item whose worker crashed and what became of it: its driver is gone, so
+    it is reaped (recorded failed, error interrupted, its processes killed). (None, '')
+    without a store or when no job of that item ran."""
     if path is None or not path.is_file():
-        return ""
+        return None, ""
     name = crashitem.rsplit("::", 1)[-1].split("@", 1)[0]
     names = {name, name.replace("[", "_").replace("]", "").replace("/", "_")}
     try:
         conn = db.connect(path)
     except (sqlite3.Error, WkpupError) as exc:
-        return f"wkpup: store {path}: {exc}; its job's state could not be checked"
+        return None, f"wkpup: store {path}: {exc}; its job's state could not be checked"
+    marks = ", ".join("?" * len(names))
+    # The worker's pipe closes an instant before the kernel shows the worker dead: look again
+    # for a moment until its job is reaped.
+    deadline = time.monotonic() + CRASH_REAP_S
     try:
-        reap(conn)
-        marks = ", ".join("?" * len(names))
-        rows = conn.execute(
-            "SELECT id, scenario, name, status, error, error_stage, points_done, points_total"
-            f" FROM jobs WHERE face = 'pytest' AND name IN ({marks}) AND error = 'interrupted'"
-            " ORDER BY id DESC LIMIT 1",
-            tuple(names),
-        ).fetchall()
+        while True:
+            reap(conn)
+            rows = conn.execute(
+                "SELECT id, scenario, name, status, error, error_stage, points_done,"
+                f" points_total FROM jobs WHERE face = 'pytest' AND name IN ({marks}) AND"
+                " error = 'interrupted' AND finished_at >= ? ORDER BY id DESC LIMIT 1",
+                (*names, time.time() - CRASH_REAP_S - 60),
+            ).fetchall()
+            if rows or time.monotonic() >= deadline:
+                break
+            time.sleep(0.1)
     except (sqlite3.Error, WkpupError) as exc:
-        return f"wkpup: store {path}: {exc}; its job's state could not be checked"
+        return None, f"wkpup: store {path}: {exc}; its job's state could not be checked"
     finally:
         conn.close()
     if not rows:
-        return ""
+        return None, ""
     r = rows[0]
-    return (
+    return r["id"], (
         f"wkpup: job {r['id']} {r['scenario']}::{r['name']} ran on that worker: recorded "
         f"interrupted (stage {r['error_stage'] or '-'}, {r['points_done'] or 0}/"
-        f"{r['points_total'] or 0} points done and kept); finish it with pytest --pvt-resume "
-        f"or wkpup resume {r['id']}"
+        f"{r['points_total'] or 0} points done and kept); xdist runs the item again on a new "
+        f"worker, which resumes the job; otherwise finish it with pytest --pvt-resume or "
+        f"wkpup resume {r['id']}"
     )
 
 

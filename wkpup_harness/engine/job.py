@@ -535,13 +535,20 @@ class Job:
         done = read_job_stat(self.workdir / "job_stat.log")
         todo = []
         for p in self.points:
-            if done.get(p.name):
+            if done.get(p.name) and self._has_results(p):
                 self._point_done(
                     PointResult(p, True, "", 0, 0.0, time.time(), time.time(), skipped=True)
                 )
             else:
                 todo.append(p)
         return todo
+
+    def _has_results(self, point: Point) -> bool:
+        """A point chk finds done still has what ext needs: its report, or its measure files
+        (an ext stopped by a full disk has moved them away and written no report)."""
+        if self._report(point).is_file():
+            return True
+        return any((self.workdir / point.directory).glob(f"{self.tb_name}.mt0*"))
 
     @property
     def points_done(self) -> int:
