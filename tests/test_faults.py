@@ -128,6 +128,23 @@ def resume_and_check(
     return final
 
 
+def start_run(
+    tmp_path: Path, spawned: Spawned, *extra: str, **env_extra: str
+) -> tuple[subprocess.Popen[bytes], Path, dict[str, str]]:
+    """``wkpup run`` of the two points, one at a time, in the background (output in
+    tmp_path/run.out): (its process, the store, its environment)."""
+    env = clean_env(tmp_path, **env_extra)
+    db = Path(env["WKPUP_DB"])
+    spawned.stores.append(db)
+    argv = run_args(*TWO, "--cpus", "1", *extra)
+    proc = spawned.popen([WKPUP, *argv], cwd=tmp_path, env=env, log=tmp_path / "run.out")
+    return proc, db, env
+
+
+def point_recorded(db: Path) -> None:
+    wait_for("a point recorded", lambda: query(db, "SELECT 1 FROM sims WHERE status = 'ok'"))
+
+
 def first_simulation(below: Path, timeout: float = WAIT_S) -> tuple[int, Path]:
     """The pid of the first ngspice simulating below ``below`` and its point directory."""
     while True:
@@ -198,11 +215,7 @@ def test_a_killed_simulator_is_named_as_the_reason() -> None:
 
 @pytest.mark.ngspice
 def test_simulator_killed_mid_point_then_resume(tmp_path: Path, spawned: Spawned) -> None:
-    env = clean_env(tmp_path)
-    db = Path(env["WKPUP_DB"])
-    spawned.stores.append(db)
-    argv = run_args(*TWO, "--cpus", "1", "--retries", "0")
-    proc = spawned.popen([WKPUP, *argv], cwd=tmp_path, env=env, log=tmp_path / "run.out")
+    proc, db, env = start_run(tmp_path, spawned, "--retries", "0")
     pid, point_dir = first_simulation(tmp_path / "runs")
     os.kill(pid, signal.SIGKILL)
     assert proc.wait(timeout=WAIT_S) == 1
@@ -239,11 +252,7 @@ def test_hung_simulator_times_out_and_its_retry_finishes_the_job(
 ) -> None:
     """A stopped ngspice (SIGSTOP: alive, never finishing) is killed at --sim-timeout; the
     retry runs a fresh simulation and the job completes with the uninterrupted creport."""
-    env = clean_env(tmp_path)
-    db = Path(env["WKPUP_DB"])
-    spawned.stores.append(db)
-    argv = run_args(*TWO, "--cpus", "1", "--retries", "1", "--sim-timeout", "10")
-    proc = spawned.popen([WKPUP, *argv], cwd=tmp_path, env=env, log=tmp_path / "run.out")
+    proc, db, _ = start_run(tmp_path, spawned, "--retries", "1", "--sim-timeout", "10")
     pid, point_dir = first_simulation(tmp_path / "runs")
     os.kill(pid, signal.SIGSTOP)
     assert proc.wait(timeout=WAIT_S) == 0, (tmp_path / "run.out").read_text()
@@ -401,12 +410,8 @@ def test_disk_full_under_the_store_stops_the_job_with_one_line_then_resume(
     (SQLITE_FULL, rolled back), the job stops, ``wkpup run`` says so in one line; the store
     stays consistent, keeps what it had, and resume after freeing space finishes the job."""
     disk = tmpfs("8m")
-    env = clean_env(tmp_path, WKPUP_DB=str(disk / "wkpup.db"))
-    db = disk / "wkpup.db"
-    spawned.stores.append(db)
-    argv = run_args(*TWO, "--cpus", "1")
-    proc = spawned.popen([WKPUP, *argv], cwd=tmp_path, env=env, log=tmp_path / "run.out")
-    wait_for("a point recorded", lambda: query(db, "SELECT 1 FROM sims WHERE status = 'ok'"))
+    proc, db, env = start_run(tmp_path, spawned, WKPUP_DB=str(disk / "wkpup.db"))
+    point_recorded(db)
     filler = fill(disk)
     assert proc.wait(timeout=WAIT_S) == 1
     lines = error_lines((tmp_path / "run.out").read_text())
@@ -447,13 +452,8 @@ def unlock(proc: subprocess.Popen[bytes]) -> None:
 
 @pytest.mark.ngspice
 def test_a_store_locked_for_a_while_is_waited_for(tmp_path: Path, spawned: Spawned) -> None:
-    env = clean_env(tmp_path)
-    db = Path(env["WKPUP_DB"])
-    spawned.stores.append(db)
-    proc = spawned.popen(
-        [WKPUP, *run_args(*TWO, "--cpus", "1")], cwd=tmp_path, env=env, log=tmp_path / "run.out"
-    )
-    wait_for("a point recorded", lambda: query(db, "SELECT 1 FROM sims WHERE status = 'ok'"))
+    proc, db, _ = start_run(tmp_path, spawned)
+    point_recorded(db)
     locker = lock_store(spawned, db)
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=3)  # the job cannot end while the store is locked
@@ -471,13 +471,8 @@ def test_a_store_locked_for_a_while_is_waited_for(tmp_path: Path, spawned: Spawn
 def test_a_store_locked_too_long_stops_the_job_with_one_line_then_resume(
     tmp_path: Path, spawned: Spawned
 ) -> None:
-    env = clean_env(tmp_path, WKPUP_STORE_WAIT="2")
-    db = Path(env["WKPUP_DB"])
-    spawned.stores.append(db)
-    proc = spawned.popen(
-        [WKPUP, *run_args(*TWO, "--cpus", "1")], cwd=tmp_path, env=env, log=tmp_path / "run.out"
-    )
-    wait_for("a point recorded", lambda: query(db, "SELECT 1 FROM sims WHERE status = 'ok'"))
+    proc, db, env = start_run(tmp_path, spawned, WKPUP_STORE_WAIT="2")
+    point_recorded(db)
     locker = lock_store(spawned, db)
     assert proc.wait(timeout=WAIT_S) == 1
     unlock(locker)
