@@ -410,6 +410,8 @@ class Job:
             verification = manifest.verify(self.core.root)
         except WkpupError as exc:
             return str(exc)
+        except OSError as exc:  # a file going while it is read
+            return f"core at {self.core.root}: {os_error_line(exc)}"
         return None if verification.ok else verification.describe()
 
     def _faulted(self, stage: str, started: float, t0: float) -> StageResult:
@@ -703,13 +705,23 @@ class Job:
         if self.setup_error is not None:
             return self.setup_error
         failed = self.failed_stage
+        unrecorded = (
+            f"{self.spec.job_id}: its end is not in the store ({self.unrecorded}); resume it "
+            "once the store can be written"
+            if self.unrecorded
+            else None
+        )
         if failed is None:
             if self.fault is not None:
-                return f"{self.spec.job_id}: {self.fault}"
-            return f"{self.spec.job_id}: cancelled" if self.user_cancelled else None
+                return "\n".join(filter(None, [f"{self.spec.job_id}: {self.fault}", unrecorded]))
+            if self.user_cancelled:
+                return f"{self.spec.job_id}: cancelled"
+            return unrecorded
         lines = [f"{self.spec.job_id}: {failed.describe()}"]
         if self.fault is not None:
             lines.insert(0, f"{self.spec.job_id}: {self.fault}")
+        if unrecorded:
+            lines.insert(1 if self.fault else 0, unrecorded)
         points = self.failed_points
         if points:
             lines.append(
