@@ -53,7 +53,9 @@ from wkpup_harness.core import Core, locate_core
 from wkpup_harness.engine import Event, Job
 from wkpup_harness.engine.job import classify
 from wkpup_harness.store import connect
+from wkpup_harness.store import jobs as store_jobs
 from wkpup_harness.store.recorder import Recorder
+from wkpup_harness.store.schema import StoreUnavailable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from procwatch import ngspice_pids
@@ -430,6 +432,32 @@ def test_disk_full_under_the_store_stops_the_job_with_one_line_then_resume(
     status = wkpup(env, tmp_path, "status", row["id"])
     assert f"job {row['id']}: interrupted" in status.stdout, status.stdout + status.stderr
     resume_and_check(env, tmp_path, row["id"], EXPECT_TWO)
+
+
+def test_a_full_disk_rolls_the_store_write_back_and_says_so(
+    tmp_path: Path, tmpfs: Callable[[str], Path]
+) -> None:
+    """The store layer alone: a write on a full disk is rolled back whole (SQLITE_FULL ->
+    StoreUnavailable), what was committed before stays, and writes work again once space
+    is freed."""
+    disk = tmpfs("2m")
+    conn = connect(disk / "wkpup.db")
+    try:
+        kept = store_jobs.create_job(conn, domain="gpio/1p8v", config_text="mode:prelay\n")
+        filler = fill(disk)
+        with pytest.raises(StoreUnavailable, match="database or disk is full"):
+            # one transaction: the job row and its 5000 config keys, all or nothing
+            store_jobs.create_job(conn, domain="gpio/1p8v", config_text="k:v\n" * 5000)
+        assert not conn.in_transaction
+        filler.unlink()
+        again = store_jobs.create_job(conn, domain="gpio/1p8v")
+    finally:
+        conn.close()
+    assert integrity(disk / "wkpup.db") == "ok"
+    rows = query(disk / "wkpup.db", "SELECT id FROM jobs ORDER BY id")
+    assert [r["id"] for r in rows] == [kept, again]
+    keys = query(disk / "wkpup.db", "SELECT job_id, count(*) AS n FROM config_keys GROUP BY 1")
+    assert keys == [{"job_id": kept, "n": 1}]
 
 
 # === 5. the store locked by another process ===================================================
