@@ -147,7 +147,7 @@ def test_settings_describe_names_every_source(tmp_path: Path) -> None:
     assert lines[0] == f"project_root = {tmp_path.resolve()} (-)"
     assert "cpus = 2 (flag)" in lines and "retries = 0 (environment)" in lines
     assert "executor = local (default)" in lines and "near_margin = 0.05 (default)" in lines
-    assert lines[-1] == "slurm_poll = 1.0 (default)"
+    assert lines[-2:] == ["slurm_poll = 1.0 (default)", "store_wait = 120.0 (default)"]
     shown = resolve({}, project_root=tmp_path, env={"WKPUP_WEB_TOKEN": "s3cret-token-0123456"})
     assert "web_token = (set, not shown) (environment)" in shown.describe()
     assert shown.web_token == "s3cret-token-0123456"
@@ -403,8 +403,23 @@ def test_unknown_key_in_wkpup_toml(tmp_path: Path) -> None:
     message = refused(root=tmp_path)
     assert message.startswith(f"{wk}: unknown setting(s) bogus, zeta; allowed: core, ")
     assert message.endswith(
-        ", stage_timeout, executor, web_token, near_margin, " + ", ".join(SLURM_SETTINGS)
+        ", stage_timeout, executor, web_token, near_margin, "
+        + ", ".join(SLURM_SETTINGS)
+        + ", store_wait"
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("2.5", 2.5), ("none", None), ("abc", None), ("0", None)]
+)
+def test_store_wait_from_the_environment(tmp_path: Path, value: str, expected: float) -> None:
+    env = {"WKPUP_STORE_WAIT": value}
+    if expected is None and value != "none":
+        assert refused(root=tmp_path, env=env).endswith(
+            f"store_wait {value!r}: expected seconds > 0"
+        )
+        return
+    assert resolve({}, project_root=tmp_path, env=env).store_wait == expected
 
 
 def test_ini_alias_names_are_not_accepted_in_wkpup_toml(tmp_path: Path) -> None:

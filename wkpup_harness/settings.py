@@ -86,6 +86,7 @@ class Settings:
     slurm_qos: str | None = None
     slurm_options: tuple[str, ...] = ()
     slurm_poll: float = 1.0
+    store_wait: float | None = 120.0  # seconds a store write waits for another's lock
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def describe(self) -> list[str]:
@@ -124,6 +125,7 @@ SPECS: dict[str, str] = {
     "slurm_qos": _NAME,
     "slurm_options": _OPTIONS,
     "slurm_poll": _POLL,
+    "store_wait": _SECONDS,
 }
 # pytest ini names accepted at the project-file level
 INI_ALIASES = {
@@ -155,6 +157,7 @@ def _defaults(root: Path) -> dict[str, Any]:
         "slurm_qos": None,
         "slurm_options": (),
         "slurm_poll": 1.0,
+        "store_wait": 120.0,
     }
 
 

@@ -172,13 +172,16 @@ def pvt_spec(request: pytest.FixtureRequest, pvt_core: Core) -> JobSpec:
 
 
 def _resumable(session: WkpupSession, spec: JobSpec) -> sqlite3.Row | None:
-    """With --pvt-resume: this job's newest unfinished run whose directory is still there."""
+    """With --pvt-resume: this job's newest unfinished run whose directory is still there.
+    On a worker replacing a crashed one: the job that crashed with it, when this is its item."""
     recorder = session.recorder
-    if not session.resume or recorder is None:
+    if not (session.resume or session.resume_jobs) or recorder is None:
         return None
     with recorder.lock:
         reap(recorder.conn)
         rows = store_jobs_like(recorder.conn, spec.scenario, spec.name, spec.domain)
+    if not session.resume:
+        rows = [row for row in rows if row["id"] in session.resume_jobs]
     for row in rows:
         work = Path(row["work_path"] or "")
         same = row["config_text"] == spec.config.to_text()

@@ -20,6 +20,7 @@ import pytest
 
 from wkpup_harness.core import Core, guard, locate_core
 from wkpup_harness.engine import PIPELINE
+from wkpup_harness.engine.reaper import reap
 from wkpup_harness.errors import WkpupError
 from wkpup_harness.settings import Settings, SettingsError
 from wkpup_harness.settings import resolve as resolve_settings
@@ -30,6 +31,7 @@ from wkpup_pytest.collect import SESSION_NAME, ScenarioFile, job_of
 EXIT_CORE_MODIFIED = 3
 PROGRESS_POLL_S = 2.0
 PROGRESS_EVERY_S = 15.0
+CRASH_REAP_S = 5.0  # how long a crashed worker's job may take to show interrupted
 # --pvt-* option -> settings name
 FLAGS = {
     "pvt_core": "core",
@@ -70,6 +72,7 @@ def session_of(config: pytest.Config) -> WkpupSession:
 
 class WkpupSession:
     LOADGROUP_KEY = "wkpup_loadgroup"
+    RESUME_KEY = "wkpup_resume_jobs"  # jobs a replacement worker resumes (crashed workers')
 
     def __init__(self, config: pytest.Config, test_body: Any) -> None:
         self.config = config
@@ -88,6 +91,11 @@ class WkpupSession:
         self.stages = parse_stages(config.getoption("pvt_stages"))
         self.update_golden: bool = config.getoption("pvt_update_golden")
         self.resume: bool = config.getoption("pvt_resume")
+        workerinput = getattr(config, "workerinput", None) or {}
+        # Jobs whose worker crashed (ids from the controller): when xdist runs their item
+        # again on the replacement worker, the job is resumed, not started afresh.
+        self.resume_jobs: set[int] = set(workerinput.get(self.RESUME_KEY, ()))
+        self.crashed_jobs: set[int] = set()
         self._core: Core | None = None
         self._recorder: Recorder | None = None
         self.golden_written: list[tuple[str, Path]] = []
@@ -120,7 +128,7 @@ class WkpupSession:
     def recorder(self) -> Recorder | None:
         if self._recorder is None and self.settings.db is not None:
             try:
-                self._recorder = Recorder(self.settings.db)
+                self._recorder = Recorder(self.settings.db, self.settings.store_wait)
             except (WkpupError, sqlite3.Error) as exc:
                 raise pytest.UsageError(f"store {self.settings.db}: {exc}") from None
         return self._recorder
@@ -179,6 +187,7 @@ class WkpupSession:
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput[self.LOADGROUP_KEY] = node.config.getoption("dist", "no") == "loadgroup"
+        node.workerinput[self.RESUME_KEY] = sorted(self.crashed_jobs)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         self._stop.set()
@@ -196,6 +205,18 @@ class WkpupSession:
             terminalreporter.write_sep("-", "wkpup: goldens written (--pvt-update-golden)")
             for verdict, path in self.golden_written:
                 terminalreporter.write_line(f"  {verdict:<8} {path}")
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_handlecrashitem(self, crashitem: str, report: pytest.TestReport, sched: Any) -> None:
+        """An xdist worker died (``os._exit``, SIGKILL, OOM) while running a PVT item: xdist
+        reports the item failed; here its job, whose driver was that worker, is recorded
+        interrupted at once (its simulations killed) and the report says so and how to
+        finish it."""
+        job, note = crashed_job_note(self.settings.db, crashitem)
+        if job is not None:
+            self.crashed_jobs.add(job)  # the replacement worker resumes it (configure_node)
+        if note:
+            report.longrepr = f"{report.longrepr}\n{note}"
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # The goldens a worker wrote reach the controller in the report's properties.
@@ -302,6 +323,50 @@ def progress_line(
     return f"wkpup: job {job_id if job_id is not None else '-'} {scenario}::{name}: {stage}{points}"
 
 
+def crashed_job_note(path: Path | None, crashitem: str) -> tuple[int | None, str]:
+    """The job of an item whose worker crashed and what became of it: its driver is gone, so
+    it is reaped (recorded failed, error interrupted, its processes killed). (None, '')
+    without a store or when no job of that item ran."""
+    if path is None or not path.is_file():
+        return None, ""
+    name = crashitem.rsplit("::", 1)[-1].split("@", 1)[0]
+    names = {name, name.replace("[", "_").replace("]", "").replace("/", "_")}
+    try:
+        conn = db.connect(path)
+    except (sqlite3.Error, WkpupError) as exc:
+        return None, f"wkpup: store {path}: {exc}; its job's state could not be checked"
+    marks = ", ".join("?" * len(names))
+    # The worker's pipe closes an instant before the kernel shows the worker dead: look again
+    # for a moment until its job is reaped.
+    deadline = time.monotonic() + CRASH_REAP_S
+    try:
+        while True:
+            reap(conn)
+            rows = conn.execute(
+                "SELECT id, scenario, name, status, error, error_stage, points_done,"
+                f" points_total FROM jobs WHERE face = 'pytest' AND name IN ({marks}) AND"
+                " error = 'interrupted' AND finished_at >= ? ORDER BY id DESC LIMIT 1",
+                (*names, time.time() - CRASH_REAP_S - 60),
+            ).fetchall()
+            if rows or time.monotonic() >= deadline:
+                break
+            time.sleep(0.1)
+    except (sqlite3.Error, WkpupError) as exc:
+        return None, f"wkpup: store {path}: {exc}; its job's state could not be checked"
+    finally:
+        conn.close()
+    if not rows:
+        return None, ""
+    r = rows[0]
+    return r["id"], (
+        f"wkpup: job {r['id']} {r['scenario']}::{r['name']} ran on that worker: recorded "
+        f"interrupted (stage {r['error_stage'] or '-'}, {r['points_done'] or 0}/"
+        f"{r['points_total'] or 0} points done and kept); xdist runs the item again on a new "
+        f"worker, which resumes the job; otherwise finish it with pytest --pvt-resume or "
+        f"wkpup resume {r['id']}"
+    )
+
+
 def store_jobs_like(conn: sqlite3.Connection, scenario: str, name: str, domain: str) -> list[Any]:
     """Unfinished runs of the same scenario job, newest first (for --pvt-resume)."""
     return conn.execute(
@@ -312,4 +377,4 @@ def store_jobs_like(conn: sqlite3.Connection, scenario: str, name: str, domain: 
     ).fetchall()
 
 
-__all__ = ["SESSION_NAME", "WkpupSession", "session_of", "store_jobs_like"]
+__all__ = ["SESSION_NAME", "WkpupSession", "crashed_job_note", "session_of", "store_jobs_like"]

@@ -91,7 +91,7 @@ def open_store(args: argparse.Namespace, *, create: bool = False) -> sqlite3.Con
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     elif path.is_dir():
         raise UsageError(f"store {path} is a directory, not a file")
-    return db.connect(path)
+    return db.connect(path, wait=settings(args).store_wait)
 
 
 def parse_job_id(text: str) -> int:

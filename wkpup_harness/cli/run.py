@@ -262,12 +262,20 @@ def drive(job: Job, args: argparse.Namespace, *, judge: bool = False) -> int:
         except ResultError as exc:
             print(f"wkpup: job {job.id}: {exc}", file=sys.stderr)
     error, _ = job.error_line()
-    if error and job.status != "completed":
+    if job.unrecorded:
+        # A fault the store did not take: one line, what to do about it.
+        note = "" if error == job.unrecorded else f" ({job.unrecorded})"
+        print(
+            f"wkpup: job {job.id}: {error or job.status}; its end is not in the store{note}: "
+            f"once the store can be written, wkpup resume {job.id}",
+            file=sys.stderr,
+        )
+    elif error and job.status != "completed":
         print(f"wkpup: job {job.id}: {error}", file=sys.stderr)
-        for r in job.failed_points[:20]:
+        for r in [r for r in job.failed_points if r.status == "failed"][:20]:
             print(f"  {r.point.label}: {r.reason} ({r.attempts} attempt(s))", file=sys.stderr)
-    bad = job.status != "completed"
-    if judge and job.status == "completed":
+    bad = job.status != "completed" or job.unrecorded is not None
+    if judge and not bad:
         bad = judged_bad(job, args)
     common.say(args, f"job {job.id}: {job.status}")
     if getattr(args, "quiet", False):
@@ -293,7 +301,7 @@ def judged_bad(job: Job, args: argparse.Namespace) -> bool:
 
 
 def recorder(settings: Settings) -> Recorder | None:
-    return Recorder(settings.db) if settings.db is not None else None
+    return Recorder(settings.db, settings.store_wait) if settings.db is not None else None
 
 
 def main(args: argparse.Namespace) -> int:

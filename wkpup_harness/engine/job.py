@@ -18,7 +18,10 @@ The engine owns the rules between stages, so every face behaves the same:
 - cancel (``Job.cancel()``, or a cancel request in the store from any process) kills the
   running stage or simulations and the job ends ``cancelled``;
 - resume (``Job.resume``) reruns only the points without a complete result, then ext, srt,
-  bkp, and the creport equals that of an uninterrupted run.
+  bkp, and the creport equals that of an uninterrupted run;
+- a fault (the core differing from its manifest before a stage, a full disk or another OS
+  error while the engine writes, a store that cannot be written) stops the job like a
+  cancel, and it ends ``failed`` with that one line as its error (``Job.fault``).
 
 Progress (stage, points done) goes to ``listener`` callbacks and, through the recorder, to
 the store as it happens, so ``wkpup status`` follows a job whichever face started it.
@@ -26,8 +29,10 @@ the store as it happens, so ``wkpup status`` follows a job whichever face starte
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
+import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -36,7 +41,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from wkpup_harness.config.scenario import JobSpec
-from wkpup_harness.core import Core, guard
+from wkpup_harness.core import Core, guard, manifest
 from wkpup_harness.core.stage import (
     StageResult,
     Usage,
@@ -55,6 +60,7 @@ from wkpup_harness.results import BACKUP_NAME, Creport, read_creport
 from wkpup_harness.results import golden as golden_gate
 from wkpup_harness.results.runlog import PointResult, parse_point_status
 from wkpup_harness.settings import Settings
+from wkpup_harness.store.schema import StoreUnavailable
 
 PIPELINE: tuple[str, ...] = ("gen", "run", "ext", "srt", "bkp")
 STAGES: tuple[str, ...] = ("gen", "run", "chk", "ext", "srt", "bkp", "usr_script")
@@ -72,10 +78,18 @@ NONCONVERGENCE = re.compile(
     r"source stepping failed|iteration limit reached",
     re.IGNORECASE,
 )
+# run_point.sh: "ERROR: run_point: ngspice exited 137 for <deck> (see <log>)"
+SIM_EXIT = re.compile(r"(\S+) exited ([0-9]+) for ")
+# Free bytes below which a failed stage is put down to a full disk.
+DISK_FULL_BYTES = 64 * 1024
 
 
 class JobError(WkpupError):
     """A job that cannot be prepared or resumed as asked."""
+
+
+class _Refused(Exception):
+    """A stage not started (the fault says why)."""
 
 
 @dataclass(frozen=True)
@@ -109,13 +123,42 @@ class RecorderLike(Protocol):
     def cancel_requested(self, job_id: int) -> bool: ...
 
 
+def signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
 def classify(returncode: int, output: str, log_text: str) -> str:
     """Why a simulation failed, in the words an engineer searches for."""
+    if returncode < 0:  # the point's own command was killed
+        return f"killed by {signal_name(-returncode)}"
+    m = SIM_EXIT.search(output)
+    if m is not None and 128 < int(m[2]) < 160:  # the shell's 128 + signal number
+        return f"{m[1]} killed by {signal_name(int(m[2]) - 128)}"
     if NONCONVERGENCE.search(log_text) or NONCONVERGENCE.search(output):
         return "non-convergence"
     if "failed measurement" in output or "produced no measurements" in output:
         return "missing measurement"
     return f"exit {returncode}"
+
+
+def disk_full(path: Path) -> str | None:
+    """'no space left on <path> (N bytes free)' when the file system of ``path`` is (nearly)
+    full, else None."""
+    try:
+        st = os.statvfs(path)
+    except OSError:
+        return None
+    free = st.f_bavail * st.f_frsize
+    return f"no space left on {path} ({free} bytes free)" if free < DISK_FULL_BYTES else None
+
+
+def os_error_line(exc: OSError) -> str:
+    """One line for an OS error: '<file>: <strerror>'."""
+    text = exc.strerror or str(exc) or type(exc).__name__
+    return f"{exc.filename}: {text}" if exc.filename else text
 
 
 def read_job_stat(path: Path) -> dict[str, bool]:
@@ -181,6 +224,8 @@ class Job:
     _timeout_stop: bool = field(default=False, init=False)
     _journal: JobLog | None = field(default=None, init=False)
     _run_usage: Usage | None = field(default=None, init=False)
+    fault: str | None = field(default=None, init=False)  # what stopped the job (one line)
+    unrecorded: str | None = field(default=None, init=False)  # the store missed the end
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.stages if s not in STAGES]
@@ -266,6 +311,21 @@ class Job:
         self._timeout_stop = True
         self._cancel.set()
 
+    def stop_for_fault(self, reason: str) -> None:
+        """Something the job cannot go on without failed (the core changed, the disk or the
+        store refused a write): stop like a cancel; the job ends failed with ``reason``."""
+        with self._lock:
+            if self.fault is None:
+                self.fault = " ".join(reason.split())
+        self._cancel.set()
+
+    def stop_reason(self) -> str:
+        """Why a point's simulation was stopped: 'cancelled' (by someone, or by a fault: the
+        point is simply not done) or 'stage timeout Ns'."""
+        if self._timeout_stop and self.fault is None:
+            return f"stage timeout {self.settings.stage_timeout:g}s"
+        return "cancelled"
+
     @property
     def cancelled(self) -> bool:
         return self._cancel.is_set()
@@ -280,9 +340,15 @@ class Job:
         if self._journal is not None:
             self._journal.event(event)
         if self.recorder is not None:
-            self.recorder.event(event)
+            try:
+                self.recorder.event(event)
+            except StoreUnavailable as exc:
+                self.stop_for_fault(f"{self._store_name()}: {exc}")
         for listener in self.listeners:
             listener(event)
+
+    def _store_name(self) -> str:
+        return str(getattr(self.recorder, "path", "store"))
 
     def env(self) -> dict[str, str]:
         env = {**self.budget.env(), **self.spec.core_env(), TOKEN_ENV: self.token}
@@ -310,6 +376,8 @@ class Job:
     def should_run(self, stage: str) -> bool:
         if self.setup_error is not None or stage not in self.stages or self.cancelled:
             return False
+        if self.fault is not None:
+            return False
         if stage == "bkp":
             return self.failed_stage is None  # keep failed points' directories
         return not self._fatal()
@@ -322,15 +390,60 @@ class Job:
                 self._emit(Event("stage-skip", self, stage))
             return None
         self._emit(Event("stage-start", self, stage))
-        if stage == "run":
-            result = self._run_stage()
-        elif stage == "ext":
-            result = self._ext_stage()
-        else:
-            result = self._core_stage(stage)
+        started, t0 = time.time(), time.monotonic()
+        changed = self._core_changed()
+        try:
+            if changed is not None:
+                self.stop_for_fault(f"stage {stage} not started: {changed}")
+                raise _Refused
+            if stage == "run":
+                result = self._run_stage()
+            elif stage == "ext":
+                result = self._ext_stage()
+            else:
+                result = self._core_stage(stage)
+        except (OSError, _Refused) as exc:
+            if isinstance(exc, OSError):
+                self.stop_for_fault(f"stage {stage}: {os_error_line(exc)}")
+            result = self._faulted(stage, started, t0)
+        if not result.ok and self.fault is None and not result.cancelled:
+            full = disk_full(self.root)
+            if full is not None:
+                self.stop_for_fault(f"stage {stage}: {full}")
         self.results.append(result)
         self._emit(Event("stage-end", self, stage, result=result))
         return result
+
+    def _core_changed(self) -> str | None:
+        """Why the core is no longer the validated one (a file changed or removed since the
+        job started), or None: checked before every stage (a few ms)."""
+        try:
+            verification = manifest.verify(self.core.root)
+        except WkpupError as exc:
+            return str(exc)
+        except OSError as exc:  # a file going while it is read
+            return f"core at {self.core.root}: {os_error_line(exc)}"
+        return None if verification.ok else verification.describe()
+
+    def _faulted(self, stage: str, started: float, t0: float) -> StageResult:
+        """The record of a stage the fault stopped (or never let start)."""
+        log_path = self.log_dir / f"{stage}.log"
+        try:
+            with open(log_path, "a", encoding="utf-8") as fh:
+                fh.write(f"\nwkpup: {self.fault}\n")
+        except OSError:
+            pass  # the disk may be what failed
+        return StageResult(
+            stage=stage,
+            ex=None,
+            returncode=2,
+            started=started,
+            finished=time.time(),
+            elapsed=time.monotonic() - t0,
+            log_path=log_path,
+            timed_out=False,
+            command=["wkpup-engine", stage],
+        )
 
     def run(self) -> Job:
         """open, every stage in order, close."""
@@ -353,9 +466,17 @@ class Job:
         self.status = self.final_status()
         self._closed.set()
         try:
-            self._emit(Event("job-end", self))
-            if self.recorder is not None:
-                self.recorder.finish(self)
+            try:
+                self._emit(Event("job-end", self))
+            finally:
+                # Recorded even when a job-end listener raises (never a job left running).
+                if self.recorder is not None:
+                    try:
+                        self.recorder.finish(self)
+                    except StoreUnavailable as exc:
+                        # The job's end is not in the store: it shows running until its
+                        # driver is gone, then interrupted (reaped); `wkpup resume` finishes it.
+                        self.unrecorded = f"{self._store_name()}: {exc}"
         finally:
             if self._journal is not None:
                 self._journal.close()
@@ -365,8 +486,8 @@ class Job:
 
     @property
     def user_cancelled(self) -> bool:
-        """Cancelled by someone (not stopped by a stage timeout)."""
-        return self._cancel.is_set() and not self._timeout_stop
+        """Cancelled by someone (not stopped by a stage timeout or a fault)."""
+        return self._cancel.is_set() and not self._timeout_stop and self.fault is None
 
     def final_status(self) -> str:
         if self.user_cancelled:
@@ -377,7 +498,12 @@ class Job:
 
     @property
     def ok(self) -> bool:
-        return self.setup_error is None and self.failed_stage is None and not self.cancelled
+        return (
+            self.setup_error is None
+            and self.failed_stage is None
+            and not self.cancelled
+            and self.fault is None
+        )
 
     # --- stages ---------------------------------------------------------------------------------
     def _core_stage(self, stage: str) -> StageResult:
@@ -428,13 +554,20 @@ class Job:
         done = read_job_stat(self.workdir / "job_stat.log")
         todo = []
         for p in self.points:
-            if done.get(p.name):
+            if done.get(p.name) and self._has_results(p):
                 self._point_done(
                     PointResult(p, True, "", 0, 0.0, time.time(), time.time(), skipped=True)
                 )
             else:
                 todo.append(p)
         return todo
+
+    def _has_results(self, point: Point) -> bool:
+        """A point chk finds done still has what ext needs: its report, or its measure files
+        (an ext stopped by a full disk has moved them away and written no report)."""
+        if self._report(point).is_file():
+            return True
+        return any((self.workdir / point.directory).glob(f"{self.tb_name}.mt0*"))
 
     @property
     def points_done(self) -> int:
@@ -559,11 +692,14 @@ class Job:
         Called by the executor from the thread that runs the stage."""
         line = result.line()
         assert self._run_log is not None
-        self._run_log.write(line + "\n")
-        self._run_log.flush()
-        with open(self.workdir / "job_log.txt", "a", encoding="utf-8") as jl:
-            jl.write(line + "\n")
         self._point_done(result)
+        try:
+            self._run_log.write(line + "\n")
+            self._run_log.flush()
+            with open(self.workdir / "job_log.txt", "a", encoding="utf-8") as jl:
+                jl.write(line + "\n")
+        except OSError as exc:
+            self.stop_for_fault(f"stage run: {os_error_line(exc)}")
 
     # --- what the job produced ------------------------------------------------------------------
     @property
@@ -601,9 +737,23 @@ class Job:
         if self.setup_error is not None:
             return self.setup_error
         failed = self.failed_stage
+        unrecorded = (
+            f"{self.spec.job_id}: its end is not in the store ({self.unrecorded}); resume it "
+            "once the store can be written"
+            if self.unrecorded
+            else None
+        )
         if failed is None:
-            return f"{self.spec.job_id}: cancelled" if self.user_cancelled else None
+            if self.fault is not None:
+                return "\n".join(filter(None, [f"{self.spec.job_id}: {self.fault}", unrecorded]))
+            if self.user_cancelled:
+                return f"{self.spec.job_id}: cancelled"
+            return unrecorded
         lines = [f"{self.spec.job_id}: {failed.describe()}"]
+        if self.fault is not None:
+            lines.insert(0, f"{self.spec.job_id}: {self.fault}")
+        if unrecorded:
+            lines.insert(1 if self.fault else 0, unrecorded)
         points = self.failed_points
         if points:
             lines.append(
@@ -655,8 +805,12 @@ class Job:
         if self.setup_error is not None:
             return self.setup_error.splitlines()[0], "setup"
         failed = self.failed_stage
+        if self.fault is not None:
+            return self.fault, failed.stage if failed is not None else None
         if failed is None:
             return ("cancelled", None) if self.user_cancelled else (None, None)
+        if failed.timed_out:
+            return failed.describe(), failed.stage
         if failed.stage == "run" and self.executor_error and not failed.cancelled:
             return self.executor_error, "run"
         if failed.stage == "run" and self.failed_points and not failed.cancelled:

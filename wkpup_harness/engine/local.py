@@ -65,7 +65,7 @@ class LocalExecutor:
                     point, True, "", attempts, time.monotonic() - t0, started, time.time()
                 )
             if job.cancelled:
-                reason = "cancelled"
+                reason = job.stop_reason()
                 break
             if timed_out:
                 reason = f"timeout {job.settings.sim_timeout:g}s"

@@ -9,11 +9,15 @@ end the creport's points and measurements, the spec verdicts of the one spec che
 (``spec.verdicts``, per-corner overrides honoured) and the job's final status.
 
 Engine threads report points concurrently; one lock serialises the store writes.
+
+A write refused because the job was ended from outside (reaped, cancelled) is passed over:
+the final record says what happened. A write the store cannot take now (``StoreUnavailable``:
+locked by another process for longer than ``store_wait``, disk full) is raised: the engine
+stops the job rather than go on with a store that no longer follows it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import threading
 from pathlib import Path
@@ -25,7 +29,7 @@ from wkpup_harness.errors import WkpupError
 from wkpup_harness.perms import restrict_umask
 from wkpup_harness.results import spec as spec_check
 from wkpup_harness.store import db, jobs
-from wkpup_harness.store.schema import StoreError
+from wkpup_harness.store.schema import StoreError, StoreUnavailable
 
 if TYPE_CHECKING:
     from wkpup_harness.engine.job import Event, Job
@@ -40,17 +44,17 @@ def stage_status(result: StageResult) -> str:
     return "failed"
 
 
-def open_store(path: Path) -> db.sqlite3.Connection:
+def open_store(path: Path, wait: float | None = None) -> db.sqlite3.Connection:
     """The store at ``path``, created (with its directory, owner-only) when missing."""
     restrict_umask()
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return db.connect(path)
+    return db.connect(path, wait=wait)
 
 
 class Recorder:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, wait: float | None = None) -> None:
         self.path = path
-        self.conn = open_store(path)
+        self.conn = open_store(path, wait)
         self.lock = threading.Lock()
 
     def close(self) -> None:
@@ -125,9 +129,14 @@ class Recorder:
         if job.id is None:
             return
         # A job reaped or cancelled from outside meanwhile: the engine goes on, and the
-        # final record says what happened.
-        with self.lock, contextlib.suppress(WkpupError):
-            self._event(job.id, event)
+        # final record says what happened. A store that cannot be written is raised.
+        with self.lock:
+            try:
+                self._event(job.id, event)
+            except StoreUnavailable:
+                raise
+            except WkpupError:
+                pass
 
     def _event(self, job_id: int, event: Event) -> None:
         if event.kind == "stage-start" and event.stage is not None:
@@ -208,6 +217,8 @@ class Recorder:
                     except WkpupError:
                         verdicts = []
                     jobs.record_specs(self.conn, job.id, verdicts)
+            except StoreUnavailable:
+                raise
             except StoreError:
                 # Reaped as interrupted or finished from outside: what is stored stays.
                 return

@@ -27,6 +27,11 @@ class StoreError(WkpupError):
     """The store cannot do what was asked (busy too long, bad transition, foreign file)."""
 
 
+class StoreUnavailable(StoreError):
+    """The store cannot be written now: locked by another process for longer than the wait,
+    its disk full, an I/O error. Nothing of the failed transaction was written."""
+
+
 def _in(values: tuple[str, ...]) -> str:
     return ", ".join(f"'{v}'" for v in values)
 

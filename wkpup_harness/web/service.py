@@ -254,7 +254,7 @@ def enqueue(settings: Settings, core: Core, spec: JobSpec, stages: Sequence[str]
     """A queued job row in the store (config text, subsets, stages, face web); the worker
     runs it. Nothing runs and no directory is made here."""
     assert settings.db is not None
-    recorder = Recorder(settings.db)
+    recorder = Recorder(settings.db, settings.store_wait)
     try:
         job = Job(spec, settings, core, face=FACE, recorder=recorder, stages=tuple(stages))
         ident = recorder.queue(job)
@@ -405,7 +405,7 @@ class Worker:
         root: Path | None = None,
     ) -> None:
         assert self.settings.db is not None
-        recorder = Recorder(self.settings.db)
+        recorder = Recorder(self.settings.db, self.settings.store_wait)
 
         def judge(event: Event) -> None:
             # The golden verdict is recorded before the job shows as ended (job-end comes
