@@ -107,6 +107,11 @@ def check(path: Path | str) -> None:
             break
         except sqlite3.DatabaseError as exc:
             notadb = getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_NOTADB
+            if not notadb and attempt == CHECK_TRIES - 1 and _has_wal(path):
+                # The file alone is not the database: its last commits (or a checkpoint cut
+                # short, by a full disk say) are in the -wal file, which the immutable look
+                # cannot read. The real open below reads both and judges.
+                return
             if notadb or attempt == CHECK_TRIES - 1:
                 raise StoreError(f"{name}: not a wkpup store ({show(str(exc))})") from None
             time.sleep(0.05)
@@ -116,6 +121,14 @@ def check(path: Path | str) -> None:
         refuse(current, app, has_tables)
     except StoreError as exc:
         raise StoreError(f"{name}: {exc}") from None
+
+
+def _has_wal(path: Path) -> bool:
+    wal = path.with_name(path.name + "-wal")
+    try:
+        return wal.stat().st_size > 0
+    except OSError:
+        return False
 
 
 def _look(path: Path) -> tuple[int, int, bool, int]:
