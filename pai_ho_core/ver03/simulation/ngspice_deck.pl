@@ -1,5 +1,5 @@
 #!/usr/bin/env perl
-# ngspice_deck.pl <tb.sp> <tb>
+# ngspice_deck.pl <tb.sp> <tb> [<table_model_map.csv> <combined_models_dir> <lib_file>]
 #
 # Turns a generated (HSPICE-flavoured) netlist into ngspice 39 run decks, in the current
 # directory (the point directory). The input netlist is only read.
@@ -48,6 +48,10 @@
 # lines use, none when the deck has .save lines: then every saved vector), then the
 # measurement names, one per line in .meas order.
 # Prints one line per run on stdout: <deck> TAB <mnames> TAB <mt0> TAB <raw>.
+# With the three model arguments it also writes, in the same process (one perl start per
+# point), the SKY130 model library <lib_file> for the run decks (Sky130Lib.pm, trimmed as
+# $PAIHO_MODEL_TRIM says) and starts the point log <tb>.log with one line saying which
+# models_fet the library includes (and, when the bin probe could not decide, why).
 # Exit 0 ok; 1 an error (one line on stderr).
 use strict;
 use warnings;
@@ -62,8 +66,9 @@ sub fail {
     exit 1;
 }
 
-@ARGV == 2 or fail('usage: ngspice_deck.pl <tb.sp> <tb>');
-my ($in, $tb) = @ARGV;
+@ARGV == 2 || @ARGV == 5
+    or fail('usage: ngspice_deck.pl <tb.sp> <tb> [<table_model_map.csv> <combined_models_dir> <lib_file>]');
+my ($in, $tb, $model_map, $models_dir, $lib_out) = @ARGV;
 $tb =~ /\A[A-Za-z0-9_][A-Za-z0-9_.-]*\z/ or fail("bad testbench name '$tb'");
 
 # ---------------------------------------------------------------- safety first
@@ -352,5 +357,12 @@ sub replace_or_add {
     return;
 }
 
+if (defined $model_map) {
+    require Sky130Lib;
+    my ($text, $note) = Sky130Lib::library($model_map, $models_dir,
+        decks => [map { $_->[0] } @runs], lib_file => $lib_out);
+    Sky130Lib::write_atomic($lib_out, $text, 'model library');
+    write_file("$tb.log", "pai_ho_core: $note\n");
+}
 print map { join("\t", @$_) . "\n" } @runs;
 exit 0;

