@@ -91,7 +91,9 @@ def test_bin_trimmed_runs_equal_whole_models_fet(tmp_path):
         # the run used the bin-trimmed copy: a handful of binned cards, not all of them
         note = BIN_NOTE.search(log)
         assert note, (point, log[:300])
-        (include,) = re.findall(r'^\.include "(\S*models_fet\.bins\.[0-9a-f]{20}\.spice)"', lib, re.M)
+        (include,) = re.findall(
+            r'^\.include "(\S*models_fet\.bins\.[0-9a-f]{20}\.spice)"', lib, re.M
+        )
         cards = CARD.findall(Path(include).read_text())
         assert len(cards) == int(note.group(1)) and 0 < len(cards) < 60, (point, cards)
         # only the point's own corner section is written (ngspice reads every section)
