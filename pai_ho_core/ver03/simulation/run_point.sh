@@ -31,8 +31,11 @@ tb=$2
 simulator=$3
 cpu=$4
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-core_ver=$(dirname "$here")
+# (parameter expansion and cd instead of $(dirname)/$(pwd): no process per point)
+here=${BASH_SOURCE[0]%/*}
+[[ ${BASH_SOURCE[0]} == */* ]] || here=.
+[[ $here == /* ]] || here=$(builtin cd "$here" && builtin pwd)
+core_ver=${here%/*}
 model_map="$core_ver/configuration/table_model_map.csv"
 
 [[ "$tb" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]*$ ]] || die "bad testbench name '$tb'" 2
@@ -41,10 +44,11 @@ wave_max=${PAIHO_WAVE_MAX_BYTES:-8388608}
 [[ "$wave_max" =~ ^[1-9][0-9]{0,11}$ ]] || die "PAIHO_WAVE_MAX_BYTES: '$wave_max' is not a positive integer" 2
 [ -d "$point_dir" ] || die "$point_dir: no such point directory"
 [ -f "$point_dir/$tb.sp" ] || die "$point_dir/$tb.sp: netlist missing"
-point_dir=$(cd "$point_dir" && pwd)
+cd "$point_dir" || die "$point_dir: cannot enter"
+point_dir=$PWD
 
 run_ngspice() {
-    local ngspice models version runs deck mnames mt0 raw vecs rc mrc log size first_err='' n=0 w
+    local ngspice models version runs deck mnames mt0 raw vecs rc mrc log first_err='' n=0 w script
     ngspice=${NGSPICE:-ngspice}
     cd "$point_dir"
     log="$tb.log"
@@ -91,19 +95,13 @@ run_ngspice() {
             [[ $w != '#wave '* ]] || vecs+=" ${w#\#wave }"
         done < "$mnames"
         rc=0
-        printf 'run\nwrite %s%s\nrusage\nquit\n' "$raw" "$vecs" \
-            | OMP_NUM_THREADS=1 NGSPICE_MEAS_PRECISION=16 "$ngspice" -p "$deck" > "$tb.run.log" 2>&1 || rc=$?
-        cat "$tb.run.log" >> "$log"
+        printf -v script 'run\nwrite %s%s\nrusage\nquit' "$raw" "$vecs"
+        OMP_NUM_THREADS=1 NGSPICE_MEAS_PRECISION=16 "$ngspice" -p "$deck" > "$tb.run.log" 2>&1 \
+            <<< "$script" || rc=$?
+        # the mt0 writer also appends the run's output to the point log, removes it, and
+        # drops a waveform over PAIHO_WAVE_MAX_BYTES (with a note in the log)
         mrc=0
-        perl "$here/ngspice_mt0.pl" "$mnames" "$tb.run.log" "$mt0" "$version" || mrc=$?
-        rm -f "$tb.run.log"
-        if [ -f "$raw" ]; then
-            size=$(stat -c %s "$raw")
-            if [ "$size" -gt "$wave_max" ]; then
-                rm -f "$raw"
-                printf 'pai_ho_core: waveform %s dropped: %s bytes > PAIHO_WAVE_MAX_BYTES=%s\n' "$raw" "$size" "$wave_max" >> "$log"
-            fi
-        fi
+        perl "$here/ngspice_mt0.pl" "$mnames" "$tb.run.log" "$mt0" "$version" "$log" "$raw" "$wave_max" || mrc=$?
         if [ -n "$first_err" ]; then continue; fi
         if [ "$rc" -ne 0 ]; then
             first_err="ngspice exited $rc for $point_dir/$deck (see $point_dir/$log)"
