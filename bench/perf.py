@@ -104,7 +104,7 @@ def stage(ddir: Path, name: str, env: dict[str, str]) -> subprocess.Popen:
 
 
 def finish(proc: subprocess.Popen, what: str) -> None:
-    out, err = proc.communicate()
+    _out, err = proc.communicate()
     if proc.returncode != 0:
         sys.exit(f"ERROR: {what} failed (exit {proc.returncode}):\n{err.strip()[-2000:]}")
 
