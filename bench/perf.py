@@ -194,8 +194,8 @@ def model_load(tmp: Path, reps: int = 3) -> dict[str, tuple[float, float, bool]]
     out = {}
     ref = None
     print(f"{'models':<24} {'load+setup s':>12} {'analysis s':>10} {'run_point s':>11}  same")
-    for kind, (extra, lib_line) in kinds.items():
-        point = src.parent.with_name(src.parent.name + "_" + kind.split()[0])
+    for n, (kind, (extra, lib_line)) in enumerate(kinds.items()):
+        point = src.parent.with_name(f"{src.parent.name}_{n}")
         point.mkdir()
         text = src.read_text()
         if lib_line:
@@ -290,7 +290,7 @@ def db(tmp: Path) -> dict[str, float]:
     job = db_bench.connect(path).execute("SELECT job_id FROM points LIMIT 1").fetchone()[0]
     cmds = {
         "wkpup history": ["history"],
-        "wkpup history --limit 0": ["history", "--limit", "0"],
+        "wkpup history --limit 1000": ["history", "--limit", "1000"],
         f"wkpup show {job}": ["show", str(job)],
         f"wkpup export {job} --csv": ["export", str(job), "--csv", str(tmp / "db" / "x.csv")],
     }
