@@ -48,7 +48,7 @@ cd "$point_dir" || die "$point_dir: cannot enter"
 point_dir=$PWD
 
 run_ngspice() {
-    local ngspice models version runs deck mnames mt0 raw vecs rc mrc log first_err='' n=0 w script
+    local ngspice models version log
     ngspice=${NGSPICE:-ngspice}
     cd "$point_dir"
     log="$tb.log"
@@ -71,52 +71,23 @@ run_ngspice() {
     fi
     printf 'set ngbehavior=hsa\nset ng_nomodcheck\nset num_threads=1\nset noaskquit\n' > .spiceinit
 
-    # One perl process: one run deck per run (the netlist, then one per .alter block), and
-    # the model library for them, models_fet trimmed to the size bins the decks use
-    # (Sky130Lib.pm; shared cache); it starts the log with a line saying which models_fet.
+    # One perl process per point (ngspice_deck.pl): one run deck per run (the netlist, then
+    # one per .alter block); the model library for them, models_fet trimmed to the size bins
+    # the decks use (Sky130Lib.pm; shared cache), only the corner sections they select; the
+    # log's first line says which models_fet. Then each run: ngspice in pipe mode, fed a
+    # fixed script of the core (never anything from the deck): run the analyses, write the
+    # waveform (the vectors the measurements read, or the deck's .save vectors) to the run's
+    # rawfile, print the run's time (rusage), quit; the measurements are printed to the log
+    # as in batch mode (batch mode measures nothing when it also writes a rawfile) and the
+    # run's .mt0 is written from them (PaihoMt0.pm). The log ends `ngspice Successfully
+    # Completed` only when every run exited 0 and every measurement has a value.
     # The model library path is relative: the decks and the library sit in the point
     # directory, where ngspice runs, and ngspice cuts a .lib path at a blank or a quote (a
     # domain under "dom ain'x", say).
-    # (on a refusal ngspice_deck.pl prints the one line that says why)
-    runs=$(DP_HSPICE_MODEL=sky130_models.lib PAIHO_NGSPICE_VERSION=$version NGSPICE=$ngspice \
+    # (on a refusal or a failed run the perl prints the one line that says why)
+    DP_HSPICE_MODEL=sky130_models.lib PAIHO_NGSPICE_VERSION=$version NGSPICE=$ngspice \
         perl "$here/ngspice_deck.pl" "$point_dir/$tb.sp" "$tb" "$model_map" "$models" \
-        "$point_dir/sky130_models.lib") || exit 1
-
-    # Each run: ngspice in pipe mode, fed by this fixed script (never by the deck): run the
-    # analyses, write the waveform (the vectors the measurements read, or the deck's .save
-    # vectors) to the run's rawfile, print the run's time (rusage), quit. The measurements
-    # are printed to the log as in batch mode (batch mode measures nothing when it also
-    # writes a rawfile).
-    while IFS=$'\t' read -r deck mnames mt0 raw; do
-        [ -n "$deck" ] || continue
-        n=$((n + 1))
-        vecs=''
-        while IFS= read -r w; do
-            [[ $w != '#wave '* ]] || vecs+=" ${w#\#wave }"
-        done < "$mnames"
-        rc=0
-        printf -v script 'run\nwrite %s%s\nrusage\nquit' "$raw" "$vecs"
-        OMP_NUM_THREADS=1 NGSPICE_MEAS_PRECISION=16 "$ngspice" -p "$deck" > "$tb.run.log" 2>&1 \
-            <<< "$script" || rc=$?
-        # the mt0 writer also appends the run's output to the point log, removes it, and
-        # drops a waveform over PAIHO_WAVE_MAX_BYTES (with a note in the log)
-        mrc=0
-        perl "$here/ngspice_mt0.pl" "$mnames" "$tb.run.log" "$mt0" "$version" "$log" "$raw" "$wave_max" || mrc=$?
-        if [ -n "$first_err" ]; then continue; fi
-        if [ "$rc" -ne 0 ]; then
-            first_err="ngspice exited $rc for $point_dir/$deck (see $point_dir/$log)"
-            continue
-        fi
-        case $mrc in
-            0) ;;
-            3) first_err="failed measurement(s) in $point_dir/$mt0 (see $point_dir/$log)" ;;
-            4) first_err="ngspice produced no measurements for $point_dir/$deck (see $point_dir/$log)" ;;
-            *) first_err="cannot write $point_dir/$mt0" ;;
-        esac
-    done <<< "$runs"
-    [ "$n" -gt 0 ] || die "no run deck for $point_dir/$tb.sp"
-    [ -z "$first_err" ] || die "$first_err"
-    printf 'ngspice Successfully Completed\n' >> "$log"
+        "$point_dir/sky130_models.lib" "$ngspice" "$version" "$wave_max" || exit 1
 }
 
 run_other() {
