@@ -42,10 +42,12 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))
 
 import db_bench  # noqa: E402
 import harness_overhead  # noqa: E402
 import xdist_scaling  # noqa: E402
+from coreutil import set_keys  # noqa: E402
 
 from wkpup_harness.core.pdk import sky130_models_dir  # noqa: E402
 
@@ -80,15 +82,8 @@ def make_domain(root: Path, domain: str = "gpio/1p8v", config: dict[str, str] | 
         if p.name not in ("config.cfg", "runme.sh", "template"):
             shutil.rmtree(p) if p.is_dir() else p.unlink()
     if config:
-        lines = (ddir / "config.cfg").read_text().splitlines()
-        for key, value in config.items():
-            for i, line in enumerate(lines):
-                if line.split(":", 1)[0] == key:
-                    lines[i] = f"{key}:{value}"
-                    break
-            else:
-                lines.append(f"{key}:{value}")
-        (ddir / "config.cfg").write_text("\n".join(lines) + "\n")
+        cfg = ddir / "config.cfg"
+        cfg.write_text(set_keys(cfg.read_text(), **config))
     return ddir
 
 

@@ -164,3 +164,32 @@ def test_probe_that_cannot_decide_falls_back_to_device_trim(tmp_path):
     proc = run_point(whole, dict(env, PAIHO_MODEL_TRIM="0"))
     assert proc.returncode == 0, proc.stderr
     assert mt0_values(point) == mt0_values(whole)
+
+
+@pytest.mark.ngspice
+def test_run_stage_resolves_job_constants_once(tmp_path):
+    """The models directory and the ngspice version are looked up once per job (job_env.sh),
+    not per point: one `ngspice --version` for the whole run stage, one probe, one run per
+    point."""
+    domain = our_domain(tmp_path, "gpio", "1p8v")
+    calls = tmp_path / "calls.txt"
+    wrapper = tmp_path / "ngspice-wrapper"
+    wrapper.write_text(f'#!/bin/bash\nprintf "%s\\n" "$*" >> {calls}\nexec ngspice "$@"\n')
+    wrapper.chmod(0o755)
+    env = dict(
+        os.environ,
+        PAIHO_CACHE=str(tmp_path / "cache"),
+        PAIHO_CORNERS="TT",
+        PAIHO_TEMPS="m40",
+        NGSPICE=str(wrapper),
+    )
+    env.pop("PAIHO_MODEL_TRIM", None)
+    assert sim_pvt(domain, "gen", env=env).returncode == 0
+    run = sim_pvt(domain, "run", env=env)
+    assert run.returncode == 0, run.stderr
+    lines = calls.read_text().splitlines()
+    points = len(list(domain.glob("TT/typical/typical_m40/*/sim_tx.mt0")))
+    assert points == 5
+    assert lines.count("--version") == 1
+    runs = [line for line in lines if line.startswith("-p ")]
+    assert len(runs) == points + 1  # one probe, then one run per point
