@@ -499,6 +499,7 @@ sub read_probe {
 sub run_probe {
     my ($dir, $rows, $decks, $lib_file, $dev_fet) = @_;
     my $cards = binned_cards($dev_fet);
+    return ([], undef) unless @$cards;    # no binned fet (resistors only, say): nothing to ask
     for my $c (@$cards) {
         return (undef, "$c->[1] ($c->[0]): bin limits are not literal numbers")
             if grep { !defined } @$c[3 .. 6];
