@@ -47,7 +47,6 @@ use strict;
 use warnings;
 use Cwd qw(getcwd);
 use Digest::SHA qw(sha1_hex);
-use Fcntl qw(:flock);
 
 # (File::Spec/File::Path/File::Basename are avoided: they double the start-up time of
 # this per-point code; File::Path is loaded only on a cache miss.)
@@ -465,7 +464,8 @@ sub bin_probe {
 
     make_cache($cdir);
     open my $lock, '>>', "$cdir/probe.$key.lock" or fail("model cache: $cdir/probe.$key.lock: $!");
-    flock $lock, LOCK_EX or fail("model cache: lock $cdir/probe.$key.lock: $!");
+    require Fcntl;    # only on a cache miss (start-up time)
+    flock $lock, Fcntl::LOCK_EX() or fail("model cache: lock $cdir/probe.$key.lock: $!");
     $res = read_probe($cache);
     if (!$res) {
         my ($bins, $why) = run_probe($dir, $rows, $decks, $lib_file, $dev_fet);

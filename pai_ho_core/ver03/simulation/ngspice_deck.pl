@@ -79,6 +79,10 @@ sub fail {
         . ' [<ngspice> <version> <wave max bytes>]]');
 my ($in, $tb, $model_map, $models_dir, $lib_out, $ngspice, $ng_version, $wave_max) = @ARGV;
 $tb =~ /\A[A-Za-z0-9_][A-Za-z0-9_.-]*\z/ or fail("bad testbench name '$tb'");
+# run mode: the outputs of an earlier run go first, so a run that fails leaves none behind
+# (here rather than an rm per point in run_point.sh)
+unlink glob("$tb.mt0* $tb.cir ${tb}_a*.cir $tb.mnames ${tb}_a*.mnames $tb.raw ${tb}_a*.raw"
+    . " $tb.scan.cir $tb.run.log $tb.log") if defined $wave_max;
 
 # ---------------------------------------------------------------- safety first
 {

@@ -52,15 +52,15 @@ run_ngspice() {
     ngspice=${NGSPICE:-ngspice}
     cd "$point_dir"
     log="$tb.log"
-    # The outputs of an earlier run go first, so a run that fails leaves none behind.
-    rm -f -- "$tb".mt0* "$tb".cir "$tb"_a*.cir "$tb".mnames "$tb"_a*.mnames "$tb".raw "$tb"_a*.raw \
-        "$tb.scan.cir" "$tb.run.log" "$log"
     # Constant for a job: resolved once by the run stage (job_env.sh ->
     # PAIHO_SKY130_MODELS, PAIHO_NGSPICE_VERSION), else here.
     models=${PAIHO_SKY130_MODELS:-}
     version=${PAIHO_NGSPICE_VERSION:-}
     if [ -z "$models" ] || [ -z "$version" ] || [ ! -f "$models/continuous/models_fet.spice" ]; then
         local consts k v
+        # (the outputs of an earlier run go first; the perl below removes them otherwise)
+        rm -f -- "$tb".mt0* "$tb".cir "$tb"_a*.cir "$tb".mnames "$tb"_a*.mnames "$tb".raw "$tb"_a*.raw \
+            "$tb.scan.cir" "$tb.run.log" "$log"
         consts=$(bash "$here/job_env.sh") || exit 1
         while IFS='=' read -r k v; do
             case $k in
