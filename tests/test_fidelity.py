@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from coreutil import CORE, our_domain, sim_pvt
+from hostile import wkpup
 
 RUN_POINT = CORE / "simulation" / "run_point.sh"
 
@@ -166,16 +167,51 @@ def test_probe_that_cannot_decide_falls_back_to_device_trim(tmp_path):
     assert mt0_values(point) == mt0_values(whole)
 
 
+def ngspice_wrapper(tmp_path: Path) -> tuple[Path, Path]:
+    """An ngspice that records its arguments and the job constants it was given."""
+    calls = tmp_path / "calls.txt"
+    wrapper = tmp_path / "ngspice-wrapper"
+    wrapper.write_text(
+        "#!/bin/bash\n"
+        f'printf "%s|%s|%s\\n" "$*" "${{PAIHO_SKY130_MODELS:-}}" "${{PAIHO_NGSPICE_VERSION:-}}"'
+        f" >> {calls}\n"
+        'exec ngspice "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    return wrapper, calls
+
+
+@pytest.mark.ngspice
+def test_engine_resolves_job_constants_once(tmp_path):
+    """`wkpup run` (the engine runs each point itself) also resolves the models directory and
+    the ngspice version once for the job and hands them to every point."""
+    domains = tmp_path / "domains"
+    our_domain(tmp_path, "gpio", "1p8v")
+    wrapper, calls = ngspice_wrapper(tmp_path)
+    env = {"PAIHO_CACHE": str(tmp_path / "cache"), "NGSPICE": str(wrapper)}
+    out = wkpup(
+        "--db", str(tmp_path / "wk.db"), "-q", "run", "gpio/1p8v", "--core",
+        str(CORE.parent), "--domains", str(domains), "--runs", str(tmp_path / "runs"),
+        "--corners", "TT", "--temperatures", "m40", "--cpus", "2",
+        cwd=tmp_path, env=env, timeout=300,
+    )  # fmt: skip
+    assert out.code == 0, out.err
+    lines = [line.split("|") for line in calls.read_text().splitlines()]
+    assert [args for args, *_ in lines].count("--version") == 1
+    runs = [(models, version) for args, models, version in lines if args.startswith("-p ")]
+    assert len(runs) == 5 + 1  # five points, one probe
+    assert all(Path(models, "continuous", "models_fet.spice").is_file() for models, _ in runs)
+    versions = {version for _, version in runs}
+    assert len(versions) == 1 and "" not in versions
+
+
 @pytest.mark.ngspice
 def test_run_stage_resolves_job_constants_once(tmp_path):
     """The models directory and the ngspice version are looked up once per job (job_env.sh),
     not per point: one `ngspice --version` for the whole run stage, one probe, one run per
     point."""
     domain = our_domain(tmp_path, "gpio", "1p8v")
-    calls = tmp_path / "calls.txt"
-    wrapper = tmp_path / "ngspice-wrapper"
-    wrapper.write_text(f'#!/bin/bash\nprintf "%s\\n" "$*" >> {calls}\nexec ngspice "$@"\n')
-    wrapper.chmod(0o755)
+    wrapper, calls = ngspice_wrapper(tmp_path)
     env = dict(
         os.environ,
         PAIHO_CACHE=str(tmp_path / "cache"),
@@ -187,7 +223,7 @@ def test_run_stage_resolves_job_constants_once(tmp_path):
     assert sim_pvt(domain, "gen", env=env).returncode == 0
     run = sim_pvt(domain, "run", env=env)
     assert run.returncode == 0, run.stderr
-    lines = calls.read_text().splitlines()
+    lines = [line.split("|")[0] for line in calls.read_text().splitlines()]
     points = len(list(domain.glob("TT/typical/typical_m40/*/sim_tx.mt0")))
     assert points == 5
     assert lines.count("--version") == 1
