@@ -198,8 +198,9 @@ def test_engine_resolves_job_constants_once(tmp_path):
     assert out.code == 0, out.err
     lines = [line.split("|") for line in calls.read_text().splitlines()]
     assert [args for args, *_ in lines].count("--version") == 1
-    runs = [(models, version) for args, models, version in lines if args.startswith("-p ")]
-    assert len(runs) == 5 + 1  # five points, one probe
+    runs = [(models, version) for args, models, version in lines if "-p " in args]
+    probes = [args for args, *_ in lines if args.startswith("-D paiho_probe -p ")]
+    assert len(runs) == 5 + 1 and len(probes) == 1  # five points, one probe
     assert all(Path(models, "continuous", "models_fet.spice").is_file() for models, _ in runs)
     versions = {version for _, version in runs}
     assert len(versions) == 1 and "" not in versions
@@ -228,4 +229,5 @@ def test_run_stage_resolves_job_constants_once(tmp_path):
     assert points == 5
     assert lines.count("--version") == 1
     runs = [line for line in lines if line.startswith("-p ")]
-    assert len(runs) == points + 1  # one probe, then one run per point
+    probes = [line for line in lines if line.startswith("-D paiho_probe -p ")]
+    assert len(runs) == points and len(probes) == 1  # one probe, then one run per point

@@ -517,7 +517,9 @@ sub run_probe {
             close $w;
             open STDIN, '<&', $r or exit 127;
             $ENV{OMP_NUM_THREADS} = 1;
-            exec { $ng } $ng, '-p', $deck or exit 127;
+            # -D paiho_probe: a harmless variable that tells a process watcher this
+            # ngspice loads a deck and simulates nothing
+            exec { $ng } $ng, '-D', 'paiho_probe', '-p', $deck or exit 127;
         }
         my @lines = <$out>;
         close $out;
