@@ -87,6 +87,10 @@ paiho_parallel() {
         while [ "$running" -ge "$max" ]; do paiho_reap_one; done
         "$func" "$line" &
         idx_of[$!]=$i
+        # a pid the kernel reuses (pid_max 32768 wraps within a ~1,000-point job) is a new
+        # job: forget that an earlier job of that pid was reaped, or its end is never
+        # counted and the loop waits forever
+        unset "reaped[$!]"
         order[i]=$line
         i=$((i + 1))
         running=$((running + 1))
