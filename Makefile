@@ -82,12 +82,10 @@ sweep: $(STAMP) tools verify-core
 	cd $(DOMAIN) && bash runme.sh
 	$(VPY) -m wkpup_harness.report.summary $$(ls -d $(DOMAIN)/00bkp_* | tail -n 1)/report/creport.txt
 
+# One run, every figure side by side and a PASS/FAIL summary (~12 min on an idle 2-core
+# machine); the scripts it draws on (bench/*.py) also run alone.
 bench: $(STAMP) tools verify-core
-	$(VPY) bench/model_trim.py
-	$(VPY) bench/sweep_efficiency.py
-	$(VPY) bench/harness_overhead.py
-	$(VPY) bench/xdist_scaling.py
-	$(VPY) bench/db_bench.py
+	$(VPY) bench/perf.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,6 +1,7 @@
 """Counting simulations while something else runs: a sampler thread that reads /proc every
 few milliseconds and keeps the largest number of live `ngspice -b` (batch) or `ngspice -p`
-(pipe mode, what the reference core runs) simulation processes seen, optionally only those
+(pipe mode, what the reference core runs) simulation processes seen (not the core's bin
+probes, `-D paiho_probe`: they load a deck and simulate nothing), optionally only those
 working below a given directory."""
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ def ngspice_pids(below: Path | None = None) -> list[int]:
                 if fh.read().strip() != "ngspice":
                     continue
             with open(f"/proc/{entry}/cmdline", "rb") as fh:
-                if not {b"-b", b"-p"} & set(fh.read().split(b"\0")):
+                argv = set(fh.read().split(b"\0"))
+                if not {b"-b", b"-p"} & argv:
                     continue  # `ngspice --version` and the like: not a simulation
+                if b"paiho_probe" in argv:
+                    continue  # the core's bin probe: loads a deck, simulates nothing
             if below is not None:
                 cwd = Path(os.readlink(f"/proc/{entry}/cwd"))
                 if below not in cwd.parents and cwd != below:

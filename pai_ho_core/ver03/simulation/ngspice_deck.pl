@@ -1,5 +1,6 @@
 #!/usr/bin/env perl
-# ngspice_deck.pl <tb.sp> <tb>
+# ngspice_deck.pl <tb.sp> <tb> [<table_model_map.csv> <combined_models_dir> <lib_file>
+#                  [<ngspice> <ngspice version> <wave max bytes>]]
 #
 # Turns a generated (HSPICE-flavoured) netlist into ngspice 39 run decks, in the current
 # directory (the point directory). The input netlist is only read.
@@ -48,11 +49,22 @@
 # lines use, none when the deck has .save lines: then every saved vector), then the
 # measurement names, one per line in .meas order.
 # Prints one line per run on stdout: <deck> TAB <mnames> TAB <mt0> TAB <raw>.
+# With the three model arguments it also writes, in the same process (one perl start per
+# point), the SKY130 model library <lib_file> for the run decks (Sky130Lib.pm, trimmed as
+# $PAIHO_MODEL_TRIM says) and starts the point log <tb>.log with one line saying which
+# models_fet the library includes (and, when the bin probe could not decide, why).
+# With the three run arguments as well (run_point.sh: one perl process per point) it then
+# runs the decks itself: each run is `<ngspice> -p <deck>` fed the core's fixed script (run,
+# write the waveform, rusage, quit) with its output in <tb>.run.log; the run's measure file
+# is written (PaihoMt0.pm), the output appended to <tb>.log, an oversized waveform dropped;
+# every run is tried, and the log ends `ngspice Successfully Completed` only when every run
+# exited 0 and every measurement has a value; otherwise `ERROR: run_point: <why>` on stderr
+# naming the first failure, exit 1.
 # Exit 0 ok; 1 an error (one line on stderr).
 use strict;
 use warnings;
-use FindBin ();
-use lib $FindBin::Bin;
+# this script's directory on @INC (FindBin/lib cost ~10 ms of start-up per point)
+BEGIN { unshift @INC, (__FILE__ =~ m{^(.*)/[^/]*$} ? $1 : '.'); }
 use PaihoGuard ();
 
 sub fail {
@@ -62,9 +74,15 @@ sub fail {
     exit 1;
 }
 
-@ARGV == 2 or fail('usage: ngspice_deck.pl <tb.sp> <tb>');
-my ($in, $tb) = @ARGV;
+@ARGV == 2 || @ARGV == 5 || @ARGV == 8
+    or fail('usage: ngspice_deck.pl <tb.sp> <tb> [<table_model_map.csv> <combined_models_dir> <lib_file>'
+        . ' [<ngspice> <version> <wave max bytes>]]');
+my ($in, $tb, $model_map, $models_dir, $lib_out, $ngspice, $ng_version, $wave_max) = @ARGV;
 $tb =~ /\A[A-Za-z0-9_][A-Za-z0-9_.-]*\z/ or fail("bad testbench name '$tb'");
+# run mode: the outputs of an earlier run go first, so a run that fails leaves none behind
+# (here rather than an rm per point in run_point.sh)
+unlink glob("$tb.mt0* $tb.cir ${tb}_a*.cir $tb.mnames ${tb}_a*.mnames $tb.raw ${tb}_a*.raw"
+    . " $tb.scan.cir $tb.run.log $tb.log") if defined $wave_max;
 
 # ---------------------------------------------------------------- safety first
 {
@@ -352,5 +370,73 @@ sub replace_or_add {
     return;
 }
 
+if (defined $model_map) {
+    require Sky130Lib;
+    my ($text, $note) = Sky130Lib::library($model_map, $models_dir,
+        decks => [map { $_->[0] } @runs], lib_file => $lib_out);
+    Sky130Lib::write_atomic($lib_out, $text, 'model library');
+    write_file("$tb.log", "pai_ho_core: $note\n");
+}
+if (defined $ngspice) {
+    run_all($ngspice, $ng_version, $wave_max);
+    exit 0;
+}
 print map { join("\t", @$_) . "\n" } @runs;
 exit 0;
+
+# Runs every deck (see the header); returns when all succeeded, else exits 1.
+sub run_all {
+    my ($ng, $version, $max) = @_;
+    require PaihoMt0;
+    my $dir = Cwd::getcwd();
+    my @w = $has_save ? () : sort { $wave{$a} <=> $wave{$b} } keys %wave;
+    my $first_err = '';
+    for my $r (@runs) {
+        my ($deck, $mnames, $mt0, $raw) = @$r;
+        my $rc = run_ngspice($ng, $deck, "$tb.run.log", "run\nwrite $raw" . join('', map { " $_" } @w) . "\nrusage\nquit\n");
+        my $mrc = PaihoMt0::write_mt0($mnames, "$tb.run.log", $mt0, $version, "$tb.log", $raw, $max);
+        next if $first_err ne '';
+        if ($rc != 0) {
+            $first_err = "ngspice exited $rc for $dir/$deck (see $dir/$tb.log)";
+        }
+        elsif ($mrc == 3) {
+            $first_err = "failed measurement(s) in $dir/$mt0 (see $dir/$tb.log)";
+        }
+        elsif ($mrc == 4) {
+            $first_err = "ngspice produced no measurements for $dir/$deck (see $dir/$tb.log)";
+        }
+    }
+    if ($first_err ne '') {
+        print STDERR "ERROR: run_point: $first_err\n";
+        exit 1;
+    }
+    open my $log, '>>', "$tb.log" or fail("$tb.log: $!");
+    print {$log} "ngspice Successfully Completed\n";
+    close $log or fail("$tb.log: $!");
+    return;
+}
+
+# One ngspice run in pipe mode, fed $script on stdin, output to $out; its exit status as
+# the shell gives it (128 + signal when killed).
+sub run_ngspice {
+    my ($ng, $deck, $out, $script) = @_;
+    local $SIG{PIPE} = 'IGNORE';
+    pipe(my $rd, my $wr) or fail("pipe: $!");
+    my $pid = fork // fail("fork: $!");
+    if (!$pid) {
+        close $wr;
+        open STDIN, '<&', $rd or exit 127;
+        open STDOUT, '>', $out or exit 127;
+        open STDERR, '>&', \*STDOUT or exit 127;
+        $ENV{OMP_NUM_THREADS} = 1;
+        $ENV{NGSPICE_MEAS_PRECISION} = 16;
+        { exec { $ng } $ng, '-p', $deck; }
+        print STDERR "pai_ho_core: cannot run $ng: $!\n";
+        exit 127;
+    }
+    close $rd;
+    print {$wr} $script;
+    close $wr;
+    waitpid($pid, 0);
+    return ($? & 127) ? 128 + ($? & 127) : $? >> 8;
+}

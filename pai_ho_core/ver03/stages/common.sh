@@ -63,9 +63,16 @@ paiho_count() {
     echo "$n"
 }
 
-paiho_now() { date +%s.%N; }
+# paiho_now: microseconds since the epoch (bash's EPOCHREALTIME, always 6 decimals: no
+# process per call; the run stage takes two per point).
+paiho_now() { printf '%s\n' "${EPOCHREALTIME/[.,]/}"; }
 
-paiho_elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+# paiho_elapsed <var> <start> <end>: sets <var> to end - start (paiho_now values) in seconds
+# with two decimals (rounded), in bash arithmetic.
+paiho_elapsed() {
+    local d=$((($3 - $2 + 5000) / 10000))
+    printf -v "$1" '%d.%02d' $((d / 100)) $((d % 100))
+}
 
 # paiho_parallel <max> <func>: runs `func <line>` for every stdin line, at most <max> at
 # once. Returns the number of failed calls (capped at 255) and leaves the failed lines, in
@@ -80,6 +87,10 @@ paiho_parallel() {
         while [ "$running" -ge "$max" ]; do paiho_reap_one; done
         "$func" "$line" &
         idx_of[$!]=$i
+        # a pid the kernel reuses (pid_max 32768 wraps within a ~1,000-point job) is a new
+        # job: forget that an earlier job of that pid was reaped, or its end is never
+        # counted and the loop waits forever
+        unset "reaped[$!]"
         order[i]=$line
         i=$((i + 1))
         running=$((running + 1))

@@ -24,9 +24,9 @@ run_take_slot() {
 run_point() {
     local corner ex t vt dir start end elapsed line rc=0 status
     read -r corner ex t vt _ <<< "$1"
-    dir=$(pvt_dir "$corner" "$ex" "$t" "$vt")
+    dir="$corner/$ex/${ex}_$t/$vt" # pvt_dir, without a subshell (once per point)
     [ -z "${PAIHO_SLOT_DIR:-}" ] || run_take_slot
-    start=$(paiho_now)
+    start=${EPOCHREALTIME/[.,]/} # paiho_now, without a subshell
     if [ ! -f "$dir/$PAIHO_TB.sp" ]; then
         echo "ERROR: $dir/$PAIHO_TB.sp missing; run the gen stage first" >&2
         rc=3
@@ -40,9 +40,9 @@ run_point() {
     [ "$rc" -eq 0 ] || status="failed (exit $rc)"
     [ "$rc" -ne 124 ] || status="failed (timeout ${PAIHO_SIM_TIMEOUT}s)"
     # One line per point; short appends are atomic, so parallel points never interleave.
-    end=$(paiho_now)
-    elapsed=$(paiho_elapsed "$start" "$end")
-    line=$(printf '%s %s %s %s %s %ss' "$corner" "$ex" "$t" "$vt" "$status" "$elapsed")
+    end=${EPOCHREALTIME/[.,]/}
+    paiho_elapsed elapsed "$start" "$end"
+    printf -v line '%s %s %s %s %s %ss' "$corner" "$ex" "$t" "$vt" "$status" "$elapsed"
     printf '%s\n' "$line" >> job_log.txt
     printf '%s\n' "$line"
     return "$rc"
@@ -63,6 +63,18 @@ stage_run() {
     if [ -n "${PAIHO_SIM_TIMEOUT-}" ] && { ! [[ $PAIHO_SIM_TIMEOUT =~ ^[0-9]{1,7}(\.[0-9]{1,6})?$ ]] || ! [[ $PAIHO_SIM_TIMEOUT =~ [1-9] ]]; }; then
         echo "ERROR: PAIHO_SIM_TIMEOUT='$PAIHO_SIM_TIMEOUT' must be a positive number of seconds" >&2
         exit 2
+    fi
+    if [ "$CFG_simulator" = ngspice ]; then
+        # What is the same for every point (models directory, ngspice version) is resolved
+        # once here, not per point; when it cannot be, each point says why.
+        local consts k v
+        if consts=$(bash "$PAIHO_CORE/simulation/job_env.sh" 2>/dev/null); then
+            while IFS='=' read -r k v; do
+                case $k in
+                    PAIHO_SKY130_MODELS | PAIHO_NGSPICE_VERSION) export "$k=$v" ;;
+                esac
+            done <<< "$consts"
+        fi
     fi
     echo "run: $n points with $CFG_simulator, $PAIHO_NJOBS at a time"
     if ! paiho_parallel "$PAIHO_NJOBS" run_point <<< "$PAIHO_POINTS"; then

@@ -1,0 +1,604 @@
+package Sky130Lib;
+# Sky130Lib -- the SKY130 model library of an ngspice run (used by sky130_lib.pl and, in the
+# same perl process as the run decks, by ngspice_deck.pl).
+#
+# library($map, $dir, %opt) returns ($text, $note): one `.lib <CORNER>` section per contract
+# corner of table_model_map.csv, each including only the continuous-model parameter files of
+# its fet/res/cap corner, models_global (scale option, sw_* parameters), the fet models, the
+# resistor/capacitor models and the matching rescap files, all with absolute paths; $note is
+# one line saying which models_fet the sections include and why. %opt:
+#   decks => [run decks]  the decks that will include the library (trimming needs them)
+#   lib_file => path      the library file those decks include (never scanned; the bin
+#                         probe writes the device-trimmed library there while it runs)
+#   trim => 'bins' | 'device' | 'none'   (default: $PAIHO_MODEL_TRIM: 0 none, device, else bins)
+#
+# Device trimming (trim device or bins): the decks and every non-PDK file they include
+# (.inc/.include/.lib, recursively; relative paths resolved against the including file's
+# directory, then the current directory, as ngspice does) are scanned for
+# `sky130_fd_pr__<name>` words outside comments; models_fet.spice is replaced by a copy
+# holding only the `.subckt ... .ends` blocks of those devices plus the blocks they reference
+# (and any top-level statement), in file order. A name defined nowhere (not a models_fet
+# subckt, not a models_resistors/models_capacitors subckt/model, not defined by the scanned
+# files themselves) is an error. Cache file models_fet.<key>.spice, key = SHA-1 of (format,
+# path, size, mtime of models_fet.spice, device set).
+#
+# Bin trimming (trim bins, the default): ngspice itself is asked which size bin each MOS
+# instance bound to -- a probe run loads each run deck with the device-trimmed library and
+# prints `showmod m : lmin lmax wmin wmax` -- and the copy keeps, inside the kept device
+# subckts, only the binned `.model <name>.<n>` cards whose lmin/lmax/wmin/wmax were reported
+# (every unbinned card stays). Bins depend on the instance geometry only (W, L, nf, m and
+# the scale option; a card's lmin/lmax/wmin/wmax are literal numbers, checked), so the probe
+# result is cached under a key of the circuit's geometry: every instance (X/M) line,
+# .subckt/.ends line, .model/.option line, .param line inside a subckt and `.lib <file>
+# <section>` line of the scanned files -- plus, when any geometry value is not a literal
+# number (a {parameter} or 'expression'), every top-level .param and .temp line as well --
+# the ngspice version and the PDK files (path, size, mtime of models_fet and models_global).
+# Corner, temperature and voltages are not in the key when the geometry is literal: they
+# cannot move a bin. Cache files: probe.<key>.bins (the probe's answer) and
+# models_fet.bins.<key>.spice (the copy, keyed by the bin set). When the probe cannot decide
+# (ngspice fails to load a deck, an instance's bin matches no card, a card's bin limits are
+# expressions), the device-trimmed copy is used and $note says why (cached as well).
+#
+# Cache directory: $PAIHO_CACHE, else $XDG_CACHE_HOME/pai_ho_core, else
+# $HOME/.cache/pai_ho_core. Every file is written to a temporary name and renamed; the probe
+# of one key runs under an flock of probe.<key>.lock, so concurrent points probe once.
+# Errors: fail() prints `ERROR: <message>` and exits 1.
+use strict;
+use warnings;
+use Cwd qw(getcwd);
+use Digest::SHA qw(sha1_hex);
+
+# (File::Spec/File::Path/File::Basename are avoided: they double the start-up time of
+# this per-point code; File::Path is loaded only on a cache miss.)
+
+sub fail { my ($msg) = @_; print STDERR "ERROR: $msg\n"; exit 1; }
+
+sub dirname { my ($p) = @_; $p =~ s{/+[^/]*$}{}; return $p eq '' ? '/' : $p; }
+
+my %FET_OK = map { $_ => 1 } qw(tt ff ss fs sf);
+my %RC_OK  = map { $_ => 1 } qw(nom high low);
+
+sub read_map {
+    my ($map) = @_;
+    open my $fh, '<', $map or fail("$map: $!");
+    my @rows;
+    my $n = 0;
+    while (my $line = <$fh>) {
+        $n++;
+        $line =~ s/\r?\n$//;
+        next if $line =~ /^\s*$/;
+        next if $n == 1 && $line =~ /^corner,/;
+        my @f = split /,/, $line, -1;
+        @f == 5 or fail("$map line $n: expected 5 fields corner,fet,res,cap,rescap");
+        my ($corner, $fet, $res, $cap, $rescap) = @f;
+        $corner =~ /^[A-Z][A-Z0-9_]*$/ or fail("$map line $n: bad corner '$corner'");
+        $FET_OK{$fet} or fail("$map line $n: fet '$fet'; allowed: tt ff ss fs sf");
+        $RC_OK{$res}  or fail("$map line $n: res '$res'; allowed: nom high low");
+        $RC_OK{$cap}  or fail("$map line $n: cap '$cap'; allowed: nom high low");
+        $rescap =~ /^res_[a-z]+__cap_[a-z]+$/ or fail("$map line $n: bad rescap '$rescap'");
+        push @rows, [$corner, $fet, $res, $cap, $rescap];
+    }
+    close $fh;
+    @rows or fail("$map: no corners");
+    return \@rows;
+}
+
+sub trim_mode {
+    my $v = $ENV{PAIHO_MODEL_TRIM} // '';
+    return 'none'   if $v eq '0';
+    return 'device' if $v eq 'device';
+    return 'bins';
+}
+
+sub library {
+    my ($map, $dir, %opt) = @_;
+    $dir =~ s{/+$}{};
+    -d "$dir/continuous" or fail("$dir: not a SKY130 combined_models directory (no continuous/)");
+    my $rows = read_map($map);
+    my $mode = $opt{trim} // trim_mode();
+    my @decks = @{ $opt{decks} // [] };
+    $mode = 'none' unless @decks;
+
+    my $fet_file = "$dir/continuous/models_fet.spice";
+    my $fet_include = $fet_file;
+    my $note = 'models_fet: whole file';
+    if ($mode ne 'none') {
+        my ($devices, $geo, $sections) = scan_devices(\@decks, $opt{lib_file}, $dir);
+        # only the sections the decks select: ngspice reads every section of a .lib file
+        my @used = grep { $sections->{ lc $_->[0] } } @$rows;
+        $rows = \@used if @used;
+        my $names = @$devices ? join(' ', map { $_->[0] } @$devices) : '(no sky130 device)';
+        $fet_include = trimmed_fet($fet_file, $devices);
+        $note = "models_fet: trimmed to $names";
+        if ($mode eq 'bins') {
+            my ($bins, $why) = bin_probe($map, $dir, $rows, \@decks, $opt{lib_file}, $fet_file,
+                $fet_include, $devices, $geo);
+            if (defined $bins) {
+                $fet_include = trimmed_bins($fet_file, $fet_include, $bins);
+                $note = 'models_fet: bin-trimmed to ' . scalar(@$bins) . " bins of $names";
+            }
+            else {
+                $note = "models_fet: trimmed to $names (device level: bin probe undecided: $why)";
+            }
+        }
+    }
+    return (lib_text($dir, $rows, $fet_include, $note), $note);
+}
+
+sub lib_text {
+    my ($dir, $rows, $fet_include, $note) = @_;
+    my @common = (
+        "$dir/continuous/models_global.spice", $fet_include,
+        "$dir/continuous/models_resistors.spice", "$dir/continuous/models_capacitors.spice",
+    );
+    my $out = "* SKY130 model library for ngspice, written by pai_ho_core sky130_lib.pl\n"
+        . "* models: $dir\n* $note\n"
+        . "* map: table_model_map.csv (corner -> fet/res/cap corner + rescap)\n";
+    for my $r (@$rows) {
+        my ($corner, $fet, $res, $cap, $rescap) = @$r;
+        my @files = (
+            "$dir/continuous/parameters_fet_$fet.spice",
+            "$dir/continuous/parameters_res_$res.spice",
+            "$dir/continuous/parameters_cap_$cap.spice",
+            @common,
+            "$dir/rescap/$rescap.spice",
+            "$dir/rescap/${rescap}__lin.spice",
+        );
+        $out .= "\n.lib $corner\n* fet=$fet res=$res cap=$cap rescap=$rescap\n"
+            . ".param mc_mm_switch=0 mc_pr_switch=0 corner_factor=1 process_mc_factor=1 mismatch_factor=1\n";
+        for my $f (@files) {
+            -f $f or fail("$f: missing model file");
+            $out .= ".include \"$f\"\n";
+        }
+        $out .= ".endl $corner\n";
+    }
+    return $out;
+}
+
+# Writes $text to $path through a temporary name in the same directory.
+sub write_atomic {
+    my ($path, $text, $what) = @_;
+    my $tmp = "$path.tmp.$$." . int(rand(1e9));
+    open my $o, '>', $tmp or fail("$what: $tmp: $!");
+    print {$o} $text;
+    close $o or do { unlink $tmp; fail("$what: $tmp: $!"); };
+    rename $tmp, $path or do { unlink $tmp; fail("$what: $path: $!"); };
+    return;
+}
+
+# ---------------------------------------------------------------------------
+
+# Reads a SPICE file as logical lines: [line number, text] with `+`
+# continuations joined, comment lines dropped, inline `$ ...` / `; ...`
+# comments removed.
+sub logical_lines {
+    my ($file) = @_;
+    open my $in, '<', $file or return;
+    my @out;
+    my $no = 0;
+    while (my $l = <$in>) {
+        $no++;
+        $l =~ s/\r?\n$//;
+        next if $l =~ /^\s*\*/;
+        $l =~ s/\s[\$;].*$//;
+        if ($l =~ /^\s*\+(.*)$/) {
+            $out[-1][1] .= " $1" if @out;
+            next;
+        }
+        push @out, [$no, $l];
+    }
+    close $in;
+    return \@out;
+}
+
+sub resolve_include {
+    my ($name, $from_dir) = @_;
+    $name =~ s{^~(?=/)}{$ENV{HOME} // '~'}e;
+    return $name if $name =~ m{^/};
+    for my $base ($from_dir, getcwd()) {
+        my $p = "$base/$name";
+        return $p if -f $p;
+    }
+    return "$from_dir/$name";
+}
+
+# Absolute, with symlinks resolved when the file exists.
+sub canon {
+    my ($p) = @_;
+    $p = getcwd() . "/$p" unless $p =~ m{^/};
+    my $real = -e $p ? Cwd::realpath($p) : undef;
+    return $real if defined $real;
+    1 while $p =~ s{/\.?/}{/} || $p =~ s{/[^/]+/\.\./}{/};
+    return $p;
+}
+
+my $NUM = qr/[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?[a-zA-Z]*/;
+
+# Returns ([sorted [name, where]] of the sky130_fd_pr__* names the decks (and the non-PDK
+# files they include) use, minus the ones those files define themselves; the geometry text
+# of the bin probe key; {lower-case section => 1} of the .lib lines naming the library).
+sub scan_devices {
+    my ($tops, $skip_lib, $pdk_dir) = @_;
+    my $pdk = canon($pdk_dir);
+    my %skip;
+    $skip{ canon($skip_lib) } = 1 if defined $skip_lib;
+    my (%used, %local, %seen, @geo, @varying, %sections);
+    my $literal = 1;
+    my @todo = map { [canon($_), undef] } @$tops;
+    while (my $item = shift @todo) {
+        my ($file, $from) = @$item;
+        next if $seen{$file}++;
+        my $lines = logical_lines($file);
+        defined $lines or fail(($from // 'run deck') . ": cannot read $file: $!");
+        my $fdir = dirname($file);
+        my $depth = 0;
+        for my $ln (@$lines) {
+            my ($no, $l) = @$ln;
+            if ($l =~ /^\s*\.(?:inc|include|lib)\s+(?:"([^"]*)"|'([^']*)'|(\S+))(\s+\S+)?/i) {
+                my $name = $1 // $2 // $3;
+                my $section = $4;
+                # `.lib <section>` inside a library file opens a section
+                next if !defined $section && !defined $1 && !defined $2 && $l =~ /^\s*\.lib\b/i && !-f resolve_include($name, $fdir);
+                my $inc = canon(resolve_include($name, $fdir));
+                if ($skip{$inc}) {
+                    $sections{ lc($section =~ s/^\s+//r) } = 1 if defined $section;
+                    next;
+                }
+                next if index($inc, "$pdk/") == 0;
+                -f $inc or fail("$file line $no: included file $name not found ($inc)");
+                push @geo, "lib $name$section" if defined $section;
+                push @todo, [$inc, "$file line $no"];
+                next;
+            }
+            my $g = lc $l;
+            $g =~ s/\s+/ /g;
+            $g =~ s/^ | $//g;
+            if ($l =~ /^\s*\.(?:subckt|model)\s+(\S+)/i) {
+                $local{ lc $1 } = 1;
+            }
+            if ($g =~ /^\.subckt\b/) { $depth++; push @geo, $g; check_literal($g, \$literal); }
+            elsif ($g =~ /^\.ends\b/) { $depth-- if $depth > 0; push @geo, $g; }
+            elsif ($g =~ /^[xm]/) { push @geo, $g; check_literal($g, \$literal); }
+            elsif ($g =~ /^\.(?:model|options?)\b/) { push @geo, $g; }
+            elsif ($g =~ /^\.param\b/) {
+                if ($depth) { push @geo, $g; check_literal($g, \$literal); }
+                else { push @varying, $g; }
+            }
+            elsif ($g =~ /^\.temp/) { push @varying, $g; }
+            while ($l =~ /\b(sky130_fd_pr__\w+)/gi) {
+                $used{ lc $1 } //= "$file line $no";
+            }
+        }
+    }
+    delete @used{ keys %local };
+    push @geo, '# not literal', @varying unless $literal;
+    return ([map { [$_, $used{$_}] } sort keys %used], join("\n", @geo), \%sections);
+}
+
+# A geometry line is literal when it has no {expression}, no quoted expression and every
+# name=value takes a number.
+sub check_literal {
+    my ($g, $ref) = @_;
+    if ($g =~ /[{}'"]/) { $$ref = 0; return; }
+    while ($g =~ /(\w+)\s*=\s*(\S+)/g) {
+        my $v = $2;
+        $$ref = 0 unless $v =~ /\A$NUM\z/;
+    }
+    return;
+}
+
+# Index of a PDK model file: { blocks => [[name|undef, text]], subckt => {name => idx} }
+sub index_fet {
+    my ($file) = @_;
+    open my $in, '<', $file or fail("$file: $!");
+    my (@blocks, %subckt, $cur, $depth);
+    $depth = 0;
+    my $top = '';
+    while (my $l = <$in>) {
+        if ($depth == 0) {
+            if ($l =~ /^\s*\.subckt\s+(\S+)/i) {
+                push @blocks, [undef, $top] if $top =~ /\S/;
+                $top = '';
+                $cur = [lc $1, $l];
+                $depth = 1;
+                next;
+            }
+            # top-level statements (none in the 2021+ files) are kept; comments are not
+            $top .= $l unless $l =~ /^\s*(?:\*.*)?\r?$/;
+            next;
+        }
+        $cur->[1] .= $l;
+        if ($l =~ /^\s*\.subckt\b/i) { $depth++; }
+        elsif ($l =~ /^\s*\.ends\b/i) {
+            if (--$depth == 0) {
+                $subckt{ $cur->[0] } = scalar @blocks;
+                push @blocks, $cur;
+                $cur = undef;
+            }
+        }
+    }
+    close $in;
+    $depth == 0 or fail("$file: unterminated .subckt $cur->[0]");
+    push @blocks, [undef, $top] if $top =~ /\S/;
+    return { blocks => \@blocks, subckt => \%subckt };
+}
+
+sub pdk_names {
+    my (@files) = @_;
+    my %names;
+    for my $f (@files) {
+        open my $in, '<', $f or fail("$f: $!");
+        while (my $l = <$in>) {
+            $names{ lc $1 } = 1 if $l =~ /^\s*\.(?:subckt|model)\s+(\S+)/i;
+        }
+        close $in;
+    }
+    return \%names;
+}
+
+sub cache_dir {
+    return $ENV{PAIHO_CACHE} if defined $ENV{PAIHO_CACHE} && $ENV{PAIHO_CACHE} ne '';
+    return "$ENV{XDG_CACHE_HOME}/pai_ho_core"
+        if defined $ENV{XDG_CACHE_HOME} && $ENV{XDG_CACHE_HOME} ne '';
+    return "$ENV{HOME}/.cache/pai_ho_core" if defined $ENV{HOME} && $ENV{HOME} ne '';
+    fail('model cache: set PAIHO_CACHE (none of PAIHO_CACHE, XDG_CACHE_HOME, HOME is set)');
+}
+
+sub make_cache {
+    my ($cdir) = @_;
+    return if -d $cdir && -w _;
+    require File::Path;
+    eval { File::Path::make_path($cdir); 1 } or fail("model cache $cdir: cannot create: $@");
+    -d $cdir && -w _ or fail("model cache $cdir: not a writable directory");
+    return;
+}
+
+sub fingerprint {
+    my (@files) = @_;
+    my @out;
+    for my $f (@files) {
+        my @st = stat $f or fail("$f: $!");
+        push @out, canon($f), $st[7], $st[9];
+    }
+    return @out;
+}
+
+# Returns the path of the device-trimmed models_fet copy.
+sub trimmed_fet {
+    my ($file, $devices) = @_;
+    my $key = sha1_hex(join "\n", 'paiho-fet-trim-1', fingerprint($file), map { $_->[0] } @$devices);
+    my $cdir = cache_dir();
+    my $out = "$cdir/models_fet." . substr($key, 0, 20) . '.spice';
+    return $out if -f $out;
+
+    my $idx = index_fet($file);
+    my $sub = $idx->{subckt};
+    my $other;    # names models_resistors/models_capacitors define
+    my %keep;
+    my @queue;
+    for my $d (@$devices) {
+        my ($name, $where) = @$d;
+        if (exists $sub->{$name}) { push @queue, $name; next; }
+        $other //= pdk_names(map { dirname($file) . "/models_$_.spice" } qw(resistors capacitors));
+        next if $other->{$name};
+        fail("device $name ($where) is not defined in the SKY130 continuous models "
+            . '(models_fet, models_resistors, models_capacitors of ' . dirname($file) . ')');
+    }
+    while (defined(my $name = shift @queue)) {
+        next if $keep{$name}++;
+        my $text = $idx->{blocks}[ $sub->{$name} ][1];
+        while ($text =~ /\b(sky130_fd_pr__\w+)/gi) {
+            my $ref = lc $1;
+            push @queue, $ref if exists $sub->{$ref} && !$keep{$ref};
+        }
+    }
+    my $abs = canon($file);
+    my $body = "* models_fet.spice trimmed by pai_ho_core sky130_lib.pl\n* from: $abs\n"
+        . '* subckts: ' . join(' ', sort keys %keep) . "\n";
+    for my $b (@{ $idx->{blocks} }) {
+        my ($name, $text) = @$b;
+        $body .= $text if !defined $name || $keep{$name};
+    }
+    make_cache($cdir);
+    write_atomic($out, $body, 'model cache');
+    return $out;
+}
+
+# The binned .model cards of a (device-trimmed) models_fet copy:
+# [[subckt, card name, base name, lmin, lmax, wmin, wmax | undef when not literal]]
+sub binned_cards {
+    my ($file) = @_;
+    open my $in, '<', $file or fail("$file: $!");
+    my (@cards, $sub, $card);
+    my $flush = sub {
+        return unless $card;
+        my ($s, $name, $text) = @$card;
+        my ($base) = $name =~ /^(.*)\.\d+$/;
+        my @lim;
+        for my $k (qw(lmin lmax wmin wmax)) {
+            my ($v) = $text =~ /\b$k\s*=\s*(\S+)/i;
+            push @lim, (defined $v && $v =~ /\A[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\z/) ? $v + 0 : undef;
+        }
+        push @cards, [$s, $name, $base, @lim];
+        $card = undef;
+    };
+    while (my $l = <$in>) {
+        if ($l =~ /^\s*\.subckt\s+(\S+)/i) { $flush->(); $sub = lc $1; next; }
+        if ($l =~ /^\s*\.model\s+(\S+)/i) {
+            $flush->();
+            my $name = lc $1;
+            $card = [$sub, $name, $l] if defined $sub && $name =~ /\.\d+$/;
+            next;
+        }
+        if ($card) {
+            if ($l =~ /^\s*\+/) { $card->[2] .= $l; next; }
+            next if $l =~ /^\s*(?:\*.*)?\r?$/;
+            $flush->();
+        }
+    }
+    $flush->();
+    close $in;
+    return \@cards;
+}
+
+sub ngspice_version {
+    my $v = $ENV{PAIHO_NGSPICE_VERSION};
+    return $v if defined $v && $v ne '';
+    my $ng = $ENV{NGSPICE} // 'ngspice';
+    my $out = qx{"$ng" --version 2>/dev/null} // '';
+    return $out =~ /ngspice-(\S+)/ ? $1 : 'unknown';
+}
+
+# Asks ngspice which bin every MOS instance of the decks bound to (cached by geometry key).
+# Returns ([[subckt, card]...], undef) or (undef, reason).
+sub bin_probe {
+    my ($map, $dir, $rows, $decks, $lib_file, $fet_file, $dev_fet, $devices, $geo) = @_;
+    return ([], undef) unless @$devices;
+    my $key = sha1_hex(join "\n", 'paiho-bin-probe-1', ngspice_version(),
+        fingerprint($fet_file, "$dir/continuous/models_global.spice"), $geo);
+    $key = substr($key, 0, 20);
+    my $cdir = cache_dir();
+    my $cache = "$cdir/probe.$key.bins";
+    my $res = read_probe($cache);
+    return @$res if $res;
+
+    make_cache($cdir);
+    open my $lock, '>>', "$cdir/probe.$key.lock" or fail("model cache: $cdir/probe.$key.lock: $!");
+    require Fcntl;    # only on a cache miss (start-up time)
+    flock $lock, Fcntl::LOCK_EX() or fail("model cache: lock $cdir/probe.$key.lock: $!");
+    $res = read_probe($cache);
+    if (!$res) {
+        my ($bins, $why) = run_probe($dir, $rows, $decks, $lib_file, $dev_fet);
+        my $text = defined $bins
+            ? join('', map { "keep $_->[0] $_->[1]\n" } @$bins) . "end\n"
+            : "fallback $why\n";
+        write_atomic($cache, $text, 'model cache');
+        $res = [$bins, $why];
+    }
+    close $lock;
+    return @$res;
+}
+
+sub read_probe {
+    my ($cache) = @_;
+    open my $in, '<', $cache or return;
+    my (@bins, $end);
+    while (my $l = <$in>) {
+        chomp $l;
+        if ($l =~ /^keep (\S+) (\S+)$/) { push @bins, [$1, $2]; }
+        elsif ($l =~ /^fallback (.*)$/) { close $in; return [undef, $1]; }
+        elsif ($l eq 'end') { $end = 1; }
+    }
+    close $in;
+    return $end ? [\@bins, undef] : undef;
+}
+
+# The probe itself: the device-trimmed library goes to $lib_file, each deck is loaded by
+# ngspice (no analysis) and `showmod m : lmin lmax wmin wmax` tells the bin limits of the
+# model every MOS instance bound to; each is matched to the binned cards of the copy.
+sub run_probe {
+    my ($dir, $rows, $decks, $lib_file, $dev_fet) = @_;
+    my $cards = binned_cards($dev_fet);
+    return ([], undef) unless @$cards;    # no binned fet (resistors only, say): nothing to ask
+    for my $c (@$cards) {
+        return (undef, "$c->[1] ($c->[0]): bin limits are not literal numbers")
+            if grep { !defined } @$c[3 .. 6];
+    }
+    write_atomic($lib_file, lib_text($dir, $rows, $dev_fet, 'models_fet: device-trimmed (bin probe)'),
+        'model library');
+    my $ng = $ENV{NGSPICE} // 'ngspice';
+    my (%keep, @order);
+    for my $deck (@$decks) {
+        my $pid = open(my $out, '-|') // return (undef, "cannot start $ng: $!");
+        if (!$pid) {
+            open STDERR, '>&', \*STDOUT;
+            pipe(my $r, my $w) or exit 127;
+            print {$w} "set width=100000\nshowmod m : lmin lmax wmin wmax\nquit\n";
+            close $w;
+            open STDIN, '<&', $r or exit 127;
+            $ENV{OMP_NUM_THREADS} = 1;
+            # -D paiho_probe: a harmless variable that tells a process watcher this
+            # ngspice loads a deck and simulates nothing
+            exec { $ng } $ng, '-D', 'paiho_probe', '-p', $deck or exit 127;
+        }
+        my @lines = <$out>;
+        close $out;
+        my $text = join '', @lines;
+        return (undef, "$deck: ngspice exited " . ($? >> 8) . ' loading the deck') if $?;
+        return (undef, "$deck: ngspice did not load the circuit") unless $text =~ /^Circuit: /m;
+        for my $l (@lines) {
+            next if $l =~ /no graphics interface/;
+            return (undef, "$deck: ngspice: " . ($l =~ s/\s+$//r))
+                if $l =~ /\berror\b|could not find|unknown (?:model|subckt|parameter)/i;
+        }
+        my (@names, %rows, $ncol);
+        for my $l (@lines) {
+            if ($l =~ /^\s*model\s+(\S.*?)\s*$/) {
+                my @n = split ' ', $1;
+                next if grep { /^\?+$/ } @n;
+                push @names, @n;
+                next;
+            }
+            if ($l =~ /^\s*(lmin|lmax|wmin|wmax)\s+(\S.*?)\s*$/) {
+                push @{ $rows{$1} }, split(' ', $2);
+            }
+        }
+        for my $k (qw(lmin lmax wmin wmax)) {
+            my $n = @{ $rows{$k} // [] };
+            return (undef, "$deck: showmod printed " . scalar(@names) . " models but $n $k values")
+                unless $n == @names;
+        }
+        return (undef, "$deck: ngspice reports no MOS instance") unless @names;
+        for my $i (0 .. $#names) {
+            my $name = lc $names[$i];
+            my @lim = map { $rows{$_}[$i] } qw(lmin lmax wmin wmax);
+            return (undef, "$deck: $name: bin limit '@lim' is not a number")
+                if grep { !/\A[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\z/ } @lim;
+            my $prefix = $name =~ /:([^:]*)$/ ? $1 : '';
+            my @hit = grep {
+                my $c = $_;
+                index($c->[2], $prefix) == 0
+                    && !grep { abs($c->[3 + $_] - $lim[$_]) > 1e-5 * abs($c->[3 + $_]) + 1e-15 } 0 .. 3
+            } @$cards;
+            if (!@hit) {
+                # a model of the deck's own (no sky130 bin of that name) is not ours to trim
+                next unless $prefix eq '' || grep { index($_->[2], $prefix) == 0 } @$cards;
+                return (undef, "$deck: instance model $name (lmin lmax wmin wmax @lim) matches no bin");
+            }
+            for my $c (@hit) {
+                push @order, [$c->[0], $c->[1]] unless $keep{"$c->[0] $c->[1]"}++;
+            }
+        }
+    }
+    return ([sort { $a->[0] cmp $b->[0] || $a->[1] cmp $b->[1] } @order], undef);
+}
+
+# The bin-trimmed copy: the device-trimmed copy without the binned cards not in $bins.
+sub trimmed_bins {
+    my ($fet_file, $dev_fet, $bins) = @_;
+    my %keep = map { ("$_->[0] $_->[1]" => 1) } @$bins;
+    my $key = sha1_hex(join "\n", 'paiho-fet-bins-1', fingerprint($fet_file), canon($dev_fet), sort keys %keep);
+    my $cdir = cache_dir();
+    my $out = "$cdir/models_fet.bins." . substr($key, 0, 20) . '.spice';
+    return $out if -f $out;
+    open my $in, '<', $dev_fet or fail("$dev_fet: $!");
+    my ($sub, $drop) = (undef, 0);
+    my $body = '';
+    while (my $l = <$in>) {
+        if ($l =~ /^\s*\.subckt\s+(\S+)/i) { $sub = lc $1; $drop = 0; }
+        elsif ($l =~ /^\s*\.model\s+(\S+)/i) {
+            my $name = lc $1;
+            $drop = defined $sub && $name =~ /\.\d+$/ && !$keep{"$sub $name"};
+        }
+        elsif ($l =~ /^\s*\+/ || $l =~ /^\s*(?:\*.*)?\r?$/) { }
+        else { $drop = 0; }
+        $body .= $l unless $drop;
+    }
+    close $in;
+    $body =~ s/\A(\* models_fet.spice trimmed by pai_ho_core sky130_lib.pl\n)/$1* bins: @{[ scalar @$bins ]} (probe: showmod)\n/;
+    make_cache($cdir);
+    write_atomic($out, $body, 'model cache');
+    return $out;
+}
+
+1;

@@ -1,0 +1,233 @@
+"""Fidelity guard of the core's bin-level model trimming (issue #12): for a sample of points of
+every domain, every measurement of the default run (models_fet trimmed to the size bins the
+circuit uses, asked of ngspice) is identical, as `%.8e`, to a run with the whole models_fet
+of the official continuous section (PAIHO_MODEL_TRIM=0); and the fallback to the device-level
+trim works and says why. Real ngspice + SKY130; about 40 CPU-s."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from coreutil import CORE, our_domain, sim_pvt
+from hostile import wkpup
+
+RUN_POINT = CORE / "simulation" / "run_point.sh"
+
+# domain -> points (corner, extraction, temperature token); across the sample: the fet
+# corners tt ff ss fs sf (TT FFG SSG FSG SFG, FFAG = ff_ll, SSAG = ss_hh) and both
+# temperature extremes.
+SAMPLE = {
+    ("gpio", "1p8v"): [("TT", "typical", "m40"), ("FFG", "typical", "125")],
+    ("i3c", "1p8v"): [("SSG", "typical", "m40"), ("FSG", "typical", "125")],
+    ("gpio", "3p3v"): [("SFG", "typical", "125"), ("SSAG", "typical", "m40")],
+    ("gpio_tx", "1p8v"): [("FFG", "cworst_CCworst_T", "m40"), ("SFG", "cbest_CCbest_T", "125")],
+}
+BIN_NOTE = re.compile(r"^pai_ho_core: models_fet: bin-trimmed to (\d+) bins of ", re.M)
+CARD = re.compile(r"^\.model\s+(\S+\.\d+)\s", re.M | re.I)
+
+
+def run_point(point: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["bash", str(RUN_POINT), str(point), "sim_tx", "ngspice", "1"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+
+
+def mt0_values(point: Path) -> dict[str, str]:
+    lines = (point / "sim_tx.mt0").read_text().splitlines()
+    return dict(zip(lines[2].split(), lines[3].split(), strict=True))
+
+
+def sample_points(tmp_path: Path) -> list[Path]:
+    """Generated points (the core's gen stage) of the sample, one nominal-voltage-ish vt each."""
+    out = []
+    for (family, voltage), picks in SAMPLE.items():
+        domain = our_domain(tmp_path / family / voltage, family, voltage)
+        gen = sim_pvt(domain, "gen")
+        assert gen.returncode == 0, gen.stderr
+        for corner, ex, ttok in picks:
+            vts = sorted((domain / corner / ex / f"{ex}_{ttok}").iterdir())
+            assert vts, (family, corner, ex, ttok)
+            out.append(vts[len(vts) // 2])
+    return out
+
+
+@pytest.mark.ngspice
+def test_bin_trimmed_runs_equal_whole_models_fet(tmp_path):
+    points = sample_points(tmp_path)
+    bins_env = dict(os.environ, PAIHO_CACHE=str(tmp_path / "cache"))
+    bins_env.pop("PAIHO_MODEL_TRIM", None)
+    whole_env = dict(bins_env, PAIHO_MODEL_TRIM="0")
+
+    def both(point: Path) -> tuple[dict[str, str], dict[str, str], str, str]:
+        whole_dir = point.with_name(point.name + "_whole")
+        whole_dir.mkdir()
+        (whole_dir / "sim_tx.sp").write_bytes((point / "sim_tx.sp").read_bytes())
+        a = run_point(point, bins_env)
+        assert a.returncode == 0, a.stderr
+        b = run_point(whole_dir, whole_env)
+        assert b.returncode == 0, b.stderr
+        return (
+            mt0_values(point),
+            mt0_values(whole_dir),
+            (point / "sim_tx.log").read_text(),
+            (point / "sky130_models.lib").read_text(),
+        )
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(both, points))
+    seen_temps = set()
+    for point, (binned, whole, log, lib) in zip(points, results, strict=True):
+        assert binned == whole, point
+        assert all(v != "failed" for v in binned.values()), (point, binned)
+        seen_temps.add(binned["temper"])
+        # the run used the bin-trimmed copy: a handful of binned cards, not all of them
+        note = BIN_NOTE.search(log)
+        assert note, (point, log[:300])
+        (include,) = re.findall(
+            r'^\.include "(\S*models_fet\.bins\.[0-9a-f]{20}\.spice)"', lib, re.M
+        )
+        cards = CARD.findall(Path(include).read_text())
+        assert len(cards) == int(note.group(1)) and 0 < len(cards) < 60, (point, cards)
+        # only the point's own corner section is written (ngspice reads every section)
+        assert len(re.findall(r"^\.lib ", lib, re.M)) == 1
+    assert seen_temps == {"-4.00000000e+01", "1.25000000e+02"}
+    # one probe per circuit geometry, shared by the corners and temperatures of a domain
+    probes = sorted((tmp_path / "cache").glob("probe.*.bins"))
+    assert 4 <= len(probes) <= len(points), probes
+
+
+@pytest.mark.ngspice
+def test_bins_do_not_depend_on_corner_or_temperature(tmp_path):
+    """The probe's answer for one circuit is the same at every corner and temperature (the
+    claim its cache key rests on), asked afresh for each point (no shared cache)."""
+    domain = our_domain(tmp_path, "gpio", "1p8v")
+    assert sim_pvt(domain, "gen").returncode == 0
+    answers = set()
+    for n, (corner, ttok) in enumerate((("TT", "m40"), ("SSAG", "125"), ("FFG_SSG", "m40"))):
+        point = sorted((domain / corner / "typical" / f"typical_{ttok}").iterdir())[0]
+        cache = tmp_path / f"cache{n}"
+        env = dict(os.environ, PAIHO_CACHE=str(cache))
+        env.pop("PAIHO_MODEL_TRIM", None)
+        proc = run_point(point, env)
+        assert proc.returncode == 0, proc.stderr
+        (probe,) = cache.glob("probe.*.bins")
+        answers.add(probe.read_text())
+    assert len(answers) == 1
+    assert next(iter(answers)).count("keep ") >= 4
+
+
+@pytest.mark.ngspice
+def test_probe_that_cannot_decide_falls_back_to_device_trim(tmp_path):
+    """A circuit whose MOS instance binds a model of the deck's own named like a SKY130 bin
+    family (`pshort_model...`, no matching bin) cannot be decided: the point runs on the
+    device-trimmed models_fet, its log says why, and the measurements stay those of the
+    whole models_fet."""
+    domain = our_domain(tmp_path, "gpio", "1p8v")
+    assert sim_pvt(domain, "gen").returncode == 0
+    point = sorted((domain / "TT" / "typical" / "typical_m40").iterdir())[0]
+    text = (point / "sim_tx.sp").read_text()
+    extra = (
+        ".model pshort_model_local pmos level=54 version=4.5 lmin=1e-9 lmax=1 wmin=1e-9 wmax=1\n"
+        "mextra ball1 ball1 ball1 ball1 pshort_model_local l=0.15 w=1\n**stimulus**"
+    )
+    (point / "sim_tx.sp").write_text(text.replace("**stimulus**", extra, 1))
+    whole = point.with_name(point.name + "_whole")
+    whole.mkdir()
+    (whole / "sim_tx.sp").write_text((point / "sim_tx.sp").read_text())
+    env = dict(os.environ, PAIHO_CACHE=str(tmp_path / "cache"))
+    env.pop("PAIHO_MODEL_TRIM", None)
+    proc = run_point(point, env)
+    assert proc.returncode == 0, proc.stderr
+    log = (point / "sim_tx.log").read_text()
+    first = log.splitlines()[0]
+    assert first.startswith("pai_ho_core: models_fet: trimmed to sky130_fd_pr__nfet_01v8 "), first
+    assert "device level: bin probe undecided:" in first and "pshort_model_local" in first
+    assert "matches no bin" in first
+    lib = (point / "sky130_models.lib").read_text()
+    assert re.search(r'models_fet\.[0-9a-f]{20}\.spice"', lib) and "models_fet.bins." not in lib
+    # the answer is cached: a second point of the same circuit does not probe again
+    (probe,) = (tmp_path / "cache").glob("probe.*.bins")
+    assert probe.read_text().startswith("fallback ")
+    before = probe.stat().st_mtime_ns
+    proc = run_point(point, env)
+    assert proc.returncode == 0, proc.stderr
+    assert probe.stat().st_mtime_ns == before
+    assert "bin probe undecided" in (point / "sim_tx.log").read_text().splitlines()[0]
+    proc = run_point(whole, dict(env, PAIHO_MODEL_TRIM="0"))
+    assert proc.returncode == 0, proc.stderr
+    assert mt0_values(point) == mt0_values(whole)
+
+
+def ngspice_wrapper(tmp_path: Path) -> tuple[Path, Path]:
+    """An ngspice that records its arguments and the job constants it was given."""
+    calls = tmp_path / "calls.txt"
+    wrapper = tmp_path / "ngspice-wrapper"
+    wrapper.write_text(
+        "#!/bin/bash\n"
+        f'printf "%s|%s|%s\\n" "$*" "${{PAIHO_SKY130_MODELS:-}}" "${{PAIHO_NGSPICE_VERSION:-}}"'
+        f" >> {calls}\n"
+        'exec ngspice "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    return wrapper, calls
+
+
+@pytest.mark.ngspice
+def test_engine_resolves_job_constants_once(tmp_path):
+    """`wkpup run` (the engine runs each point itself) also resolves the models directory and
+    the ngspice version once for the job and hands them to every point."""
+    domains = tmp_path / "domains"
+    our_domain(tmp_path, "gpio", "1p8v")
+    wrapper, calls = ngspice_wrapper(tmp_path)
+    env = {"PAIHO_CACHE": str(tmp_path / "cache"), "NGSPICE": str(wrapper)}
+    out = wkpup(
+        "--db", str(tmp_path / "wk.db"), "-q", "run", "gpio/1p8v", "--core",
+        str(CORE.parent), "--domains", str(domains), "--runs", str(tmp_path / "runs"),
+        "--corners", "TT", "--temperatures", "m40", "--cpus", "2",
+        cwd=tmp_path, env=env, timeout=300,
+    )  # fmt: skip
+    assert out.code == 0, out.err
+    lines = [line.split("|") for line in calls.read_text().splitlines()]
+    assert [args for args, *_ in lines].count("--version") == 1
+    runs = [(models, version) for args, models, version in lines if "-p " in args]
+    probes = [args for args, *_ in lines if args.startswith("-D paiho_probe -p ")]
+    assert len(runs) == 5 + 1 and len(probes) == 1  # five points, one probe
+    assert all(Path(models, "continuous", "models_fet.spice").is_file() for models, _ in runs)
+    versions = {version for _, version in runs}
+    assert len(versions) == 1 and "" not in versions
+
+
+@pytest.mark.ngspice
+def test_run_stage_resolves_job_constants_once(tmp_path):
+    """The models directory and the ngspice version are looked up once per job (job_env.sh),
+    not per point: one `ngspice --version` for the whole run stage, one probe, one run per
+    point."""
+    domain = our_domain(tmp_path, "gpio", "1p8v")
+    wrapper, calls = ngspice_wrapper(tmp_path)
+    env = dict(
+        os.environ,
+        PAIHO_CACHE=str(tmp_path / "cache"),
+        PAIHO_CORNERS="TT",
+        PAIHO_TEMPS="m40",
+        NGSPICE=str(wrapper),
+    )
+    env.pop("PAIHO_MODEL_TRIM", None)
+    assert sim_pvt(domain, "gen", env=env).returncode == 0
+    run = sim_pvt(domain, "run", env=env)
+    assert run.returncode == 0, run.stderr
+    lines = [line.split("|")[0] for line in calls.read_text().splitlines()]
+    points = len(list(domain.glob("TT/typical/typical_m40/*/sim_tx.mt0")))
+    assert points == 5
+    assert lines.count("--version") == 1
+    runs = [line for line in lines if line.startswith("-p ")]
+    probes = [line for line in lines if line.startswith("-D paiho_probe -p ")]
+    assert len(runs) == points and len(probes) == 1  # one probe, then one run per point
