@@ -27,6 +27,10 @@ sub fail {
     # Config text is echoed in messages: control and non-ASCII bytes are shown escaped, so
     # an error stays one printable line and cannot drive the terminal.
     $msg =~ s/([^\x20-\x7e])/sprintf('\\x%02x', ord($1))/ge;
+    # A quoted value is shown cut at 60 characters, the whole line at 1000: a huge config
+    # value gives a short error, not the value again.
+    $msg =~ s/'([^']{60})([^']{20,})'/"'$1...' (" . (60 + length($2)) . " characters)"/ge;
+    $msg = substr($msg, 0, 1000) . '...' if length($msg) > 1000;
     print STDERR "ERROR: $msg\n";
     exit 2;
 }
