@@ -210,3 +210,22 @@ def test_golden_diff_on_the_real_creport():
     new = real.replace("7.39769677e+03", "7.39769678e+03", 1)
     d = golden.diff(real, new)
     assert d.lines == ("TT typical -40C v1=min v2=min rwkpull0: 7.39769677e+03 -> 7.39769678e+03",)
+
+
+def test_a_file_level_mistake_still_reports_every_job_mistake(tmp_path):
+    """A wrong file-level spec does not hide the jobs' own problems: all in one go, by line."""
+    text = (
+        "domain: gpio/1p8v\nspec:\n  rwkpull0: {min: .nan}\njobs:\n"
+        '  - name: a\n    config: {vccn: "1p8v\\nvcc_vid:No"}\n    marks: [__class__]\n'
+        "  - name: b\n    jobz: 1\n"
+    )
+    with pytest.raises(ScenarioError) as err:
+        load(tmp_path, text)
+    lines = [str(p) for p in err.value.problems]
+    assert [ln.split(": ")[2] for ln in lines] == [
+        "spec.rwkpull0.min",
+        "jobs[0].config.vccn",
+        "jobs[0].marks[0]",
+        "jobs[1].jobz",
+    ], lines
+    assert [p.line for p in err.value.problems] == [3, 6, 7, 9]

@@ -362,7 +362,16 @@ def scenario_from_data(
     try:
         model = ScenarioModel.model_validate(data if data is not None else {})
     except ValidationError as exc:
-        raise ScenarioError(_schema_problems(exc, data, file)) from None
+        # The file's own shape is wrong: its jobs are still checked, so every problem of
+        # the file is reported at once (the domain and table checks need a sound file).
+        problems = _schema_problems(exc, data, file)
+        jobs_data = data.get("jobs") if isinstance(data, dict) else None
+        for i, raw in enumerate(jobs_data if isinstance(jobs_data, list) else []):
+            try:
+                JobModel.model_validate(raw)
+            except ValidationError as job_exc:
+                problems += _schema_problems(job_exc, data, file, ("jobs", i))
+        raise ScenarioError(sorted(problems, key=lambda e: e.line or 0)) from None
     c = _Checker(data, file)
     job_models: list[JobModel] = []
     for i, raw in enumerate(model.jobs):
