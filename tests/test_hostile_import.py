@@ -14,6 +14,7 @@ import hashlib
 import os
 import shutil
 import sqlite3
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -621,6 +622,68 @@ def test_export_renders_odd_stored_data(
     for row in rows[1:]:
         value = row.split(",")[-2]
         assert value in ("",) or abs(float(value)) < float("inf"), row
+
+
+# --- output paths: only ever a regular file is replaced ----------------------------------------
+def _fifo_target(tmp: Path) -> Path:
+    return make_fifo(tmp / "out.fifo")
+
+
+def _dir_target(tmp: Path) -> Path:
+    (tmp / "outdir").mkdir()
+    return tmp / "outdir"
+
+
+def _device_target(tmp: Path) -> Path:
+    """A character device of our own (as /dev/null is): needs root, else a FIFO again."""
+    if os.geteuid() != 0:
+        return _fifo_target(tmp)
+    os.mknod(tmp / "null", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    return tmp / "null"
+
+
+OUT_TARGETS = {"fifo": _fifo_target, "directory": _dir_target, "device": _device_target}
+OUT_COMMANDS = {
+    "export-csv": ["export", "1", "--csv"],
+    "export-html": ["export", "1", "--html"],
+    "db-backup": ["db", "backup"],
+}
+
+
+@pytest.mark.parametrize("target", sorted(OUT_TARGETS))
+@pytest.mark.parametrize("command", sorted(OUT_COMMANDS))
+def test_output_to_a_non_regular_file_is_refused_and_left_alone(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, existing: Path, command: str, target: str
+) -> None:
+    """`export --csv /dev/full` once replaced the device with a regular file (as root)."""
+    store = tmp_path / "s.db"
+    shutil.copy(existing, store)
+    path = OUT_TARGETS[target](tmp_path)
+    mode = path.stat().st_mode
+    before = snapshot(tmp_path)
+    outcome = cli(capsys, "--db", str(store), *OUT_COMMANDS[command], str(path))
+    assert_one_line_error(outcome, 2, str(path), "not a regular file")
+    assert path.stat().st_mode == mode
+    beside_store = {"s.db-wal", "s.db-shm"}  # the store opened to read the job
+    assert snapshot(tmp_path) - beside_store == before
+
+
+def test_output_through_a_link_writes_where_it_leads(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, existing: Path
+) -> None:
+    store = tmp_path / "s.db"
+    shutil.copy(existing, store)
+    (tmp_path / "real.csv").write_text("old\n")
+    (tmp_path / "link.csv").symlink_to(tmp_path / "real.csv")
+    outcome = cli(capsys, "--db", str(store), "export", "1", "--csv", str(tmp_path / "link.csv"))
+    assert outcome.code == 0, outcome
+    assert (tmp_path / "link.csv").is_symlink()
+    assert (tmp_path / "real.csv").read_text().startswith("corner,extraction,")
+    assert {p.name for p in tmp_path.iterdir()} - {"s.db-wal", "s.db-shm"} == {
+        "link.csv",
+        "real.csv",
+        "s.db",
+    }
 
 
 # --- .mt0 files (read_mt0: the same file rules as every result file) ---------------------------

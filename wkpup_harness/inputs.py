@@ -5,6 +5,11 @@ such as ``/dev/zero``, a directory or a socket is refused before it is opened fo
 nothing hangs), the size is bounded, and the problem is raised as one :class:`InputError`
 line. :func:`echo` is how a hostile value is quoted back in a message: escaped and truncated,
 so a 10 MB value never becomes a 10 MB error line.
+
+A path a user gives to be *written* (``export --csv FILE``, ``db backup FILE``, a golden
+file) goes through :func:`output_target` / :func:`write_output`: written aside and renamed
+over the target, and only ever over a regular file (a device such as ``/dev/null``, a FIFO or
+a directory is refused, never replaced by a file); a link is followed, not replaced.
 """
 
 from __future__ import annotations
@@ -107,3 +112,37 @@ def read_text(
         line = text.count("\n", 0, nul) + 1
         raise InputError(f"{name}:{line}: contains a NUL byte")
     return text
+
+
+def output_target(path: Path | str, what: str = "output file") -> Path:
+    """The regular file that writing ``path`` replaces: ``path`` itself, or where its link
+    leads. Raises :class:`InputError` when it exists and is not a regular file."""
+    path = Path(path)
+    target = path.resolve() if path.is_symlink() else path
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        return target
+    except OSError as exc:
+        raise InputError(
+            f"{path_name(path)}: cannot write {what} ({show(exc.strerror or str(exc))})"
+        ) from None
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a directory" if stat.S_ISDIR(st.st_mode) else "a pipe, device or socket"
+        raise InputError(
+            f"{path_name(path)}: is {kind}, not a regular file; allowed: a file path "
+            f"for the {what} (or - for standard output where the command takes it)"
+        )
+    return target
+
+
+def write_output(path: Path | str, data: bytes, what: str = "output file") -> Path:
+    """Write ``data`` to ``path`` whole or not at all (aside, then renamed over it)."""
+    target = output_target(path, what)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target

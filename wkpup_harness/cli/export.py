@@ -7,11 +7,11 @@ import argparse
 import csv
 import io
 import sys
-from pathlib import Path
 from typing import Any
 
 from wkpup_harness.cli import common, show
 from wkpup_harness.errors import show as show_text
+from wkpup_harness.inputs import write_output
 from wkpup_harness.report import html as report_html
 from wkpup_harness.report.units import unit
 from wkpup_harness.store import jobs
@@ -86,11 +86,8 @@ def emit(target: str, text: str) -> None:
     if target == "-":
         sys.stdout.write(text)
         return
-    path = Path(target)
     # Written aside and renamed: a half-written report never replaces a good one.
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8", newline="")
-    tmp.replace(path)
+    write_output(target, text.encode("utf-8"), "export file")
 
 
 def main(args: argparse.Namespace) -> int:

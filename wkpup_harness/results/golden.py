@@ -8,12 +8,11 @@ measurements, old -> new; plus header (supply condition) lines, and rows gained 
 from __future__ import annotations
 
 import difflib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from wkpup_harness.errors import WkpupError
-from wkpup_harness.inputs import echo
+from wkpup_harness.inputs import echo, write_output
 from wkpup_harness.points import label as point_label
 from wkpup_harness.results import Creport, CreportRow, parse_creport
 
@@ -157,9 +156,7 @@ def obtained_path(path: Path) -> Path:
 
 def _write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    write_output(path, data, "golden file")
 
 
 def check(path: Path, new_bytes: bytes, *, update: bool = False) -> str:

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from wkpup_harness.inputs import output_target
 from wkpup_harness.store.db import connect, write
 from wkpup_harness.store.schema import APPLICATION_ID, LATEST, TERMINAL_STATUSES, StoreError
 
@@ -24,7 +25,7 @@ DAY_S = 86_400.0
 
 def backup(conn: sqlite3.Connection, dest: Path | str) -> Path:
     """A consistent snapshot of the open store written to ``dest`` (replaced atomically)."""
-    dest = Path(dest)
+    dest = output_target(dest, "backup file")
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     try:
