@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 SLURM_DIR = "slurm"
 ARRAYS = "arrays"
 SCRIPT = "task.sh"
+ARRAY_FILE = "array"  # in a submission directory: the id of the array its tasks ran in
 SUBMIT_LOG = "submit.log"
 SUBMIT_ATTEMPTS = 6  # sbatch calls per submission when the failure is transient
 BACKOFF_S = 1.0  # first wait after a transient failure; doubled each time (1+2+4+8+16 s)
@@ -94,6 +95,10 @@ TASK_SCRIPT = """\
 set -u
 sub=$1
 i=${SLURM_ARRAY_TASK_ID:?not an array task}
+# The array's id, for a submitter whose sbatch call failed although Slurm took the array
+# (it may have ended before squeue is asked): $1/array, written whole.
+printf '%s\n' "${SLURM_ARRAY_JOB_ID:-}" >"$sub/.array.$i.$$" &&
+    mv -f "$sub/.array.$i.$$" "$sub/array"
 line=$(sed -n "$((i + 1))p" "$sub/points")
 if [ -z "$line" ]; then
     echo "wkpup: no task $i in $sub/points" >&2
@@ -559,6 +564,12 @@ class SlurmRun:
         return None
 
     def _submitted_from(self, sub: Path) -> str | None:
+        """The array Slurm took from ``sub`` although sbatch failed: named by a task that
+        started (``sub/array``; the array may be over already) or by squeue."""
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            started = (sub / ARRAY_FILE).read_text(encoding="ascii").strip()
+            if started.isdigit():
+                return started
         rc, out = _run(["squeue", "-h", "-n", self.job_name, "-o", "%F %Z"], self.env)
         if rc != 0:
             return None
