@@ -45,8 +45,10 @@ package Sky130Lib;
 # Errors: fail() prints `ERROR: <message>` and exits 1.
 use strict;
 use warnings;
-use Cwd qw(getcwd);
-use Digest::SHA qw(sha1_hex);
+use PaihoGuard ();    # cwd(), realpath(): Cwd's XS library costs ~2.5 ms per point
+
+# (Digest::SHA is loaded only when the memo of library() misses: ~3 ms of start-up per point)
+sub sha1_hex { require Digest::SHA; return Digest::SHA::sha1_hex(@_); }
 
 # (File::Spec/File::Path/File::Basename are avoided: they double the start-up time of
 # this per-point code; File::Path is loaded only on a cache miss.)
@@ -108,18 +110,31 @@ sub library {
         my @used = grep { $sections->{ lc $_->[0] } } @$rows;
         $rows = \@used if @used;
         my $names = @$devices ? join(' ', map { $_->[0] } @$devices) : '(no sky130 device)';
-        $fet_include = trimmed_fet($fet_file, $devices);
-        $note = "models_fet: trimmed to $names";
-        if ($mode eq 'bins') {
-            my ($bins, $why) = bin_probe($map, $dir, $rows, \@decks, $opt{lib_file}, $fet_file,
-                $fet_include, $devices, $geo);
-            if (defined $bins) {
-                $fet_include = trimmed_bins($fet_file, $fet_include, $bins);
-                $note = 'models_fet: bin-trimmed to ' . scalar(@$bins) . " bins of $names";
+        # the answer of an earlier point with the same inputs (the common case: every point
+        # of a job) skips the SHA-1 keys below and Digest::SHA's load
+        my $memo_key = join "\n", 'paiho-lib-memo-1', $mode,
+            ($mode eq 'bins' ? ngspice_version() : ()),
+            fingerprint($fet_file, "$dir/continuous/models_global.spice"),
+            (map { $_->[0] } @$devices), '# geometry', $geo;
+        my $memo = memo_get($memo_key);
+        if ($memo) {
+            ($fet_include, $note) = @$memo;
+        }
+        else {
+            $fet_include = trimmed_fet($fet_file, $devices);
+            $note = "models_fet: trimmed to $names";
+            if ($mode eq 'bins') {
+                my ($bins, $why) = bin_probe($map, $dir, $rows, \@decks, $opt{lib_file}, $fet_file,
+                    $fet_include, $devices, $geo);
+                if (defined $bins) {
+                    $fet_include = trimmed_bins($fet_file, $fet_include, $bins);
+                    $note = 'models_fet: bin-trimmed to ' . scalar(@$bins) . " bins of $names";
+                }
+                else {
+                    $note = "models_fet: trimmed to $names (device level: bin probe undecided: $why)";
+                }
             }
-            else {
-                $note = "models_fet: trimmed to $names (device level: bin probe undecided: $why)";
-            }
+            memo_put($memo_key, $fet_include, $note);
         }
     }
     return (lib_text($dir, $rows, $fet_include, $note), $note);
@@ -195,7 +210,7 @@ sub resolve_include {
     my ($name, $from_dir) = @_;
     $name =~ s{^~(?=/)}{$ENV{HOME} // '~'}e;
     return $name if $name =~ m{^/};
-    for my $base ($from_dir, getcwd()) {
+    for my $base ($from_dir, PaihoGuard::cwd()) {
         my $p = "$base/$name";
         return $p if -f $p;
     }
@@ -205,8 +220,8 @@ sub resolve_include {
 # Absolute, with symlinks resolved when the file exists.
 sub canon {
     my ($p) = @_;
-    $p = getcwd() . "/$p" unless $p =~ m{^/};
-    my $real = -e $p ? Cwd::realpath($p) : undef;
+    $p = PaihoGuard::cwd() . "/$p" unless $p =~ m{^/};
+    my $real = -e $p ? PaihoGuard::realpath($p) : undef;
     return $real if defined $real;
     1 while $p =~ s{/\.?/}{/} || $p =~ s{/[^/]+/\.\./}{/};
     return $p;
@@ -361,6 +376,34 @@ sub fingerprint {
         push @out, canon($f), $st[7], $st[9];
     }
     return @out;
+}
+
+# The memo of library(): $cdir/memo.<checksum>.txt holds the whole key text and the answer
+# (the trimmed copy's path and the note); the file name is only a cheap checksum of the key,
+# the key itself is compared in full, so a name shared by two keys is merely a miss.
+sub memo_path {
+    my ($key) = @_;
+    return cache_dir() . sprintf('/memo.%08x%08x%06x.txt', unpack('%32C*', $key), unpack('%32N*', $key),
+        length($key) & 0xffffff);
+}
+
+sub memo_get {
+    my ($key) = @_;
+    open my $in, '<', memo_path($key) or return;
+    local $/;
+    my $text = <$in>;
+    close $in;
+    my ($path, $note, $rest) = $text =~ /\Apaiho-lib-memo-1\n([^\n]+)\n([^\n]+)\n(.*)\z/s or return;
+    return unless $rest eq $key && -f $path;
+    return [$path, $note];
+}
+
+sub memo_put {
+    my ($key, $path, $note) = @_;
+    my $cdir = cache_dir();
+    make_cache($cdir);
+    write_atomic(memo_path($key), "paiho-lib-memo-1\n$path\n$note\n$key", 'model cache');
+    return;
 }
 
 # Returns the path of the device-trimmed models_fet copy.
