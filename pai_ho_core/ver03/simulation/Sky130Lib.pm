@@ -104,21 +104,23 @@ sub library {
     my $fet_file = "$dir/continuous/models_fet.spice";
     my $fet_include = $fet_file;
     my $note = 'models_fet: whole file';
+    my @rc;    # the models_resistors / models_capacitors the library includes (default: whole)
     if ($mode ne 'none') {
-        my ($devices, $geo, $sections) = scan_devices(\@decks, $opt{lib_file}, $dir);
+        my ($devices, $geo, $sections, $refs) = scan_devices(\@decks, $opt{lib_file}, $dir);
         # only the sections the decks select: ngspice reads every section of a .lib file
         my @used = grep { $sections->{ lc $_->[0] } } @$rows;
         $rows = \@used if @used;
         my $names = @$devices ? join(' ', map { $_->[0] } @$devices) : '(no sky130 device)';
         # the answer of an earlier point with the same inputs (the common case: every point
         # of a job) skips the SHA-1 keys below and Digest::SHA's load
-        my $memo_key = join "\n", 'paiho-lib-memo-1', $mode,
+        my @rc_files = map { "$dir/continuous/models_$_.spice" } qw(resistors capacitors);
+        my $memo_key = join "\n", 'paiho-lib-memo-2', $mode,
             ($mode eq 'bins' ? ngspice_version() : ()),
-            fingerprint($fet_file, "$dir/continuous/models_global.spice"),
-            (map { $_->[0] } @$devices), '# geometry', $geo;
+            fingerprint($fet_file, "$dir/continuous/models_global.spice", @rc_files),
+            (map { $_->[0] } @$devices), '# names', @$refs, '# geometry', $geo;
         my $memo = memo_get($memo_key);
         if ($memo) {
-            ($fet_include, $note) = @$memo;
+            ($fet_include, $note, @rc) = @$memo;
         }
         else {
             $fet_include = trimmed_fet($fet_file, $devices);
@@ -134,18 +136,17 @@ sub library {
                     $note = "models_fet: trimmed to $names (device level: bin probe undecided: $why)";
                 }
             }
-            memo_put($memo_key, $fet_include, $note);
+            @rc = trimmed_rc(\@rc_files, [(map { $_->[0] } @$devices), @$refs]);
+            memo_put($memo_key, $fet_include, $note, @rc);
         }
     }
-    return (lib_text($dir, $rows, $fet_include, $note), $note);
+    return (lib_text($dir, $rows, $fet_include, $note, @rc), $note);
 }
 
 sub lib_text {
-    my ($dir, $rows, $fet_include, $note) = @_;
-    my @common = (
-        "$dir/continuous/models_global.spice", $fet_include,
-        "$dir/continuous/models_resistors.spice", "$dir/continuous/models_capacitors.spice",
-    );
+    my ($dir, $rows, $fet_include, $note, @rc) = @_;
+    @rc = map { "$dir/continuous/models_$_.spice" } qw(resistors capacitors) unless @rc;
+    my @common = ("$dir/continuous/models_global.spice", $fet_include, @rc);
     my $out = "* SKY130 model library for ngspice, written by pai_ho_core sky130_lib.pl\n"
         . "* models: $dir\n* $note\n"
         . "* map: table_model_map.csv (corner -> fet/res/cap corner + rescap)\n";
@@ -231,13 +232,14 @@ my $NUM = qr/[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?[a-zA-Z]*/;
 
 # Returns ([sorted [name, where]] of the sky130_fd_pr__* names the decks (and the non-PDK
 # files they include) use, minus the ones those files define themselves; the geometry text
-# of the bin probe key; {lower-case section => 1} of the .lib lines naming the library).
+# of the bin probe key; {lower-case section => 1} of the .lib lines naming the library;
+# [sorted words of their R, C and X lines] (the models/subckts they may name)).
 sub scan_devices {
     my ($tops, $skip_lib, $pdk_dir) = @_;
     my $pdk = canon($pdk_dir);
     my %skip;
     $skip{ canon($skip_lib) } = 1 if defined $skip_lib;
-    my (%used, %local, %seen, @geo, @varying, %sections);
+    my (%used, %local, %seen, @geo, @varying, %sections, %refs);
     my $literal = 1;
     my @todo = map { [canon($_), undef] } @$tops;
     while (my $item = shift @todo) {
@@ -280,6 +282,8 @@ sub scan_devices {
                 else { push @varying, $g; }
             }
             elsif ($g =~ /^\.temp/) { push @varying, $g; }
+            # the names an R, C or X line may take from models_resistors/models_capacitors
+            if ($g =~ /^[rcx]/) { $refs{$_} = 1 for grep { /^[a-z_]\w*$/ } split /[\s=(),{}'"*+\/-]+/, $g; }
             while ($l =~ /\b(sky130_fd_pr__\w+)/gi) {
                 $used{ lc $1 } //= "$file line $no";
             }
@@ -287,7 +291,7 @@ sub scan_devices {
     }
     delete @used{ keys %local };
     push @geo, '# not literal', @varying unless $literal;
-    return ([map { [$_, $used{$_}] } sort keys %used], join("\n", @geo), \%sections);
+    return ([map { [$_, $used{$_}] } sort keys %used], join("\n", @geo), \%sections, [sort keys %refs]);
 }
 
 # A geometry line is literal when it has no {expression}, no quoted expression and every
@@ -393,17 +397,79 @@ sub memo_get {
     local $/;
     my $text = <$in>;
     close $in;
-    my ($path, $note, $rest) = $text =~ /\Apaiho-lib-memo-1\n([^\n]+)\n([^\n]+)\n(.*)\z/s or return;
-    return unless $rest eq $key && -f $path;
-    return [$path, $note];
+    my ($note, $paths, $rest) = $text =~ /\Apaiho-lib-memo-2\n([^\n]+)\n([^\n]+)\n(.*)\z/s or return;
+    return unless $rest eq $key;
+    my @paths = split /\t/, $paths;
+    return if grep { !-f } @paths;
+    return [$paths[0], $note, @paths[1 .. $#paths]];
 }
 
 sub memo_put {
-    my ($key, $path, $note) = @_;
+    my ($key, $path, $note, @more) = @_;
     my $cdir = cache_dir();
     make_cache($cdir);
-    write_atomic(memo_path($key), "paiho-lib-memo-1\n$path\n$note\n$key", 'model cache');
+    write_atomic(memo_path($key), join("\n", 'paiho-lib-memo-2', $note, join("\t", $path, @more), $key),
+        'model cache');
     return;
+}
+
+# models_resistors and models_capacitors trimmed to what the circuit reaches: every .model
+# card and .subckt block named in $names (the decks' sky130 devices and the words of their
+# R/C/X lines) or in a kept block, transitively across both files; every other top-level
+# statement (.param) kept. A file with a top-level statement of another kind is kept whole.
+# Returns the two paths (cached copies, or the files themselves).
+sub trimmed_rc {
+    my ($files, $names) = @_;
+    my (@items, %by_name);    # [file index, name | undef, text]
+    for my $i (0 .. $#$files) {
+        open my $in, '<', $files->[$i] or fail("$files->[$i]: $!");
+        my ($cur, $depth) = (undef, 0);
+        while (my $l = <$in>) {
+            if ($depth) {
+                $cur->[2] .= $l;
+                if ($l =~ /^\s*\.subckt\b/i) { $depth++; }
+                elsif ($l =~ /^\s*\.ends\b/i) { $depth--; }
+                next;
+            }
+            if ($l =~ /^\s*\.(subckt|model)\s+(\S+)/i) {
+                $cur = [$i, lc $2, $l];
+                $depth = 1 if lc $1 eq 'subckt';
+                push @items, $cur;
+                push @{ $by_name{ lc $2 } }, $cur;
+                next;
+            }
+            if ($l =~ /^\s*\+/ && $cur) { $cur->[2] .= $l; next; }
+            if ($l =~ /^\s*(?:\*.*)?\r?$/) { push @items, [$i, undef, $l]; next; }    # comments
+            return @$files unless $l =~ /^\s*\.param\b/i;    # unsure: keep both whole
+            $cur = [$i, undef, $l];
+            push @items, $cur;
+        }
+        close $in;
+        return @$files if $depth;
+    }
+    my %keep;
+    my @queue = grep { $by_name{$_} } @$names;
+    while (defined(my $name = shift @queue)) {
+        next if $keep{$name}++;
+        for my $it (@{ $by_name{$name} }) {
+            (my $text = lc $it->[2]) =~ s/^\s*\*.*$//mg;
+            push @queue, grep { $by_name{$_} && !$keep{$_} } $text =~ /([a-z_]\w*)/g;
+        }
+    }
+    my $key = substr(sha1_hex(join "\n", 'paiho-rc-trim-1', fingerprint(@$files), sort keys %keep), 0, 20);
+    my $cdir = cache_dir();
+    my @out;
+    for my $i (0 .. $#$files) {
+        my ($base) = $files->[$i] =~ m{([^/]+)\.spice$};
+        my $out = "$cdir/$base.$key.spice";
+        push @out, $out;
+        next if -f $out;
+        my $body = "* $base.spice trimmed by pai_ho_core sky130_lib.pl\n* from: " . canon($files->[$i]) . "\n";
+        $body .= join '', map { $_->[2] } grep { $_->[0] == $i && (!defined $_->[1] || $keep{ $_->[1] }) } @items;
+        make_cache($cdir);
+        write_atomic($out, $body, 'model cache');
+    }
+    return @out;
 }
 
 # Returns the path of the device-trimmed models_fet copy.
