@@ -138,28 +138,35 @@ def subckts_and_models(text: str) -> list[str]:
     return out
 
 
+def edited_point_and_twin(tmp_path: Path, extra: str) -> tuple[Path, Path, dict[str, str]]:
+    """A generated gpio/1p8v point (TT, -40 C) with `extra` lines before its stimulus, a copy
+    of it beside (`<point>_whole`), and the default run's environment (bin trim)."""
+    domain = our_domain(tmp_path, "gpio", "1p8v")
+    assert sim_pvt(domain, "gen").returncode == 0
+    point = sorted((domain / "TT" / "typical" / "typical_m40").iterdir())[0]
+    text = (point / "sim_tx.sp").read_text()
+    assert "**stimulus**" in text
+    (point / "sim_tx.sp").write_text(text.replace("**stimulus**", extra + "\n**stimulus**", 1))
+    whole = point.with_name(point.name + "_whole")
+    whole.mkdir()
+    (whole / "sim_tx.sp").write_text((point / "sim_tx.sp").read_text())
+    env = dict(os.environ, PAIHO_CACHE=str(tmp_path / "cache"))
+    env.pop("PAIHO_MODEL_TRIM", None)
+    return point, whole, env
+
+
 @pytest.mark.ngspice
 def test_top_level_resistor_and_capacitor_models_are_kept_when_used(tmp_path):
     """A deck's R element naming a top-level model of models_resistors (`rndiff`) and an X of
     a models_capacitors subckt (mim cap) keep exactly those (and what they reach) in the
     trimmed copies, and the measurements equal those of the whole files. (The capacitor
     files' top-level `.model`s need parameters the continuous models do not define: unusable.)"""
-    domain = our_domain(tmp_path, "gpio", "1p8v")
-    assert sim_pvt(domain, "gen").returncode == 0
-    point = sorted((domain / "TT" / "typical" / "typical_m40").iterdir())[0]
-    extra = (
+    point, whole, env = edited_point_and_twin(
+        tmp_path,
         "rextra ball1 vextra rndiff w=0.5 l=20\nvextra vextra 0 0\n"
         "xmim ball1 0 sky130_fd_pr__cap_mim_m3_1 w=5 l=5\n"
-        ".meas tran iextra avg i(vextra)\n**stimulus**"
+        ".meas tran iextra avg i(vextra)",
     )
-    text = (point / "sim_tx.sp").read_text()
-    assert "**stimulus**" in text
-    (point / "sim_tx.sp").write_text(text.replace("**stimulus**", extra, 1))
-    whole = point.with_name(point.name + "_whole")
-    whole.mkdir()
-    (whole / "sim_tx.sp").write_text((point / "sim_tx.sp").read_text())
-    env = dict(os.environ, PAIHO_CACHE=str(tmp_path / "cache"))
-    env.pop("PAIHO_MODEL_TRIM", None)
     proc = run_point(point, env)
     assert proc.returncode == 0, proc.stderr
     rc = rc_copies((point / "sky130_models.lib").read_text())
@@ -202,20 +209,11 @@ def test_probe_that_cannot_decide_falls_back_to_device_trim(tmp_path):
     family (`pshort_model...`, no matching bin) cannot be decided: the point runs on the
     device-trimmed models_fet, its log says why, and the measurements stay those of the
     whole models_fet."""
-    domain = our_domain(tmp_path, "gpio", "1p8v")
-    assert sim_pvt(domain, "gen").returncode == 0
-    point = sorted((domain / "TT" / "typical" / "typical_m40").iterdir())[0]
-    text = (point / "sim_tx.sp").read_text()
-    extra = (
+    point, whole, env = edited_point_and_twin(
+        tmp_path,
         ".model pshort_model_local pmos level=54 version=4.5 lmin=1e-9 lmax=1 wmin=1e-9 wmax=1\n"
-        "mextra ball1 ball1 ball1 ball1 pshort_model_local l=0.15 w=1\n**stimulus**"
+        "mextra ball1 ball1 ball1 ball1 pshort_model_local l=0.15 w=1",
     )
-    (point / "sim_tx.sp").write_text(text.replace("**stimulus**", extra, 1))
-    whole = point.with_name(point.name + "_whole")
-    whole.mkdir()
-    (whole / "sim_tx.sp").write_text((point / "sim_tx.sp").read_text())
-    env = dict(os.environ, PAIHO_CACHE=str(tmp_path / "cache"))
-    env.pop("PAIHO_MODEL_TRIM", None)
     proc = run_point(point, env)
     assert proc.returncode == 0, proc.stderr
     log = (point / "sim_tx.log").read_text()
