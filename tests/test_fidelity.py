@@ -99,10 +99,88 @@ def test_bin_trimmed_runs_equal_whole_models_fet(tmp_path):
         assert len(cards) == int(note.group(1)) and 0 < len(cards) < 60, (point, cards)
         # only the point's own corner section is written (ngspice reads every section)
         assert len(re.findall(r"^\.lib ", lib, re.M)) == 1
+        # models_resistors/models_capacitors trimmed to what the circuit reaches: res_high_po
+        # (when used) and the parasitic cap subckt it instantiates, none of the top-level cards
+        rc = rc_copies(lib)
+        res = subckts_and_models(rc["resistors"])
+        assert res in ([], ["sky130_fd_pr__res_high_po"]), (point, res)
+        cap = ["sky130_fd_pr__model__parasitic__cap_p2ps"] if res else []
+        assert subckts_and_models(rc["capacitors"]) == cap, point
     assert seen_temps == {"-4.00000000e+01", "1.25000000e+02"}
     # one probe per circuit geometry, shared by the corners and temperatures of a domain
     probes = sorted((tmp_path / "cache").glob("probe.*.bins"))
     assert 4 <= len(probes) <= len(points), probes
+
+
+TOP = re.compile(r"^\.(?:subckt|model)\s+(\S+)", re.M | re.I)
+
+
+def rc_copies(lib: str) -> dict[str, str]:
+    """The texts of the models_resistors/models_capacitors copies a point library includes."""
+    found = re.findall(
+        r'^\.include "(\S*models_(resistors|capacitors)\.[0-9a-f]{20}\.spice)"', lib, re.M
+    )
+    assert sorted(kind for _, kind in found) == ["capacitors", "resistors"], lib
+    return {kind: Path(path).read_text() for path, kind in found}
+
+
+def subckts_and_models(text: str) -> list[str]:
+    """Top-level .subckt/.model names of a model file, in order (a subckt's own cards skipped)."""
+    out, depth = [], 0
+    for line in text.splitlines():
+        m = TOP.match(line)
+        if m and depth == 0:
+            out.append(m.group(1).lower())
+        if re.match(r"\s*\.subckt\b", line, re.I):
+            depth += 1
+        elif re.match(r"\s*\.ends\b", line, re.I):
+            depth -= 1
+    return out
+
+
+def edited_point_and_twin(tmp_path: Path, extra: str) -> tuple[Path, Path, dict[str, str]]:
+    """A generated gpio/1p8v point (TT, -40 C) with `extra` lines before its stimulus, a copy
+    of it beside (`<point>_whole`), and the default run's environment (bin trim)."""
+    domain = our_domain(tmp_path, "gpio", "1p8v")
+    assert sim_pvt(domain, "gen").returncode == 0
+    point = sorted((domain / "TT" / "typical" / "typical_m40").iterdir())[0]
+    text = (point / "sim_tx.sp").read_text()
+    assert "**stimulus**" in text
+    (point / "sim_tx.sp").write_text(text.replace("**stimulus**", extra + "\n**stimulus**", 1))
+    whole = point.with_name(point.name + "_whole")
+    whole.mkdir()
+    (whole / "sim_tx.sp").write_text((point / "sim_tx.sp").read_text())
+    env = dict(os.environ, PAIHO_CACHE=str(tmp_path / "cache"))
+    env.pop("PAIHO_MODEL_TRIM", None)
+    return point, whole, env
+
+
+@pytest.mark.ngspice
+def test_top_level_resistor_and_capacitor_models_are_kept_when_used(tmp_path):
+    """A deck's R element naming a top-level model of models_resistors (`rndiff`) and an X of
+    a models_capacitors subckt (mim cap) keep exactly those (and what they reach) in the
+    trimmed copies, and the measurements equal those of the whole files. (The capacitor
+    files' top-level `.model`s need parameters the continuous models do not define: unusable.)"""
+    point, whole, env = edited_point_and_twin(
+        tmp_path,
+        "rextra ball1 vextra rndiff w=0.5 l=20\nvextra vextra 0 0\n"
+        "xmim ball1 0 sky130_fd_pr__cap_mim_m3_1 w=5 l=5\n"
+        ".meas tran iextra avg i(vextra)",
+    )
+    proc = run_point(point, env)
+    assert proc.returncode == 0, proc.stderr
+    rc = rc_copies((point / "sky130_models.lib").read_text())
+    assert subckts_and_models(rc["resistors"]) == ["rndiff", "sky130_fd_pr__res_high_po"]
+    assert subckts_and_models(rc["capacitors"]) == [
+        "sky130_fd_pr__cap_mim_m3_1",
+        "sky130_fd_pr__model__parasitic__cap_p2ps",
+    ]
+    proc = run_point(whole, dict(env, PAIHO_MODEL_TRIM="0"))
+    assert proc.returncode == 0, proc.stderr
+    assert "models_resistors.spice" in (whole / "sky130_models.lib").read_text()
+    values = mt0_values(point)
+    assert values == mt0_values(whole)
+    assert values["iextra"] != "failed" and float(values["iextra"]) != 0.0
 
 
 @pytest.mark.ngspice
@@ -131,20 +209,11 @@ def test_probe_that_cannot_decide_falls_back_to_device_trim(tmp_path):
     family (`pshort_model...`, no matching bin) cannot be decided: the point runs on the
     device-trimmed models_fet, its log says why, and the measurements stay those of the
     whole models_fet."""
-    domain = our_domain(tmp_path, "gpio", "1p8v")
-    assert sim_pvt(domain, "gen").returncode == 0
-    point = sorted((domain / "TT" / "typical" / "typical_m40").iterdir())[0]
-    text = (point / "sim_tx.sp").read_text()
-    extra = (
+    point, whole, env = edited_point_and_twin(
+        tmp_path,
         ".model pshort_model_local pmos level=54 version=4.5 lmin=1e-9 lmax=1 wmin=1e-9 wmax=1\n"
-        "mextra ball1 ball1 ball1 ball1 pshort_model_local l=0.15 w=1\n**stimulus**"
+        "mextra ball1 ball1 ball1 ball1 pshort_model_local l=0.15 w=1",
     )
-    (point / "sim_tx.sp").write_text(text.replace("**stimulus**", extra, 1))
-    whole = point.with_name(point.name + "_whole")
-    whole.mkdir()
-    (whole / "sim_tx.sp").write_text((point / "sim_tx.sp").read_text())
-    env = dict(os.environ, PAIHO_CACHE=str(tmp_path / "cache"))
-    env.pop("PAIHO_MODEL_TRIM", None)
     proc = run_point(point, env)
     assert proc.returncode == 0, proc.stderr
     log = (point / "sim_tx.log").read_text()

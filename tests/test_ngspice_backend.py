@@ -244,7 +244,7 @@ def models_dir():
 
 
 def trimmed_files(cache):
-    return sorted(p.name for p in cache.iterdir())
+    return sorted(p.name for p in cache.iterdir() if p.name.startswith("models_fet."))
 
 
 @pytest.mark.ngspice
@@ -280,12 +280,25 @@ def test_trimmed_library_matches_whole_library(tmp_path):
         "sky130_fd_pr__pfet_01v8",
         "sky130_fd_pr__pfet_01v8_lvt",
     ]
+    # the library's memo (one per key): the note, the copies' paths, then the whole key text
+    memos = sorted(cache.glob("memo.*.txt"))
+    assert len(memos) == 1
+    memo = memos[0].read_text().split("\n")
+    assert memo[0] == "paiho-lib-memo-2"
+    assert memo[2].split("\t")[0] == str(cache / names[0])
+    assert "sky130_fd_pr__pfet_01v8_lvt" in memo[3:]
+    # a memo whose key text is not this key (another key with the same file name) is not
+    # taken: the point still gets the trimmed copy
+    whole_fet = str(models_dir() / "continuous" / "models_fet.spice")
+    memos[0].write_text("\n".join([*memo[:2], whole_fet, *memo[3:]]) + "x")
     # a second point reuses the cached copy (same device set), no temp files left
     again = make_point(tmp_path, "gpio", t1="nom", t2="nom")
     (again / "sim_tx.sp").write_text((trimmed / "sim_tx.sp").read_text())
     proc = run_point(again, env=env)
     assert proc.returncode == 0, proc.stderr
     assert trimmed_files(cache) == names
+    assert f'.include "{cache / names[0]}"' in (again / "sky130_models.lib").read_text()
+    assert memos[0].read_text().split("\n") == memo
     assert read_mt0(again) == read_mt0(trimmed)
 
 

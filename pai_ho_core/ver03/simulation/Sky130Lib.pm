@@ -45,11 +45,11 @@ package Sky130Lib;
 # Errors: fail() prints `ERROR: <message>` and exits 1.
 use strict;
 use warnings;
-use Cwd qw(getcwd);
-use Digest::SHA qw(sha1_hex);
+use PaihoGuard ();    # cwd(), realpath(): Cwd's XS library costs ~2.5 ms per point
 
 # (File::Spec/File::Path/File::Basename are avoided: they double the start-up time of
-# this per-point code; File::Path is loaded only on a cache miss.)
+# this per-point code; File::Path is loaded only on a cache miss; the code only a
+# miss of the library memo needs is in Sky130LibMiss.pm, compiled only then.)
 
 sub fail { my ($msg) = @_; print STDERR "ERROR: $msg\n"; exit 1; }
 
@@ -102,35 +102,50 @@ sub library {
     my $fet_file = "$dir/continuous/models_fet.spice";
     my $fet_include = $fet_file;
     my $note = 'models_fet: whole file';
+    my @rc;    # the models_resistors / models_capacitors the library includes (default: whole)
     if ($mode ne 'none') {
-        my ($devices, $geo, $sections) = scan_devices(\@decks, $opt{lib_file}, $dir);
+        my ($devices, $geo, $sections, $refs) = scan_devices(\@decks, $opt{lib_file}, $dir);
         # only the sections the decks select: ngspice reads every section of a .lib file
         my @used = grep { $sections->{ lc $_->[0] } } @$rows;
         $rows = \@used if @used;
         my $names = @$devices ? join(' ', map { $_->[0] } @$devices) : '(no sky130 device)';
-        $fet_include = trimmed_fet($fet_file, $devices);
-        $note = "models_fet: trimmed to $names";
-        if ($mode eq 'bins') {
-            my ($bins, $why) = bin_probe($map, $dir, $rows, \@decks, $opt{lib_file}, $fet_file,
-                $fet_include, $devices, $geo);
-            if (defined $bins) {
-                $fet_include = trimmed_bins($fet_file, $fet_include, $bins);
-                $note = 'models_fet: bin-trimmed to ' . scalar(@$bins) . " bins of $names";
+        # the answer of an earlier point with the same inputs (the common case: every point
+        # of a job) skips the SHA-1 keys below and Digest::SHA's load
+        my @rc_files = map { "$dir/continuous/models_$_.spice" } qw(resistors capacitors);
+        my $memo_key = join "\n", 'paiho-lib-memo-2', $mode,
+            ($mode eq 'bins' ? ngspice_version() : ()),
+            fingerprint($fet_file, "$dir/continuous/models_global.spice", @rc_files),
+            (map { $_->[0] } @$devices), '# names', @$refs, '# geometry', $geo;
+        my $memo = memo_get($memo_key);
+        if ($memo) {
+            ($fet_include, $note, @rc) = @$memo;
+        }
+        else {
+            require Sky130LibMiss;
+            $fet_include = trimmed_fet($fet_file, $devices);
+            $note = "models_fet: trimmed to $names";
+            if ($mode eq 'bins') {
+                my ($bins, $why) = bin_probe($map, $dir, $rows, \@decks, $opt{lib_file}, $fet_file,
+                    $fet_include, $devices, $geo);
+                if (defined $bins) {
+                    $fet_include = trimmed_bins($fet_file, $fet_include, $bins);
+                    $note = 'models_fet: bin-trimmed to ' . scalar(@$bins) . " bins of $names";
+                }
+                else {
+                    $note = "models_fet: trimmed to $names (device level: bin probe undecided: $why)";
+                }
             }
-            else {
-                $note = "models_fet: trimmed to $names (device level: bin probe undecided: $why)";
-            }
+            @rc = trimmed_rc(\@rc_files, [(map { $_->[0] } @$devices), @$refs]);
+            memo_put($memo_key, $fet_include, $note, @rc);
         }
     }
-    return (lib_text($dir, $rows, $fet_include, $note), $note);
+    return (lib_text($dir, $rows, $fet_include, $note, @rc), $note);
 }
 
 sub lib_text {
-    my ($dir, $rows, $fet_include, $note) = @_;
-    my @common = (
-        "$dir/continuous/models_global.spice", $fet_include,
-        "$dir/continuous/models_resistors.spice", "$dir/continuous/models_capacitors.spice",
-    );
+    my ($dir, $rows, $fet_include, $note, @rc) = @_;
+    @rc = map { "$dir/continuous/models_$_.spice" } qw(resistors capacitors) unless @rc;
+    my @common = ("$dir/continuous/models_global.spice", $fet_include, @rc);
     my $out = "* SKY130 model library for ngspice, written by pai_ho_core sky130_lib.pl\n"
         . "* models: $dir\n* $note\n"
         . "* map: table_model_map.csv (corner -> fet/res/cap corner + rescap)\n";
@@ -195,7 +210,7 @@ sub resolve_include {
     my ($name, $from_dir) = @_;
     $name =~ s{^~(?=/)}{$ENV{HOME} // '~'}e;
     return $name if $name =~ m{^/};
-    for my $base ($from_dir, getcwd()) {
+    for my $base ($from_dir, PaihoGuard::cwd()) {
         my $p = "$base/$name";
         return $p if -f $p;
     }
@@ -205,8 +220,8 @@ sub resolve_include {
 # Absolute, with symlinks resolved when the file exists.
 sub canon {
     my ($p) = @_;
-    $p = getcwd() . "/$p" unless $p =~ m{^/};
-    my $real = -e $p ? Cwd::realpath($p) : undef;
+    $p = PaihoGuard::cwd() . "/$p" unless $p =~ m{^/};
+    my $real = -e $p ? PaihoGuard::realpath($p) : undef;
     return $real if defined $real;
     1 while $p =~ s{/\.?/}{/} || $p =~ s{/[^/]+/\.\./}{/};
     return $p;
@@ -216,13 +231,14 @@ my $NUM = qr/[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?[a-zA-Z]*/;
 
 # Returns ([sorted [name, where]] of the sky130_fd_pr__* names the decks (and the non-PDK
 # files they include) use, minus the ones those files define themselves; the geometry text
-# of the bin probe key; {lower-case section => 1} of the .lib lines naming the library).
+# of the bin probe key; {lower-case section => 1} of the .lib lines naming the library;
+# [sorted words of their R, C and X lines] (the models/subckts they may name)).
 sub scan_devices {
     my ($tops, $skip_lib, $pdk_dir) = @_;
     my $pdk = canon($pdk_dir);
     my %skip;
     $skip{ canon($skip_lib) } = 1 if defined $skip_lib;
-    my (%used, %local, %seen, @geo, @varying, %sections);
+    my (%used, %local, %seen, @geo, @varying, %sections, %refs);
     my $literal = 1;
     my @todo = map { [canon($_), undef] } @$tops;
     while (my $item = shift @todo) {
@@ -265,6 +281,8 @@ sub scan_devices {
                 else { push @varying, $g; }
             }
             elsif ($g =~ /^\.temp/) { push @varying, $g; }
+            # the names an R, C or X line may take from models_resistors/models_capacitors
+            if ($g =~ /^[rcx]/) { $refs{$_} = 1 for grep { /^[a-z_]\w*$/ } split /[\s=(),{}'"*+\/-]+/, $g; }
             while ($l =~ /\b(sky130_fd_pr__\w+)/gi) {
                 $used{ lc $1 } //= "$file line $no";
             }
@@ -272,7 +290,7 @@ sub scan_devices {
     }
     delete @used{ keys %local };
     push @geo, '# not literal', @varying unless $literal;
-    return ([map { [$_, $used{$_}] } sort keys %used], join("\n", @geo), \%sections);
+    return ([map { [$_, $used{$_}] } sort keys %used], join("\n", @geo), \%sections, [sort keys %refs]);
 }
 
 # A geometry line is literal when it has no {expression}, no quoted expression and every
@@ -285,55 +303,6 @@ sub check_literal {
         $$ref = 0 unless $v =~ /\A$NUM\z/;
     }
     return;
-}
-
-# Index of a PDK model file: { blocks => [[name|undef, text]], subckt => {name => idx} }
-sub index_fet {
-    my ($file) = @_;
-    open my $in, '<', $file or fail("$file: $!");
-    my (@blocks, %subckt, $cur, $depth);
-    $depth = 0;
-    my $top = '';
-    while (my $l = <$in>) {
-        if ($depth == 0) {
-            if ($l =~ /^\s*\.subckt\s+(\S+)/i) {
-                push @blocks, [undef, $top] if $top =~ /\S/;
-                $top = '';
-                $cur = [lc $1, $l];
-                $depth = 1;
-                next;
-            }
-            # top-level statements (none in the 2021+ files) are kept; comments are not
-            $top .= $l unless $l =~ /^\s*(?:\*.*)?\r?$/;
-            next;
-        }
-        $cur->[1] .= $l;
-        if ($l =~ /^\s*\.subckt\b/i) { $depth++; }
-        elsif ($l =~ /^\s*\.ends\b/i) {
-            if (--$depth == 0) {
-                $subckt{ $cur->[0] } = scalar @blocks;
-                push @blocks, $cur;
-                $cur = undef;
-            }
-        }
-    }
-    close $in;
-    $depth == 0 or fail("$file: unterminated .subckt $cur->[0]");
-    push @blocks, [undef, $top] if $top =~ /\S/;
-    return { blocks => \@blocks, subckt => \%subckt };
-}
-
-sub pdk_names {
-    my (@files) = @_;
-    my %names;
-    for my $f (@files) {
-        open my $in, '<', $f or fail("$f: $!");
-        while (my $l = <$in>) {
-            $names{ lc $1 } = 1 if $l =~ /^\s*\.(?:subckt|model)\s+(\S+)/i;
-        }
-        close $in;
-    }
-    return \%names;
 }
 
 sub cache_dir {
@@ -363,82 +332,35 @@ sub fingerprint {
     return @out;
 }
 
-# Returns the path of the device-trimmed models_fet copy.
-sub trimmed_fet {
-    my ($file, $devices) = @_;
-    my $key = sha1_hex(join "\n", 'paiho-fet-trim-1', fingerprint($file), map { $_->[0] } @$devices);
-    my $cdir = cache_dir();
-    my $out = "$cdir/models_fet." . substr($key, 0, 20) . '.spice';
-    return $out if -f $out;
-
-    my $idx = index_fet($file);
-    my $sub = $idx->{subckt};
-    my $other;    # names models_resistors/models_capacitors define
-    my %keep;
-    my @queue;
-    for my $d (@$devices) {
-        my ($name, $where) = @$d;
-        if (exists $sub->{$name}) { push @queue, $name; next; }
-        $other //= pdk_names(map { dirname($file) . "/models_$_.spice" } qw(resistors capacitors));
-        next if $other->{$name};
-        fail("device $name ($where) is not defined in the SKY130 continuous models "
-            . '(models_fet, models_resistors, models_capacitors of ' . dirname($file) . ')');
-    }
-    while (defined(my $name = shift @queue)) {
-        next if $keep{$name}++;
-        my $text = $idx->{blocks}[ $sub->{$name} ][1];
-        while ($text =~ /\b(sky130_fd_pr__\w+)/gi) {
-            my $ref = lc $1;
-            push @queue, $ref if exists $sub->{$ref} && !$keep{$ref};
-        }
-    }
-    my $abs = canon($file);
-    my $body = "* models_fet.spice trimmed by pai_ho_core sky130_lib.pl\n* from: $abs\n"
-        . '* subckts: ' . join(' ', sort keys %keep) . "\n";
-    for my $b (@{ $idx->{blocks} }) {
-        my ($name, $text) = @$b;
-        $body .= $text if !defined $name || $keep{$name};
-    }
-    make_cache($cdir);
-    write_atomic($out, $body, 'model cache');
-    return $out;
+# The memo of library(): $cdir/memo.<checksum>.txt holds the whole key text and the answer
+# (the trimmed copy's path and the note); the file name is only a cheap checksum of the key,
+# the key itself is compared in full, so a name shared by two keys is merely a miss.
+sub memo_path {
+    my ($key) = @_;
+    return cache_dir() . sprintf('/memo.%08x%08x%06x.txt', unpack('%32C*', $key), unpack('%32N*', $key),
+        length($key) & 0xffffff);
 }
 
-# The binned .model cards of a (device-trimmed) models_fet copy:
-# [[subckt, card name, base name, lmin, lmax, wmin, wmax | undef when not literal]]
-sub binned_cards {
-    my ($file) = @_;
-    open my $in, '<', $file or fail("$file: $!");
-    my (@cards, $sub, $card);
-    my $flush = sub {
-        return unless $card;
-        my ($s, $name, $text) = @$card;
-        my ($base) = $name =~ /^(.*)\.\d+$/;
-        my @lim;
-        for my $k (qw(lmin lmax wmin wmax)) {
-            my ($v) = $text =~ /\b$k\s*=\s*(\S+)/i;
-            push @lim, (defined $v && $v =~ /\A[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\z/) ? $v + 0 : undef;
-        }
-        push @cards, [$s, $name, $base, @lim];
-        $card = undef;
-    };
-    while (my $l = <$in>) {
-        if ($l =~ /^\s*\.subckt\s+(\S+)/i) { $flush->(); $sub = lc $1; next; }
-        if ($l =~ /^\s*\.model\s+(\S+)/i) {
-            $flush->();
-            my $name = lc $1;
-            $card = [$sub, $name, $l] if defined $sub && $name =~ /\.\d+$/;
-            next;
-        }
-        if ($card) {
-            if ($l =~ /^\s*\+/) { $card->[2] .= $l; next; }
-            next if $l =~ /^\s*(?:\*.*)?\r?$/;
-            $flush->();
-        }
-    }
-    $flush->();
+sub memo_get {
+    my ($key) = @_;
+    open my $in, '<', memo_path($key) or return;
+    local $/;
+    my $text = <$in>;
     close $in;
-    return \@cards;
+    my ($note, $paths, $rest) = $text =~ /\Apaiho-lib-memo-2\n([^\n]+)\n([^\n]+)\n(.*)\z/s or return;
+    return unless $rest eq $key;
+    my @paths = split /\t/, $paths;
+    return if grep { !-f } @paths;
+    return [$paths[0], $note, @paths[1 .. $#paths]];
+}
+
+sub memo_put {
+    my ($key, $path, $note, @more) = @_;
+    my $cdir = cache_dir();
+    make_cache($cdir);
+    write_atomic(memo_path($key), join("\n", 'paiho-lib-memo-2', $note, join("\t", $path, @more), $key),
+        'model cache');
+    return;
 }
 
 sub ngspice_version {
@@ -447,158 +369,6 @@ sub ngspice_version {
     my $ng = $ENV{NGSPICE} // 'ngspice';
     my $out = qx{"$ng" --version 2>/dev/null} // '';
     return $out =~ /ngspice-(\S+)/ ? $1 : 'unknown';
-}
-
-# Asks ngspice which bin every MOS instance of the decks bound to (cached by geometry key).
-# Returns ([[subckt, card]...], undef) or (undef, reason).
-sub bin_probe {
-    my ($map, $dir, $rows, $decks, $lib_file, $fet_file, $dev_fet, $devices, $geo) = @_;
-    return ([], undef) unless @$devices;
-    my $key = sha1_hex(join "\n", 'paiho-bin-probe-1', ngspice_version(),
-        fingerprint($fet_file, "$dir/continuous/models_global.spice"), $geo);
-    $key = substr($key, 0, 20);
-    my $cdir = cache_dir();
-    my $cache = "$cdir/probe.$key.bins";
-    my $res = read_probe($cache);
-    return @$res if $res;
-
-    make_cache($cdir);
-    open my $lock, '>>', "$cdir/probe.$key.lock" or fail("model cache: $cdir/probe.$key.lock: $!");
-    require Fcntl;    # only on a cache miss (start-up time)
-    flock $lock, Fcntl::LOCK_EX() or fail("model cache: lock $cdir/probe.$key.lock: $!");
-    $res = read_probe($cache);
-    if (!$res) {
-        my ($bins, $why) = run_probe($dir, $rows, $decks, $lib_file, $dev_fet);
-        my $text = defined $bins
-            ? join('', map { "keep $_->[0] $_->[1]\n" } @$bins) . "end\n"
-            : "fallback $why\n";
-        write_atomic($cache, $text, 'model cache');
-        $res = [$bins, $why];
-    }
-    close $lock;
-    return @$res;
-}
-
-sub read_probe {
-    my ($cache) = @_;
-    open my $in, '<', $cache or return;
-    my (@bins, $end);
-    while (my $l = <$in>) {
-        chomp $l;
-        if ($l =~ /^keep (\S+) (\S+)$/) { push @bins, [$1, $2]; }
-        elsif ($l =~ /^fallback (.*)$/) { close $in; return [undef, $1]; }
-        elsif ($l eq 'end') { $end = 1; }
-    }
-    close $in;
-    return $end ? [\@bins, undef] : undef;
-}
-
-# The probe itself: the device-trimmed library goes to $lib_file, each deck is loaded by
-# ngspice (no analysis) and `showmod m : lmin lmax wmin wmax` tells the bin limits of the
-# model every MOS instance bound to; each is matched to the binned cards of the copy.
-sub run_probe {
-    my ($dir, $rows, $decks, $lib_file, $dev_fet) = @_;
-    my $cards = binned_cards($dev_fet);
-    return ([], undef) unless @$cards;    # no binned fet (resistors only, say): nothing to ask
-    for my $c (@$cards) {
-        return (undef, "$c->[1] ($c->[0]): bin limits are not literal numbers")
-            if grep { !defined } @$c[3 .. 6];
-    }
-    write_atomic($lib_file, lib_text($dir, $rows, $dev_fet, 'models_fet: device-trimmed (bin probe)'),
-        'model library');
-    my $ng = $ENV{NGSPICE} // 'ngspice';
-    my (%keep, @order);
-    for my $deck (@$decks) {
-        my $pid = open(my $out, '-|') // return (undef, "cannot start $ng: $!");
-        if (!$pid) {
-            open STDERR, '>&', \*STDOUT;
-            pipe(my $r, my $w) or exit 127;
-            print {$w} "set width=100000\nshowmod m : lmin lmax wmin wmax\nquit\n";
-            close $w;
-            open STDIN, '<&', $r or exit 127;
-            $ENV{OMP_NUM_THREADS} = 1;
-            # -D paiho_probe: a harmless variable that tells a process watcher this
-            # ngspice loads a deck and simulates nothing
-            exec { $ng } $ng, '-D', 'paiho_probe', '-p', $deck or exit 127;
-        }
-        my @lines = <$out>;
-        close $out;
-        my $text = join '', @lines;
-        return (undef, "$deck: ngspice exited " . ($? >> 8) . ' loading the deck') if $?;
-        return (undef, "$deck: ngspice did not load the circuit") unless $text =~ /^Circuit: /m;
-        for my $l (@lines) {
-            next if $l =~ /no graphics interface/;
-            return (undef, "$deck: ngspice: " . ($l =~ s/\s+$//r))
-                if $l =~ /\berror\b|could not find|unknown (?:model|subckt|parameter)/i;
-        }
-        my (@names, %rows, $ncol);
-        for my $l (@lines) {
-            if ($l =~ /^\s*model\s+(\S.*?)\s*$/) {
-                my @n = split ' ', $1;
-                next if grep { /^\?+$/ } @n;
-                push @names, @n;
-                next;
-            }
-            if ($l =~ /^\s*(lmin|lmax|wmin|wmax)\s+(\S.*?)\s*$/) {
-                push @{ $rows{$1} }, split(' ', $2);
-            }
-        }
-        for my $k (qw(lmin lmax wmin wmax)) {
-            my $n = @{ $rows{$k} // [] };
-            return (undef, "$deck: showmod printed " . scalar(@names) . " models but $n $k values")
-                unless $n == @names;
-        }
-        return (undef, "$deck: ngspice reports no MOS instance") unless @names;
-        for my $i (0 .. $#names) {
-            my $name = lc $names[$i];
-            my @lim = map { $rows{$_}[$i] } qw(lmin lmax wmin wmax);
-            return (undef, "$deck: $name: bin limit '@lim' is not a number")
-                if grep { !/\A[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\z/ } @lim;
-            my $prefix = $name =~ /:([^:]*)$/ ? $1 : '';
-            my @hit = grep {
-                my $c = $_;
-                index($c->[2], $prefix) == 0
-                    && !grep { abs($c->[3 + $_] - $lim[$_]) > 1e-5 * abs($c->[3 + $_]) + 1e-15 } 0 .. 3
-            } @$cards;
-            if (!@hit) {
-                # a model of the deck's own (no sky130 bin of that name) is not ours to trim
-                next unless $prefix eq '' || grep { index($_->[2], $prefix) == 0 } @$cards;
-                return (undef, "$deck: instance model $name (lmin lmax wmin wmax @lim) matches no bin");
-            }
-            for my $c (@hit) {
-                push @order, [$c->[0], $c->[1]] unless $keep{"$c->[0] $c->[1]"}++;
-            }
-        }
-    }
-    return ([sort { $a->[0] cmp $b->[0] || $a->[1] cmp $b->[1] } @order], undef);
-}
-
-# The bin-trimmed copy: the device-trimmed copy without the binned cards not in $bins.
-sub trimmed_bins {
-    my ($fet_file, $dev_fet, $bins) = @_;
-    my %keep = map { ("$_->[0] $_->[1]" => 1) } @$bins;
-    my $key = sha1_hex(join "\n", 'paiho-fet-bins-1', fingerprint($fet_file), canon($dev_fet), sort keys %keep);
-    my $cdir = cache_dir();
-    my $out = "$cdir/models_fet.bins." . substr($key, 0, 20) . '.spice';
-    return $out if -f $out;
-    open my $in, '<', $dev_fet or fail("$dev_fet: $!");
-    my ($sub, $drop) = (undef, 0);
-    my $body = '';
-    while (my $l = <$in>) {
-        if ($l =~ /^\s*\.subckt\s+(\S+)/i) { $sub = lc $1; $drop = 0; }
-        elsif ($l =~ /^\s*\.model\s+(\S+)/i) {
-            my $name = lc $1;
-            $drop = defined $sub && $name =~ /\.\d+$/ && !$keep{"$sub $name"};
-        }
-        elsif ($l =~ /^\s*\+/ || $l =~ /^\s*(?:\*.*)?\r?$/) { }
-        else { $drop = 0; }
-        $body .= $l unless $drop;
-    }
-    close $in;
-    $body =~ s/\A(\* models_fet.spice trimmed by pai_ho_core sky130_lib.pl\n)/$1* bins: @{[ scalar @$bins ]} (probe: showmod)\n/;
-    make_cache($cdir);
-    write_atomic($out, $body, 'model cache');
-    return $out;
 }
 
 1;

@@ -1,0 +1,349 @@
+package Sky130Lib;
+# Sky130LibMiss -- the part of Sky130Lib (same package) that only a miss of the library memo
+# needs: the trimmed copies of the model files and the bin probe. Sky130Lib requires it on
+# demand: compiling it costs ~2 ms of every point's start-up otherwise.
+use strict;
+use warnings;
+
+# (Digest::SHA is loaded only when the memo of library() misses: ~3 ms of start-up per point)
+sub sha1_hex { require Digest::SHA; return Digest::SHA::sha1_hex(@_); }
+
+# Index of a PDK model file: { blocks => [[name|undef, text]], subckt => {name => idx} }
+sub index_fet {
+    my ($file) = @_;
+    open my $in, '<', $file or fail("$file: $!");
+    my (@blocks, %subckt, $cur, $depth);
+    $depth = 0;
+    my $top = '';
+    while (my $l = <$in>) {
+        if ($depth == 0) {
+            if ($l =~ /^\s*\.subckt\s+(\S+)/i) {
+                push @blocks, [undef, $top] if $top =~ /\S/;
+                $top = '';
+                $cur = [lc $1, $l];
+                $depth = 1;
+                next;
+            }
+            # top-level statements (none in the 2021+ files) are kept; comments are not
+            $top .= $l unless $l =~ /^\s*(?:\*.*)?\r?$/;
+            next;
+        }
+        $cur->[1] .= $l;
+        if ($l =~ /^\s*\.subckt\b/i) { $depth++; }
+        elsif ($l =~ /^\s*\.ends\b/i) {
+            if (--$depth == 0) {
+                $subckt{ $cur->[0] } = scalar @blocks;
+                push @blocks, $cur;
+                $cur = undef;
+            }
+        }
+    }
+    close $in;
+    $depth == 0 or fail("$file: unterminated .subckt $cur->[0]");
+    push @blocks, [undef, $top] if $top =~ /\S/;
+    return { blocks => \@blocks, subckt => \%subckt };
+}
+
+sub pdk_names {
+    my (@files) = @_;
+    my %names;
+    for my $f (@files) {
+        open my $in, '<', $f or fail("$f: $!");
+        while (my $l = <$in>) {
+            $names{ lc $1 } = 1 if $l =~ /^\s*\.(?:subckt|model)\s+(\S+)/i;
+        }
+        close $in;
+    }
+    return \%names;
+}
+
+# models_resistors and models_capacitors trimmed to what the circuit reaches: every .model
+# card and .subckt block named in $names (the decks' sky130 devices and the words of their
+# R/C/X lines) or in a kept block, transitively across both files; every other top-level
+# statement (.param) kept. A file with a top-level statement of another kind is kept whole.
+# Returns the two paths (cached copies, or the files themselves).
+sub trimmed_rc {
+    my ($files, $names) = @_;
+    my (@items, %by_name);    # [file index, name | undef, text]
+    for my $i (0 .. $#$files) {
+        open my $in, '<', $files->[$i] or fail("$files->[$i]: $!");
+        my ($cur, $depth) = (undef, 0);
+        while (my $l = <$in>) {
+            if ($depth) {
+                $cur->[2] .= $l;
+                if ($l =~ /^\s*\.subckt\b/i) { $depth++; }
+                elsif ($l =~ /^\s*\.ends\b/i) { $depth--; }
+                next;
+            }
+            if ($l =~ /^\s*\.(subckt|model)\s+(\S+)/i) {
+                $cur = [$i, lc $2, $l];
+                $depth = 1 if lc $1 eq 'subckt';
+                push @items, $cur;
+                push @{ $by_name{ lc $2 } }, $cur;
+                next;
+            }
+            if ($l =~ /^\s*\+/ && $cur) { $cur->[2] .= $l; next; }
+            if ($l =~ /^\s*(?:\*.*)?\r?$/) { push @items, [$i, undef, $l]; next; }    # comments
+            return @$files unless $l =~ /^\s*\.param\b/i;    # unsure: keep both whole
+            $cur = [$i, undef, $l];
+            push @items, $cur;
+        }
+        close $in;
+        return @$files if $depth;
+    }
+    my %keep;
+    my @queue = grep { $by_name{$_} } @$names;
+    while (defined(my $name = shift @queue)) {
+        next if $keep{$name}++;
+        for my $it (@{ $by_name{$name} }) {
+            (my $text = lc $it->[2]) =~ s/^\s*\*.*$//mg;
+            push @queue, grep { $by_name{$_} && !$keep{$_} } $text =~ /([a-z_]\w*)/g;
+        }
+    }
+    my $key = substr(sha1_hex(join "\n", 'paiho-rc-trim-1', fingerprint(@$files), sort keys %keep), 0, 20);
+    my $cdir = cache_dir();
+    my @out;
+    for my $i (0 .. $#$files) {
+        my ($base) = $files->[$i] =~ m{([^/]+)\.spice$};
+        my $out = "$cdir/$base.$key.spice";
+        push @out, $out;
+        next if -f $out;
+        my $body = "* $base.spice trimmed by pai_ho_core sky130_lib.pl\n* from: " . canon($files->[$i]) . "\n";
+        $body .= join '', map { $_->[2] } grep { $_->[0] == $i && (!defined $_->[1] || $keep{ $_->[1] }) } @items;
+        make_cache($cdir);
+        write_atomic($out, $body, 'model cache');
+    }
+    return @out;
+}
+
+# Returns the path of the device-trimmed models_fet copy.
+sub trimmed_fet {
+    my ($file, $devices) = @_;
+    my $key = sha1_hex(join "\n", 'paiho-fet-trim-1', fingerprint($file), map { $_->[0] } @$devices);
+    my $cdir = cache_dir();
+    my $out = "$cdir/models_fet." . substr($key, 0, 20) . '.spice';
+    return $out if -f $out;
+
+    my $idx = index_fet($file);
+    my $sub = $idx->{subckt};
+    my $other;    # names models_resistors/models_capacitors define
+    my %keep;
+    my @queue;
+    for my $d (@$devices) {
+        my ($name, $where) = @$d;
+        if (exists $sub->{$name}) { push @queue, $name; next; }
+        $other //= pdk_names(map { dirname($file) . "/models_$_.spice" } qw(resistors capacitors));
+        next if $other->{$name};
+        fail("device $name ($where) is not defined in the SKY130 continuous models "
+            . '(models_fet, models_resistors, models_capacitors of ' . dirname($file) . ')');
+    }
+    while (defined(my $name = shift @queue)) {
+        next if $keep{$name}++;
+        my $text = $idx->{blocks}[ $sub->{$name} ][1];
+        while ($text =~ /\b(sky130_fd_pr__\w+)/gi) {
+            my $ref = lc $1;
+            push @queue, $ref if exists $sub->{$ref} && !$keep{$ref};
+        }
+    }
+    my $abs = canon($file);
+    my $body = "* models_fet.spice trimmed by pai_ho_core sky130_lib.pl\n* from: $abs\n"
+        . '* subckts: ' . join(' ', sort keys %keep) . "\n";
+    for my $b (@{ $idx->{blocks} }) {
+        my ($name, $text) = @$b;
+        $body .= $text if !defined $name || $keep{$name};
+    }
+    make_cache($cdir);
+    write_atomic($out, $body, 'model cache');
+    return $out;
+}
+
+# The binned .model cards of a (device-trimmed) models_fet copy:
+# [[subckt, card name, base name, lmin, lmax, wmin, wmax | undef when not literal]]
+sub binned_cards {
+    my ($file) = @_;
+    open my $in, '<', $file or fail("$file: $!");
+    my (@cards, $sub, $card);
+    my $flush = sub {
+        return unless $card;
+        my ($s, $name, $text) = @$card;
+        my ($base) = $name =~ /^(.*)\.\d+$/;
+        my @lim;
+        for my $k (qw(lmin lmax wmin wmax)) {
+            my ($v) = $text =~ /\b$k\s*=\s*(\S+)/i;
+            push @lim, (defined $v && $v =~ /\A[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\z/) ? $v + 0 : undef;
+        }
+        push @cards, [$s, $name, $base, @lim];
+        $card = undef;
+    };
+    while (my $l = <$in>) {
+        if ($l =~ /^\s*\.subckt\s+(\S+)/i) { $flush->(); $sub = lc $1; next; }
+        if ($l =~ /^\s*\.model\s+(\S+)/i) {
+            $flush->();
+            my $name = lc $1;
+            $card = [$sub, $name, $l] if defined $sub && $name =~ /\.\d+$/;
+            next;
+        }
+        if ($card) {
+            if ($l =~ /^\s*\+/) { $card->[2] .= $l; next; }
+            next if $l =~ /^\s*(?:\*.*)?\r?$/;
+            $flush->();
+        }
+    }
+    $flush->();
+    close $in;
+    return \@cards;
+}
+
+# Asks ngspice which bin every MOS instance of the decks bound to (cached by geometry key).
+# Returns ([[subckt, card]...], undef) or (undef, reason).
+sub bin_probe {
+    my ($map, $dir, $rows, $decks, $lib_file, $fet_file, $dev_fet, $devices, $geo) = @_;
+    return ([], undef) unless @$devices;
+    my $key = sha1_hex(join "\n", 'paiho-bin-probe-1', ngspice_version(),
+        fingerprint($fet_file, "$dir/continuous/models_global.spice"), $geo);
+    $key = substr($key, 0, 20);
+    my $cdir = cache_dir();
+    my $cache = "$cdir/probe.$key.bins";
+    my $res = read_probe($cache);
+    return @$res if $res;
+
+    make_cache($cdir);
+    open my $lock, '>>', "$cdir/probe.$key.lock" or fail("model cache: $cdir/probe.$key.lock: $!");
+    require Fcntl;    # only on a cache miss (start-up time)
+    flock $lock, Fcntl::LOCK_EX() or fail("model cache: lock $cdir/probe.$key.lock: $!");
+    $res = read_probe($cache);
+    if (!$res) {
+        my ($bins, $why) = run_probe($dir, $rows, $decks, $lib_file, $dev_fet);
+        my $text = defined $bins
+            ? join('', map { "keep $_->[0] $_->[1]\n" } @$bins) . "end\n"
+            : "fallback $why\n";
+        write_atomic($cache, $text, 'model cache');
+        $res = [$bins, $why];
+    }
+    close $lock;
+    return @$res;
+}
+
+sub read_probe {
+    my ($cache) = @_;
+    open my $in, '<', $cache or return;
+    my (@bins, $end);
+    while (my $l = <$in>) {
+        chomp $l;
+        if ($l =~ /^keep (\S+) (\S+)$/) { push @bins, [$1, $2]; }
+        elsif ($l =~ /^fallback (.*)$/) { close $in; return [undef, $1]; }
+        elsif ($l eq 'end') { $end = 1; }
+    }
+    close $in;
+    return $end ? [\@bins, undef] : undef;
+}
+
+# The probe itself: the device-trimmed library goes to $lib_file, each deck is loaded by
+# ngspice (no analysis) and `showmod m : lmin lmax wmin wmax` tells the bin limits of the
+# model every MOS instance bound to; each is matched to the binned cards of the copy.
+sub run_probe {
+    my ($dir, $rows, $decks, $lib_file, $dev_fet) = @_;
+    my $cards = binned_cards($dev_fet);
+    return ([], undef) unless @$cards;    # no binned fet (resistors only, say): nothing to ask
+    for my $c (@$cards) {
+        return (undef, "$c->[1] ($c->[0]): bin limits are not literal numbers")
+            if grep { !defined } @$c[3 .. 6];
+    }
+    write_atomic($lib_file, lib_text($dir, $rows, $dev_fet, 'models_fet: device-trimmed (bin probe)'),
+        'model library');
+    my $ng = $ENV{NGSPICE} // 'ngspice';
+    my (%keep, @order);
+    for my $deck (@$decks) {
+        my $pid = open(my $out, '-|') // return (undef, "cannot start $ng: $!");
+        if (!$pid) {
+            open STDERR, '>&', \*STDOUT;
+            pipe(my $r, my $w) or exit 127;
+            print {$w} "set width=100000\nshowmod m : lmin lmax wmin wmax\nquit\n";
+            close $w;
+            open STDIN, '<&', $r or exit 127;
+            $ENV{OMP_NUM_THREADS} = 1;
+            # -D paiho_probe: a harmless variable that tells a process watcher this
+            # ngspice loads a deck and simulates nothing
+            exec { $ng } $ng, '-D', 'paiho_probe', '-p', $deck or exit 127;
+        }
+        my @lines = <$out>;
+        close $out;
+        my $text = join '', @lines;
+        return (undef, "$deck: ngspice exited " . ($? >> 8) . ' loading the deck') if $?;
+        return (undef, "$deck: ngspice did not load the circuit") unless $text =~ /^Circuit: /m;
+        for my $l (@lines) {
+            next if $l =~ /no graphics interface/;
+            return (undef, "$deck: ngspice: " . ($l =~ s/\s+$//r))
+                if $l =~ /\berror\b|could not find|unknown (?:model|subckt|parameter)/i;
+        }
+        my (@names, %rows, $ncol);
+        for my $l (@lines) {
+            if ($l =~ /^\s*model\s+(\S.*?)\s*$/) {
+                my @n = split ' ', $1;
+                next if grep { /^\?+$/ } @n;
+                push @names, @n;
+                next;
+            }
+            if ($l =~ /^\s*(lmin|lmax|wmin|wmax)\s+(\S.*?)\s*$/) {
+                push @{ $rows{$1} }, split(' ', $2);
+            }
+        }
+        for my $k (qw(lmin lmax wmin wmax)) {
+            my $n = @{ $rows{$k} // [] };
+            return (undef, "$deck: showmod printed " . scalar(@names) . " models but $n $k values")
+                unless $n == @names;
+        }
+        return (undef, "$deck: ngspice reports no MOS instance") unless @names;
+        for my $i (0 .. $#names) {
+            my $name = lc $names[$i];
+            my @lim = map { $rows{$_}[$i] } qw(lmin lmax wmin wmax);
+            return (undef, "$deck: $name: bin limit '@lim' is not a number")
+                if grep { !/\A[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\z/ } @lim;
+            my $prefix = $name =~ /:([^:]*)$/ ? $1 : '';
+            my @hit = grep {
+                my $c = $_;
+                index($c->[2], $prefix) == 0
+                    && !grep { abs($c->[3 + $_] - $lim[$_]) > 1e-5 * abs($c->[3 + $_]) + 1e-15 } 0 .. 3
+            } @$cards;
+            if (!@hit) {
+                # a model of the deck's own (no sky130 bin of that name) is not ours to trim
+                next unless $prefix eq '' || grep { index($_->[2], $prefix) == 0 } @$cards;
+                return (undef, "$deck: instance model $name (lmin lmax wmin wmax @lim) matches no bin");
+            }
+            for my $c (@hit) {
+                push @order, [$c->[0], $c->[1]] unless $keep{"$c->[0] $c->[1]"}++;
+            }
+        }
+    }
+    return ([sort { $a->[0] cmp $b->[0] || $a->[1] cmp $b->[1] } @order], undef);
+}
+
+# The bin-trimmed copy: the device-trimmed copy without the binned cards not in $bins.
+sub trimmed_bins {
+    my ($fet_file, $dev_fet, $bins) = @_;
+    my %keep = map { ("$_->[0] $_->[1]" => 1) } @$bins;
+    my $key = sha1_hex(join "\n", 'paiho-fet-bins-1', fingerprint($fet_file), canon($dev_fet), sort keys %keep);
+    my $cdir = cache_dir();
+    my $out = "$cdir/models_fet.bins." . substr($key, 0, 20) . '.spice';
+    return $out if -f $out;
+    open my $in, '<', $dev_fet or fail("$dev_fet: $!");
+    my ($sub, $drop) = (undef, 0);
+    my $body = '';
+    while (my $l = <$in>) {
+        if ($l =~ /^\s*\.subckt\s+(\S+)/i) { $sub = lc $1; $drop = 0; }
+        elsif ($l =~ /^\s*\.model\s+(\S+)/i) {
+            my $name = lc $1;
+            $drop = defined $sub && $name =~ /\.\d+$/ && !$keep{"$sub $name"};
+        }
+        elsif ($l =~ /^\s*\+/ || $l =~ /^\s*(?:\*.*)?\r?$/) { }
+        else { $drop = 0; }
+        $body .= $l unless $drop;
+    }
+    close $in;
+    $body =~ s/\A(\* models_fet.spice trimmed by pai_ho_core sky130_lib.pl\n)/$1* bins: @{[ scalar @$bins ]} (probe: showmod)\n/;
+    make_cache($cdir);
+    write_atomic($out, $body, 'model cache');
+    return $out;
+}
+
+1;
