@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from coreutil import DOMAINS, REPO
+from coreutil import DOMAINS, REPO, SIM_PVT, our_domain, set_keys, sim_pvt
 
 sys.path.insert(0, str(REPO / "bench"))
 from procwatch import Watcher
@@ -84,3 +85,30 @@ def test_workers_share_one_simulation_budget(
     # The slots taken were this test's own.
     assert sorted(p.name for p in slots.iterdir()) == [f"slot.{i}" for i in range(budget)]
     result.stdout.fnmatch_lines([f"*cpus: {budget} (machine-wide)*"])
+
+
+@pytest.mark.ngspice
+def test_the_core_run_stages_of_two_jobs_share_the_slots(tmp_path: Path) -> None:
+    """The core's own budget (PAIHO_SLOT_DIR): two run stages started at once, each wanting
+    both cores, never run more than PAIHO_SLOTS=2 simulations together, use both, and finish;
+    the waiters queue on one lock file."""
+    env = {**os.environ, "PAIHO_SLOT_DIR": str(tmp_path / "slots"), "PAIHO_SLOTS": "2",
+           "PAIHO_JOBS": "2", "PAIHO_CACHE": str(tmp_path / "cache")}  # fmt: skip
+    domains = []
+    for name in ("one", "two"):
+        domain = our_domain(tmp_path / name)
+        cfg = domain / "config.cfg"
+        cfg.write_text(set_keys(cfg.read_text(), condition="htol", gsgf="No"))
+        assert sim_pvt(domain, "gen", env=env).returncode == 0
+        domains.append(domain)
+    with Watcher(tmp_path) as watch:
+        procs = [
+            subprocess.Popen(["sh", str(SIM_PVT), "config.cfg", "run"], cwd=d, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            for d in domains
+        ]  # fmt: skip
+        outs = [p.communicate(timeout=600)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert all("run: done" in out for out in outs), outs
+    assert watch.peak == 2, watch.peak  # the budget is used, and never exceeded
+    assert sorted(p.name for p in (tmp_path / "slots").iterdir()) == ["queue", "slot.0", "slot.1"]
