@@ -109,6 +109,12 @@ def test_submit_watch_progress_job_page_plots_and_golden(page, server: Server, t
     pg.click("#points th:has-text('rwkpull0 (Ω)')")
     first = pg.inner_text("#points tbody tr:first-child td:first-child")
     assert first == "FFG"  # strongest corner, lowest pull-up resistance first
+    # values in the one number format (%.6g, as every table); the exact text kept as data-raw
+    cells = pg.locator("#points tbody tr:first-child td[data-raw]")
+    assert cells.count() == 9
+    for i in range(cells.count()):
+        raw = cells.nth(i).get_attribute("data-raw")
+        assert cells.nth(i).inner_text() == f"{float(raw):.6g}", raw
     pg.set_viewport_size({"width": 1400, "height": 2400})  # header, tables, heat map, plots
     pg.evaluate("window.scrollTo(0, 0)")
     pg.wait_for_timeout(500)  # Plotly re-lays out responsive plots

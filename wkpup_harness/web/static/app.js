@@ -210,7 +210,7 @@ async function jobPage() {
       if (sortCol != null) { const f = cols[sortCol][1]; rows = rows.slice().sort((a, b) => { const x = f(a), y = f(b); return (x == null) - (y == null) || (x < y ? -1 : x > y ? 1 : 0) * sortDir; }); }
       $("#p-count").textContent = `${rows.length} of ${res.points.length} points`;
       $("#points tbody").innerHTML = rows.map((p) => "<tr>" + `<td>${esc(p.corner)}</td><td>${esc(p.extraction)}</td><td class="num">${p.temperature}</td><td>${esc(volts(p))}</td>` +
-        res.names.map((n) => { const c = p.cells[n]; if (!c) return "<td></td>"; const cls = c.verdict ? ` ${c.verdict}` : ""; const title = c.verdict ? ` title="${c.verdict}, margin ${fmt(c.margin)}${esc(res.units[n] || "")}"` : ""; return `<td class="num${cls}"${title}>${esc(c.raw)}</td>`; }).join("") + "</tr>").join("");
+        res.names.map((n) => { const c = p.cells[n]; if (!c) return "<td></td>"; const cls = c.verdict ? ` ${c.verdict}` : ""; const title = c.verdict ? ` title="${c.verdict}, margin ${fmt(c.margin)}${esc(res.units[n] || "")}"` : ""; const shown = c.value == null ? esc(c.raw) : fmt(c.value); const exact = c.value == null ? "" : ` data-raw="${esc(c.raw)}"`; return `<td class="num${cls}"${title}${exact}>${shown}</td>`; }).join("") + "</tr>").join("");
     }
     drawPoints();
     // plots: the same Plotly figures as the HTML export
