@@ -106,6 +106,12 @@ def test_bin_trimmed_runs_equal_whole_models_fet(tmp_path):
         assert res in ([], ["sky130_fd_pr__res_high_po"]), (point, res)
         cap = ["sky130_fd_pr__model__parasitic__cap_p2ps"] if res else []
         assert subckts_and_models(rc["capacitors"]) == cap, point
+        # the rescap files with their ~60 included cap_vpp cell models inlined and trimmed:
+        # their parameters only, no include left
+        for kind, text in rescap_copies(lib).items():
+            assert subckts_and_models(text) == [], (point, kind)
+            assert not re.search(r"^\s*\.inc", text, re.M | re.I), (point, kind)
+            assert re.search(r"^\+ (?:tol_nfom|camimc)\s*=", text, re.M), (point, kind)
     assert seen_temps == {"-4.00000000e+01", "1.25000000e+02"}
     # one probe per circuit geometry, shared by the corners and temperatures of a domain
     probes = sorted((tmp_path / "cache").glob("probe.*.bins"))
@@ -122,6 +128,16 @@ def rc_copies(lib: str) -> dict[str, str]:
     )
     assert sorted(kind for _, kind in found) == ["capacitors", "resistors"], lib
     return {kind: Path(path).read_text() for path, kind in found}
+
+
+def rescap_copies(lib: str) -> dict[str, str]:
+    """The texts of the two rescap copies (`res_*__cap_*` and its `__lin`) a point library
+    includes, by kind ("rescap", "lin")."""
+    found = re.findall(
+        r'^\.include "(\S*/res_[a-z]+__cap_[a-z]+(__lin)?\.[0-9a-f]{20}\.spice)"', lib, re.M
+    )
+    assert sorted(lin for _, lin in found) == ["", "__lin"], lib
+    return {("lin" if lin else "rescap"): Path(path).read_text() for path, lin in found}
 
 
 def subckts_and_models(text: str) -> list[str]:
@@ -157,14 +173,16 @@ def edited_point_and_twin(tmp_path: Path, extra: str) -> tuple[Path, Path, dict[
 
 @pytest.mark.ngspice
 def test_top_level_resistor_and_capacitor_models_are_kept_when_used(tmp_path):
-    """A deck's R element naming a top-level model of models_resistors (`rndiff`) and an X of
-    a models_capacitors subckt (mim cap) keep exactly those (and what they reach) in the
+    """A deck's R element naming a top-level model of models_resistors (`rndiff`), an X of
+    a models_capacitors subckt (mim cap) and an X of a cap_vpp cell (from a file a rescap
+    file includes) keep exactly those (and what they reach) in the
     trimmed copies, and the measurements equal those of the whole files. (The capacitor
     files' top-level `.model`s need parameters the continuous models do not define: unusable.)"""
     point, whole, env = edited_point_and_twin(
         tmp_path,
         "rextra ball1 vextra rndiff w=0.5 l=20\nvextra vextra 0 0\n"
         "xmim ball1 0 sky130_fd_pr__cap_mim_m3_1 w=5 l=5\n"
+        "xvpp ball1 0 0 sky130_fd_pr__cap_vpp_08p6x07p8_m1m2_noshield\n"
         ".meas tran iextra avg i(vextra)",
     )
     proc = run_point(point, env)
@@ -175,6 +193,9 @@ def test_top_level_resistor_and_capacitor_models_are_kept_when_used(tmp_path):
         "sky130_fd_pr__cap_mim_m3_1",
         "sky130_fd_pr__model__parasitic__cap_p2ps",
     ]
+    # the cap_vpp cell comes from a file the rescap __lin file includes: inlined, alone
+    lin = rescap_copies((point / "sky130_models.lib").read_text())["lin"]
+    assert subckts_and_models(lin) == ["sky130_fd_pr__cap_vpp_08p6x07p8_m1m2_noshield"]
     proc = run_point(whole, dict(env, PAIHO_MODEL_TRIM="0"))
     assert proc.returncode == 0, proc.stderr
     assert "models_resistors.spice" in (whole / "sky130_models.lib").read_text()

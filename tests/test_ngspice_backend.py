@@ -284,7 +284,7 @@ def test_trimmed_library_matches_whole_library(tmp_path):
     memos = sorted(cache.glob("memo.*.txt"))
     assert len(memos) == 1
     memo = memos[0].read_text().split("\n")
-    assert memo[0] == "paiho-lib-memo-2"
+    assert memo[0] == "paiho-lib-memo-3"
     assert memo[2].split("\t")[0] == str(cache / names[0])
     assert "sky130_fd_pr__pfet_01v8_lvt" in memo[3:]
     # a memo whose key text is not this key (another key with the same file name) is not

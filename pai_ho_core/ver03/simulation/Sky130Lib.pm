@@ -103,7 +103,12 @@ sub library {
     my $fet_include = $fet_file;
     my $note = 'models_fet: whole file';
     my @rc;    # the models_resistors / models_capacitors the library includes (default: whole)
+    my %rescap;    # rescap name => [its two files as the library includes them] (default: whole)
     if ($mode ne 'none') {
+        # every rescap of the map (the memo's answer serves every corner of the circuit)
+        my %rnames = map { $_->[4] => 1 } @$rows;
+        my @rnames = sort keys %rnames;
+        my @rescap_files = map { ("$dir/rescap/$_.spice", "$dir/rescap/${_}__lin.spice") } @rnames;
         my ($devices, $geo, $sections, $refs) = scan_devices(\@decks, $opt{lib_file}, $dir);
         # only the sections the decks select: ngspice reads every section of a .lib file
         my @used = grep { $sections->{ lc $_->[0] } } @$rows;
@@ -112,21 +117,33 @@ sub library {
         # the answer of an earlier point with the same inputs (the common case: every point
         # of a job) skips the SHA-1 keys below and Digest::SHA's load
         my @rc_files = map { "$dir/continuous/models_$_.spice" } qw(resistors capacitors);
-        my $memo_key = join "\n", 'paiho-lib-memo-2', $mode,
+        my $memo_key = join "\n", 'paiho-lib-memo-3', $mode,
             ($mode eq 'bins' ? ngspice_version() : ()),
             fingerprint($fet_file, "$dir/continuous/models_global.spice", @rc_files),
+            '# rescap', (map { ($_, (stat $_)[7] // -1, (stat _)[9] // -1) } @rescap_files),
             (map { $_->[0] } @$devices), '# names', @$refs, '# geometry', $geo;
         my $memo = memo_get($memo_key);
+        my @trimmed;    # models_resistors, models_capacitors, then @rescap_files
         if ($memo) {
-            ($fet_include, $note, @rc) = @$memo;
+            ($fet_include, $note, @trimmed) = @$memo;
         }
         else {
             require Sky130LibMiss;
-            $fet_include = trimmed_fet($fet_file, $devices);
+            # (first: a device defined nowhere fails the point before any copy is written)
+            $fet_include = trimmed_fet($fet_file, $devices, @rescap_files);
             $note = "models_fet: trimmed to $names";
+            @trimmed = trimmed_rc(\@rc_files, [(map { $_->[0] } @$devices), @$refs], \@rescap_files);
+        }
+        if (@trimmed == 2 + @rescap_files) {
+            @rc = @trimmed[0, 1];
+            $rescap{ $rnames[$_] } = [@trimmed[2 + 2 * $_, 3 + 2 * $_]] for 0 .. $#rnames;
+        }
+        if (!$memo) {
             if ($mode eq 'bins') {
+                # (the probe loads the decks with the device-trimmed models_fet and the
+                # resistor/capacitor/rescap files as the points will)
                 my ($bins, $why) = bin_probe($map, $dir, $rows, \@decks, $opt{lib_file}, $fet_file,
-                    $fet_include, $devices, $geo);
+                    $fet_include, $devices, $geo, \%rescap, @rc);
                 if (defined $bins) {
                     $fet_include = trimmed_bins($fet_file, $fet_include, $bins);
                     $note = 'models_fet: bin-trimmed to ' . scalar(@$bins) . " bins of $names";
@@ -135,15 +152,14 @@ sub library {
                     $note = "models_fet: trimmed to $names (device level: bin probe undecided: $why)";
                 }
             }
-            @rc = trimmed_rc(\@rc_files, [(map { $_->[0] } @$devices), @$refs]);
-            memo_put($memo_key, $fet_include, $note, @rc);
+            memo_put($memo_key, $fet_include, $note, @trimmed);
         }
     }
-    return (lib_text($dir, $rows, $fet_include, $note, @rc), $note);
+    return (lib_text($dir, $rows, $fet_include, $note, \%rescap, @rc), $note);
 }
 
 sub lib_text {
-    my ($dir, $rows, $fet_include, $note, @rc) = @_;
+    my ($dir, $rows, $fet_include, $note, $rescap_files, @rc) = @_;
     @rc = map { "$dir/continuous/models_$_.spice" } qw(resistors capacitors) unless @rc;
     my @common = ("$dir/continuous/models_global.spice", $fet_include, @rc);
     my $out = "* SKY130 model library for ngspice, written by pai_ho_core sky130_lib.pl\n"
@@ -156,8 +172,7 @@ sub lib_text {
             "$dir/continuous/parameters_res_$res.spice",
             "$dir/continuous/parameters_cap_$cap.spice",
             @common,
-            "$dir/rescap/$rescap.spice",
-            "$dir/rescap/${rescap}__lin.spice",
+            @{ $rescap_files->{$rescap} // ["$dir/rescap/$rescap.spice", "$dir/rescap/${rescap}__lin.spice"] },
         );
         $out .= "\n.lib $corner\n* fet=$fet res=$res cap=$cap rescap=$rescap\n"
             . ".param mc_mm_switch=0 mc_pr_switch=0 corner_factor=1 process_mc_factor=1 mismatch_factor=1\n";
@@ -347,7 +362,7 @@ sub memo_get {
     local $/;
     my $text = <$in>;
     close $in;
-    my ($note, $paths, $rest) = $text =~ /\Apaiho-lib-memo-2\n([^\n]+)\n([^\n]+)\n(.*)\z/s or return;
+    my ($note, $paths, $rest) = $text =~ /\Apaiho-lib-memo-3\n([^\n]+)\n([^\n]+)\n(.*)\z/s or return;
     return unless $rest eq $key;
     my @paths = split /\t/, $paths;
     return if grep { !-f } @paths;
@@ -358,7 +373,7 @@ sub memo_put {
     my ($key, $path, $note, @more) = @_;
     my $cdir = cache_dir();
     make_cache($cdir);
-    write_atomic(memo_path($key), join("\n", 'paiho-lib-memo-2', $note, join("\t", $path, @more), $key),
+    write_atomic(memo_path($key), join("\n", 'paiho-lib-memo-3', $note, join("\t", $path, @more), $key),
         'model cache');
     return;
 }

@@ -44,31 +44,80 @@ sub index_fet {
     return { blocks => \@blocks, subckt => \%subckt };
 }
 
+# The names (lower case) the given PDK files define (.subckt/.model), their includes
+# followed (a rescap file includes the cap_vpp cell models).
 sub pdk_names {
     my (@files) = @_;
     my %names;
     for my $f (@files) {
-        open my $in, '<', $f or fail("$f: $!");
-        while (my $l = <$in>) {
-            $names{ lc $1 } = 1 if $l =~ /^\s*\.(?:subckt|model)\s+(\S+)/i;
-        }
-        close $in;
+        my ($text) = flattened($f);
+        defined $text or fail("$f: cannot read it (or a file it includes)");
+        $names{ lc $1 } = 1 while $text =~ /^\s*\.(?:subckt|model)\s+(\S+)/gim;
     }
     return \%names;
 }
 
-# models_resistors and models_capacitors trimmed to what the circuit reaches: every .model
-# card and .subckt block named in $names (the decks' sky130 devices and the words of their
-# R/C/X lines) or in a kept block, transitively across both files; every other top-level
-# statement (.param) kept. A file with a top-level statement of another kind is kept whole.
-# Returns the two paths (cached copies, or the files themselves).
+# The text of a rescap file with every `.include` replaced by the included file's text,
+# recursively (a relative path is resolved against the including file's directory, as
+# ngspice does), and the list of the files read; undef when unsure (a file missing or
+# unreadable, a `.lib` line, an include cycle, more than 200 files).
+sub flattened {
+    my ($file, $read, $stack) = @_;
+    $read //= [];
+    $stack //= {};
+    return if $stack->{$file} || @$read > 200;
+    open my $in, '<', $file or return;
+    push @$read, $file;
+    local $stack->{$file} = 1;
+    my $text = '';
+    my $fdir = dirname($file);
+    while (my $l = <$in>) {
+        if ($l =~ /^\s*\.(?:inc|include)\s+(?:"([^"]*)"|'([^']*)'|(\S+))\s*$/i) {
+            my $name = $1 // $2 // $3;
+            my $inc = $name =~ m{^/} ? $name : "$fdir/$name";
+            my ($sub) = flattened($inc, $read, $stack);
+            return unless defined $sub;
+            $text .= "* pai_ho_core: inlined $name\n$sub";
+            $text .= "\n" unless $text =~ /\n\z/;
+            next;
+        }
+        return if $l =~ /^\s*\.(?:lib|endl|inc|include)\b/i;
+        $text .= $l;
+    }
+    close $in;
+    return ($text, $read);
+}
+
+# models_resistors, models_capacitors and the rescap files (each with its includes inlined:
+# the cap_vpp cell models, ~60 files, cost ~8 ms of every point's ngspice load) trimmed to
+# what the circuit reaches: every .model card and .subckt block named in $names (the decks'
+# sky130 devices and the words of their R/C/X lines) or in a kept block, transitively across
+# all these files; every other top-level statement (.param) kept, in order. When any file
+# holds a top-level statement of another kind (or cannot be flattened) all are kept whole.
+# Returns the paths of the trimmed copies (or the files themselves), in the order of
+# @$files then @$rescaps.
 sub trimmed_rc {
-    my ($files, $names) = @_;
-    my (@items, %by_name);    # [file index, name | undef, text]
-    for my $i (0 .. $#$files) {
-        open my $in, '<', $files->[$i] or fail("$files->[$i]: $!");
+    my ($files, $names, $rescaps) = @_;
+    my @all = (@$files, @{ $rescaps // [] });
+    my (@items, %by_name, @texts, @sources);    # items: [file index, name | undef, text]
+    for my $i (0 .. $#all) {
+        if ($i < @$files) {
+            open my $in, '<', $all[$i] or fail("$all[$i]: $!");
+            local $/;
+            $texts[$i] = <$in>;
+            close $in;
+            push @sources, $all[$i];
+        }
+        else {
+            my ($text, $read) = flattened($all[$i]);
+            return @all unless defined $text;
+            $texts[$i] = $text;
+            push @sources, @$read;
+        }
+    }
+    for my $i (0 .. $#all) {
         my ($cur, $depth) = (undef, 0);
-        while (my $l = <$in>) {
+        for my $l (split /^/m, $texts[$i]) {
             if ($depth) {
                 $cur->[2] .= $l;
                 if ($l =~ /^\s*\.subckt\b/i) { $depth++; }
@@ -83,13 +132,15 @@ sub trimmed_rc {
                 next;
             }
             if ($l =~ /^\s*\+/ && $cur) { $cur->[2] .= $l; next; }
-            if ($l =~ /^\s*(?:\*.*)?\r?$/) { push @items, [$i, undef, $l]; next; }    # comments
-            return @$files unless $l =~ /^\s*\.param\b/i;    # unsure: keep both whole
+            if ($l =~ /^\s*(?:\*.*)?\r?$/) {    # comments (those of the ~60 inlined files dropped)
+                push @items, [$i, undef, $l] if $i < @$files;
+                next;
+            }
+            return @all unless $l =~ /^\s*\.param\b/i;    # unsure: keep all whole
             $cur = [$i, undef, $l];
             push @items, $cur;
         }
-        close $in;
-        return @$files if $depth;
+        return @all if $depth;
     }
     my %keep;
     my @queue = grep { $by_name{$_} } @$names;
@@ -100,15 +151,17 @@ sub trimmed_rc {
             push @queue, grep { $by_name{$_} && !$keep{$_} } $text =~ /([a-z_]\w*)/g;
         }
     }
-    my $key = substr(sha1_hex(join "\n", 'paiho-rc-trim-1', fingerprint(@$files), sort keys %keep), 0, 20);
+    my $key = substr(sha1_hex(join "\n", 'paiho-rc-trim-3', fingerprint(@sources), '# files', @all,
+        '# kept', sort keys %keep), 0, 20);
     my $cdir = cache_dir();
     my @out;
-    for my $i (0 .. $#$files) {
-        my ($base) = $files->[$i] =~ m{([^/]+)\.spice$};
+    for my $i (0 .. $#all) {
+        my ($base) = $all[$i] =~ m{([^/]+)\.spice$};
+        $base //= 'rc';
         my $out = "$cdir/$base.$key.spice";
         push @out, $out;
         next if -f $out;
-        my $body = "* $base.spice trimmed by pai_ho_core sky130_lib.pl\n* from: " . canon($files->[$i]) . "\n";
+        my $body = "* $base.spice trimmed by pai_ho_core sky130_lib.pl\n* from: " . canon($all[$i]) . "\n";
         $body .= join '', map { $_->[2] } grep { $_->[0] == $i && (!defined $_->[1] || $keep{ $_->[1] }) } @items;
         make_cache($cdir);
         write_atomic($out, $body, 'model cache');
@@ -118,7 +171,7 @@ sub trimmed_rc {
 
 # Returns the path of the device-trimmed models_fet copy.
 sub trimmed_fet {
-    my ($file, $devices) = @_;
+    my ($file, $devices, @other_files) = @_;
     my $key = sha1_hex(join "\n", 'paiho-fet-trim-1', fingerprint($file), map { $_->[0] } @$devices);
     my $cdir = cache_dir();
     my $out = "$cdir/models_fet." . substr($key, 0, 20) . '.spice';
@@ -126,16 +179,18 @@ sub trimmed_fet {
 
     my $idx = index_fet($file);
     my $sub = $idx->{subckt};
-    my $other;    # names models_resistors/models_capacitors define
+    my $other;    # names models_resistors/models_capacitors/the rescap files define
     my %keep;
     my @queue;
     for my $d (@$devices) {
         my ($name, $where) = @$d;
         if (exists $sub->{$name}) { push @queue, $name; next; }
-        $other //= pdk_names(map { dirname($file) . "/models_$_.spice" } qw(resistors capacitors));
+        $other //= pdk_names((map { dirname($file) . "/models_$_.spice" } qw(resistors capacitors)),
+            @other_files);
         next if $other->{$name};
         fail("device $name ($where) is not defined in the SKY130 continuous models "
-            . '(models_fet, models_resistors, models_capacitors of ' . dirname($file) . ')');
+            . '(models_fet, models_resistors, models_capacitors of ' . dirname($file)
+            . ', the rescap files and the cell models they include)');
     }
     while (defined(my $name = shift @queue)) {
         next if $keep{$name}++;
@@ -197,7 +252,7 @@ sub binned_cards {
 # Asks ngspice which bin every MOS instance of the decks bound to (cached by geometry key).
 # Returns ([[subckt, card]...], undef) or (undef, reason).
 sub bin_probe {
-    my ($map, $dir, $rows, $decks, $lib_file, $fet_file, $dev_fet, $devices, $geo) = @_;
+    my ($map, $dir, $rows, $decks, $lib_file, $fet_file, $dev_fet, $devices, $geo, @lib_extra) = @_;
     return ([], undef) unless @$devices;
     my $key = sha1_hex(join "\n", 'paiho-bin-probe-1', ngspice_version(),
         fingerprint($fet_file, "$dir/continuous/models_global.spice"), $geo);
@@ -213,7 +268,7 @@ sub bin_probe {
     flock $lock, Fcntl::LOCK_EX() or fail("model cache: lock $cdir/probe.$key.lock: $!");
     $res = read_probe($cache);
     if (!$res) {
-        my ($bins, $why) = run_probe($dir, $rows, $decks, $lib_file, $dev_fet);
+        my ($bins, $why) = run_probe($dir, $rows, $decks, $lib_file, $dev_fet, @lib_extra);
         my $text = defined $bins
             ? join('', map { "keep $_->[0] $_->[1]\n" } @$bins) . "end\n"
             : "fallback $why\n";
@@ -242,14 +297,14 @@ sub read_probe {
 # ngspice (no analysis) and `showmod m : lmin lmax wmin wmax` tells the bin limits of the
 # model every MOS instance bound to; each is matched to the binned cards of the copy.
 sub run_probe {
-    my ($dir, $rows, $decks, $lib_file, $dev_fet) = @_;
+    my ($dir, $rows, $decks, $lib_file, $dev_fet, $rescap, @rc) = @_;
     my $cards = binned_cards($dev_fet);
     return ([], undef) unless @$cards;    # no binned fet (resistors only, say): nothing to ask
     for my $c (@$cards) {
         return (undef, "$c->[1] ($c->[0]): bin limits are not literal numbers")
             if grep { !defined } @$c[3 .. 6];
     }
-    write_atomic($lib_file, lib_text($dir, $rows, $dev_fet, 'models_fet: device-trimmed (bin probe)'),
+    write_atomic($lib_file, lib_text($dir, $rows, $dev_fet, 'models_fet: device-trimmed (bin probe)', $rescap // {}, @rc),
         'model library');
     my $ng = $ENV{NGSPICE} // 'ngspice';
     my (%keep, @order);
