@@ -52,6 +52,11 @@ sub cwd {
 
 # The absolute path of an existing file with every symlink, `.` and `..` resolved (as
 # realpath(3)); undef when it does not exist or has a symlink loop.
+# (What a path component resolved to is remembered for the process: a point's perl resolves
+# the same PDK and domain directories dozens of times, ~750 readlink/stat calls otherwise.
+# Only components found to exist are remembered.)
+my %COMPONENT;    # '/a/b' => readlink target, or '' for an existing non-link
+
 sub realpath {
     my ($p) = @_;
     $p = cwd() . "/$p" unless $p =~ m{^/};
@@ -63,14 +68,21 @@ sub realpath {
         next if $seg eq '' || $seg eq '.';
         if ($seg eq '..') { pop @done; next; }
         my $cur = '/' . join('/', @done, $seg);
-        my $to = readlink $cur;
-        if (defined $to) {
+        my $to = $COMPONENT{$cur};
+        if (!defined $to) {
+            $to = readlink $cur;
+            if (!defined $to) {
+                -e $cur or return;
+                $to = '';
+            }
+            $COMPONENT{$cur} = $to;
+        }
+        if ($to ne '') {
             return if ++$links > 64;
             @done = () if $to =~ m{^/};
             unshift @todo, split m{/+}, $to;
             next;
         }
-        -e $cur or return;
         push @done, $seg;
     }
     return '/' . join('/', @done);

@@ -61,10 +61,14 @@ sub pdk_names {
 # recursively (a relative path is resolved against the including file's directory, as
 # ngspice does), and the list of the files read; undef when unsure (a file missing or
 # unreadable, a `.lib` line, an include cycle, more than 200 files).
+my %FLAT;    # file => [text, files read] (pdk_names and trimmed_rc flatten the same files)
+
 sub flattened {
     my ($file, $read, $stack) = @_;
-    $read //= [];
-    $stack //= {};
+    if (!$read) {
+        $FLAT{$file} //= [flattened($file, [], {})];
+        return @{ $FLAT{$file} };
+    }
     return if $stack->{$file} || @$read > 200;
     open my $in, '<', $file or return;
     push @$read, $file;
@@ -212,30 +216,40 @@ sub trimmed_fet {
     return $out;
 }
 
-# The binned .model cards of a (device-trimmed) models_fet copy:
-# [[subckt, card name, base name, lmin, lmax, wmin, wmax | undef when not literal]]
+# The binned cards (`.model <name>.<n>` inside a device subckt) of the device-trimmed copy
+# $file: [[subckt, card, card base name, lmin, lmax, wmin, wmax (undef: not a literal
+# number)]], and the text of the probe's copy of it: the same file with every binned card cut
+# to the words that choose a bin (its type, level, version, lmin, lmax, wmin, wmax; ngspice
+# binds an instance to the card of its model name whose [lmin, lmax) and [wmin, wmax) hold
+# the instance's L and W, a choice no other word of the card enters). The probe loads that
+# copy: ~1 MB of model parameters less to parse and evaluate, only to ask the bins.
 sub binned_cards {
     my ($file) = @_;
     open my $in, '<', $file or fail("$file: $!");
     my (@cards, $sub, $card);
+    my $skel = '';
     my $flush = sub {
         return unless $card;
         my ($s, $name, $text) = @$card;
         my ($base) = $name =~ /^(.*)\.\d+$/;
-        my @lim;
-        for my $k (qw(lmin lmax wmin wmax)) {
+        my (@lim, @words);
+        for my $k (qw(lmin lmax wmin wmax level version)) {
             my ($v) = $text =~ /\b$k\s*=\s*(\S+)/i;
+            push @words, "$k=$v" if defined $v;
             push @lim, (defined $v && $v =~ /\A[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\z/) ? $v + 0 : undef;
         }
-        push @cards, [$s, $name, $base, @lim];
+        push @cards, [$s, $name, $base, @lim[0 .. 3]];
+        my ($head) = $text =~ /\A(\s*\.model\s+\S+\s+[a-z]\w*)/i;
+        $skel .= (defined $head ? "$head @words\n" : $text);
         $card = undef;
     };
     while (my $l = <$in>) {
-        if ($l =~ /^\s*\.subckt\s+(\S+)/i) { $flush->(); $sub = lc $1; next; }
+        if ($l =~ /^\s*\.subckt\s+(\S+)/i) { $flush->(); $sub = lc $1; $skel .= $l; next; }
         if ($l =~ /^\s*\.model\s+(\S+)/i) {
             $flush->();
             my $name = lc $1;
-            $card = [$sub, $name, $l] if defined $sub && $name =~ /\.\d+$/;
+            if (defined $sub && $name =~ /\.\d+$/) { $card = [$sub, $name, $l]; }
+            else { $skel .= $l; }
             next;
         }
         if ($card) {
@@ -243,10 +257,11 @@ sub binned_cards {
             next if $l =~ /^\s*(?:\*.*)?\r?$/;
             $flush->();
         }
+        $skel .= $l unless $l =~ /^\s*(?:\*.*)?\r?$/;
     }
     $flush->();
     close $in;
-    return \@cards;
+    return (\@cards, $skel);
 }
 
 # Asks ngspice which bin every MOS instance of the decks bound to (cached by geometry key).
@@ -298,13 +313,16 @@ sub read_probe {
 # model every MOS instance bound to; each is matched to the binned cards of the copy.
 sub run_probe {
     my ($dir, $rows, $decks, $lib_file, $dev_fet, $rescap, @rc) = @_;
-    my $cards = binned_cards($dev_fet);
+    my ($cards, $skel) = binned_cards($dev_fet);
     return ([], undef) unless @$cards;    # no binned fet (resistors only, say): nothing to ask
     for my $c (@$cards) {
         return (undef, "$c->[1] ($c->[0]): bin limits are not literal numbers")
             if grep { !defined } @$c[3 .. 6];
     }
-    write_atomic($lib_file, lib_text($dir, $rows, $dev_fet, 'models_fet: device-trimmed (bin probe)', $rescap // {}, @rc),
+    (my $probe_fet = $dev_fet) =~ s/\.spice$/.probe.spice/;
+    write_atomic($probe_fet, "* the bin probe's copy: binned cards cut to the words that choose a bin\n$skel",
+        'model cache');
+    write_atomic($lib_file, lib_text($dir, $rows, $probe_fet, 'models_fet: bin probe copy', $rescap // {}, @rc),
         'model library');
     my $ng = $ENV{NGSPICE} // 'ngspice';
     my (%keep, @order);
