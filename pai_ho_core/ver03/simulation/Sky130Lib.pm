@@ -39,6 +39,15 @@ package Sky130Lib;
 # (ngspice fails to load a deck, an instance's bin matches no card, a card's bin limits are
 # expressions), the device-trimmed copy is used and $note says why (cached as well).
 #
+# The probe loads a copy of the device-trimmed file whose binned cards hold only the words
+# that choose a bin (type, level, version, lmin, lmax, wmin, wmax): models_fet.<key>.probe.spice.
+#
+# Resistors and capacitors (trim bins or device): models_resistors, models_capacitors and the
+# rescap files of every corner of the map (their .include lines -- the ~60 cap_vpp cell model
+# files -- inlined) are copied with every top-level .param kept and only the .model/.subckt
+# blocks the circuit reaches (named by a deck's sky130 device or a word of its R/C/X lines, or
+# by a kept block); unsure (another kind of statement, a file missing) = all kept whole.
+#
 # Cache directory: $PAIHO_CACHE, else $XDG_CACHE_HOME/pai_ho_core, else
 # $HOME/.cache/pai_ho_core. Every file is written to a temporary name and renamed; the probe
 # of one key runs under an flock of probe.<key>.lock, so concurrent points probe once.
