@@ -104,6 +104,25 @@ def test_failed_point_is_kept_everywhere(tmp_path):
     assert len(failed) == 1 and failed[0].startswith("SSG\ttypical\t-40\tmax\tmax\tfailed\t")
 
 
+def test_a_failing_command_of_run_point_fails_the_point(tmp_path):
+    """run_point.sh's own `set -e` holds when the run stage runs it in a subshell: a point
+    whose .spiceinit cannot be written (a directory there) fails instead of simulating
+    without the hsa compatibility mode; the other points complete."""
+    domain = our_domain(tmp_path)
+    smoke_config(domain)
+    env = {**os.environ, "PAIHO_CORNERS": "TT FFG", "PAIHO_TEMPS": "m40"}
+    assert sim_pvt(domain, "gen", env=env).returncode == 0
+    points = sorted(p.parent for p in netlists(domain))
+    assert len(points) == 2
+    (points[-1] / ".spiceinit").mkdir()
+    p = sim_pvt(domain, "run", env=env)
+    assert p.returncode == 1
+    assert f"1 of {len(points)} points failed" in p.stderr
+    assert "Is a directory" in p.stderr
+    assert not (points[-1] / "sim_tx.mt0").exists()
+    assert all((q / "sim_tx.mt0").is_file() for q in points[:-1])
+
+
 def test_simulation_timeout_fails_the_points_and_names_them(tmp_path):
     domain = our_domain(tmp_path)
     smoke_config(domain)

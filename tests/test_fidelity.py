@@ -257,6 +257,56 @@ def test_probe_that_cannot_decide_falls_back_to_device_trim(tmp_path):
     assert mt0_values(point) == mt0_values(whole)
 
 
+@pytest.mark.ngspice
+def test_probe_leaves_the_point_library_alone(tmp_path):
+    """The probe loads its own copies (<deck>.probe.cir naming sky130_models.lib.probe, the
+    binned cards cut to the words that choose a bin) and removes them; a deck that names the
+    library only in a file it includes is probed as it is, with the device-trimmed library.
+    Either way the point runs on the bin-trimmed copy with the measurements of the whole
+    models_fet, and no probe file is left beside it."""
+    point, whole, env = edited_point_and_twin(tmp_path, "* nothing added")
+    # a second circuit (another geometry: another probe) naming the library in an include
+    elsewhere = point.with_name(point.name + "_inc")
+    elsewhere.mkdir()
+    text = (point / "sim_tx.sp").read_text()
+    assert text.count('.lib "$DP_HSPICE_MODEL" TT') == 1
+    (elsewhere / "sim_tx.sp").write_text(
+        text.replace('.lib "$DP_HSPICE_MODEL" TT', '.inc "models_here.inc"').replace(
+            "**stimulus**", "xextra ball1 0 0 0 sky130_fd_pr__nfet_01v8 l=0.5 w=3\n**stimulus**"
+        )
+    )
+    (elsewhere / "models_here.inc").write_text('.lib "sky130_models.lib" TT\n')
+    for p in (point, elsewhere):
+        proc = run_point(p, env)
+        assert proc.returncode == 0, proc.stderr
+        assert BIN_NOTE.search((p / "sim_tx.log").read_text().splitlines()[0]), p
+        left = sorted(f.name for f in p.iterdir() if "probe" in f.name)
+        assert left == [], (p, left)
+        assert ".probe" not in (p / "sky130_models.lib").read_text()
+    probes = sorted((tmp_path / "cache").glob("probe.*.bins"))
+    assert len(probes) == 2
+    (copy,) = (tmp_path / "cache").glob("models_fet.*.probe.spice")
+    card = re.search(r"^\.model (\S+\.\d+) .*$", copy.read_text(), re.M | re.I)
+    assert card and set(re.findall(r"(\w+)=", card.group(0))) == {
+        "lmin",
+        "lmax",
+        "wmin",
+        "wmax",
+        "level",
+        "version",
+    }, card
+    proc = run_point(whole, dict(env, PAIHO_MODEL_TRIM="0"))
+    assert proc.returncode == 0, proc.stderr
+    assert mt0_values(point) == mt0_values(whole)
+    twin = elsewhere.with_name(elsewhere.name + "_whole")
+    twin.mkdir()
+    for name in ("sim_tx.sp", "models_here.inc"):
+        (twin / name).write_bytes((elsewhere / name).read_bytes())
+    proc = run_point(twin, dict(env, PAIHO_MODEL_TRIM="0"))
+    assert proc.returncode == 0, proc.stderr
+    assert mt0_values(elsewhere) == mt0_values(twin)
+
+
 def ngspice_wrapper(tmp_path: Path) -> tuple[Path, Path]:
     """An ngspice that records its arguments and the job constants it was given."""
     calls = tmp_path / "calls.txt"

@@ -284,7 +284,7 @@ def test_trimmed_library_matches_whole_library(tmp_path):
     memos = sorted(cache.glob("memo.*.txt"))
     assert len(memos) == 1
     memo = memos[0].read_text().split("\n")
-    assert memo[0] == "paiho-lib-memo-3"
+    assert memo[0] == "paiho-lib-memo-4"
     assert memo[2].split("\t")[0] == str(cache / names[0])
     assert "sky130_fd_pr__pfet_01v8_lvt" in memo[3:]
     # a memo whose key text is not this key (another key with the same file name) is not
@@ -300,6 +300,38 @@ def test_trimmed_library_matches_whole_library(tmp_path):
     assert f'.include "{cache / names[0]}"' in (again / "sky130_models.lib").read_text()
     assert memos[0].read_text().split("\n") == memo
     assert read_mt0(again) == read_mt0(trimmed)
+
+
+@pytest.mark.ngspice
+def test_library_memo_checks_the_files_the_rescap_files_include(tmp_path):
+    """The memo records every file its trimmed copies were made from (the ~60 cap_vpp cell
+    models the rescap files include, not in its key) with size and mtime, and is not taken
+    when one of them differs: the next point rebuilds and records the file as it is."""
+    env = dict(os.environ, PAIHO_CACHE=str(tmp_path / "cache"))
+    env.pop("PAIHO_MODEL_TRIM", None)
+    first = make_point(tmp_path, "gpio")
+    assert run_point(first, env=env).returncode == 0
+    (memo_file,) = (tmp_path / "cache").glob("memo.*.txt")
+    memo = memo_file.read_text().split("\n")
+    assert memo[0] == "paiho-lib-memo-4"
+    deps = memo[3].split("\t")
+    assert len(deps) % 3 == 0
+    files = deps[0::3]
+    cell = [
+        f for f in files if f.endswith("sky130_fd_pr__cap_vpp_08p6x07p8_m1m2_noshield.model.spice")
+    ]
+    assert len(cell) == 1 and len(files) > 50, files
+    i = files.index(cell[0])
+    assert deps[3 * i + 2] == str(os.stat(cell[0]).st_mtime_ns // 10**9)
+    # the recorded mtime of that cell file no longer matches: the memo is not taken
+    deps[3 * i + 2] = "1"
+    memo_file.write_text("\n".join([*memo[:3], "\t".join(deps), *memo[4:]]))
+    again = make_point(tmp_path, "gpio", t1="nom", t2="nom")
+    assert run_point(again, env=env).returncode == 0
+    rewritten = memo_file.read_text().split("\n")
+    assert rewritten[3].split("\t")[3 * i + 2] == str(os.stat(cell[0]).st_mtime_ns // 10**9)
+    assert rewritten == memo
+    assert read_mt0(again)[2:] != [] and read_mt0(first)[2:] != []
 
 
 @pytest.mark.ngspice

@@ -52,9 +52,10 @@ sub cwd {
 
 # The absolute path of an existing file with every symlink, `.` and `..` resolved (as
 # realpath(3)); undef when it does not exist or has a symlink loop.
-# (What a path component resolved to is remembered for the process: a point's perl resolves
-# the same PDK and domain directories dozens of times, ~750 readlink/stat calls otherwise.
-# Only components found to exist are remembered.)
+# (What a directory component resolved to is remembered for the process: a point's perl
+# resolves the same PDK and domain directories dozens of times, ~750 readlink/stat calls
+# otherwise. Only components found to exist are remembered, and never the last component,
+# so a file the process removes, creates or replaces is looked at afresh.)
 my %COMPONENT;    # '/a/b' => readlink target, or '' for an existing non-link
 
 sub realpath {
@@ -68,14 +69,14 @@ sub realpath {
         next if $seg eq '' || $seg eq '.';
         if ($seg eq '..') { pop @done; next; }
         my $cur = '/' . join('/', @done, $seg);
-        my $to = $COMPONENT{$cur};
+        my $to = @todo ? $COMPONENT{$cur} : undef;
         if (!defined $to) {
             $to = readlink $cur;
             if (!defined $to) {
                 -e $cur or return;
                 $to = '';
             }
-            $COMPONENT{$cur} = $to;
+            $COMPONENT{$cur} = $to if @todo;
         }
         if ($to ne '') {
             return if ++$links > 64;

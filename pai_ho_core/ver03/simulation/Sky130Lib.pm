@@ -9,7 +9,7 @@ package Sky130Lib;
 # one line saying which models_fet the sections include and why. %opt:
 #   decks => [run decks]  the decks that will include the library (trimming needs them)
 #   lib_file => path      the library file those decks include (never scanned; the bin
-#                         probe writes the device-trimmed library there while it runs)
+#                         probe loads <path>.probe through copies of the decks)
 #   trim => 'bins' | 'device' | 'none'   (default: $PAIHO_MODEL_TRIM: 0 none, device, else bins)
 #
 # Device trimming (trim device or bins): the decks and every non-PDK file they include
@@ -126,13 +126,14 @@ sub library {
         # the answer of an earlier point with the same inputs (the common case: every point
         # of a job) skips the SHA-1 keys below and Digest::SHA's load
         my @rc_files = map { "$dir/continuous/models_$_.spice" } qw(resistors capacitors);
-        my $memo_key = join "\n", 'paiho-lib-memo-3', $mode,
+        my $memo_key = join "\n", 'paiho-lib-memo-4', $mode,
             ($mode eq 'bins' ? ngspice_version() : ()),
             fingerprint($fet_file, "$dir/continuous/models_global.spice", @rc_files),
             '# rescap', (map { ($_, (stat $_)[7] // -1, (stat _)[9] // -1) } @rescap_files),
             (map { $_->[0] } @$devices), '# names', @$refs, '# geometry', $geo;
         my $memo = memo_get($memo_key);
         my @trimmed;    # models_resistors, models_capacitors, then @rescap_files
+        my @deps;       # the files the trimmed copies were made from (the memo checks them)
         if ($memo) {
             ($fet_include, $note, @trimmed) = @$memo;
         }
@@ -141,7 +142,7 @@ sub library {
             # (first: a device defined nowhere fails the point before any copy is written)
             $fet_include = trimmed_fet($fet_file, $devices, @rescap_files);
             $note = "models_fet: trimmed to $names";
-            @trimmed = trimmed_rc(\@rc_files, [(map { $_->[0] } @$devices), @$refs], \@rescap_files);
+            @trimmed = trimmed_rc(\@rc_files, [(map { $_->[0] } @$devices), @$refs], \@rescap_files, \@deps);
         }
         if (@trimmed == 2 + @rescap_files) {
             @rc = @trimmed[0, 1];
@@ -161,7 +162,7 @@ sub library {
                     $note = "models_fet: trimmed to $names (device level: bin probe undecided: $why)";
                 }
             }
-            memo_put($memo_key, $fet_include, $note, @trimmed);
+            memo_put($memo_key, \@deps, $fet_include, $note, @trimmed);
         }
     }
     return (lib_text($dir, $rows, $fet_include, $note, \%rescap, @rc), $note);
@@ -357,8 +358,10 @@ sub fingerprint {
 }
 
 # The memo of library(): $cdir/memo.<checksum>.txt holds the whole key text and the answer
-# (the trimmed copy's path and the note); the file name is only a cheap checksum of the key,
-# the key itself is compared in full, so a name shared by two keys is merely a miss.
+# (the trimmed copies' paths and the note) and the files the copies were made from beyond those
+# in the key (the ~60 files the rescap files include), each with its size and mtime: the memo
+# is taken only when every one is unchanged. The file name is only a cheap checksum of the
+# key; the key itself is compared in full, so a name shared by two keys is merely a miss.
 sub memo_path {
     my ($key) = @_;
     return cache_dir() . sprintf('/memo.%08x%08x%06x.txt', unpack('%32C*', $key), unpack('%32N*', $key),
@@ -371,19 +374,27 @@ sub memo_get {
     local $/;
     my $text = <$in>;
     close $in;
-    my ($note, $paths, $rest) = $text =~ /\Apaiho-lib-memo-3\n([^\n]+)\n([^\n]+)\n(.*)\z/s or return;
+    my ($note, $paths, $deps, $rest) = $text =~ /\Apaiho-lib-memo-4\n([^\n]+)\n([^\n]+)\n([^\n]*)\n(.*)\z/s
+        or return;
     return unless $rest eq $key;
     my @paths = split /\t/, $paths;
     return if grep { !-f } @paths;
+    my @deps = split /\t/, $deps;
+    return if @deps % 3;
+    while (my ($f, $size, $mtime) = splice @deps, 0, 3) {
+        my @st = stat $f or return;
+        return unless $st[7] == $size && $st[9] == $mtime;
+    }
     return [$paths[0], $note, @paths[1 .. $#paths]];
 }
 
 sub memo_put {
-    my ($key, $path, $note, @more) = @_;
+    my ($key, $deps, $path, $note, @more) = @_;
     my $cdir = cache_dir();
     make_cache($cdir);
-    write_atomic(memo_path($key), join("\n", 'paiho-lib-memo-3', $note, join("\t", $path, @more), $key),
-        'model cache');
+    my @dep = map { my @st = stat $_; @st ? ($_, $st[7], $st[9]) : ($_, -1, -1) } @$deps;
+    write_atomic(memo_path($key),
+        join("\n", 'paiho-lib-memo-4', $note, join("\t", $path, @more), join("\t", @dep), $key), 'model cache');
     return;
 }
 

@@ -45,16 +45,18 @@ sub index_fet {
 }
 
 # The names (lower case) the given PDK files define (.subckt/.model), their includes
-# followed (a rescap file includes the cap_vpp cell models).
+# followed (a rescap file includes the cap_vpp cell models), and whether every file could be
+# read that way (when not, a name missing from the set may still be defined: ngspice decides).
 sub pdk_names {
     my (@files) = @_;
     my %names;
+    my $complete = 1;
     for my $f (@files) {
         my ($text) = flattened($f);
-        defined $text or fail("$f: cannot read it (or a file it includes)");
+        if (!defined $text) { $complete = 0; next; }
         $names{ lc $1 } = 1 while $text =~ /^\s*\.(?:subckt|model)\s+(\S+)/gim;
     }
-    return \%names;
+    return (\%names, $complete);
 }
 
 # The text of a rescap file with every `.include` replaced by the included file's text,
@@ -99,9 +101,9 @@ sub flattened {
 # all these files; every other top-level statement (.param) kept, in order. When any file
 # holds a top-level statement of another kind (or cannot be flattened) all are kept whole.
 # Returns the paths of the trimmed copies (or the files themselves), in the order of
-# @$files then @$rescaps.
+# @$files then @$rescaps; @$deps (when given) gets every file the copies were made from.
 sub trimmed_rc {
-    my ($files, $names, $rescaps) = @_;
+    my ($files, $names, $rescaps, $deps) = @_;
     my @all = (@$files, @{ $rescaps // [] });
     my (@items, %by_name, @texts, @sources);    # items: [file index, name | undef, text]
     for my $i (0 .. $#all) {
@@ -155,6 +157,7 @@ sub trimmed_rc {
             push @queue, grep { $by_name{$_} && !$keep{$_} } $text =~ /([a-z_]\w*)/g;
         }
     }
+    if ($deps) { my %seen; @$deps = grep { !$seen{$_}++ } @sources; }
     my $key = substr(sha1_hex(join "\n", 'paiho-rc-trim-3', fingerprint(@sources), '# files', @all,
         '# kept', sort keys %keep), 0, 20);
     my $cdir = cache_dir();
@@ -183,15 +186,15 @@ sub trimmed_fet {
 
     my $idx = index_fet($file);
     my $sub = $idx->{subckt};
-    my $other;    # names models_resistors/models_capacitors/the rescap files define
+    my ($other, $complete);    # names models_resistors/models_capacitors/the rescap files define
     my %keep;
     my @queue;
     for my $d (@$devices) {
         my ($name, $where) = @$d;
         if (exists $sub->{$name}) { push @queue, $name; next; }
-        $other //= pdk_names((map { dirname($file) . "/models_$_.spice" } qw(resistors capacitors)),
-            @other_files);
-        next if $other->{$name};
+        ($other, $complete) = pdk_names((map { dirname($file) . "/models_$_.spice" } qw(resistors capacitors)),
+            @other_files) unless $other;
+        next if $other->{$name} || !$complete;
         fail("device $name ($where) is not defined in the SKY130 continuous models "
             . '(models_fet, models_resistors, models_capacitors of ' . dirname($file)
             . ', the rescap files and the cell models they include)');
@@ -220,8 +223,8 @@ sub trimmed_fet {
 # $file: [[subckt, card, card base name, lmin, lmax, wmin, wmax (undef: not a literal
 # number)]], and the text of the probe's copy of it: the same file with every binned card cut
 # to the words that choose a bin (its type, level, version, lmin, lmax, wmin, wmax; ngspice
-# binds an instance to the card of its model name whose [lmin, lmax) and [wmin, wmax) hold
-# the instance's L and W, a choice no other word of the card enters). The probe loads that
+# binds an instance to the first card, in file order, of its model name whose lmin..lmax and
+# wmin..wmax hold the instance's L and W, a choice no other word of the card enters). The probe loads that
 # copy: ~1 MB of model parameters less to parse and evaluate, only to ask the bins.
 sub binned_cards {
     my ($file) = @_;
@@ -234,7 +237,7 @@ sub binned_cards {
         my ($base) = $name =~ /^(.*)\.\d+$/;
         my (@lim, @words);
         for my $k (qw(lmin lmax wmin wmax level version)) {
-            my ($v) = $text =~ /\b$k\s*=\s*(\S+)/i;
+            my $v = (reverse $text =~ /\b$k\s*=\s*(\S+)/gi)[0];    # (a repeated word: the last counts)
             push @words, "$k=$v" if defined $v;
             push @lim, (defined $v && $v =~ /\A[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\z/) ? $v + 0 : undef;
         }
@@ -308,9 +311,14 @@ sub read_probe {
     return $end ? [\@bins, undef] : undef;
 }
 
-# The probe itself: the device-trimmed library goes to $lib_file, each deck is loaded by
-# ngspice (no analysis) and `showmod m : lmin lmax wmin wmax` tells the bin limits of the
-# model every MOS instance bound to; each is matched to the binned cards of the copy.
+# The probe itself: each deck is loaded by ngspice (no analysis) and `showmod m : lmin lmax
+# wmin wmax` tells the bin limits of the model every MOS instance bound to; each is matched to
+# the binned cards of the device-trimmed copy. The decks load the probe's own library
+# (<lib_file>.probe, its models_fet the device copy cut to the words that choose a bin) through
+# copies of themselves beside them (<deck>.probe.cir, naming that library), removed afterwards:
+# the point's own library is never the probe's, whatever stops this process. A deck that does
+# not name <lib_file> on a .lib line of its own is probed as it is, with the whole device copy
+# written to <lib_file> (the point writes its library after the probe in any case).
 sub run_probe {
     my ($dir, $rows, $decks, $lib_file, $dev_fet, $rescap, @rc) = @_;
     my ($cards, $skel) = binned_cards($dev_fet);
@@ -319,14 +327,43 @@ sub run_probe {
         return (undef, "$c->[1] ($c->[0]): bin limits are not literal numbers")
             if grep { !defined } @$c[3 .. 6];
     }
-    (my $probe_fet = $dev_fet) =~ s/\.spice$/.probe.spice/;
-    write_atomic($probe_fet, "* the bin probe's copy: binned cards cut to the words that choose a bin\n$skel",
-        'model cache');
-    write_atomic($lib_file, lib_text($dir, $rows, $probe_fet, 'models_fet: bin probe copy', $rescap // {}, @rc),
-        'model library');
+    my ($lib_base) = $lib_file =~ m{([^/]+)\z};
+    my $probe_lib = "$lib_file.probe";
+    my @copies;
+    for my $deck (@$decks) {
+        open my $in, '<', $deck or last;
+        my $text = do { local $/; <$in> };
+        close $in;
+        $text =~ s{^([ \t]*\.lib[ \t]+)(["']?)\Q$lib_base\E\2(?=[ \t])}{$1"$lib_base.probe"}gmi or last;
+        (my $copy = $deck) =~ s/(?:\.cir)?\z/.probe.cir/;
+        write_atomic($copy, $text, 'bin probe deck');
+        push @copies, [$copy, $deck];
+    }
+    my ($bins, $why);
+    if (@copies == @$decks) {
+        (my $probe_fet = $dev_fet) =~ s/\.spice$/.probe.spice/;
+        write_atomic($probe_fet, "* the bin probe's copy: binned cards cut to the words that choose a bin\n$skel",
+            'model cache');
+        write_atomic($probe_lib, lib_text($dir, $rows, $probe_fet, 'models_fet: bin probe copy', $rescap // {}, @rc),
+            'model library');
+        ($bins, $why) = probe_decks(\@copies, $cards);
+    }
+    else {
+        write_atomic($lib_file, lib_text($dir, $rows, $dev_fet, 'models_fet: device-trimmed (bin probe)',
+            $rescap // {}, @rc), 'model library');
+        ($bins, $why) = probe_decks([map { [$_, $_] } @$decks], $cards);
+    }
+    unlink $probe_lib, map { $_->[0] } @copies;
+    return ($bins, $why);
+}
+
+# Loads each [file, deck name] and reads the bins (see run_probe).
+sub probe_decks {
+    my ($decks, $cards) = @_;
     my $ng = $ENV{NGSPICE} // 'ngspice';
     my (%keep, @order);
-    for my $deck (@$decks) {
+    for my $pair (@$decks) {
+        my ($file, $deck) = @$pair;
         my $pid = open(my $out, '-|') // return (undef, "cannot start $ng: $!");
         if (!$pid) {
             open STDERR, '>&', \*STDOUT;
@@ -337,7 +374,7 @@ sub run_probe {
             $ENV{OMP_NUM_THREADS} = 1;
             # -D paiho_probe: a harmless variable that tells a process watcher this
             # ngspice loads a deck and simulates nothing
-            exec { $ng } $ng, '-D', 'paiho_probe', '-p', $deck or exit 127;
+            exec { $ng } $ng, '-D', 'paiho_probe', '-p', $file or exit 127;
         }
         my @lines = <$out>;
         close $out;
@@ -372,15 +409,18 @@ sub run_probe {
             my @lim = map { $rows{$_}[$i] } qw(lmin lmax wmin wmax);
             return (undef, "$deck: $name: bin limit '@lim' is not a number")
                 if grep { !/\A[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\z/ } @lim;
+            # the model name as showmod prints it: <instance>:<card>, cut at 21 characters, so
+            # what is left of the card name is a prefix of the full card name (`nshort_mo`,
+            # or `nshort_model.2` whole when the instance name is short)
             my $prefix = $name =~ /:([^:]*)$/ ? $1 : '';
             my @hit = grep {
                 my $c = $_;
-                index($c->[2], $prefix) == 0
+                index($c->[1], $prefix) == 0
                     && !grep { abs($c->[3 + $_] - $lim[$_]) > 1e-5 * abs($c->[3 + $_]) + 1e-15 } 0 .. 3
             } @$cards;
             if (!@hit) {
                 # a model of the deck's own (no sky130 bin of that name) is not ours to trim
-                next unless $prefix eq '' || grep { index($_->[2], $prefix) == 0 } @$cards;
+                next unless $prefix eq '' || grep { index($_->[1], $prefix) == 0 } @$cards;
                 return (undef, "$deck: instance model $name (lmin lmax wmin wmax @lim) matches no bin");
             }
             for my $c (@hit) {

@@ -83,8 +83,9 @@ $tb =~ /\A[A-Za-z0-9_][A-Za-z0-9_.-]*\z/ or fail("bad testbench name '$tb'");
 # (here rather than an rm per point in run_point.sh)
 # (readdir rather than glob: File::Glob costs ~0.7 ms of start-up)
 if (defined $wave_max && opendir(my $dh, '.')) {
-    my $old = qr/\A\Q$tb\E(?:\.mt0.*|(?:_a.*)?\.(?:cir|mnames|raw)|\.scan\.cir|\.run\.log|\.log)\z/s;
+    my $old = qr/\A\Q$tb\E(?:\.mt0.*|(?:_a.*)?\.(?:cir|mnames|raw)|\.scan\.cir|\.probe\.cir|\.run\.log|\.log)\z/s;
     unlink grep { $_ =~ $old } readdir $dh;
+    unlink "$lib_out.probe" if defined $lib_out;    # a bin probe's, left by a killed run
     closedir $dh;
 }
 

@@ -22,6 +22,8 @@
 # or 1 = the size bins the decks use, device = the devices they use, 0 = the
 # whole models_fet.
 set -euo pipefail
+# (Every command that must succeed says so with `|| die`/`|| exit`: the core's run stage reads
+# this file into a subshell inside an `if !` of its own, where bash ignores errexit.)
 
 die() { printf 'ERROR: run_point: %s\n' "$1" >&2; exit "${2:-1}"; }
 
@@ -34,7 +36,7 @@ cpu=$4
 # (parameter expansion and cd instead of $(dirname)/$(pwd): no process per point)
 here=${BASH_SOURCE[0]%/*}
 [[ ${BASH_SOURCE[0]} == */* ]] || here=.
-[[ $here == /* ]] || here=$(builtin cd "$here" && builtin pwd)
+[[ $here == /* ]] || here=$(builtin cd "$here" && builtin pwd) || die "cannot locate the core"
 core_ver=${here%/*}
 model_map="$core_ver/configuration/table_model_map.csv"
 
@@ -50,7 +52,7 @@ point_dir=$PWD
 run_ngspice() {
     local ngspice models version log
     ngspice=${NGSPICE:-ngspice}
-    cd "$point_dir"
+    cd "$point_dir" || die "$point_dir: cannot enter"
     log="$tb.log"
     # Constant for a job: resolved once by the run stage (job_env.sh ->
     # PAIHO_SKY130_MODELS, PAIHO_NGSPICE_VERSION), else here.
@@ -60,7 +62,7 @@ run_ngspice() {
         local consts k v
         # (the outputs of an earlier run go first; the perl below removes them otherwise)
         rm -f -- "$tb".mt0* "$tb".cir "$tb"_a*.cir "$tb".mnames "$tb"_a*.mnames "$tb".raw "$tb"_a*.raw \
-            "$tb.scan.cir" "$tb.run.log" "$log"
+            "$tb.scan.cir" "$tb.run.log" "$log" || die "$point_dir: cannot remove the outputs of an earlier run"
         consts=$(bash "$here/job_env.sh") || exit 1
         while IFS='=' read -r k v; do
             case $k in
@@ -69,7 +71,8 @@ run_ngspice() {
             esac
         done <<< "$consts"
     fi
-    printf 'set ngbehavior=hsa\nset ng_nomodcheck\nset num_threads=1\nset noaskquit\n' > .spiceinit
+    printf 'set ngbehavior=hsa\nset ng_nomodcheck\nset num_threads=1\nset noaskquit\n' > .spiceinit ||
+        die "$point_dir/.spiceinit: cannot write it"
 
     # One perl process per point (ngspice_deck.pl): one run deck per run (the netlist, then
     # one per .alter block); the model library for them, models_fet trimmed to the size bins
@@ -94,7 +97,7 @@ run_other() {
     local bin=$1
     shift
     command -v "$bin" >/dev/null 2>&1 || die "$bin: simulator not found on PATH"
-    cd "$point_dir"
+    cd "$point_dir" || die "$point_dir: cannot enter"
     "$bin" "$@" >> job_log.txt 2>&1 || die "$bin exited $? for $point_dir/$tb.sp"
 }
 

@@ -49,8 +49,10 @@ run_point() {
             bash "$PAIHO_CORE/simulation/run_point.sh" "$dir" "$PAIHO_TB" "$CFG_simulator" "$CFG_cpu" || rc=$?
     else
         # run_point.sh read into a forked copy of this shell rather than a new bash
-        # (~2 ms less per point: no exec, no start-up); it runs as it would on its own
-        # (its arguments, its shell options, its exit status; traps are reset in a subshell)
+        # (~2 ms less per point: no exec, no start-up), with its arguments and exit status.
+        # Bash ignores errexit here (inside `if ! paiho_parallel`): run_point.sh checks each
+        # command itself. Traps are reset in a subshell; the stage's variables are visible
+        # to it (it reads only exported ones).
         # shellcheck source=/dev/null
         (. "$PAIHO_CORE/simulation/run_point.sh" "$dir" "$PAIHO_TB" "$CFG_simulator" "$CFG_cpu") || rc=$?
     fi
