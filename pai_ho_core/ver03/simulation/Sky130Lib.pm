@@ -143,6 +143,8 @@ sub library {
             $fet_include = trimmed_fet($fet_file, $devices, @rescap_files);
             $note = "models_fet: trimmed to $names";
             @trimmed = trimmed_rc(\@rc_files, [(map { $_->[0] } @$devices), @$refs], \@rescap_files, \@deps);
+            my %in_key = map { $_ => 1 } @rc_files, @rescap_files;    # (checked by the key already)
+            @deps = grep { !$in_key{$_} } @deps;
         }
         if (@trimmed == 2 + @rescap_files) {
             @rc = @trimmed[0, 1];
