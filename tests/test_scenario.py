@@ -56,7 +56,11 @@ jobs:
     assert b.temperatures == ("m40", "125")  # core order, whatever order was written
     assert b.core_env() == {"PAIHO_CORNERS": "TT SSG", "PAIHO_TEMPS": "m40 125"}
     assert b.point_count == 2 * 2 * 5
-    assert set(b.spec) == {"rwkpull0", "vwkp"}
+    # The domain's own limits (domains/gpio/1p8v/spec.yaml) apply too; a measurement the
+    # file names is judged by the file's limits alone (rwkpull0: min 1000, no max).
+    assert set(b.spec) == {"rwkpull0", "vwkp", "rwkpull_vih", "vwkp_drop"}
+    assert b.spec["rwkpull0"].bounds.min == 1000 and b.spec["rwkpull0"].bounds.max is None
+    assert b.spec["vwkp_drop"].bounds.max == 0.01
     assert b.marks == ("slow", "fast") and not b.golden
     # Only the overridden lines differ from the domain's config file.
     base = (DOMAINS / "gpio" / "1p8v" / "config.cfg").read_text().splitlines()

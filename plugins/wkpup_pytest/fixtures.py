@@ -28,7 +28,7 @@ from wkpup_harness.errors import WkpupError
 from wkpup_harness.results import Creport, CreportRow
 from wkpup_harness.results import spec as spec_check
 from wkpup_pytest.collect import job_of
-from wkpup_pytest.session import WkpupSession, session_of, store_jobs_like
+from wkpup_pytest.session import JOB_PROPERTY, WkpupSession, session_of, store_jobs_like
 
 
 class PvtStageFailure(AssertionError):
@@ -214,6 +214,9 @@ def pvt_workdir(request: pytest.FixtureRequest, pvt_spec: JobSpec) -> Iterator[P
         check_core=False,  # the controller checked it before any job
     )
     job.open()
+    if job.id is not None:
+        # The controller's verdict table lists the session's jobs (WkpupSession).
+        request.node.user_properties.append((JOB_PROPERTY, str(job.id)))
     if row is not None:
         job.plan_resume(session.stages)
         request.node.user_properties.append(("pvt_resumed", str(job.id)))

@@ -75,6 +75,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="resume each job's last unfinished run (failed, cancelled, interrupted) instead "
         "of starting afresh",
     )
+    add(
+        "--pvt-worst",
+        default=None,
+        metavar="SCENARIO::JOB",
+        help="after the session's verdict table, the worst cases of this job (e.g. "
+        "gpio/wkpup_1p8v::perf_full)",
+    )
     parser.addini("pvt_core", "core the harness drives (alias of the core setting)", default="")
     parser.addini("pvt_domains", "domains root (alias of the domains setting)", default="")
     parser.addini("pvt_golden_dir", "golden root (alias of the golden setting)", default="")

@@ -22,9 +22,11 @@ from wkpup_harness.core import Core, guard, locate_core
 from wkpup_harness.engine import PIPELINE
 from wkpup_harness.engine.reaper import reap
 from wkpup_harness.errors import WkpupError
+from wkpup_harness.report import summary
+from wkpup_harness.report import verdicts as verdict_table
 from wkpup_harness.settings import Settings, SettingsError
 from wkpup_harness.settings import resolve as resolve_settings
-from wkpup_harness.store import db
+from wkpup_harness.store import db, jobs, views
 from wkpup_harness.store.recorder import Recorder
 from wkpup_pytest.collect import SESSION_NAME, ScenarioFile, job_of
 
@@ -70,6 +72,9 @@ def session_of(config: pytest.Config) -> WkpupSession:
     return session
 
 
+JOB_PROPERTY = "wkpup_job"  # the store id of an item's job, in its reports' user_properties
+
+
 class WkpupSession:
     LOADGROUP_KEY = "wkpup_loadgroup"
     RESUME_KEY = "wkpup_resume_jobs"  # jobs a replacement worker resumes (crashed workers')
@@ -99,6 +104,8 @@ class WkpupSession:
         self._core: Core | None = None
         self._recorder: Recorder | None = None
         self.golden_written: list[tuple[str, Path]] = []
+        self.session_jobs: dict[str, int] = {}  # item node id -> its job's store id
+        self.worst_job: str | None = config.getoption("pvt_worst")
         self.verified = "not checked"
         self.is_worker = hasattr(config, "workerinput")
         self._progress: threading.Thread | None = None
@@ -200,7 +207,10 @@ class WkpupSession:
         if self.is_worker:
             return
         if self.settings.db is not None and self.n_jobs:
-            terminalreporter.write_line(f"wkpup: jobs recorded in {self.settings.db}")
+            if self.session_jobs:
+                self.verdict_summary(terminalreporter)
+            else:
+                terminalreporter.write_line(f"wkpup: jobs recorded in {self.settings.db}")
         if self.golden_written:
             terminalreporter.write_sep("-", "wkpup: goldens written (--pvt-update-golden)")
             for verdict, path in self.golden_written:
@@ -219,12 +229,52 @@ class WkpupSession:
             report.longrepr = f"{report.longrepr}\n{note}"
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        # The goldens a worker wrote reach the controller in the report's properties.
+        # The goldens a worker wrote and each item's job reach the controller in the
+        # report's properties.
+        for key, value in report.user_properties:
+            if key == JOB_PROPERTY:
+                self.session_jobs[report.nodeid] = int(value)
         if report.when == "call":
             for key, value in report.user_properties:
                 if key == "wkpup_golden":
                     verdict, _, path = str(value).partition(" ")
                     self.golden_written.append((verdict, Path(path)))
+
+    def verdict_summary(self, reporter: Any) -> None:
+        """Every job of this session with its verdicts (from the store, whichever worker ran
+        it), the worst cases of the ``--pvt-worst`` job, and where to look next."""
+        assert self.settings.db is not None
+        try:
+            conn = db.connect(self.settings.db, migrate_schema=False)
+        except (sqlite3.Error, WkpupError) as exc:
+            reporter.write_line(f"wkpup: jobs recorded in {self.settings.db} (unreadable: {exc})")
+            return
+        try:
+            rows = jobs.verdict_rows(conn, sorted(self.session_jobs.values()))
+            reporter.write_sep(
+                "=", f"wkpup: {len(rows)} PVT job(s), recorded in {self.settings.db}"
+            )
+            reporter.write_line(verdict_table.render_jobs(rows))
+            chosen = next(
+                (r for r in rows if f"{r['scenario']}::{r['name']}" == self.worst_job), None
+            )
+            if self.worst_job is not None:
+                reporter.write_sep("-", f"wkpup: worst cases of {self.worst_job}")
+                job = jobs.get_job(conn, chosen["id"]) if chosen is not None else None
+                report = views.stored_creport(conn, job) if job is not None else None
+                if report is None:
+                    reporter.write_line(f"no recorded result of {self.worst_job} in this session")
+                else:
+                    reporter.write_line(f"job {job['id']}: " + summary.render(report))
+            pick = chosen or (rows[-1] if rows else None)
+            reporter.write_line("")
+            reporter.write_line(
+                verdict_table.next_steps(pick["id"] if pick else None, str(self.settings.db))
+            )
+        except (sqlite3.Error, WkpupError) as exc:
+            reporter.write_line(f"wkpup: the store could not be read: {exc}")
+        finally:
+            conn.close()
 
     # --- live progress ----------------------------------------------------------------------------
     def listeners(self) -> list[Any]:

@@ -59,13 +59,10 @@ def main(args: argparse.Namespace) -> int:
         [r["id"], common.job_state(r), common.fmt_time(r["submitted_at"]),
          common.fmt_elapsed(r["elapsed_s"]), r["user"] or "", r["domain"], r["name"] or "",
          "" if r["n_points"] is None else r["n_points"],
-         "" if r["n_failed_points"] is None else r["n_failed_points"]]
+         "" if r["n_failed_points"] is None else r["n_failed_points"],
+         r["golden"] or "-", r["spec_verdict"] or "-"]
         for r in rows
     ]  # fmt: skip
-    print(
-        common.table(
-            table,
-            ["job", "status", "submitted", "elapsed", "user", "domain", "name", "points", "failed"],
-        )
-    )
+    header = ["job", "status", "submitted", "elapsed", "user", "domain", "name", "points"]
+    print(common.table(table, [*header, "failed", "golden", "spec"]))
     return common.EXIT_OK

@@ -74,4 +74,4 @@ def main(args: argparse.Namespace) -> int:
     planned = tuple(s for s in (row.get("stages_planned") or "").split(",") if s)
     job.plan_resume(planned or PIPELINE)
     common.say(args, f"job {job.id}: resuming {spec.domain} in {job.workdir}")
-    return drive(job, args)
+    return drive(job, args, judge=True)

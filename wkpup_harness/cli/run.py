@@ -32,6 +32,7 @@ from wkpup_harness.engine.workdir import holds_job
 from wkpup_harness.errors import ConfigError, ResultError
 from wkpup_harness.inputs import echo
 from wkpup_harness.report import summary
+from wkpup_harness.report import verdicts as verdict_table
 from wkpup_harness.results import spec as spec_check
 from wkpup_harness.settings import Settings
 from wkpup_harness.store.recorder import Recorder
@@ -177,6 +178,7 @@ def job_spec(args: argparse.Namespace, core: Core, settings: Settings) -> JobSpe
             temperatures=args.temperatures,
             name=args.name,
             source="--set",
+            tables=core.tables(),
         )
     except ScenarioError as exc:
         text = str(exc)
@@ -292,11 +294,17 @@ def judged_bad(job: Job, args: argparse.Namespace) -> bool:
     if problem:
         print(problem, file=sys.stderr)
         bad = True
-    if job.spec.spec:
-        found = spec_check.check(job.creport(), job.spec.spec)
+    if job.spec.spec and job.has_report:
+        report = job.creport()
+        found = spec_check.check(report, job.spec.spec)
+        judged = spec_check.verdicts(report, job.spec.spec, common.settings(args).near_margin)
+        worst = verdict_table.margin_text(verdict_table.worst_spec(judged))
+        common.say(args, f"spec: {spec_check.job_verdict(judged)}; worst margin {worst}")
         if found:
             print(spec_check.summarize(found), file=sys.stderr)
             bad = True
+    elif not job.spec.spec:
+        common.say(args, f"spec: none ({job.spec.domain} has no spec.yaml)")
     return bad
 
 

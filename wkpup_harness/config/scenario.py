@@ -22,6 +22,7 @@ ConfigError line ``ERROR: file:line: key: problem; allowed: ...`` (docs/scenario
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,8 @@ from wkpup_harness.inputs import InputError, read_text
 from wkpup_harness.points import Point
 from wkpup_harness.results.spec import Limit, SpecError, parse_spec
 
+SPEC_FILE = "spec.yaml"  # a domain's own spec limits, beside its config.cfg
+SPEC_FILE_KEYS = {"spec", "description"}
 FILE_KEYS = {"domain", "config", "spec", "marks", "jobs", "golden", "description"}
 JOB_KEYS = {"name", "config", "spec", "marks", "corners", "temperatures", "golden", "description"}
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -191,6 +194,13 @@ class JobModel(_Strict):
     description: Text = ""
 
 
+class DomainSpecModel(_Strict):
+    """``<domain>/spec.yaml``: the limits every job of the domain is judged by."""
+
+    spec: dict[Word, LimitModel] = {}
+    description: Text = ""
+
+
 class ScenarioModel(_Strict):
     domain: Annotated[str, Field(max_length=200)]
     config: dict[ConfigKey, ConfigValue] = {}
@@ -220,10 +230,11 @@ def _shown(value: object) -> str:
     return _kind(value) if isinstance(value, (dict, list)) else f"{_kind(value)} {echo(value)}"
 
 
-def _allowed_keys(loc: tuple[Any, ...]) -> tuple[str, ...]:
-    """The keys allowed in the mapping at ``loc`` (a path into ScenarioModel's data)."""
+def _allowed_keys(loc: tuple[Any, ...], top: set[str] = FILE_KEYS) -> tuple[str, ...]:
+    """The keys allowed in the mapping at ``loc`` (a path into ScenarioModel's data, or into
+    the file whose top-level keys are ``top``)."""
     if not loc:
-        return tuple(sorted(FILE_KEYS))
+        return tuple(sorted(top))
     if loc[0] == "jobs" and len(loc) == 2:
         return tuple(sorted(JOB_KEYS))
     if "spec" in loc:
@@ -233,7 +244,11 @@ def _allowed_keys(loc: tuple[Any, ...]) -> tuple[str, ...]:
 
 
 def _schema_problems(
-    exc: ValidationError, data: object, file: str, prefix: tuple[Any, ...] = ()
+    exc: ValidationError,
+    data: object,
+    file: str,
+    prefix: tuple[Any, ...] = (),
+    top: set[str] = FILE_KEYS,
 ) -> list[ConfigError]:
     out = []
     for err in exc.errors(include_url=False):
@@ -244,7 +259,7 @@ def _schema_problems(
         kind = err["type"]
         line = line_of(data, loc)
         if kind == "extra_forbidden":
-            problem, allowed = "unknown key", _allowed_keys(loc[:-1])
+            problem, allowed = "unknown key", _allowed_keys(loc[:-1], top)
         elif kind == "missing":
             problem, allowed = "missing required key", (str(loc[-1]),)
             line = line_of(data, loc[:-1])
@@ -301,6 +316,54 @@ def domain_measurements(domain_dir: Path) -> tuple[str, ...] | None:
         return None
     names = tuple(dict.fromkeys(m.lower() for m in MEAS_LINE.findall(text)))
     return (*names, *EXTRA_COLUMNS) if names else None
+
+
+def domain_spec_models(domain_dir: Path, tables: CoreTables) -> dict[str, LimitModel]:
+    """The limits of ``domain_dir/spec.yaml`` (every job of the domain is judged by them,
+    whichever face starts it; a scenario's ``spec:`` replaces a measurement's limits), or {}
+    when the domain has no such file. ScenarioError lists every problem, each with its line."""
+    path = domain_dir / SPEC_FILE
+    if not os.path.lexists(path):
+        return {}
+    try:
+        data = load_yaml(path, "domain spec file")
+    except ConfigError as exc:
+        raise ScenarioError([exc]) from None
+    file = str(path)
+    try:
+        model = DomainSpecModel.model_validate(data if data is not None else {})
+    except ValidationError as exc:
+        problems = _schema_problems(exc, data, file, top=SPEC_FILE_KEYS)
+        raise ScenarioError(sorted(problems, key=lambda e: e.line or 0)) from None
+    problems = []
+
+    def add(key: str, problem: str, allowed: Sequence[str], loc: tuple[Any, ...]) -> None:
+        problems.append(ConfigError(file, key, problem, allowed, line_of(data, loc)))
+
+    measured = domain_measurements(domain_dir)
+    corners = tables.corner_names()
+    for mname, limit in model.spec.items():
+        where = ("spec", mname)
+        if measured is not None and mname not in measured:
+            add(f"spec.{mname}", f"{echo(mname)} is not a measurement of this domain", measured,
+                where)  # fmt: skip
+        for corner in limit.corners:
+            if corner not in corners:
+                add(f"spec.{mname}.corners.{corner}", f"corner {echo(corner)} is not a corner"
+                    " of the core", corners, (*where, "corners", corner))  # fmt: skip
+        try:
+            parse_spec({mname: limit.model_dump(exclude_none=True)})
+        except SpecError as exc:
+            add(f"spec.{mname}", str(exc), ("min <= max",), where)
+    if problems:
+        raise ScenarioError(sorted(problems, key=lambda e: e.line or 0))
+    return dict(model.spec)
+
+
+def domain_limits(domain_dir: Path, tables: CoreTables) -> dict[str, Limit]:
+    """The domain's own limits as the spec checker takes them ({} without a spec.yaml)."""
+    models = domain_spec_models(domain_dir, tables)
+    return parse_spec({k: v.model_dump(exclude_none=True) for k, v in models.items()})
 
 
 def load_scenario(path: Path, *, root: Path, domains_root: Path, tables: CoreTables) -> Scenario:
@@ -393,6 +456,12 @@ def scenario_from_data(
             [ConfigError(file, "domain", f"{model.domain}: {exc}", (), line_of(data, ("domain",)))]
         ) from None
     measured = domain_measurements(domain_dir)
+    try:
+        domain_models = domain_spec_models(domain_dir, tables)
+    except ScenarioError as exc:
+        # The domain's spec.yaml is wrong: its own lines, and this file's problems too.
+        c.problems += exc.problems
+        domain_models = {}
     seen: dict[str, int] = {}
     jobs = []
     for i, job in enumerate(job_models):
@@ -437,6 +506,8 @@ def scenario_from_data(
                 if corner not in run_corners:
                     c.add(f"{key}.corners.{corner}", f"corner {echo(corner)} is not in this run",
                           run_corners, (*where, "corners", corner))  # fmt: skip
+        # The domain's limits first; a measurement the file names is judged by the file's.
+        spec_models = {**domain_models, **spec_models}
         try:
             spec = parse_spec({k: v.model_dump(exclude_none=True) for k, v in spec_models.items()})
         except SpecError as exc:
@@ -495,10 +566,12 @@ def domain_job(
     name: str | None = None,
     scenario: str = "cli",
     source: str = "override",
+    tables: CoreTables,
 ) -> JobSpec:
     """A job of ``domain`` from its config ``base`` with ``overrides`` (each key a real
     config key, each value one line checked against the core's tables), a corner subset of
-    the run's corners and a temperature subset of the core's list. Raises ConfigError for a
+    the run's corners and a temperature subset of the core's list, judged by the domain's
+    own limits (``spec.yaml``, none without one). Raises ConfigError for a
     config value (named as coming from ``source``, e.g. ``--set``: an override has no line
     in the file), ScenarioError for the rest; nothing is created."""
     overrides = dict(overrides or {})
@@ -535,7 +608,7 @@ def domain_job(
         overrides=overrides,
         corners=chosen,
         temperatures=temps,
-        spec={},
+        spec=domain_limits(domain_dir, tables),
         golden=False,
         marks=(),
         source=domain_dir / "config.cfg",

@@ -18,6 +18,7 @@ from wkpup_harness.config.scenario import JobSpec
 from wkpup_harness.config.tables import CoreTables
 from wkpup_harness.engine.job import JobError
 from wkpup_harness.engine.reaper import kill_job, kill_token, processes_with_token, reap
+from wkpup_harness.results.spec import parse_spec
 from wkpup_harness.store import jobs
 from wkpup_harness.store.schema import TERMINAL_STATUSES, StoreError
 
@@ -87,7 +88,8 @@ def check_resumable(row: dict[str, Any]) -> None:
 
 
 def resume_spec(row: dict[str, Any], tables: CoreTables) -> JobSpec:
-    """The JobSpec of a recorded job, from the config in its own run directory."""
+    """The JobSpec of a recorded job, from the config in its own run directory, judged by
+    the limits recorded with it (the domain's and its scenario's, as when it started)."""
     work = Path(row["work_path"])
     config = read_config(work / "config.cfg", tables=tables)
     corners = tuple(json.loads(row["corners"])) if row.get("corners") else None
@@ -101,7 +103,7 @@ def resume_spec(row: dict[str, Any], tables: CoreTables) -> JobSpec:
         overrides={},
         corners=corners,
         temperatures=temps,
-        spec={},
+        spec=parse_spec(json.loads(row["spec_json"])) if row.get("spec_json") else {},
         golden=False,
         marks=(),
         source=work / "config.cfg",

@@ -150,10 +150,14 @@ def margin(bounds: Bounds, value: float | None) -> float:
     )
 
 
-def verdicts(report: Creport, spec: Mapping[str, Limit]) -> list[dict[str, object]]:
+def verdicts(
+    report: Creport, spec: Mapping[str, Limit], fraction: float | None = None
+) -> list[dict[str, object]]:
     """Per measurement: pass / fail / no_data over every point, each point judged by its
-    corner's bounds, with the worst point (smallest margin; its row index as ``worst_seq``).
-    What the store keeps and every face shows; ``check`` lists the violating points."""
+    corner's bounds, with the worst point (smallest margin; its row index as ``worst_seq``),
+    that margin, and the pass / near / fail verdict (``judge``; near within ``fraction``,
+    the near_margin setting, of a limit). What the store keeps and
+    every face shows; ``check`` lists the violating points."""
     unknown = sorted(set(spec) - set(report.names))
     if unknown:
         raise SpecError(
@@ -162,28 +166,53 @@ def verdicts(report: Creport, spec: Mapping[str, Limit]) -> list[dict[str, objec
         )
     out: list[dict[str, object]] = []
     for name, limit in spec.items():
-        n = n_fail = 0
-        worst: tuple[float, int, float | None] | None = None
-        for seq, row in enumerate(report.rows):
+        cells = []
+        for row in report.rows:
             cell = row.cells.get(name)
-            value = cell.value if cell is not None else None
-            m = margin(limit.for_corner(row.corner), value)
-            n += 1
-            n_fail += m < 0
-            if worst is None or m < worst[0]:
-                worst = (m, seq, value)
+            cells.append((row.corner, cell.value if cell is not None else None))
+        j = judge(limit, cells, NEAR_DEFAULT if fraction is None else fraction)
+        worst_value = None if j.worst is None else cells[j.worst][1]
         out.append(
             {
                 "name": name,
                 "lo": limit.bounds.min,
                 "hi": limit.bounds.max,
-                "status": "no_data" if n == 0 else "fail" if n_fail else "pass",
-                "n_points": n,
-                "n_fail": n_fail,
-                "worst_value": None if worst is None else worst[2],
-                "worst_seq": None if worst is None else worst[1],
+                "status": "no_data" if not cells else "fail" if j.n_fail else "pass",
+                "n_points": len(cells),
+                "n_fail": j.n_fail,
+                "worst_value": worst_value,
+                "worst_seq": j.worst,
+                "verdict": j.verdict,
+                "margin": None if j.margin is None or math.isinf(j.margin) else j.margin,
             }
         )
+    return out
+
+
+def job_verdict(measurements: Iterable[Mapping[str, object]]) -> str | None:
+    """One verdict for a job from its measurements' (``verdicts``): fail > near > pass, None
+    when the job had no limits; a measurement with no data counts as fail."""
+    found = [str(m.get("verdict") or m.get("status")) for m in measurements]
+    if not found:
+        return None
+    return worst_verdict("fail" if v == "no_data" else v for v in found)
+
+
+def limits_data(spec: Mapping[str, Limit]) -> dict[str, dict[str, object]]:
+    """Limits as a scenario's ``spec:`` writes them (``parse_spec`` reads this back): what the
+    store keeps with a job so that a resume is judged by the same limits."""
+    out: dict[str, dict[str, object]] = {}
+    for name, limit in spec.items():
+        body: dict[str, object] = {
+            k: v for k, v in (("min", limit.bounds.min), ("max", limit.bounds.max)) if v is not None
+        }
+        corners = {
+            c: {k: v for k, v in (("min", b.min), ("max", b.max)) if v is not None}
+            for c, b in limit.corners.items()
+        }
+        if corners:
+            body["corners"] = corners
+        out[name] = body
     return out
 
 

@@ -34,7 +34,7 @@ INTERRUPTED = "interrupted"
 HISTORY_COLUMNS = (
     "id, status, submitted_at, started_at, finished_at, elapsed_s, user, domain, scenario, "
     "name, simulator, n_points, n_failed_points, error, error_stage, backup_path, face, "
-    "golden, stage, points_done, points_total, resumes"
+    "golden, stage, points_done, points_total, resumes, spec_verdict"
 )
 
 
@@ -183,6 +183,7 @@ UPDATABLE = (
     "domain", "scenario", "name", "user", "core_path", "manifest_hash", "simulator",
     "simulator_version", "work_path", "backup_path", "started_at", "face", "token",
     "run_root", "log_path", "corners", "temperatures", "stages_planned", "points_total",
+    "spec_json",
 )  # fmt: skip
 
 
@@ -396,19 +397,29 @@ def store_result(
     return counts
 
 
-SPEC_COLUMNS = ("name", "lo", "hi", "status", "n_points", "n_fail", "worst_value", "worst_seq")
+SPEC_COLUMNS = (
+    "name", "lo", "hi", "status", "n_points", "n_fail", "worst_value", "worst_seq", "verdict",
+    "margin",
+)  # fmt: skip
 
 
-def record_specs(conn: sqlite3.Connection, job: int, verdicts: Iterable[Mapping[str, Any]]) -> None:
+def record_specs(
+    conn: sqlite3.Connection,
+    job: int,
+    verdicts: Iterable[Mapping[str, Any]],
+    job_verdict: str | None = None,
+) -> None:
     """Store spec verdicts as ``spec.verdicts`` computed them (one checker for every face:
-    per-corner overrides and failed cells are its business, not the store's)."""
+    per-corner overrides and failed cells are its business, not the store's), and the job's
+    one spec verdict (``spec.job_verdict``)."""
     with write(conn):
         for v in verdicts:
             conn.execute(
-                "INSERT OR REPLACE INTO spec_results (job_id, name, lo, hi, status, n_points,"
-                " n_fail, worst_value, worst_seq) VALUES (?,?,?,?,?,?,?,?,?)",
-                (job, *(v[c] for c in SPEC_COLUMNS)),
+                f"INSERT OR REPLACE INTO spec_results (job_id, {', '.join(SPEC_COLUMNS)})"
+                f" VALUES (?{',?' * len(SPEC_COLUMNS)})",
+                (job, *(v.get(c) for c in SPEC_COLUMNS)),
             )
+        conn.execute("UPDATE jobs SET spec_verdict = ? WHERE id = ?", (job_verdict, job))
 
 
 # --- the engine's live records -----------------------------------------------------------------
@@ -601,6 +612,27 @@ def history(
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY submitted_at DESC, id DESC LIMIT ?"
     return [dict(r) for r in conn.execute(sql, (*args, limit))]
+
+
+def verdict_rows(conn: sqlite3.Connection, ids: Iterable[int]) -> list[dict[str, Any]]:
+    """The jobs ``ids`` (in that order; unknown ids left out), each with its spec results
+    under ``specs``: what a session's verdict table shows."""
+    out = []
+    with read(conn):
+        for ident in dict.fromkeys(ids):
+            row = conn.execute(f"SELECT {HISTORY_COLUMNS} FROM jobs WHERE id = ?", (ident,))
+            found = row.fetchone()
+            if found is None:
+                continue
+            job = dict(found)
+            job["specs"] = [
+                dict(r)
+                for r in conn.execute(
+                    "SELECT * FROM spec_results WHERE job_id = ? ORDER BY name", (ident,)
+                )
+            ]
+            out.append(job)
+    return out
 
 
 def worst(

@@ -99,6 +99,8 @@ class Recorder:
             "corners": json.dumps(list(spec.corners)) if spec.corners else None,
             "temperatures": json.dumps(list(spec.temperatures)) if spec.temperatures else None,
             "stages_planned": ",".join(job.stages),
+            # the limits it is judged by, kept so that a resume (any face) is judged alike
+            "spec_json": json.dumps(spec_check.limits_data(spec.spec)) if spec.spec else None,
         }
 
     def attach(self, job: Job) -> None:
@@ -213,10 +215,12 @@ class Recorder:
                 )
                 if job.spec.spec:
                     try:
-                        verdicts = spec_check.verdicts(creport, job.spec.spec)
+                        verdicts = spec_check.verdicts(
+                            creport, job.spec.spec, job.settings.near_margin
+                        )
                     except WkpupError:
                         verdicts = []
-                    jobs.record_specs(self.conn, job.id, verdicts)
+                    jobs.record_specs(self.conn, job.id, verdicts, spec_check.job_verdict(verdicts))
             except StoreUnavailable:
                 raise
             except StoreError:

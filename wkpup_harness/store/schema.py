@@ -188,7 +188,20 @@ _V3: tuple[str, ...] = (
     "ALTER TABLE stages ADD COLUMN max_rss_kib INTEGER",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+# V4: every job's spec: the limits it is judged by (JSON, as a scenario's ``spec:`` writes
+# them, so a resume is judged by the same ones), its one verdict (pass / near / fail; NULL:
+# no limits), and per measurement the pass / near / fail verdict and its smallest margin.
+SPEC_VERDICTS = ("pass", "near", "fail")
+_V4: tuple[str, ...] = (
+    "ALTER TABLE jobs ADD COLUMN spec_json TEXT",
+    f"ALTER TABLE jobs ADD COLUMN spec_verdict TEXT CHECK (spec_verdict IS NULL OR spec_verdict"
+    f" IN ({_in(SPEC_VERDICTS)}))",
+    f"ALTER TABLE spec_results ADD COLUMN verdict TEXT CHECK (verdict IS NULL OR verdict IN"
+    f" ({_in((*SPEC_VERDICTS, 'no_data'))}))",
+    "ALTER TABLE spec_results ADD COLUMN margin REAL",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
 LATEST = len(MIGRATIONS)
 
 

@@ -216,6 +216,7 @@ def job_spec(sub: Submission, settings: Settings, core: Core) -> JobSpec:
             temperatures=temps,
             name=sub.name or None,
             scenario=FACE,
+            tables=tables,
         )
     except ConfigError as exc:
         field = "temperatures" if exc.key == "temperatures" else f"config.{exc.key}"
@@ -296,7 +297,9 @@ def queued_spec(row: Mapping[str, Any], settings: Settings, core: Core) -> JobSp
     config = parse_config(row["config_text"], tables=core.tables(), filename="config.cfg")
     corners = json.loads(row["corners"]) if row.get("corners") else None
     temps = json.loads(row["temperatures"]) if row.get("temperatures") else None
-    spec = domain_job(row["domain"], domain_dir, config, corners=corners, temperatures=temps)
+    spec = domain_job(
+        row["domain"], domain_dir, config, corners=corners, temperatures=temps, tables=core.tables()
+    )
     return dataclasses.replace(spec, scenario=row["scenario"], name=row["name"] or spec.name)
 
 

@@ -1,0 +1,93 @@
+"""The verdict table of a set of recorded jobs (a regression session, ``make sweep``): each
+job, its points, its golden verdict, its spec verdict and the measurement nearest its limit,
+with the margin in the measurement's unit and as a percentage of that limit.
+
+Reads only what the store keeps (``store.jobs.verdict_rows``), so it says the same whichever
+face or worker ran the jobs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from tabulate import tabulate
+
+from wkpup_harness.report.units import MISSING, number, unit
+
+SERVE_URL = "http://127.0.0.1:8888"  # ``wkpup serve``'s default address (cli/serve.py)
+
+
+def relative_margin(spec: Mapping[str, Any]) -> float:
+    """A measurement's margin as a fraction of the limit it is nearest to (-inf: no value,
+    i.e. a failed point; +inf: no margin recorded), so measurements of different units can
+    be ranked. The denominator is that limit's magnitude, or the span when the limit is 0."""
+    margin, value = spec.get("margin"), spec.get("worst_value")
+    if margin is None:
+        return -math.inf if spec.get("verdict") in ("fail", "no_data") else math.inf
+    bounds = [b for b in (spec.get("lo"), spec.get("hi")) if b is not None]
+    if not bounds or value is None:
+        return margin
+    nearest = min(bounds, key=lambda b: abs(value - b))
+    scale = abs(nearest) or (abs(bounds[-1] - bounds[0]) if len(bounds) == 2 else 0.0)
+    return margin / scale if scale else margin
+
+
+def worst_spec(specs: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The measurement nearest (or furthest past) its limit, relatively."""
+    found = list(specs)
+    return min(found, key=relative_margin) if found else None
+
+
+def margin_text(spec: Mapping[str, Any] | None) -> str:
+    """``rwkpull0 2600 Ω (18.6 %)``: the measurement, its margin with unit, and the margin
+    as a percentage of the nearest limit (negative: past it)."""
+    if spec is None:
+        return MISSING
+    name = str(spec["name"])
+    if spec.get("margin") is None:
+        return f"{name} no value"
+    u = unit(name)
+    rel = relative_margin(spec)
+    pct = f" ({100 * rel:.1f} %)" if math.isfinite(rel) and rel != spec["margin"] else ""
+    return f"{name} {number(spec['margin'], 4)}{' ' + u if u else ''}{pct}"
+
+
+def render_jobs(rows: Iterable[Mapping[str, Any]]) -> str:
+    """One line per job: id, job (scenario::name), domain, status, points (failed),
+    golden verdict, spec verdict, worst margin."""
+    table = []
+    for r in rows:
+        points = "" if r.get("n_points") is None else str(r["n_points"])
+        if r.get("n_failed_points"):
+            points += f" ({r['n_failed_points']} failed)"
+        job = f"{r['scenario']}::{r['name']}" if r.get("scenario") else str(r.get("name") or "")
+        table.append(
+            [
+                r["id"],
+                job,
+                r["domain"],
+                r["status"],
+                points,
+                r.get("golden") or MISSING,
+                r.get("spec_verdict") or MISSING,
+                margin_text(worst_spec(r.get("specs") or ())),
+            ]
+        )
+    headers = ["job", "name", "domain", "status", "points", "golden", "spec", "worst margin"]
+    return tabulate(table, headers, tablefmt="simple", disable_numparse=True)
+
+
+def next_steps(job_id: int | None, db: str) -> str:
+    """Where to look next, after a session's table."""
+    show = f"wkpup show {job_id}" if job_id is not None else "wkpup show <job>"
+    page = f"{SERVE_URL}/jobs/{job_id}" if job_id is not None else SERVE_URL
+    return "\n".join(
+        [
+            f"next: {show}        one job: stages, worst cases, spec verdicts, failed points",
+            "      wkpup history       every recorded job, newest first",
+            f"      wkpup serve         the dashboard, then open {page}",
+            f"      (store: {db}; run `. .venv/bin/activate` first, or use .venv/bin/wkpup)",
+        ]
+    )
