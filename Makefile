@@ -85,7 +85,7 @@ lint: $(STAMP) tools
 test: lint verify-core tools
 	@tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/wkpup-test.XXXXXX"); \
 	status=0; \
-	WKPUP_DB="$$tmp/wkpup.db" WKPUP_RUNS="$$tmp/runs" $(VPY) -m pytest $(PYTEST_ARGS) || status=$$?; \
+	$(VPY) -m pytest $(PYTEST_ARGS) --pvt-db "$$tmp/wkpup.db" --pvt-runs "$$tmp/runs" || status=$$?; \
 	rm -rf "$$tmp"; exit $$status
 
 # The product's main job: every scenario job of regression/ (fast and full-size, every

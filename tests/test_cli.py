@@ -488,6 +488,14 @@ def test_run_tiny_job_is_recorded(store: Path, tmp_path: Path, capsys) -> None:
     ]
     assert (pts[0]["corner"], pts[0]["temperature"], pts[0]["v1"]) == ("TT", -40, "max")
 
+    # Judged by the domain's limits (domains/gpio/1p8v/spec.yaml), as every face's job is.
+    assert re.search(r"^spec: pass; worst margin rwkpull\S+ \S+ Ω \(\d+\.\d %\)$", out, re.M), out
+    assert got["spec_verdict"] == "pass"
+    assert json.loads(got["spec_json"])["vwkp_drop"] == {"max": 0.01}
+    code, out, _ = run_cli(capsys, "history")
+    assert code == 0 and out.splitlines()[0].split()[-2:] == ["golden", "spec"]
+    assert out.splitlines()[2].split()[-2:] == ["none", "pass"]  # a domain job has no golden
+
     code, out, _ = run_cli(capsys, "show", str(job))
     assert code == 0 and "worst cases over 1 points" in out
     code, out, _ = run_cli(capsys, "status", str(job), "--json")

@@ -64,6 +64,7 @@ def test_backup_holds_the_real_layout_and_the_domain_is_clean(two_runs):
         "config.cfg",
         "runme.sh",
         "script_logging.log",
+        "spec.yaml",
         "template",
     ]
 

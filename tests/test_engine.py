@@ -38,12 +38,15 @@ from hostile import isolated
 
 from wkpup_harness.cli.main import main as wkpup_main
 from wkpup_harness.config import read_config
-from wkpup_harness.config.scenario import JobSpec
+from wkpup_harness.config.scenario import JobSpec, domain_limits
+from wkpup_harness.config.tables import load_tables
 from wkpup_harness.core import Core, locate_core
 from wkpup_harness.engine import Event, Job, JobError
 from wkpup_harness.engine.job import classify, read_job_stat
 from wkpup_harness.engine.reaper import kill_token, processes_with_token
 from wkpup_harness.errors import CoreModifiedError, ResultError
+from wkpup_harness.results import parse_creport
+from wkpup_harness.results import spec as spec_check
 from wkpup_harness.results.runlog import parse_point_status
 from wkpup_harness.settings import Settings, resolve
 from wkpup_harness.store import connect
@@ -54,6 +57,7 @@ sys.path.insert(0, str(REPO / "bench"))
 from procwatch import Watcher, ngspice_pids
 
 CORE_ROOT = REPO / "pai_ho_core"
+TABLES = load_tables(CORE_ROOT / "ver03" / "configuration")
 GPIO = DOMAINS / "gpio" / "1p8v"
 SMOKE = REPO / "golden" / "gpio" / "wkpup_1p8v" / "smoke" / "creport.txt"
 WKPUP = Path(sys.executable).with_name("wkpup")
@@ -836,6 +840,15 @@ def kill9_then_resume(
     points = query(db, "SELECT corner, temperature, status FROM points WHERE job_id = ?", job)
     assert len(points) == n and {p["status"] for p in points} == {"ok"}
     assert not processes_with_token(final["token"])
+    # Judged as an uninterrupted run is: by the limits recorded when it started (the
+    # domain's), each measurement's verdict and worst value as the checker gives them.
+    limits = domain_limits(DOMAINS / "gpio" / "1p8v", TABLES)
+    want = spec_check.verdicts(parse_creport(expected.decode()), limits)
+    assert final["spec_verdict"] == spec_check.job_verdict(want) == "pass"
+    got = query(db, "SELECT name, verdict, worst_value FROM spec_results WHERE job_id = ?", job)
+    assert sorted((g["name"], g["verdict"], g["worst_value"]) for g in got) == sorted(
+        (w["name"], w["verdict"], w["worst_value"]) for w in want
+    )
 
 
 @pytest.mark.ngspice

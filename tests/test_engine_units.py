@@ -542,6 +542,8 @@ def test_corner_override_is_honoured() -> None:
         "n_fail": 0,
         "worst_value": 22000.0,
         "worst_seq": 1,
+        "verdict": "pass",  # SSG margin 3000 > the near band (5 % of the 3000..25000 span)
+        "margin": 3000.0,
     }
 
 
@@ -608,6 +610,8 @@ def test_verdicts_order_and_no_data() -> None:
         "n_fail": 0,
         "worst_value": None,
         "worst_seq": None,
+        "verdict": "no_data",
+        "margin": None,
     }
     assert spec.verdicts(report, {}) == []
 

@@ -286,13 +286,17 @@ def make_v2_store(path: Path) -> None:
     conn.close()
 
 
-def test_a_v2_store_migrates_to_v3_keeping_its_rows(tmp_path: Path) -> None:
+def test_a_v2_store_migrates_to_the_latest_keeping_its_rows(tmp_path: Path) -> None:
     db = tmp_path / "old.db"
     make_v2_store(db)
     conn = connect(db)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST == 3
-        (gen,) = jobs.get_job(conn, 1)["stages"]  # type: ignore[index]
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST == 4
+        job = jobs.get_job(conn, 1)
+        assert job is not None
+        # V4: a job recorded before it has no limits and no spec verdict (not "pass").
+        assert (job["spec_json"], job["spec_verdict"]) == (None, None)
+        (gen,) = job["stages"]
         assert (gen["stage"], gen["status"], gen["exit_code"]) == ("gen", "completed", 0)
         assert (gen["cpu_s"], gen["max_rss_kib"]) == (None, None)  # not measured then
         jobs.record_stage(conn, 1, "run", "completed", cpu_s=2.5, max_rss_kib=4096)

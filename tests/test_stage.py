@@ -154,6 +154,7 @@ def test_prepare_job_dir_layout_and_exclusions(tmp_path):
         "README",
         "config.cfg",
         "runme.sh",
+        "spec.yaml",
         "template",
     ]
     assert (job / "template" / "TT").is_dir()

@@ -7,6 +7,7 @@ from typing import Any
 
 from wkpup_harness.cli import common
 from wkpup_harness.errors import WkpupError
+from wkpup_harness.report import verdicts
 from wkpup_harness.store import jobs, views
 from wkpup_harness.store.schema import JOB_STATUSES
 
@@ -60,7 +61,7 @@ def main(args: argparse.Namespace) -> int:
          common.fmt_elapsed(r["elapsed_s"]), r["user"] or "", r["domain"], r["name"] or "",
          "" if r["n_points"] is None else r["n_points"],
          "" if r["n_failed_points"] is None else r["n_failed_points"],
-         r["golden"] or "-", r["spec_verdict"] or "-"]
+         verdicts.golden_text(r), verdicts.spec_text(r)]
         for r in rows
     ]  # fmt: skip
     header = ["job", "status", "submitted", "elapsed", "user", "domain", "name", "points"]

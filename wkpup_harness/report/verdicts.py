@@ -54,6 +54,22 @@ def margin_text(spec: Mapping[str, Any] | None) -> str:
     return f"{name} {number(spec['margin'], 4)}{' ' + u if u else ''}{pct}"
 
 
+def golden_text(job: Mapping[str, Any]) -> str:
+    """A job's golden verdict; ``none`` for a finished job that has no golden (a domain job,
+    a Python test's job), ``-`` while it runs or when it stopped before the gate."""
+    if job.get("golden"):
+        return str(job["golden"])
+    return "none" if job.get("status") == "completed" else MISSING
+
+
+def spec_text(job: Mapping[str, Any]) -> str:
+    """A job's spec verdict (pass / near / fail); ``none`` for a finished job judged by no
+    limits, ``-`` when there is no result to judge."""
+    if job.get("spec_verdict"):
+        return str(job["spec_verdict"])
+    return "none" if job.get("status") == "completed" else MISSING
+
+
 def render_jobs(rows: Iterable[Mapping[str, Any]]) -> str:
     """One line per job: id, job (scenario::name), domain, status, points (failed),
     golden verdict, spec verdict, worst margin."""
@@ -70,8 +86,8 @@ def render_jobs(rows: Iterable[Mapping[str, Any]]) -> str:
                 r["domain"],
                 r["status"],
                 points,
-                r.get("golden") or MISSING,
-                r.get("spec_verdict") or MISSING,
+                golden_text(r),
+                spec_text(r),
                 margin_text(worst_spec(r.get("specs") or ())),
             ]
         )
