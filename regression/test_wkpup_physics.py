@@ -17,6 +17,7 @@ import pytest
 # value at 1.8 V), so every row of a temperature is at equal
 # voltages; gs/gf Yes: all nine corners. 18 points per job.
 SPREAD_JOB = {
+    "golden": True,  # gated like the scenario jobs: golden/test_wkpup_physics/<test>/
     "config": {"condition": "htol", "gs/gf_corner": "Yes"},
     "temperatures": ["m40", "125"],
 }
@@ -79,6 +80,7 @@ def test_gpio_3p3v_pullup_is_device_dominated(pvt_job):
     config={"condition": "htol"},
     corners=["TT", "FFG", "SSG"],
     temperatures=["m40", "125"],
+    golden=True,
 )
 def test_tx_cworst_slower_than_cbest_and_ss_slower_than_ff(pvt_job):
     for temperature in (-40, 125):

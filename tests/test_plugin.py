@@ -189,6 +189,45 @@ def test_pvt_stages_runs_a_prefix(project):
     assert "--pvt-stages 'gen,ext'" in result.stderr.str()
 
 
+def test_a_python_test_job_with_golden_true_is_gated_and_recorded(project):
+    """``@pytest.mark.pvt(..., golden=True)``: missing golden fails; --pvt-update-golden
+    writes it; the same job then passes as identical; a changed golden fails the test after
+    its body ran, with the readable diff; each verdict lands in the store and in the
+    session's verdict table."""
+    project.makepyfile(
+        test_gated=textwrap.dedent(
+            """
+            import pytest
+
+            @pytest.mark.pvt(domain="gpio/1p8v", config={"condition": "htol"},
+                             corners=["TT"], temperatures=["m40"], golden=True)
+            def test_one(pvt_job):
+                assert pvt_job.creport().rows
+            """
+        )
+    )
+    golden = project.path / "golden" / "test_gated" / "test_one" / "creport.txt"
+    result = run(project, "test_gated.py")
+    result.assert_outcomes(failed=1)
+    assert "golden" in result.stdout.str() and not golden.exists()
+    result = run(project, "test_gated.py", "--pvt-update-golden")
+    result.assert_outcomes(passed=1)
+    assert golden.is_file()
+    result = run(project, "test_gated.py")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*test_gated::test_one*gpio/1p8v*completed*identical*pass*"])
+    lines = golden.read_text().splitlines()
+    lines[-1] = lines[-1].replace("\t", "\t ", 1)  # a whitespace-only difference
+    golden.write_text("\n".join(lines) + "\n")
+    result = run(project, "test_gated.py")
+    result.assert_outcomes(failed=1)
+    assert "mismatch" in result.stdout.str() or "differ" in result.stdout.str()
+    conn = sqlite3.connect(project.path / "wk.db")
+    got = [r[0] for r in conn.execute("SELECT golden FROM jobs ORDER BY id")]
+    conn.close()
+    assert got == ["missing", "created", "identical", "mismatch"]
+
+
 def test_python_test_with_the_pvt_marker_and_worst(project):
     project.makepyfile(
         test_physics=textwrap.dedent(

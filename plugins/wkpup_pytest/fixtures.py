@@ -28,7 +28,13 @@ from wkpup_harness.errors import WkpupError
 from wkpup_harness.results import Creport, CreportRow
 from wkpup_harness.results import spec as spec_check
 from wkpup_pytest.collect import job_of
-from wkpup_pytest.session import JOB_PROPERTY, WkpupSession, session_of, store_jobs_like
+from wkpup_pytest.session import (
+    GOLDEN_PROBLEM_ATTR,
+    JOB_PROPERTY,
+    WkpupSession,
+    session_of,
+    store_jobs_like,
+)
 
 
 class PvtStageFailure(AssertionError):
@@ -262,10 +268,22 @@ def pvt_bkp(request: pytest.FixtureRequest, pvt_workdir: PvtJob, pvt_srt) -> Sta
 
 
 @pytest.fixture
-def pvt_job(pvt_workdir: PvtJob, pvt_bkp) -> PvtJob:
+def pvt_job(request: pytest.FixtureRequest, pvt_workdir: PvtJob, pvt_bkp) -> PvtJob:
     """The finished job (its stages as far as --pvt-stages goes): ``pvt_job.worst(name)``,
-    ``pvt_job.creport()``, ``pvt_job.violations()``."""
+    ``pvt_job.creport()``, ``pvt_job.violations()``. A Python test's job marked
+    ``golden=True`` is gated like a scenario job: its verdict is recorded now, and a
+    mismatch fails the test after its body ran (``WkpupSession.pytest_runtest_call``)."""
     pvt_workdir.job.close()
+    if job_of(request.node) is None and pvt_workdir.spec.golden:
+        session = session_of(request.config)
+        verdict, problem = pvt_workdir.job.check_golden(
+            session.settings.golden, update=session.update_golden
+        )
+        if verdict in ("created", "updated"):
+            path = pvt_workdir.job.golden_path
+            request.node.user_properties.append(("wkpup_golden", f"{verdict} {path}"))
+        if problem:
+            setattr(request.node, GOLDEN_PROBLEM_ATTR, problem)
     return pvt_workdir
 
 

@@ -73,6 +73,7 @@ def session_of(config: pytest.Config) -> WkpupSession:
 
 
 JOB_PROPERTY = "wkpup_job"  # the store id of an item's job, in its reports' user_properties
+GOLDEN_PROBLEM_ATTR = "_wkpup_golden_problem"  # a Python test job's golden difference
 
 
 class WkpupSession:
@@ -227,6 +228,15 @@ class WkpupSession:
             self.crashed_jobs.add(job)  # the replacement worker resumes it (configure_node)
         if note:
             report.longrepr = f"{report.longrepr}\n{note}"
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Any:
+        """A Python test whose ``pvt`` job has ``golden=True``: its body ran; a golden
+        difference (found by the ``pvt_job`` fixture) now fails it, readably."""
+        outcome = yield
+        problem = getattr(item, GOLDEN_PROBLEM_ATTR, None)
+        if problem and outcome.excinfo is None:
+            outcome.force_exception(pytest.fail.Exception(problem, pytrace=False))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # The goldens a worker wrote and each item's job reach the controller in the
