@@ -6,7 +6,7 @@ table_model_map.csv (9 corners, typical, -40 C or 27 C, nominal voltages)
 through pai_ho_core/ver03/simulation/run_point.sh, three ways side by side in
 one temp dir:
   full        `.lib "<combined_models>/sky130.lib.spice" <sec>` (the whole
-              sky130 section: tt, fs, sf, ff, ff_ll, ss, ss_hh, fs_hh, sf_ll)
+              sky130 section: tt, sf, fs, ff, ff_ll, ss, ss_hh, sf_hh, fs_ll)
   continuous  the core's per-corner section with the whole models_fet.spice
               (PAIHO_MODEL_TRIM=0: the previous state)
   trimmed     the core's default: models_fet trimmed to the devices the deck

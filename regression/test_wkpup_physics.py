@@ -1,7 +1,8 @@
 """Physics every bench of ours must show, whatever the goldens say.
 
 Weak pull-ups (gpio/1p8v, i3c/1p8v, gpio/3p3v): slow silicon is weaker (higher resistance)
-than typical, typical than fast, and the pull-up is device-dominated: at equal temperature
+than typical, typical than fast; a slow PMOS (FSG, FFG_SSG) weaker than typical, a fast one
+(SFG, SSG_FFG) stronger; and the pull-up is device-dominated: at equal temperature
 and voltages the nine corners span at least +-10 % around TT (the slowest corner >= +10 %,
 the fastest <= -10 %), at -40 C and at 125 C. I3C pulls harder than GPIO (a ~2 kohm class
 pull-up against ~7-8 kohm).
@@ -38,11 +39,14 @@ def check_pullup(job):
         r = by_corner(job, "rwkpull0", temperature)
         assert len(r) == 9, (temperature, r)
         assert r["SSG"] > r["TT"] > r["FFG"], (temperature, r)
+        # the leg is a PMOS: P slow (FSG, and FFG_SSG with high R) is weak, P fast strong
+        assert r["FSG"] > r["TT"] > r["SFG"], (temperature, r)
+        assert r["FFG_SSG"] > r["TT"] > r["SSG_FFG"], (temperature, r)
         tt = r["TT"]
         spread = {c: round(100 * (v / tt - 1), 2) for c, v in r.items()}
         assert max(r.values()) >= (1 + SPREAD) * tt, (temperature, "slowest corner", spread)
         assert min(r.values()) <= (1 - SPREAD) * tt, (temperature, "fastest corner", spread)
-    assert pvt_worst_corner(job) in ("SSG", "SSAG", "SFG", "SSG_FFG")
+    assert pvt_worst_corner(job) in ("SSG", "SSAG", "FSG", "FFG_SSG")
 
 
 def pvt_worst_corner(job):

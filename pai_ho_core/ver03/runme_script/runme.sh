@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR/..
 # runme.sh [script_opt] — the whole job, run from the domain directory:
 #   Gen_run_compile_all (default)  gen -> run -> ext -> srt -> bkp [-> usr_script]
 #   Gen_only                       gen
@@ -16,6 +17,15 @@ set -euo pipefail
 core=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 opt=${1:-Gen_run_compile_all}
 cfg=${PAIHO_CONFIG:-config.cfg}
+
+# The environment and the config file are checked before script_logging.log is written:
+# a job refused at its first stage leaves nothing behind (sim_pvt.sh checks them again).
+# shellcheck source=stages/common.sh
+. "$core/stages/common.sh"
+paiho_check_env
+if [ ! -f "$cfg" ] || [[ $cfg == *[[:cntrl:]]* ]]; then
+    paiho_env_error PAIHO_CONFIG "$cfg" "must name the job's config file (default config.cfg); not found"
+fi
 
 log() {
     local ts
@@ -36,10 +46,10 @@ stage() {
 }
 
 compile_all() {
-    local failed=${1:-0}
-    stage ext || failed=1
+    local job_failed=${1:-0}
+    stage ext || job_failed=1
     stage srt
-    if [ "$failed" -ne 0 ]; then
+    if [ "$job_failed" -ne 0 ]; then
         stage chk || true
         log "points failed: backup skipped, point directories kept; see job_stat.log and rerun.sh"
         exit 1
@@ -50,9 +60,9 @@ compile_all() {
 case $opt in
     Gen_run_compile_all)
         stage gen
-        failed=0
-        stage run || failed=1
-        compile_all "$failed"
+        job_failed=0
+        stage run || job_failed=1
+        compile_all "$job_failed"
         if [ "${usr_script:-No}" = Yes ]; then stage usr_script; fi
         ;;
     Gen_only) stage gen ;;

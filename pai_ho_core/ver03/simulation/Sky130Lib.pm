@@ -96,7 +96,9 @@ sub trim_mode {
     my $v = $ENV{PAIHO_MODEL_TRIM} // '';
     return 'none'   if $v eq '0';
     return 'device' if $v eq 'device';
-    return 'bins';
+    return 'bins'   if $v eq '' || $v eq '1';
+    $v =~ s/([^\x20-\x7e])/sprintf('\\x%02x', ord $1)/ge;
+    fail("PAIHO_MODEL_TRIM='$v' not allowed; allowed: 1 (or unset), device, 0");
 }
 
 sub library {
@@ -333,7 +335,12 @@ sub check_literal {
 }
 
 sub cache_dir {
-    return $ENV{PAIHO_CACHE} if defined $ENV{PAIHO_CACHE} && $ENV{PAIHO_CACHE} ne '';
+    if (defined $ENV{PAIHO_CACHE} && $ENV{PAIHO_CACHE} ne '') {
+        my $c = $ENV{PAIHO_CACHE};
+        return $c if $c =~ m{^/} && $c !~ /[\x00-\x1f\x7f]/;
+        $c =~ s/([\x00-\x1f\x7f])/sprintf('\\x%02x', ord $1)/ge;
+        fail("PAIHO_CACHE='$c' must be an absolute path (no control characters)");
+    }
     return "$ENV{XDG_CACHE_HOME}/pai_ho_core"
         if defined $ENV{XDG_CACHE_HOME} && $ENV{XDG_CACHE_HOME} ne '';
     return "$ENV{HOME}/.cache/pai_ho_core" if defined $ENV{HOME} && $ENV{HOME} ne '';
@@ -404,7 +411,18 @@ sub ngspice_version {
     my $v = $ENV{PAIHO_NGSPICE_VERSION};
     return $v if defined $v && $v ne '';
     my $ng = $ENV{NGSPICE} // 'ngspice';
-    my $out = qx{"$ng" --version 2>/dev/null} // '';
+    # list form: the name reaches exec as one word, never a shell
+    my $out = '';
+    my $pid = open(my $fh, '-|');
+    if (defined $pid && $pid == 0) {
+        open STDERR, '>', '/dev/null';
+        exec { $ng } $ng, '--version' or exit 127;
+    }
+    if (defined $pid) {
+        local $/;
+        $out = <$fh> // '';
+        close $fh;
+    }
     return $out =~ /ngspice-(\S+)/ ? $1 : 'unknown';
 }
 

@@ -46,6 +46,60 @@ paiho_posint() {
     fi
 }
 
+# paiho_env_error NAME VALUE WHAT: the one-line refusal of an environment value, exit 2.
+# VALUE is shown quoted ('...'; with control characters, a newline say, as printf %q
+# writes it: $'a\nb'), so the message stays one line.
+paiho_env_error() {
+    local shown
+    if [[ $2 == *[[:cntrl:]]* ]]; then printf -v shown '%q' "$2"; else shown="'$2'"; fi
+    echo "ERROR: $1=$shown $3" >&2
+    exit 2
+}
+
+# paiho_check_env: every environment value the core reads is checked here, by sim_pvt.sh,
+# before the config is read and before anything is written; a bad one is refused with one
+# line and exit 2, whatever the stage. An empty value is the same as an unset one (the
+# default). Values are never word-split or glob-expanded: lists (PAIHO_CORNERS, PAIHO_TEMPS)
+# are names separated by single spaces, split with `read -a` after this check.
+paiho_check_env() {
+    local name v
+    for name in PAIHO_CORNERS PAIHO_TEMPS; do
+        v=${!name-}
+        [ -z "$v" ] || [[ $v =~ ^[A-Za-z0-9_]+( [A-Za-z0-9_]+)*$ ]] ||
+            paiho_env_error "$name" "$v" "must be names (letters, digits, '_') separated by single spaces"
+    done
+    for name in PAIHO_JOBS PAIHO_SLOTS; do
+        v=${!name-}
+        [ -z "$v" ] || [[ $v =~ ^[1-9][0-9]{0,5}$ ]] || paiho_env_error "$name" "$v" "must be a positive integer"
+    done
+    v=${PAIHO_SIM_TIMEOUT-}
+    [ -z "$v" ] || { [[ $v =~ ^[0-9]{1,7}(\.[0-9]{1,6})?$ ]] && [[ $v =~ [1-9] ]]; } ||
+        paiho_env_error PAIHO_SIM_TIMEOUT "$v" "must be a positive number of seconds"
+    v=${PAIHO_WAVE_MAX_BYTES-}
+    [ -z "$v" ] || [[ $v =~ ^[1-9][0-9]{0,11}$ ]] || paiho_env_error PAIHO_WAVE_MAX_BYTES "$v" "must be a positive integer"
+    v=${PAIHO_BKP_TIMESTAMP-}
+    [ -z "$v" ] || [[ $v =~ ^[0-9]{12}$ ]] || paiho_env_error PAIHO_BKP_TIMESTAMP "$v" "must be 12 digits (YYYYMMDDHHMM)"
+    case ${PAIHO_MODEL_TRIM-} in
+        '' | 0 | 1 | device) ;;
+        *) paiho_env_error PAIHO_MODEL_TRIM "$PAIHO_MODEL_TRIM" "not allowed; allowed: 1 (or unset), device, 0" ;;
+    esac
+    v=${PAIHO_NGSPICE_VERSION-}
+    [ -z "$v" ] || [[ $v =~ ^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$ ]] ||
+        paiho_env_error PAIHO_NGSPICE_VERSION "$v" "must be a version (letters, digits, '.', '_', '+', '-')"
+    for name in PAIHO_SLOT_DIR PAIHO_CACHE PAIHO_SKY130_MODELS; do
+        v=${!name-}
+        [ -z "$v" ] || { [[ $v == /* ]] && [[ $v != *[[:cntrl:]]* ]]; } ||
+            paiho_env_error "$name" "$v" "must be an absolute path (no control characters)"
+    done
+    v=${PAIHO_CONF_DIR-}
+    [ -z "$v" ] || { [[ $v != *[[:cntrl:]]* ]] && [ -d "$v" ]; } ||
+        paiho_env_error PAIHO_CONF_DIR "$v" "must be a directory holding the core's CSV tables"
+    for name in PDK_ROOT PAIHO_PYTHON NGSPICE; do
+        v=${!name-}
+        [[ $v != *[[:cntrl:]]* ]] || paiho_env_error "$name" "$v" "must hold no control characters"
+    done
+}
+
 # Sets PAIHO_NJOBS: how many points may run at once on this machine: PAIHO_JOBS, else
 # every core.
 paiho_jobs() {

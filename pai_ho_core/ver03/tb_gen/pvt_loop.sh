@@ -59,15 +59,20 @@ pvt_points() {
 }
 
 # pvt_check_subset NAME "given" "allowed": every given token is allowed, none repeated.
+# "given" was checked by paiho_check_env (names separated by single spaces); both lists are
+# split with `read -a` (no glob expansion).
 pvt_check_subset() {
-    local name=$1 given=$2 allowed=$3 tok seen=" " list=" "
-    for tok in $allowed; do
+    local name=$1 tok seen=" " list=" "
+    local -a given=() allowed=()
+    read -r -a given <<< "$2"
+    read -r -a allowed <<< "$3"
+    for tok in "${allowed[@]}"; do
         [[ "$list" == *" $tok "* ]] || list+="$tok "
     done
     list=${list# }
     list=${list% }
-    for tok in $given; do
-        if [[ " $allowed " != *" $tok "* ]]; then
+    for tok in "${given[@]}"; do
+        if [[ " $3 " != *" $tok "* ]]; then
             echo "ERROR: $name: '$tok' not in this run; allowed: ${list// /, }" >&2
             return 2
         fi
