@@ -66,11 +66,17 @@ manifest:
 	cd $(CORE) && find . -type f ! -name MANIFEST.sha256 | sed 's|^\./||' | LC_ALL=C sort | xargs sha256sum > MANIFEST.sha256
 	@echo "wrote $(CORE)/MANIFEST.sha256 ($$(wc -l < $(CORE)/MANIFEST.sha256) files)"
 
+# The project's own files named like $(1): tracked or new, never what .gitignore names (.venv,
+# .wkpup, the core's run products in domains/, such as a failed sweep's rerun.sh); outside a
+# git checkout, every such file but .venv's.
+sources = { git ls-files -z -co --exclude-standard -- '$(1)' 2>/dev/null || \
+	find . -name '$(1)' -not -path './$(VENV)/*' -print0; }
+
 lint: $(STAMP) tools
 	$(VPY) -m ruff check .
 	$(VPY) -m ruff format --check .
-	find . -name '*.sh' -not -path './$(VENV)/*' -print0 | xargs -0 shellcheck -x -o check-extra-masked-returns
-	@find . -name '*.pl' -not -path './$(VENV)/*' -print0 | \
+	$(call sources,*.sh) | xargs -0 shellcheck -x -o check-extra-masked-returns
+	@$(call sources,*.pl) | \
 		xargs -0 -n1 perl -wc 2>&1 | { grep -v ' syntax OK$$' || true; } | \
 		{ if read -r l; then echo "$$l"; cat; exit 1; fi; }
 	@echo "lint OK"

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from wkpup_harness.engine.workdir import copy_domain
+
 REPO = Path(__file__).resolve().parents[1]
 CORE = REPO / "pai_ho_core" / "ver03"
 SIM_PVT = CORE / "sim_pvt.sh"
@@ -81,8 +83,8 @@ def fixture_env(**extra: str) -> dict[str, str]:
 def our_domain(tmp_path: Path, family: str = "gpio", voltage: str = "1p8v") -> Path:
     """A copy of one of our domains, with domains/common beside it as in the repository."""
     root = tmp_path / "domains"
-    shutil.copytree(DOMAINS / "common", root / "common")
-    shutil.copytree(DOMAINS / family / voltage, root / family / voltage)
+    copy_domain(DOMAINS / "common", root / "common")
+    copy_domain(DOMAINS / family / voltage, root / family / voltage)
     return root / family / voltage
 
 
