@@ -17,7 +17,6 @@ from coreutil import (
     REPO,
     fixture_domain,
     fixture_env,
-    needs_fixture,
     netlists,
     set_keys,
     sim_pvt,
@@ -38,7 +37,6 @@ def assert_one_line_error(p, code, text):
     assert text in p.stderr
 
 
-@needs_fixture
 @pytest.mark.parametrize("jobs", ["abc", "0", "-1", "1.5", " 2"])
 def test_gen_with_a_bad_paiho_jobs_fails_and_writes_nothing(tmp_path, jobs):
     domain = fixture_domain(tmp_path, small_config())
@@ -47,7 +45,6 @@ def test_gen_with_a_bad_paiho_jobs_fails_and_writes_nothing(tmp_path, jobs):
     assert netlists(domain) == []
 
 
-@needs_fixture
 @pytest.mark.parametrize("kind", ["directory", "dangling link", "link to a directory"])
 def test_gen_refuses_a_template_that_is_not_a_regular_file(tmp_path, kind):
     domain = fixture_domain(tmp_path, small_config())
@@ -65,7 +62,6 @@ def test_gen_refuses_a_template_that_is_not_a_regular_file(tmp_path, kind):
     assert sorted(x.name for x in domain.iterdir()) == ["config.cfg", "template"]
 
 
-@needs_fixture
 @pytest.mark.parametrize(
     ("var", "value"),
     [("PAIHO_SLOTS", "0"), ("PAIHO_SLOTS", "x"), ("PAIHO_SIM_TIMEOUT", "0"),
@@ -88,7 +84,6 @@ def test_run_refuses_bad_budget_values_at_once(tmp_path, var, value):
     assert not (domain / "job_log.txt").exists()
 
 
-@needs_fixture
 def test_srt_removes_its_temporary_files_when_it_fails(tmp_path):
     domain = fixture_domain(tmp_path, small_config())
     tmp = tmp_path / "tmp"
@@ -118,7 +113,6 @@ def test_extract_ignores_an_rc_from_the_environment(tmp_path):
     assert (tmp_path / "report.txt").read_text().startswith("a\tb\t")
 
 
-@needs_fixture
 @pytest.mark.parametrize("bad", ["..", "-rf", "a/b", "x y", ".hidden"])
 def test_unsafe_corner_names_in_a_replaced_table_are_refused(tmp_path, bad):
     conf = tmp_path / "conf"

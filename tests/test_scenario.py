@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from coreutil import DOMAINS, FIXTURE_BKP, REPO, needs_fixture
+from coreutil import DOMAINS, FIXTURE_BKP, REPO
 
 from wkpup_harness.config.scenario import ScenarioError, load_scenario
 from wkpup_harness.core import locate_core
@@ -204,7 +204,6 @@ def test_golden_diff_reports_lost_rows_and_header_changes():
     assert any(line.endswith("row missing (in golden)") for line in d.lines)
 
 
-@needs_fixture
 def test_golden_diff_on_the_real_creport():
     real = (FIXTURE_BKP / "report" / "creport.txt").read_text()
     new = real.replace("7.39769677e+03", "7.39769678e+03", 1)

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from coreutil import DOMAINS, REPO
+from coreutil import DOMAINS, FIXTURE, REPO
 
 from wkpup_harness.config import read_config
 from wkpup_harness.config.tables import CoreTables
@@ -72,9 +72,7 @@ def test_locate_core_errors_are_one_line(tmp_path, monkeypatch):
 
 
 def test_locate_core_configuration_override(monkeypatch):
-    fixture_conf = REPO.parent / "shared" / "fixtures" / "wkpup2_ver03_gpio" / "configuration"
-    if not fixture_conf.is_dir():
-        pytest.skip("real tables absent")
+    fixture_conf = FIXTURE / "configuration"
     monkeypatch.delenv("PAIHO_CONF_DIR", raising=False)
     c = locate_core(CORE_ROOT, configuration=fixture_conf)
     assert c.configuration == fixture_conf.resolve() and not c.uses_own_tables
