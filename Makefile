@@ -81,8 +81,12 @@ lint: $(STAMP) tools
 		{ if read -r l; then echo "$$l"; cat; exit 1; fi; }
 	@echo "lint OK"
 
+# The suite's scenario jobs (regression/) record to a store and run root in a fresh temporary
+# directory, never the project's .wkpup/: `make test` leaves the checkout as it found it.
 test: lint verify-core tools
-	$(VPY) -m pytest $(PYTEST_ARGS)
+	@out=$$(mktemp -d "$${TMPDIR:-/tmp}/wkpup-test.XXXXXX") && \
+		echo "make test: the scenario jobs' store and runs go to $$out" && \
+		$(VPY) -m pytest --pvt-db "$$out/wkpup.db" --pvt-runs "$$out/runs" $(PYTEST_ARGS)
 
 sweep: $(STAMP) tools verify-core
 	cd $(DOMAIN) && bash runme.sh
