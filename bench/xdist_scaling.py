@@ -22,6 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from procwatch import Watcher
 
+from wkpup_harness.engine.workdir import copy_domain
+
 REPO = Path(__file__).resolve().parents[1]
 CORNERS = ["TT", "FSG", "SFG", "FFG", "FFAG", "SSG", "SSAG", "FFG_SSG", "SSG_FFG"]
 
@@ -40,7 +42,7 @@ def scenario(domain: str, jobs: int) -> str:
 
 
 def make_project(root: Path, jobs: int) -> None:
-    shutil.copytree(REPO / "domains", root / "domains")
+    copy_domain(REPO / "domains", root / "domains")
     (root / "regression").mkdir()
     half = max(jobs // 2, 1)
     (root / "regression" / "gpio.yaml").write_text(scenario("gpio/1p8v", half))

@@ -6,23 +6,15 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
+from wkpup_harness.engine.workdir import copy_domain
 
 REPO = Path(__file__).resolve().parents[1]
 CORE = REPO / "pai_ho_core" / "ver03"
 SIM_PVT = CORE / "sim_pvt.sh"
 DOMAINS = REPO / "domains"
-FIXTURE = REPO.parent / "shared" / "fixtures" / "wkpup2_ver03_gpio"
+# The real wkpup2 ver03 GPIO inputs and backup (figures, no scripts): tests/data/README.md.
+FIXTURE = REPO / "tests" / "data" / "wkpup2_ver03_gpio"
 FIXTURE_BKP = FIXTURE / "00bkp_202510301443"
-
-needs_fixture = pytest.mark.skipif(
-    not FIXTURE.is_dir(), reason="../shared/fixtures/wkpup2_ver03_gpio absent"
-)
-
-
-def needs_fixtures(test):
-    """Marks a test `fixtures` and skips it when the real wkpup2 files are absent."""
-    return pytest.mark.fixtures(needs_fixture(test))
 
 
 # The 15 keys of the real config, in the real order (contract §2).
@@ -81,8 +73,8 @@ def fixture_env(**extra: str) -> dict[str, str]:
 def our_domain(tmp_path: Path, family: str = "gpio", voltage: str = "1p8v") -> Path:
     """A copy of one of our domains, with domains/common beside it as in the repository."""
     root = tmp_path / "domains"
-    shutil.copytree(DOMAINS / "common", root / "common")
-    shutil.copytree(DOMAINS / family / voltage, root / family / voltage)
+    copy_domain(DOMAINS / "common", root / "common")
+    copy_domain(DOMAINS / family / voltage, root / family / voltage)
     return root / family / voltage
 
 
@@ -109,3 +101,22 @@ def set_keys(config_text: str, **keys: str) -> str:
 
 def netlists(domain: Path) -> list[Path]:
     return sorted(p for p in domain.glob("*/*/*/*/sim_tx.sp"))
+
+
+MT0_HEAD = "$DATA1 SOURCE='PrimeSim' VERSION='W-2024.09-SP1' PARAM_COUNT=0\n.TITLE 'fmax'\n"
+
+
+def plant_real_measurements(domain):
+    """Give every point the measure file PrimeSim wrote for it (rebuilt from its real report)
+    and the log marker chk looks for."""
+    reports = sorted((FIXTURE_BKP / "report").glob("report_*.txt"))
+    assert len(reports) == 92
+    for point in netlists(domain):
+        d = point.parent
+        name = "report_{}_{}_{}_{}.txt".format(
+            d.parts[-4], d.parts[-3], d.parts[-2].split("_", 1)[1], d.parts[-1]
+        )
+        lines = (FIXTURE_BKP / "report" / name).read_text().splitlines()
+        names, values = (line.rstrip("\t").split("\t") for line in lines)
+        (d / "sim_tx.mt0").write_text(MT0_HEAD + "  ".join(names) + "\n" + "  ".join(values) + "\n")
+        (d / "sim_tx.log").write_text("...\nPrimeSim Successfully Completed at now\n")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,8 @@ from coreutil import DOMAINS, REPO, SIM_PVT, our_domain, set_keys, sim_pvt
 
 sys.path.insert(0, str(REPO / "bench"))
 from procwatch import Watcher
+
+from wkpup_harness.engine.workdir import copy_domain
 
 SCENARIO = """\
 domain: {domain}
@@ -35,7 +36,7 @@ jobs:
 
 
 def project(pytester: pytest.Pytester) -> None:
-    shutil.copytree(DOMAINS, pytester.path / "domains")
+    copy_domain(DOMAINS, pytester.path / "domains")
     (pytester.path / "regression").mkdir()
     for domain in ("gpio/1p8v", "i3c/1p8v"):
         name = domain.split("/")[0]

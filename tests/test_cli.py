@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from coreutil import FIXTURE, FIXTURE_BKP, needs_fixtures
+from coreutil import FIXTURE, FIXTURE_BKP
 
 from wkpup_harness.cli.main import main
 from wkpup_harness.engine.reaper import kill_token, processes_with_token
@@ -109,7 +109,6 @@ def import_job(capsys, *argv: str) -> int:
 
 
 # --- import + show on the real backup ----------------------------------------------------------
-@needs_fixtures
 def test_import_real_backup_then_show_worst_cases(store: Path, capsys) -> None:
     code, out, err = run_cli(
         capsys, "import", str(BACKUP), "--config", str(FIXTURES / "config.cfg")
@@ -149,7 +148,6 @@ def test_import_real_backup_then_show_worst_cases(store: Path, capsys) -> None:
     assert code == 2 and "already imported as job 1" in one_error_line(err)
 
 
-@needs_fixtures
 def test_import_bare_real_creport(store: Path, capsys) -> None:
     job = import_job(capsys, str(BACKUP / "report" / "creport.txt"), "--domain", "gpio/1p1v")
     code, out, _ = run_cli(capsys, "history", "--domain", "gpio/1p1v", "--json")

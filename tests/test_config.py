@@ -136,8 +136,6 @@ def test_base_config(tables: CoreTables) -> None:
     assert cfg.v_count == 5 and cfg.point_count == 92
 
 
-@pytest.mark.fixtures
-@pytest.mark.skipif(not (FIXTURES / "config.cfg").is_file(), reason="real fixtures absent")
 def test_real_config_and_creport_header() -> None:
     real_tables = load_tables(FIXTURES / "configuration")
     cfg = read_config(FIXTURES / "config.cfg", tables=real_tables)
@@ -506,13 +504,7 @@ def count_config(mode: str, n: int, gsgf: str, condition: str, cross: str | None
 
 def table_sources() -> list[object]:
     return [
-        pytest.param(
-            FIXTURES / "configuration",
-            id="real",
-            marks=pytest.mark.skipif(
-                not (FIXTURES / "configuration").is_dir(), reason="real fixtures absent"
-            ),
-        ),
+        pytest.param(FIXTURES / "configuration", id="real"),
         pytest.param(CORE_CONFIGURATION, id="core"),
     ]
 

@@ -14,13 +14,11 @@ from coreutil import (
     FIXTURE,
     fixture_domain,
     fixture_env,
-    needs_fixture,
     netlists,
     set_keys,
     sim_pvt,
 )
 
-pytestmark = needs_fixture
 EXTRACT_ALT = CORE / "data_extraction" / "extract_alt.sh"
 
 

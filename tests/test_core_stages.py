@@ -1,6 +1,6 @@
 """The reference core driven stage by stage through sim_pvt.sh, on the real ver03 inputs
-(../shared/fixtures) and on synthetic ones: validation, point counts, gen byte identity,
-ext + srt byte identity, chk, bkp, failure handling. No simulator needed here."""
+(tests/data, the real wkpup2 run) and on synthetic ones: validation, point counts, gen byte
+identity, ext + srt byte identity, chk, bkp, failure handling. No simulator needed here."""
 
 from __future__ import annotations
 
@@ -14,13 +14,11 @@ from coreutil import (
     SIM_PVT,
     fixture_domain,
     fixture_env,
-    needs_fixture,
     netlists,
+    plant_real_measurements,
     set_keys,
     sim_pvt,
 )
-
-pytestmark = needs_fixture
 
 
 def real_config() -> str:
@@ -152,25 +150,6 @@ def test_template_must_hold_exactly_one_testbench(tmp_path):
 
 
 # --- ext + srt on the real values -----------------------------------------------------------
-MT0_HEAD = "$DATA1 SOURCE='PrimeSim' VERSION='W-2024.09-SP1' PARAM_COUNT=0\n.TITLE 'fmax'\n"
-
-
-def plant_real_measurements(domain):
-    """Give every point the measure file PrimeSim wrote for it (rebuilt from its real report)
-    and the log marker chk looks for."""
-    reports = sorted((FIXTURE_BKP / "report").glob("report_*.txt"))
-    assert len(reports) == 92
-    for point in netlists(domain):
-        d = point.parent
-        name = "report_{}_{}_{}_{}.txt".format(
-            d.parts[-4], d.parts[-3], d.parts[-2].split("_", 1)[1], d.parts[-1]
-        )
-        lines = (FIXTURE_BKP / "report" / name).read_text().splitlines()
-        names, values = (line.rstrip("\t").split("\t") for line in lines)
-        (d / "sim_tx.mt0").write_text(MT0_HEAD + "  ".join(names) + "\n" + "  ".join(values) + "\n")
-        (d / "sim_tx.log").write_text("...\nPrimeSim Successfully Completed at now\n")
-
-
 def test_ext_and_srt_reproduce_the_real_reports_byte_for_byte(tmp_path):
     domain = fixture_domain(tmp_path)
     env = fixture_env()

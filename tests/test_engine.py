@@ -44,6 +44,7 @@ from wkpup_harness.core import Core, locate_core
 from wkpup_harness.engine import Event, Job, JobError
 from wkpup_harness.engine.job import classify, read_job_stat
 from wkpup_harness.engine.reaper import kill_token, processes_with_token
+from wkpup_harness.engine.workdir import copy_domain
 from wkpup_harness.errors import CoreModifiedError, ResultError
 from wkpup_harness.results import parse_creport
 from wkpup_harness.results import spec as spec_check
@@ -1032,8 +1033,8 @@ def pytest_project(
     """A project using the plugin: our domains, one scenario file ``regression/gpio/e.yaml``
     holding ``jobs`` (YAML), goldens for some of them, store ``wk.db``. Returns its root."""
     root = pytester.path
-    shutil.copytree(DOMAINS / "common", root / "domains" / "common")
-    shutil.copytree(GPIO, root / "domains" / "gpio" / "1p8v")
+    copy_domain(DOMAINS / "common", root / "domains" / "common")
+    copy_domain(GPIO, root / "domains" / "gpio" / "1p8v")
     pytester.makeini(f"[pytest]\npvt_core = {CORE_ROOT}\npvt_db = wk.db\n")
     (root / "regression" / "gpio").mkdir(parents=True)
     (root / "regression" / "gpio" / "e.yaml").write_text(f"domain: gpio/1p8v\njobs:\n{jobs}")

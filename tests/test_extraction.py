@@ -14,12 +14,8 @@ DE = REPO / "pai_ho_core" / "ver03" / "data_extraction"
 MOVE, EXTRACT, EXTRACT_ALT, SRT = (
     DE / n for n in ("move.sh", "extract.sh", "extract_alt.sh", "srt_report.pl")
 )
-FIXTURE = REPO.parent / "shared" / "fixtures" / "wkpup2_ver03_gpio"
+FIXTURE = REPO / "tests" / "data" / "wkpup2_ver03_gpio"  # the real run: tests/data/README.md
 BKP = FIXTURE / "00bkp_202510301443"
-HAS_FIXTURE = FIXTURE.is_dir()
-needs_fixture = pytest.mark.skipif(
-    not HAS_FIXTURE, reason="shared fixture wkpup2_ver03_gpio absent"
-)
 
 MT0_HEAD = "$DATA1 SOURCE='PrimeSim' VERSION='W-2024.09-SP1' PARAM_COUNT=0\n"
 
@@ -347,17 +343,13 @@ def test_srt_header_fallback_and_usage(tmp_path):
 
 # ---- real fixture: 92 reports and the creport -----------------------------------------
 def real_reports():
-    if not HAS_FIXTURE:
-        return []
     return sorted((BKP / "report").glob("report_*.txt"))
 
 
-@needs_fixture
 def test_fixture_has_92_reports():
     assert len(real_reports()) == 92
 
 
-@needs_fixture
 @pytest.mark.parametrize("report", real_reports(), ids=lambda p: p.stem)
 def test_real_report_reproduced_from_primesim_mt0(tmp_path, report):
     lines = report.read_text().split("\n")
@@ -431,7 +423,6 @@ def fixture_points(report_dir: Path):
     ]
 
 
-@needs_fixture
 def test_real_creport_reproduced(tmp_path):
     rdir = BKP / "report"
     points = fixture_points(rdir)
@@ -447,7 +438,6 @@ def test_real_creport_reproduced(tmp_path):
     assert out.read_bytes() == (rdir / "creport.txt").read_bytes()
 
 
-@needs_fixture
 def test_real_creport_keeps_failed_point(tmp_path):
     rdir = tmp_path / "report"
     shutil.copytree(BKP / "report", rdir)

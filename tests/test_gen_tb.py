@@ -9,7 +9,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 GEN = REPO / "pai_ho_core" / "ver03" / "tb_gen" / "gen_tb.pl"
-FIXTURE = REPO.parent / "shared" / "fixtures" / "wkpup2_ver03_gpio"
+FIXTURE = REPO / "tests" / "data" / "wkpup2_ver03_gpio"  # the real run: tests/data/README.md
 
 # default synthetic supply values (distinct numbers so each rule's source is visible)
 SUPPLY = {
@@ -373,17 +373,13 @@ def fixture_gen_args(template: Path, cfg: dict, rows: dict, corner, ex, ttok, vt
 
 
 def real_netlists():
-    if not FIXTURE.is_dir():
-        return []
     return sorted((FIXTURE / "00bkp_202510301443" / "tb_bkp").glob("typical_*/*/sim_tx.sp"))
 
 
-@pytest.mark.skipif(not FIXTURE.is_dir(), reason="shared fixture wkpup2_ver03_gpio absent")
 def test_real_fixture_has_12_netlists():
     assert len(real_netlists()) == 12
 
 
-@pytest.mark.skipif(not FIXTURE.is_dir(), reason="shared fixture wkpup2_ver03_gpio absent")
 @pytest.mark.parametrize(
     "netlist", real_netlists(), ids=lambda p: f"{p.parent.parent.name}/{p.parent.name}"
 )

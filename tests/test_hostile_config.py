@@ -19,7 +19,6 @@ import json
 import math
 import os
 import re
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -43,6 +42,7 @@ from hypothesis import strategies as st
 from wkpup_harness.config.scenario import ScenarioError, load_scenario, scenario_from_data
 from wkpup_harness.config.yamlfile import parse_yaml
 from wkpup_harness.core import locate_core
+from wkpup_harness.engine.workdir import copy_domain
 from wkpup_harness.errors import ConfigError
 from wkpup_harness.results.spec import SpecError, parse_spec
 
@@ -219,10 +219,10 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root that must never appear), pytest.ini, a scenario dir holding every bad scenario and
     a cfg dir holding every bad config; ``ngspice`` on PATH is a tripwire."""
     root = tmp_path_factory.mktemp("hostile_cfg")
-    shutil.copytree(DOMAINS, root / "domains")
+    copy_domain(DOMAINS, root / "domains")
     (root / "domains" / "escape").symlink_to(DOMAINS / "gpio")  # a link out of the root
     loop = root / "domains" / "gpio" / "loop"
-    shutil.copytree(DOMAINS / "gpio" / "1p8v", loop)
+    copy_domain(DOMAINS / "gpio" / "1p8v", loop)
     (loop / "local_pvt_loop.sh").write_text("# my own loop\n")
     (root / "wkpup.toml").write_text(f'core = "{REPO / "pai_ho_core"}"\ndomains = "domains"\n')
     (root / "pytest.ini").write_text("[pytest]\n")
@@ -323,7 +323,7 @@ def test_validate_refuses_each_config(validated_cfgs, i: int) -> None:
 @pytest.fixture(scope="module")
 def core_domain(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("core_cfg") / "gpio" / "1p8v"
-    shutil.copytree(DOMAINS / "gpio" / "1p8v", d)
+    copy_domain(DOMAINS / "gpio" / "1p8v", d)
     for name, data, _ in CONFIGS:
         (d / f"{name}.cfg").write_bytes(data)
     return d

@@ -1,7 +1,7 @@
 """Malformed-input corpus, part B: ``wkpup import`` (backups, bare creports, --config), the
 result parsers, store files given as ``--db`` / ``--pvt-db``, and ``export`` of odd stored data.
 
-Every backup here is a copy of the real one (../shared/fixtures) made in tmp at test time and
+Every backup here is a copy of the real one (tests/data) made in tmp at test time and
 then corrupted one way. Each hostile import must give exit 2 (3: path not found), one stderr
 line naming the problem and what is allowed, no traceback, no store created, and an existing
 store left byte for byte as it was. Most cases call the CLI in-process (``main``); the ones
@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from coreutil import FIXTURE_BKP, needs_fixture
+from coreutil import FIXTURE_BKP
 
 from tests.hostile import REPO, Outcome, assert_one_line_error, snapshot, wkpup
 from wkpup_harness.cli.main import main
@@ -27,8 +27,6 @@ from wkpup_harness.errors import ResultError
 from wkpup_harness.results import MAX_RESULT_BYTES, read_mt0
 from wkpup_harness.store import db
 from wkpup_harness.store.importer import import_backup
-
-pytestmark = [needs_fixture, pytest.mark.fixtures]
 
 STAMP = "00bkp_202510301443"
 CREPORT = Path("report") / "creport.txt"

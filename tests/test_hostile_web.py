@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from coreutil import FIXTURE_BKP, needs_fixture
+from coreutil import FIXTURE_BKP
 
 from tests.hostile import snapshot
 from tests.webutil import Server
 from wkpup_harness.store import db
 from wkpup_harness.store.importer import import_backup
 
-pytestmark = [needs_fixture, pytest.mark.fixtures, pytest.mark.xdist_group("hostile_web")]
+pytestmark = pytest.mark.xdist_group("hostile_web")
 
 JOB = 1  # the imported backup
 BIG = 2**63  # one more than SQLite's largest integer

@@ -18,7 +18,6 @@ import re
 import shutil
 import sqlite3
 import stat
-import subprocess
 from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -34,6 +33,8 @@ from wkpup_harness.engine.joblog import JobLog
 from wkpup_harness.report.units import number, quantity, unit
 from wkpup_harness.store import connect, jobs
 from wkpup_harness.store.schema import LATEST, MIGRATIONS
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's, as in test_web_browser.py
 
 CORE_ROOT = REPO / "pai_ho_core"
 RUN = ["run", "gpio/1p8v", "--domains", str(DOMAINS), "--set", "condition=htol", "--cpus", "1"]
@@ -350,10 +351,11 @@ def test_units_in_show_compare_and_csv(ran: dict[str, Any]) -> None:
 
 
 def test_the_web_page_formats_numbers_as_the_cli_does() -> None:
-    """static/app.js fmt() and report.units.number() write the same text (node runs it)."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("no node to run the page's formatter")
+    """static/app.js fmt() and report.units.number() write the same text; fmt() runs in the
+    headless chromium that shows the page (`make tools` installs it: no node needed)."""
+    assert CHROMIUM.is_file(), "no /usr/bin/chromium: `apt-get install -y chromium` (make tools)"
+    from playwright.sync_api import sync_playwright
+
     values = [0, 1, -0.000349256, 5772.28, 1e-5, 123456789, 0.000123456789, 100000, 1234567,
               2.01554, 12.5, -4.5e-13, 0.1, 99999.95, None]  # fmt: skip
     src = next(
@@ -361,11 +363,17 @@ def test_the_web_page_formats_numbers_as_the_cli_does() -> None:
         for line in (REPO / "wkpup_harness/web/static/app.js").read_text().splitlines()
         if line.startswith("const fmt =")
     )
-    script = src + "\nconsole.log(JSON.stringify(JSON.parse(process.argv[1]).map(fmt)));"
-    out = subprocess.run(
-        [node, "-e", script, json.dumps(values)], capture_output=True, text=True, check=True
-    ).stdout
-    assert json.loads(out) == [number(v) for v in values]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            out = browser.new_page().evaluate(
+                f"(values) => {{ {src}\nreturn values.map(fmt); }}", values
+            )
+        finally:
+            browser.close()
+    assert out == [number(v) for v in values]
 
 
 # --- permissions and paths -----------------------------------------------------------------------

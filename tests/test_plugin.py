@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from coreutil import DOMAINS, REPO
 
+from wkpup_harness.engine.workdir import copy_domain
+
 CORE = REPO / "pai_ho_core"
 
 TINY = """\
@@ -42,8 +44,8 @@ def project(pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.Monke
     for name in [k for k in os.environ if k.startswith("WKPUP_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("WKPUP_SLOT_DIR", str(tmp_path / "slots"))
-    shutil.copytree(DOMAINS / "common", pytester.path / "domains" / "common")
-    shutil.copytree(DOMAINS / "gpio", pytester.path / "domains" / "gpio")
+    copy_domain(DOMAINS / "common", pytester.path / "domains" / "common")
+    copy_domain(DOMAINS / "gpio", pytester.path / "domains" / "gpio")
     pytester.makeini(
         f"""
         [pytest]

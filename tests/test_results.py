@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from coreutil import FIXTURE, FIXTURE_BKP, needs_fixtures
+from coreutil import FIXTURE, FIXTURE_BKP
 
 from wkpup_harness.config import read_config
 from wkpup_harness.config.tables import load_tables
@@ -211,7 +211,6 @@ def test_bad_creports(text: str, problem: str) -> None:
 
 
 # --- the real backup -------------------------------------------------------------------------
-@needs_fixtures
 def test_real_reports() -> None:
     files = sorted((BACKUP / "report").glob("report_*.txt"))
     assert len(files) == 92
@@ -225,7 +224,6 @@ def test_real_reports() -> None:
         assert cells["temper"].value == report.point.temperature
 
 
-@needs_fixtures
 def test_real_creport() -> None:
     creport = read_creport(BACKUP / "report" / "creport.txt")
     assert creport.title == "supply condition"
@@ -246,7 +244,6 @@ def test_real_creport() -> None:
     assert [r.temperature for r in creport.rows[-2:]] == [85, 100]
 
 
-@needs_fixtures
 def test_real_backup_cells_match_reports() -> None:
     backup = read_backup(BACKUP)
     assert backup.stamp == "202510301443" and len(backup.reports) == 92
@@ -260,7 +257,6 @@ def test_real_backup_cells_match_reports() -> None:
         assert report.rows[0] == tuple(row.cells.values())
 
 
-@needs_fixtures
 def test_real_creport_rows_follow_the_config_loop_order() -> None:
     cfg = read_config(FIXTURES / "config.cfg", tables=load_tables(FIXTURES / "configuration"))
     creport = read_creport(BACKUP / "report" / "creport.txt")

@@ -3,14 +3,14 @@ simulator (the creports here are built from real-format text)."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from coreutil import DOMAINS, FIXTURE_BKP, REPO, needs_fixture
+from coreutil import DOMAINS, FIXTURE_BKP, REPO
 
 from wkpup_harness.config.scenario import ScenarioError, load_scenario
 from wkpup_harness.core import locate_core
+from wkpup_harness.engine.workdir import copy_domain
 from wkpup_harness.results import golden, parse_creport, spec
 
 TABLES = locate_core(REPO / "pai_ho_core").tables()
@@ -127,7 +127,7 @@ def test_scenario_mistakes_cost_no_simulation(tmp_path, text, message):
 
 def test_a_domain_with_a_local_pvt_loop_is_refused(tmp_path):
     domains = tmp_path / "domains"
-    shutil.copytree(DOMAINS / "gpio", domains / "gpio")
+    copy_domain(DOMAINS / "gpio", domains / "gpio")
     (domains / "gpio" / "1p8v" / "local_pvt_loop.sh").write_text("# my own loop\n")
     with pytest.raises(ScenarioError, match="local pvt_loop overrides are not supported"):
         load(tmp_path, "domain: gpio/1p8v\njobs: [{name: a}]\n", domains)
@@ -208,7 +208,6 @@ def test_golden_diff_reports_lost_rows_and_header_changes():
     assert any(line.endswith("row missing (in golden)") for line in d.lines)
 
 
-@needs_fixture
 def test_golden_diff_on_the_real_creport():
     real = (FIXTURE_BKP / "report" / "creport.txt").read_text()
     new = real.replace("7.39769677e+03", "7.39769678e+03", 1)

@@ -35,6 +35,7 @@ from wkpup_harness.engine.slurm import (
     task_script,
     time_limit_minutes,
 )
+from wkpup_harness.engine.workdir import copy_domain
 
 pytestmark = [pytest.mark.ngspice, pytest.mark.xdist_group("slurm")]
 
@@ -222,8 +223,8 @@ def test_pytest_on_slurm_gives_the_local_creport(
 ) -> None:
     """The local creport as the golden of a scenario job run with --pvt-executor slurm:
     the item passes only if Slurm's creport is byte-identical."""
-    shutil.copytree(DOMAINS / "common", pytester.path / "domains" / "common")
-    shutil.copytree(DOMAINS / "gpio", pytester.path / "domains" / "gpio")
+    copy_domain(DOMAINS / "common", pytester.path / "domains" / "common")
+    copy_domain(DOMAINS / "gpio", pytester.path / "domains" / "gpio")
     pytester.makeini(f"[pytest]\npvt_core = {REPO / 'pai_ho_core'}\npvt_db = wk.db\n")
     (pytester.path / "regression" / "gpio").mkdir(parents=True)
     (pytester.path / "regression" / "gpio" / "tiny.yaml").write_text(SCENARIO)

@@ -13,13 +13,13 @@ import time
 from pathlib import Path
 
 import pytest
-from coreutil import DOMAINS, REPO
+from coreutil import DOMAINS, FIXTURE, REPO
 
 from wkpup_harness.config import read_config
 from wkpup_harness.config.tables import CoreTables
 from wkpup_harness.core import Core, guard, locate_core, manifest
 from wkpup_harness.core.stage import run_stage, stage_env
-from wkpup_harness.engine.workdir import prepare_job_dir
+from wkpup_harness.engine.workdir import copy_domain, prepare_job_dir
 from wkpup_harness.errors import CoreError, CoreModifiedError, WkpupError
 
 CORE_ROOT = REPO / "pai_ho_core"
@@ -72,9 +72,7 @@ def test_locate_core_errors_are_one_line(tmp_path, monkeypatch):
 
 
 def test_locate_core_configuration_override(monkeypatch):
-    fixture_conf = REPO.parent / "shared" / "fixtures" / "wkpup2_ver03_gpio" / "configuration"
-    if not fixture_conf.is_dir():
-        pytest.skip("real tables absent")
+    fixture_conf = FIXTURE / "configuration"
     monkeypatch.delenv("PAIHO_CONF_DIR", raising=False)
     c = locate_core(CORE_ROOT, configuration=fixture_conf)
     assert c.configuration == fixture_conf.resolve() and not c.uses_own_tables
@@ -130,9 +128,9 @@ def test_guard_names_missing_and_extra_files(core_copy):
 def _planted_domain(tmp_path: Path) -> Path:
     """A copy of domains/gpio/1p8v (with common/) holding every kind of run product."""
     root = tmp_path / "src" / "domains"
-    shutil.copytree(DOMAINS / "common", root / "common")
+    copy_domain(DOMAINS / "common", root / "common")
     domain = root / "gpio" / "1p8v"
-    shutil.copytree(GPIO, domain)
+    copy_domain(GPIO, domain)
     for d in ("TT/typical/typical_85", "FFG_SSG/typical", "report", "compiled_waveform"):
         (domain / d).mkdir(parents=True)
     (domain / "00bkp_202501010000" / "report").mkdir(parents=True)
@@ -166,6 +164,27 @@ def test_prepare_job_dir_layout_and_exclusions(tmp_path):
     point = job / "TT" / "typical" / "typical_m40" / "v1min_v2max"
     assert (point / "../../../../../../common/lib/weakpullup.lib").resolve().is_file()
     assert not list((tmp_path / "jobA" / "gpio").glob(".*partial*"))
+
+
+def test_copy_domain_leaves_out_run_products_of_every_domain_it_meets(tmp_path):
+    domain = _planted_domain(tmp_path)
+    root = domain.parent.parent  # src/domains: common/ and gpio/1p8v with every product
+    inputs = ["NOTES.TXT", "README", "config.cfg", "runme.sh", "template"]
+
+    def files(d: Path) -> list[str]:
+        return sorted(str(p.relative_to(d)) for p in d.rglob("*"))
+
+    for src, dst, mine in (
+        (root, tmp_path / "tree", "gpio/1p8v"),  # the whole domains/ tree
+        (root / "gpio", tmp_path / "family", "1p8v"),  # one family
+        (domain, tmp_path / "one", "."),  # one domain
+    ):
+        assert copy_domain(src, dst) == dst
+        assert sorted(p.name for p in (dst / mine).iterdir()) == inputs, src
+        assert (dst / mine / "template" / "TT").is_dir()  # user data below the top level
+        assert files(dst / mine / "template") == ["TT", "sim_tx.sp"]
+    assert files(tmp_path / "tree" / "common") == files(DOMAINS / "common")
+    copy_domain(DOMAINS / "common", tmp_path / "tree" / "common", dirs_exist_ok=True)
 
 
 def test_prepare_job_dir_writes_the_config_and_refuses_a_used_dest(tmp_path, core):

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from coreutil import FIXTURE, FIXTURE_BKP, needs_fixtures
+from coreutil import FIXTURE, FIXTURE_BKP
 
 from wkpup_harness.results import Creport, parse_creport, read_creport
 from wkpup_harness.results import spec as spec_check
@@ -226,13 +226,12 @@ def _table_cells(text: str) -> list[list[str]]:
     return [line.split("\t")[: 5 + 11] for line in text.split("\n")[10:] if line]
 
 
-@needs_fixtures
 def test_import_real_backup_stores_every_cell_exactly(db: sqlite3.Connection) -> None:
     job = import_backup(db, BACKUP)
     got = get_job(db, job)
     assert got is not None and got["status"] == "completed"
     assert time.strftime("%Y%m%d%H%M", time.localtime(got["submitted_at"])) == "202510301443"
-    assert got["domain"] == "fixtures/wkpup2_ver03_gpio" and got["n_points"] == 92
+    assert got["domain"] == "data/wkpup2_ver03_gpio" and got["n_points"] == 92
     text = (BACKUP / "report" / "creport.txt").read_text(encoding="ascii")
     header = text.split("\n")[9].split("\t")
     names = [h for h in header[5:] if h]
@@ -257,7 +256,6 @@ def test_import_real_backup_stores_every_cell_exactly(db: sqlite3.Connection) ->
         import_backup(db, BACKUP)
 
 
-@needs_fixtures
 def test_import_bare_real_creport(db: sqlite3.Connection) -> None:
     job = import_backup(db, BACKUP / "report" / "creport.txt", domain="gpio/1p1v")
     cre = read_creport(BACKUP / "report" / "creport.txt")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from coreutil import CORE, FIXTURE, needs_fixtures
+from coreutil import CORE, FIXTURE
 
 from wkpup_harness.config.tables import (
     CONDITION_COLUMNS,
@@ -27,7 +27,6 @@ def real() -> CoreTables:
     return load_tables(FIXTURES / "configuration")
 
 
-@needs_fixtures
 def test_real_corner_lists(real: CoreTables) -> None:
     nom = real.corners.get("nom_tt")
     assert nom is not None and nom.extractions == ("typical",) and nom.corners == ("TT",)
@@ -40,7 +39,6 @@ def test_real_corner_lists(real: CoreTables) -> None:
     assert real.extractions() == ("typical", "cworst_CCworst_T", "cbest_CCbest_T")
 
 
-@needs_fixtures
 def test_real_supply_tables_keep_raw_cells(real: CoreTables) -> None:
     assert set(real.supplies) == {"ac", "dc", "tran"}
     ac = real.supply("ac")
@@ -59,7 +57,6 @@ def test_real_supply_tables_keep_raw_cells(real: CoreTables) -> None:
     assert vccana is not None and vccana.cell("nom") == "0.70"
 
 
-@needs_fixtures
 def test_plain_table_has_empty_func_max(real: CoreTables) -> None:
     tran = real.supply("tran")
     assert tran is not None
@@ -79,7 +76,6 @@ def test_core_tables_have_the_contract_shape() -> None:
             assert table.get(rail) is not None, (table.filename, rail)
 
 
-@needs_fixtures
 def test_core_corner_table_is_the_real_one(real: CoreTables) -> None:
     assert load_tables(CORE_CONFIGURATION).corners.rows == real.corners.rows
 

@@ -14,7 +14,6 @@ from coreutil import (
     REPO,
     fixture_domain,
     fixture_env,
-    needs_fixture,
     our_domain,
     set_keys,
     sim_pvt,
@@ -37,7 +36,6 @@ usr_script () {
 """
 
 
-@needs_fixture
 def test_core_func_gets_the_loop_globals_and_no_arguments(tmp_path):
     domain = fixture_domain(tmp_path, set_keys((FIXTURE / "config.cfg").read_text(), gsgf="No"))
     (domain / "usr_script.sh").write_text(DUMP)
@@ -67,7 +65,6 @@ def test_core_func_gets_the_loop_globals_and_no_arguments(tmp_path):
     # each call in a subshell: `leak` never grows, the `cd /` never sticks
 
 
-@needs_fixture
 def test_a_failing_core_func_is_reported_and_the_others_still_run(tmp_path):
     domain = fixture_domain(tmp_path, set_keys((FIXTURE / "config.cfg").read_text(), gsgf="No"))
     (domain / "usr_script.sh").write_text(
@@ -80,7 +77,6 @@ def test_a_failing_core_func_is_reported_and_the_others_still_run(tmp_path):
     assert len((domain / "done.txt").read_text().splitlines()) == 12
 
 
-@needs_fixture
 @pytest.mark.parametrize(
     ("script", "message"),
     [

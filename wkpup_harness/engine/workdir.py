@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 from wkpup_harness.config import Config
@@ -45,16 +44,33 @@ def is_run_product(domain: Path, name: str) -> bool:
     return CORNER_DIR.fullmatch(name) is not None and (domain / name).is_dir()
 
 
-def _top_level_ignore(domain: Path) -> Callable[[str, list[str]], set[str]]:
-    top = os.path.realpath(domain)
+def _run_products_ignore(directory: str, names: list[str]) -> set[str]:
+    # Run products sit at the top of a domain (a directory holding template/); deeper down,
+    # a template/TT file or a user's own folder is an input.
+    here = Path(directory)
+    if not (here / "template").is_dir():
+        return set()
+    return {n for n in names if is_run_product(here, n)}
 
-    def ignore(directory: str, names: list[str]) -> set[str]:
-        # Only the top level holds run products; a template/TT file is the user's own.
-        if os.path.realpath(directory) != top:
-            return set()
-        return {n for n in names if is_run_product(domain, n)}
 
-    return ignore
+def copy_domain(src: Path | str, dst: Path | str, *, dirs_exist_ok: bool = False) -> Path:
+    """Copy a domain's inputs from ``src`` to ``dst`` and return ``dst``.
+
+    ``src`` is one domain (``domains/gpio/1p8v``), a family (``domains/gpio``), the whole
+    ``domains/`` tree or ``domains/common``: every domain directory met on the way (one that
+    holds ``template/``) is copied without its run products (corner directories, ``report/``,
+    ``00bkp_*``, logs: :func:`is_run_product`), so a sweep or a job left in the tree never
+    reaches the copy. Dangling symbolic links are skipped; the others are copied as files.
+    """
+    dst = Path(dst)
+    shutil.copytree(
+        src,
+        dst,
+        ignore=_run_products_ignore,
+        ignore_dangling_symlinks=True,
+        dirs_exist_ok=dirs_exist_ok,
+    )
+    return dst
 
 
 def holds_job(path: Path) -> bool:
@@ -86,12 +102,7 @@ def prepare_job_dir(
     # Built aside and renamed last: an interrupted copy never looks like a prepared job.
     staging = Path(tempfile.mkdtemp(prefix=f".{voltage}.partial-", dir=job.parent))
     try:
-        shutil.copytree(
-            domain,
-            staging / "d",
-            ignore=_top_level_ignore(domain),
-            ignore_dangling_symlinks=True,
-        )
+        copy_domain(domain, staging / "d")
         mask_copied(staging / "d")
         if config is not None:
             # newline="" so a config is written exactly as validated (no newline translation).
@@ -106,6 +117,6 @@ def prepare_job_dir(
     common = domain.parent.parent / COMMON
     if common.is_dir():
         # Shared by every domain prepared under this root; the same source gives the same files.
-        shutil.copytree(common, dest_root / COMMON, dirs_exist_ok=True)
+        copy_domain(common, dest_root / COMMON, dirs_exist_ok=True)
         mask_copied(dest_root / COMMON)
     return job
