@@ -22,11 +22,11 @@ from wkpup_harness.core import Core, guard, locate_core
 from wkpup_harness.engine import PIPELINE
 from wkpup_harness.engine.reaper import reap
 from wkpup_harness.errors import WkpupError
-from wkpup_harness.report import summary
+from wkpup_harness.report import summary, views
 from wkpup_harness.report import verdicts as verdict_table
 from wkpup_harness.settings import Settings, SettingsError
 from wkpup_harness.settings import resolve as resolve_settings
-from wkpup_harness.store import db, jobs, views
+from wkpup_harness.store import db, jobs
 from wkpup_harness.store.recorder import Recorder
 from wkpup_pytest.collect import SESSION_NAME, ScenarioFile, job_of
 

@@ -16,15 +16,15 @@ from tabulate import tabulate
 
 from wkpup_harness.errors import WkpupError
 from wkpup_harness.perms import restrict_umask
-from wkpup_harness.settings import Settings
-from wkpup_harness.settings import resolve as resolve_settings
-from wkpup_harness.store import db, jobs
-from wkpup_harness.store.views import (  # noqa: F401  (the CLI's names for them)
+from wkpup_harness.report.views import (  # noqa: F401  (the CLI's names for them)
     job_state,
     point_text,
     spec_results,
     stored_creport,
 )
+from wkpup_harness.settings import Settings
+from wkpup_harness.settings import resolve as resolve_settings
+from wkpup_harness.store import db, jobs
 
 # Documented in `wkpup --help` and docs/cli.md; scripts depend on them.
 EXIT_OK = 0

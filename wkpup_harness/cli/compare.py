@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from wkpup_harness.cli import common
+from wkpup_harness.report import views
 from wkpup_harness.report.units import number, unit
 from wkpup_harness.results import read_creport
-from wkpup_harness.store import jobs, views
+from wkpup_harness.store import jobs
 
 
 def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:

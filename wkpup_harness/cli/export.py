@@ -9,10 +9,11 @@ import io
 import sys
 from typing import Any
 
-from wkpup_harness.cli import common, show
+from wkpup_harness.cli import common
 from wkpup_harness.errors import show as show_text
 from wkpup_harness.inputs import write_output
 from wkpup_harness.report import html as report_html
+from wkpup_harness.report import views
 from wkpup_harness.report.units import unit
 from wkpup_harness.store import jobs
 
@@ -50,7 +51,7 @@ def csv_text(conn: Any, job: dict[str, Any]) -> tuple[str, int]:
     buf = io.StringIO()
     out = csv.writer(buf, lineterminator="\n")
     out.writerow(CSV_COLUMNS)
-    names = common.stored_creport(conn, job)
+    names = views.stored_creport(conn, job)
     order = list(names.names) if names is not None else []
     count = 0
     for p in jobs.points(conn, job["id"]):
@@ -72,10 +73,10 @@ def csv_text(conn: Any, job: dict[str, Any]) -> tuple[str, int]:
 
 
 def html_text(conn: Any, job: dict[str, Any], near: float = 0.05) -> str:
-    data = show.collect(conn, job)
+    data = views.collect(conn, job)
     return report_html.render(
         job,
-        common.stored_creport(conn, job),
+        views.stored_creport(conn, job),
         data["specs"],
         data["failed_points"],
         near=near,

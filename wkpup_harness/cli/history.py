@@ -7,8 +7,8 @@ from typing import Any
 
 from wkpup_harness.cli import common
 from wkpup_harness.errors import WkpupError
-from wkpup_harness.report import verdicts
-from wkpup_harness.store import jobs, views
+from wkpup_harness.report import verdicts, views
+from wkpup_harness.store import jobs
 from wkpup_harness.store.schema import JOB_STATUSES
 
 

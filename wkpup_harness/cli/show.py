@@ -7,8 +7,8 @@ import argparse
 from typing import Any
 
 from wkpup_harness.cli import common, status
+from wkpup_harness.report import views
 from wkpup_harness.report.units import number, unit
-from wkpup_harness.store import views
 
 
 def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:

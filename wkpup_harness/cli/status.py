@@ -11,8 +11,9 @@ from typing import Any
 
 from wkpup_harness.cli import common
 from wkpup_harness.engine.reaper import reap
+from wkpup_harness.report import views
 from wkpup_harness.report.units import mib, quantity
-from wkpup_harness.store import jobs, views
+from wkpup_harness.store import jobs
 
 
 def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
