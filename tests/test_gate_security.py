@@ -5,8 +5,11 @@ carries its status and its one line. Real files and links in tmp_path. Fast: no 
 from __future__ import annotations
 
 import os
+import shutil
 import string
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -28,8 +31,10 @@ def test_loopback_hosts(host):
 
 
 @pytest.mark.parametrize(
-    "host", ["0.0.0.0", "10.0.0.1", "::", "example.com", "localhost.evil.com", "", "[]", "x"]
-)
+    "host",
+    ["0.0.0.0", "10.0.0.1", "::", "example.com", "localhost.evil.com", "", "[]", "x",
+     "localhostX", "X127.0.0.1", "[localhost]x", "127.0.0.1X"],
+)  # fmt: skip
 def test_other_hosts_are_not_loopback(host):
     assert not security.is_loopback(host)
 
@@ -71,6 +76,7 @@ def test_bearer(header, token):
         ("localhost", "localhost"),
         ("[::1]:8888", "[::1]"),
         ("[::1]", "[::1]"),
+        ("[::1]x]:80", "[::1]"),  # up to the first ']'
         ("evil.com:80:80", "evil.com:80"),
         ("", ""),
     ],
@@ -123,9 +129,10 @@ def test_same_origin_passes_and_any_other_origin_is_refused():
     assert security.check_csrf("POST", https, "https") is None
 
 
-def test_an_origin_without_a_host_header_is_refused():
-    err = refused(security.check_csrf, "POST", {"x-wkpup-csrf": "1", "origin": "http://x"}, "http")
-    assert err.status == 403
+@pytest.mark.parametrize("origin", ["http://x", "http://None", "http://XXXX", "http://localhost"])
+def test_without_a_host_header_no_named_origin_is_same_origin(origin):
+    headers = {"x-wkpup-csrf": "1", "origin": origin}
+    assert refused(security.check_csrf, "POST", headers, "http").status == 403
 
 
 # --- body size -------------------------------------------------------------------------------
@@ -215,7 +222,9 @@ def test_a_name_part_containing_dots_is_not_dotdot(base):
 def test_path_length_limits(base):
     err = refused(security.safe_path, base, "a/" * 512 + "b")  # 1025 characters
     assert err.status == 414
-    assert err.message.endswith(": too long; allowed: 1024 characters")
+    assert err.message.startswith("path 'a/a/") and err.message.endswith(
+        "(1025 characters): too long; allowed: 1024 characters"
+    )
     assert refused(security.safe_path, base, "a/" * 511 + "bb").status == 404  # 1024: not too long
     assert refused(security.safe_path, base, "x" * 256).status == 414
     assert refused(security.safe_path, base, "gpio/" + "x" * 256).status == 414
@@ -255,12 +264,60 @@ def test_a_fifo_is_403(base):
     assert err.message == "path 'pipe': not a regular file (a pipe, device or socket)"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
-def test_an_unreadable_file_is_403(base):
-    target = base / "gpio" / "creport.txt"
-    target.chmod(0)
-    err = refused(security.safe_path, base, "gpio/creport.txt")
-    assert (err.status, err.message) == (403, "path 'gpio/creport.txt': not readable")
+def as_user(uid: int, fn, *args) -> str:
+    """``fn(*args)`` in a child process running as ``uid``: what it returned or refused."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.close(r)
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            try:
+                out = f"served {fn(*args)}"
+            except Refused as exc:
+                out = f"{exc.status} {exc.message}"
+            os.write(w, out.encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    with os.fdopen(r, "rb") as fh:
+        out = fh.read().decode()
+    os.waitpid(pid, 0)
+    return out
+
+
+@pytest.fixture
+def shared_base():
+    """A job directory others may enter (tmp_path is root's own, 0700): files in it readable
+    or not by the unprivileged user the test switches to."""
+    root = Path(tempfile.mkdtemp(prefix="wkpup-gate-"))
+    root.chmod(0o755)
+    try:
+        yield root
+    finally:
+        shutil.rmtree(root)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_an_unreadable_file_is_403(shared_base):
+    (shared_base / "open.txt").write_text("x")
+    (shared_base / "open.txt").chmod(0o644)
+    (shared_base / "closed.txt").write_text("x")
+    (shared_base / "closed.txt").chmod(0o600)
+    if os.geteuid() != 0:
+        err = refused(security.safe_path, shared_base, "closed.txt")
+        assert (err.status, err.message) == (403, "path 'closed.txt': not readable")
+        return
+    # root reads every file: the check is seen from an unprivileged user's process
+    assert security.safe_path(shared_base, "closed.txt") == (shared_base / "closed.txt").resolve()
+    nobody = 65534
+    assert as_user(nobody, security.safe_path, shared_base, "closed.txt") == (
+        "403 path 'closed.txt': not readable"
+    )
+    opened = as_user(nobody, security.safe_path, shared_base, "open.txt")
+    assert opened == f"served {(shared_base / 'open.txt').resolve()}"
 
 
 def test_an_os_error_is_400_with_its_reason(tmp_path):
@@ -272,7 +329,7 @@ def test_an_os_error_is_400_with_its_reason(tmp_path):
     rel = "/".join(["p" * 250] * 4)
     err = refused(security.safe_path, deep, rel)
     assert err.status == 400
-    assert err.message.endswith(": File name too long")
+    assert err.message.startswith("path 'pppp") and err.message.endswith(": File name too long")
 
 
 @pytest.mark.xfail(
