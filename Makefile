@@ -22,7 +22,7 @@ SWEEP_ARGS ?= -n 8
 # The default job, whose worst cases `make sweep` prints after the verdict table.
 DEFAULT_JOB ?= gpio/wkpup_1p8v::perf_full
 
-.PHONY: help setup sweep core-sweep test lint bench verify-core manifest tools clean
+.PHONY: help setup sweep core-sweep test lint bench verify-core manifest mutation tools clean
 
 help:
 	@echo "make sweep        the whole regression (pytest regression/ -n 8): golden + spec verdicts, recorded"
@@ -30,6 +30,7 @@ help:
 	@echo "make test         lint + test suite"
 	@echo "make lint         ruff, shellcheck, perl -wc"
 	@echo "make bench        benchmarks (bench/)"
+	@echo "make mutation     mutation score of the gate modules (mutmut; >= $(MUTATION_MIN)% killed)"
 	@echo "make verify-core  check pai_ho_core/ against its MANIFEST.sha256"
 	@echo "make manifest     rewrite the core manifest (only in a change that edits the core)"
 
@@ -113,6 +114,18 @@ core-sweep: $(STAMP) tools verify-core
 # machine); the scripts it draws on (bench/*.py) also run alone.
 bench: $(STAMP) tools verify-core
 	$(VPY) bench/perf.py
+
+# Mutation testing of the gates (docs/testing.md): mutmut mutates each module of
+# MUTATION_MODULES (paths under wkpup_harness/) one at a time, in a temporary copy of the
+# checkout, and runs the fast unit tests of [tool.mutmut] (pyproject.toml) on every mutant;
+# prints killed / survived / score per module and in total, and fails under MUTATION_MIN %.
+# Not part of `make test` (minutes of CPU); MUTATION_JOBS mutants run at a time.
+MUTATION_MODULES ?= results/golden.py results/spec.py core/manifest.py web/security.py
+MUTATION_MIN ?= 90
+MUTATION_JOBS ?= 2
+
+mutation: $(STAMP)
+	$(VPY) tests/mutation.py --min $(MUTATION_MIN) --jobs $(MUTATION_JOBS) $(MUTATION_MODULES)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
