@@ -306,15 +306,21 @@ def validated_cfgs(project: Path) -> list[str]:
     o = wkpup("validate", "cfg", cwd=project, env=env_of(project))
     lines = error_lines(o, 2)
     nothing_created(project, before)
-    assert len(lines) == len(CONFIGS), lines
+    assert len(lines) == sum(CONFIG_PROBLEMS.get(name, 1) for name, _, _ in CONFIGS), lines
     return lines
+
+
+# Configs with more than one problem: every one is reported, each on its line (an empty
+# file misses every required key; a key with a space is unknown, and the real one missing).
+# A binary file or CRLF line endings throughout is one problem of the whole file.
+CONFIG_PROBLEMS = {"empty": 15, "leading_space_key": 2}
 
 
 @pytest.mark.parametrize("i", range(len(CONFIGS)), ids=CONFIG_IDS)
 def test_validate_refuses_each_config(validated_cfgs, i: int) -> None:
     name, _, words = CONFIGS[i]
     mine = [ln for ln in validated_cfgs if ln.startswith(f"ERROR: cfg/{name}.cfg")]
-    assert len(mine) == 1, validated_cfgs
+    assert len(mine) == CONFIG_PROBLEMS.get(name, 1), validated_cfgs
     for word in words:
         assert word.lower() in mine[0].lower(), (word, mine[0])
 

@@ -137,7 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, ScenarioError) as exc:
         # ERROR: file:line: key: problem; allowed: ... (one line per problem)
         plain = isinstance(exc, ScenarioError) and not exc.problems
-        print(f"wkpup: error: {exc}" if plain else str(exc), file=sys.stderr)
+        lines = [str(p) for p in exc.problems] if isinstance(exc, ConfigError) else [str(exc)]
+        print(f"wkpup: error: {exc}" if plain else "\n".join(lines), file=sys.stderr)
         return exit_code(exc)
     except (WkpupError, OSError, sqlite3.Error) as exc:
         print(f"wkpup: error: {describe(exc)}", file=sys.stderr)

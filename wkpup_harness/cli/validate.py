@@ -90,7 +90,7 @@ def check_file(path: Path, tables: CoreTables, settings: Settings) -> tuple[list
     try:
         config = read_config(path, tables=tables)
     except ConfigError as exc:
-        return [str(exc)], ""
+        return [str(p) for p in exc.problems], ""
     info = summary(config)
     return [], f"OK: {path}: {info['points']} PVT points ({info['mode']}, {info['condition']})"
 
@@ -125,10 +125,13 @@ def one_config(args: argparse.Namespace, tables: CoreTables) -> int:
     try:
         config = read_config(args.config, tables=tables)
     except ConfigError as exc:
+        lines = [str(p) for p in exc.problems]
         if args.json:
-            common.print_json({"ok": False, "config": args.config, "error": str(exc)})
+            common.print_json(
+                {"ok": False, "config": args.config, "error": lines[0], "errors": lines}
+            )
         else:
-            print(str(exc), file=sys.stderr)
+            print("\n".join(lines), file=sys.stderr)
         return common.EXIT_USAGE
     info = summary(config)
     if args.json:
