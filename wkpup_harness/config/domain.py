@@ -32,8 +32,9 @@ def _problem(path: Path, key: str, problem: str, allowed: str) -> ConfigError:
 
 
 def _not_a_file(path: Path, domain: Path) -> str | None:
-    """What keeps ``path`` from being a regular, readable file inside ``domain``; None when
-    nothing does. Only metadata is read: a FIFO or a device is never opened."""
+    """What keeps ``path`` from being a regular, readable file inside ``domain`` (a resolved
+    path); None when nothing does. Only metadata is read: a FIFO or a device is never
+    opened."""
     try:
         st = os.lstat(path)
     except FileNotFoundError:
@@ -65,7 +66,7 @@ def _template_dir(domain: Path) -> tuple[Path | None, list[ConfigError]]:
         what = "a dangling link" if not tdir.exists() else "not a directory"
         return None, [_problem(tdir, TEMPLATE_DIR, what, TEMPLATE_RULE)]
     real = tdir.resolve()
-    if not real.is_relative_to(domain):
+    if not real.is_relative_to(domain.resolve()):
         problem = f"a link leading out of the domain (to {real})"
         return None, [_problem(tdir, TEMPLATE_DIR, problem, TEMPLATE_RULE)]
     return tdir, []
@@ -75,7 +76,6 @@ def check_template(domain: Path) -> list[ConfigError]:
     """The domain's testbench template as the core's gen takes it: ``template/`` holds
     exactly one ``*.sp`` (hidden names aside, as the shell's glob), a regular readable file
     with a plain name, inside the domain."""
-    domain = domain.resolve()
     tdir, problems = _template_dir(domain)
     if tdir is None:
         return problems
@@ -91,7 +91,7 @@ def check_template(domain: Path) -> list[ConfigError]:
         )
         return [_problem(tdir, TEMPLATE_DIR, problem, TEMPLATE_RULE)]
     path = tdir / names[0]
-    problem = _not_a_file(path, domain)
+    problem = _not_a_file(path, domain.resolve())
     if problem is None and TB_NAME.fullmatch(names[0][: -len(".sp")]) is None:
         problem = "not a testbench name the core takes (letters, digits, _ . -; not . first)"
     return [] if problem is None else [_problem(path, TEMPLATE_DIR, problem, TEMPLATE_RULE)]
@@ -99,9 +99,8 @@ def check_template(domain: Path) -> list[ConfigError]:
 
 def check_config_file(domain: Path) -> list[ConfigError]:
     """The domain's ``config.cfg``: a regular readable file inside the domain."""
-    domain = domain.resolve()
     path = domain / CONFIG_NAME
-    problem = _not_a_file(path, domain)
+    problem = _not_a_file(path, domain.resolve())
     return [] if problem is None else [_problem(path, CONFIG_NAME, problem, CONFIG_FILE_RULE)]
 
 

@@ -478,7 +478,10 @@ def _domain_base(model: ScenarioModel, c: _Checker, domains_root: Path, tables: 
     domain_dir = domains_root / model.domain
     found = check_domain(domain_dir)
     for p in found:
-        problem = f"{model.domain}: {show(p.file)}: {p.problem}"
+        # The file below the domain folder the line already names: template/sim_tx.sp.
+        where = Path(p.file)
+        rel = where.relative_to(domain_dir) if where.is_relative_to(domain_dir) else where
+        problem = f"{model.domain}: {show(str(rel))}: {p.problem}"
         c.problems.append(ConfigError(c.file, "domain", problem, p.allowed, line))
     if found:
         raise c.fail()
