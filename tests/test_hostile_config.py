@@ -136,7 +136,11 @@ SCENARIOS: list[tuple[str, str | bytes, tuple[str, ...]]] = [
     ("spec_typo", job("spec: {rwkpul0: {min: 1}}"), (":4:", "'rwkpul0'", "rwkpull0")),
     ("spec_corner", job("spec: {vwkp: {min: 1, corners: {XX: {max: 2}}}}"), ("'XX'", "SSG")),
     ("spec_file_typo", "spec: {vwkpp: {max: 1}}\n" + BASE, (":1:", "spec.vwkpp", "vwkp_drop")),
-    ("spec_min_max", job("spec: {vwkp: {min: 2, max: 1}}"), (":3:", "above max")),
+    (
+        "spec_min_max",
+        job("spec: {vwkp: {min: 2, max: 1}}"),
+        (":4:", "jobs[0].spec.vwkp", "above max"),
+    ),
     ("spec_unknown_bound", job("spec: {vwkp: {typ: 1}}"), (":4:", "vwkp.typ", "min, max")),
     ("spec_empty", job("spec: {vwkp: {}}"), ("needs min and/or max",)),
     ("spec_corners_list", job("spec: {vwkp: {min: 1, corners: [SSG]}}"), ("corners",)),

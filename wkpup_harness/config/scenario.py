@@ -27,7 +27,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
 
@@ -176,6 +176,9 @@ Text = Annotated[str, Field(max_length=1000)]
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+_M = TypeVar("_M", bound=_Strict)
 
 
 class BoundsModel(_Strict):
@@ -418,7 +421,9 @@ class _Checker:
         self.problems.append(ConfigError(self.file, key, problem, allowed, line_of(self.data, loc)))
 
     def fail(self) -> ScenarioError:
-        return ScenarioError(sorted(self.problems, key=lambda e: e.line or 0))
+        # A problem of the file's own lines (its spec, say) is found once per job: once here.
+        unique = {str(p): p for p in self.problems}
+        return ScenarioError(sorted(unique.values(), key=lambda e: e.line or 0))
 
     def override_loc(self, i: int, key: str, job: JobModel) -> tuple[tuple[Any, ...], str]:
         if key in job.config:
@@ -437,33 +442,56 @@ class _File:
     base: Config
     measured: tuple[str, ...] | None
     domain_models: Mapping[str, LimitModel]
+    core_corners: tuple[str, ...]
     seen: dict[str, int] = field(default_factory=dict)
 
 
-def _file_model(data: object, file: str) -> ScenarioModel:
-    """The file's own shape; when it is wrong its jobs are still checked, so every problem of
-    the file is reported at once (the domain and table checks need a sound file)."""
+# Keys whose problem leaves the rest of a file or job checkable: reported, then set aside so
+# the domain and table checks still run (an unknown key is always set aside).
+INDEPENDENT_KEYS = {"marks", "golden", "description", "spec"}
+
+
+def _lenient(model: type[_M], raw: object, data: object, file: str, prefix: tuple[Any, ...]):
+    """``raw`` validated as ``model``: (the model or None, its schema problems). A problem
+    only of unknown or independent keys is reported and the model built without them, so
+    one mistake never hides the others."""
     try:
-        return ScenarioModel.model_validate(data if data is not None else {})
+        return model.model_validate(raw if raw is not None else {}), []
     except ValidationError as exc:
-        problems = _schema_problems(exc, data, file)
-        jobs_data = data.get("jobs") if isinstance(data, dict) else None
-        for i, raw in enumerate(jobs_data if isinstance(jobs_data, list) else []):
-            try:
-                JobModel.model_validate(raw)
-            except ValidationError as job_exc:
-                problems += _schema_problems(job_exc, data, file, ("jobs", i))
-        raise ScenarioError(sorted(problems, key=lambda e: e.line or 0)) from None
+        problems = _schema_problems(exc, data, file, prefix)
+        errors = exc.errors(include_url=False)
+        if not isinstance(raw, dict) or any(not e["loc"] for e in errors):
+            return None, problems
+        bad = {e["loc"][0] for e in errors}
+        unknown = {e["loc"][0] for e in errors if e["type"] == "extra_forbidden"}
+        if not bad <= INDEPENDENT_KEYS | unknown:
+            return None, problems
+        try:
+            return model.model_validate({k: v for k, v in raw.items() if k not in bad}), problems
+        except ValidationError:
+            return None, problems
+
+
+def _file_model(data: object, file: str, c: _Checker) -> ScenarioModel:
+    """The file's own shape (its problems added to ``c``); when it is too wrong to go on,
+    its jobs are still checked, so every problem of the file is reported at once (the
+    domain and table checks need a sound file)."""
+    model, problems = _lenient(ScenarioModel, data, data, file, ())
+    c.problems += problems
+    if model is not None:
+        return model
+    jobs_data = data.get("jobs") if isinstance(data, dict) else None
+    for i, raw in enumerate(jobs_data if isinstance(jobs_data, list) else []):
+        c.problems += _lenient(JobModel, raw, data, file, ("jobs", i))[1]
+    raise c.fail()
 
 
 def _job_models(model: ScenarioModel, c: _Checker) -> list[JobModel | None]:
     out: list[JobModel | None] = []
     for i, raw in enumerate(model.jobs):
-        try:
-            out.append(JobModel.model_validate(raw))
-        except ValidationError as exc:
-            c.problems += _schema_problems(exc, c.data, c.file, ("jobs", i))
-            out.append(None)
+        job, problems = _lenient(JobModel, raw, c.data, c.file, ("jobs", i))
+        c.problems += problems
+        out.append(job)
     return out
 
 
@@ -499,8 +527,8 @@ def scenario_from_data(
 ) -> Scenario:
     """Validate a scenario already read into Python objects (every problem reported)."""
     file = str(path)
-    model = _file_model(data, file)
     c = _Checker(data, file)
+    model = _file_model(data, file, c)
     job_models = _job_models(model, c)
     domain_dir, base = _domain_base(model, c, domains_root, tables)
     try:
@@ -509,7 +537,8 @@ def scenario_from_data(
         # The domain's spec.yaml is wrong: its own lines, and this file's problems too.
         c.problems += exc.problems
         domain_models = {}
-    f = _File(model, path, name, domain_dir, base, domain_measurements(domain_dir), domain_models)
+    f = _File(model, path, name, domain_dir, base, domain_measurements(domain_dir), domain_models,
+              tuple(tables.corner_names()))  # fmt: skip
     jobs = []
     for i, job in enumerate(job_models):
         if job is not None:
@@ -536,7 +565,9 @@ def _job_config(c: _Checker, f: _File, i: int, job: JobModel) -> Config | None:
         return None
 
 
-def _job_subsets(c: _Checker, i: int, job: JobModel, run_corners: list[str]):
+def _job_subsets(
+    c: _Checker, i: int, job: JobModel, run_corners: list[str] | None, core_corners: Sequence[str]
+):
     temperatures = None
     if job.temperatures is not None:
         try:
@@ -546,15 +577,17 @@ def _job_subsets(c: _Checker, i: int, job: JobModel, run_corners: list[str]):
             c.add(f"jobs[{i}].temperatures", exc.problem, exc.allowed, loc)
     corners = None if job.corners is None else tuple(job.corners)
     if corners is not None:
-        bad = [x for x in corners if x not in run_corners]
+        allowed = run_corners if run_corners is not None else core_corners
+        where = "this run" if run_corners is not None else "the core's corners"
+        bad = [x for x in corners if x not in allowed]
         if bad or not corners or len(set(corners)) != len(corners):
-            what = f"corner {echo(bad[0])} is not in this run" if bad else "each corner once"
-            c.add(f"jobs[{i}].corners", what, run_corners, ("jobs", i, "corners"))
+            what = f"corner {echo(bad[0])} is not in {where}" if bad else "each corner once"
+            c.add(f"jobs[{i}].corners", what, allowed, ("jobs", i, "corners"))
     return corners, temperatures
 
 
 def _job_limits(
-    c: _Checker, f: _File, i: int, job: JobModel, run_corners: list[str]
+    c: _Checker, f: _File, i: int, job: JobModel, run_corners: list[str] | None
 ) -> dict[str, Limit]:
     spec_models = {**f.model.spec, **job.spec}
     for mname, limit in spec_models.items():
@@ -564,16 +597,24 @@ def _job_limits(
             c.add(key, f"{echo(mname)} is not a measurement of {f.model.domain}", f.measured,
                   where)  # fmt: skip
         for corner in limit.corners:
-            if corner not in run_corners:
+            if run_corners is not None and corner not in run_corners:
                 c.add(f"{key}.corners.{corner}", f"corner {echo(corner)} is not in this run",
                       run_corners, (*where, "corners", corner))  # fmt: skip
     # The domain's limits first; a measurement the file names is judged by the file's.
-    spec_models = {**f.domain_models, **spec_models}
-    try:
-        return parse_spec({k: v.model_dump(exclude_none=True) for k, v in spec_models.items()})
-    except SpecError as exc:
-        c.add(f"jobs[{i}].spec", str(exc), ("min <= max",), ("jobs", i))
-        return {}
+    limits: dict[str, Limit] = {}
+    for mname, limit in {**f.domain_models, **spec_models}.items():
+        try:
+            limits.update(parse_spec({mname: limit.model_dump(exclude_none=True)}))
+        except SpecError as exc:  # each measurement's limits on the line that sets them
+            if mname in job.spec:
+                c.add(
+                    f"jobs[{i}].spec.{mname}", str(exc), ("min <= max",), ("jobs", i, "spec", mname)
+                )
+            elif mname in f.model.spec:
+                c.add(f"spec.{mname}", str(exc), ("min <= max",), ("spec", mname))
+            else:
+                c.add(f"jobs[{i}].spec", str(exc), ("min <= max",), ("jobs", i))
+    return limits
 
 
 def _scenario_job(c: _Checker, f: _File, i: int, job: JobModel) -> JobSpec | None:
@@ -584,12 +625,14 @@ def _scenario_job(c: _Checker, f: _File, i: int, job: JobModel) -> JobSpec | Non
         c.add(f"jobs[{i}].name", problem, ("a name unique in the file",), ("jobs", i, "name"))
     f.seen.setdefault(job.name, i)
     config = _job_config(c, f, i, job)
-    if config is None:
-        return None
-    run_corners = list(dict.fromkeys(config.typical_corners + config.cross_corners))
-    corners, temperatures = _job_subsets(c, i, job, run_corners)
+    # Without a config the run's corners are unknown: corners are checked against the
+    # core's, and the rest as usual.
+    run_corners = None
+    if config is not None:
+        run_corners = list(dict.fromkeys(config.typical_corners + config.cross_corners))
+    corners, temperatures = _job_subsets(c, i, job, run_corners, f.core_corners)
     spec = _job_limits(c, f, i, job, run_corners)
-    if len(c.problems) > before:
+    if config is None or len(c.problems) > before:
         return None
     spec_job = JobSpec(
         scenario=f.name,
