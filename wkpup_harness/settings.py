@@ -388,6 +388,26 @@ def slurm_options(value: Any, where: str) -> tuple[str, ...]:
     return words
 
 
+def project_core_configured(
+    root: Path,
+    *,
+    flag: object = None,
+    ini: object = None,
+    env: Mapping[str, str] | None = None,
+) -> bool:
+    """Whether the project at ``root`` asks for the harness (the pytest plugin's activation):
+    a core named by a flag (``--pvt-core``), ``$WKPUP_CORE`` or pytest's ``pvt_core`` ini
+    option, a ``wkpup.toml`` at the root, or ``core =`` in the project file. Looked up in the
+    same places, with the same project-file reader, as :func:`resolve`."""
+    env = os.environ if env is None else env
+    if flag or env.get(ENV_PREFIX + "CORE") or ini:
+        return True
+    if (root / PROJECT_FILE).is_file():
+        return True
+    values, _ = project_file_values(root)
+    return "core" in values
+
+
 def resolve(
     flags: Mapping[str, Any] | None = None,
     *,

@@ -4,14 +4,13 @@ largest relative change first (``jobs.compare`` does the matching and the orderi
 from __future__ import annotations
 
 import argparse
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 from wkpup_harness.cli import common
 from wkpup_harness.report.units import number, unit
 from wkpup_harness.results import read_creport
-from wkpup_harness.store import jobs, views
+from wkpup_harness.store import db, jobs, views
 
 
 def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
@@ -34,7 +33,7 @@ def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
 
 
 def against_golden(
-    conn: sqlite3.Connection, job: dict[str, Any], path: Path, names: list[str] | None
+    conn: db.Connection, job: dict[str, Any], path: Path, names: list[str] | None
 ) -> list[dict[str, Any]]:
     """Job vs a creport file (``views.compare_with_creport``)."""
     if job.get("report_header") is None:
