@@ -22,7 +22,7 @@ from hostile import Outcome, assert_one_line_error, isolated, snapshot, wkpup_ba
 
 from tests.webutil import running
 from wkpup_harness.config import read_config
-from wkpup_harness.config.domain import check_domain
+from wkpup_harness.config.domain import check_domain, domain_names
 from wkpup_harness.config.scenario import ScenarioError, domain_job
 from wkpup_harness.core import locate_core
 from wkpup_harness.errors import ConfigError
@@ -254,3 +254,11 @@ def test_domain_job_errors_carry_their_field(project: Path, kw: dict, field: str
     with pytest.raises((ConfigError, ScenarioError)) as info:
         domain_job("bad/good", good, base, tables=TABLES, source="--set", **kw)
     assert info.value.field == field, (info.value.field, str(info.value))
+
+
+def test_domain_names_include_the_broken_ones(project: Path) -> None:
+    """What a face offers: every domain folder, the broken ones too (check_domain then names
+    their problem), never common/ (no config.cfg, no template/)."""
+    names = domain_names(project / "domains")
+    assert names == sorted(f"{FAMILY}/{n}" for n in ["good", *IDS])
+    assert domain_names(project / "nowhere") == []

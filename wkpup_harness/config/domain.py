@@ -131,3 +131,22 @@ def check_domain(domain_dir: Path | str) -> list[ConfigError]:
     problems = check_config_file(domain) + check_template(domain)
     loop = local_loop_problem(domain)
     return problems + ([loop] if loop is not None else [])
+
+
+def domain_names(root: Path | str) -> list[str]:
+    """The domains below ``root`` (``gpio/1p8v``): folders two levels down holding a
+    ``config.cfg`` or a ``template/``, whatever they are, so that a face offers a broken
+    domain too and :func:`check_domain` names its problem (instead of "not found")."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    out = []
+    for family in sorted(root.iterdir()):
+        if not family.is_dir():
+            continue
+        for voltage in sorted(family.iterdir()):
+            if voltage.is_dir() and any(
+                os.path.lexists(voltage / name) for name in (CONFIG_NAME, TEMPLATE_DIR)
+            ):
+                out.append(f"{family.name}/{voltage.name}")
+    return out
