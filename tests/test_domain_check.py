@@ -23,7 +23,7 @@ from hostile import Outcome, assert_one_line_error, isolated, snapshot, wkpup_ba
 from tests.webutil import running
 from wkpup_harness.config import read_config
 from wkpup_harness.config.domain import check_domain, domain_names
-from wkpup_harness.config.scenario import ScenarioError, domain_job
+from wkpup_harness.config.scenario import ScenarioError, domain_job, read_domain_job
 from wkpup_harness.core import locate_core
 from wkpup_harness.errors import ConfigError
 
@@ -262,3 +262,20 @@ def test_domain_names_include_the_broken_ones(project: Path) -> None:
     names = domain_names(project / "domains")
     assert names == sorted(f"{FAMILY}/{n}" for n in ["good", *IDS])
     assert domain_names(project / "nowhere") == []
+
+
+def test_read_domain_job_reports_folder_and_config_together(project: Path, tmp_path) -> None:
+    d = tmp_path / "bad" / "both"
+    shutil.copytree(project / "domains" / FAMILY / "good", d)
+    _two_templates(d)
+    cfg = d / "config.cfg"
+    cfg.write_text(cfg.read_text().replace("condition:perf", "condition:fast") + "colour:red\n")
+    with pytest.raises(ConfigError) as info:
+        read_domain_job("bad/both", d, tables=TABLES)
+    problems = info.value.problems
+    assert [(p.key, p.field) for p in problems] == [
+        ("template", "domain"), ("condition", "config"), ("colour", "config")
+    ]  # fmt: skip
+    good = project / "domains" / FAMILY / "good"
+    spec = read_domain_job("bad/good", good, tables=TABLES, corners=["TT"], source="--set")
+    assert spec.point_count == 12 and spec.corners == ("TT",)

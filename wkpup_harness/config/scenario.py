@@ -770,3 +770,31 @@ def domain_job(
             "the corner/temperature subset leaves no PVT point", field="temperatures"
         )
     return spec
+
+
+def read_domain_job(
+    domain: str,
+    domain_dir: Path,
+    *,
+    config_file: Path | None = None,
+    tables: CoreTables,
+    **options: Any,
+) -> JobSpec:
+    """:func:`domain_job` for a face that has only the domain folder: the folder checked and
+    its config read (``config_file``, default its config.cfg) in one go, so a broken template
+    and a broken config.cfg are reported together (every problem in the ConfigError's
+    ``problems``; ``field`` ``domain`` for the folder, ``config`` for the file's content).
+    ``options`` are domain_job's (overrides, corners, temperatures, name, scenario, source)."""
+    problems = check_domain(domain_dir)
+    path = config_file if config_file is not None else domain_dir / "config.cfg"
+    base = None
+    if config_file is not None or not any(p.key == "config.cfg" for p in problems):
+        try:
+            base = read_config(path, tables=tables)
+        except ConfigError as exc:
+            for p in exc.problems:
+                p.field = "domain" if p.key == "file" else "config"
+            problems += list(exc.problems)
+    if problems or base is None:
+        raise ConfigError.collected(problems)
+    return domain_job(domain, domain_dir, base, tables=tables, **options)
