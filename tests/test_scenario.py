@@ -3,6 +3,9 @@ simulator (the creports here are built from real-format text)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -232,3 +235,67 @@ def test_a_file_level_mistake_still_reports_every_job_mistake(tmp_path):
         "jobs[1].jobz",
     ], lines
     assert [p.line for p in err.value.problems] == [3, 6, 7, 9]
+
+
+# --- seven mistakes, seven lines, at once (issue #18) -------------------------------------------
+SEVEN = """\
+domain: gpio/1p8v
+colour: red
+jobs:
+  - name: a
+    corners: [TT, XX]
+    temperatures: [m40, 50]
+    config: {condition: fast}
+    spec:
+      nosuch: {max: 1}
+      rwkpull0: {min: 5000, max: 1000}
+  - name: a
+"""
+# (line, key) of each mistake: an unknown key, a corner, a temperature, a config value, a
+# spec on a non-measurement, min above max, a job name used twice.
+SEVEN_LINES = [
+    (2, "colour"),
+    (5, "jobs[0].corners"),
+    (6, "jobs[0].temperatures"),
+    (7, "jobs[0].config.condition"),
+    (9, "jobs[0].spec.nosuch"),
+    (10, "jobs[0].spec.rwkpull0"),
+    (11, "jobs[1].name"),
+]
+
+
+def _seven(lines: list[str], path: str) -> None:
+    assert len(lines) == 7, lines
+    for line, (number, key) in zip(lines, SEVEN_LINES, strict=True):
+        assert line.startswith(f"ERROR: {path}:{number}: {key}: "), line
+        assert "; allowed: " in line
+
+
+def test_seven_mistakes_are_seven_lines_in_process(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError) as err:
+        load(tmp_path, SEVEN)
+    _seven(str(err.value).splitlines(), str(tmp_path / "regression" / "gpio" / "s.yaml"))
+
+
+def test_seven_mistakes_are_seven_lines_in_validate_and_collection(tmp_path: Path) -> None:
+    write(tmp_path, SEVEN)
+    (tmp_path / "wkpup.toml").write_text(f'core = "{REPO / "pai_ho_core"}"\n')
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WKPUP_")}
+    env["WKPUP_DOMAINS"] = str(DOMAINS)
+    env["WKPUP_DB"] = str(tmp_path / "never" / "wkpup.db")
+    val = subprocess.run(
+        [sys.executable, "-m", "wkpup_harness.cli.main", "validate", "regression"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert val.returncode == 2 and val.stdout == "", val
+    _seven(val.stderr.splitlines(), "regression/gpio/s.yaml")
+    col = subprocess.run(
+        [sys.executable, "-m", "pytest", "regression", "--collect-only", "-q",
+         "-p", "no:cacheprovider", "--pvt-domains", str(DOMAINS)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert col.returncode == 2, col.stdout[-2000:]
+    lines = [ln for ln in col.stdout.splitlines() if ln.startswith("ERROR: /")]
+    _seven(lines, str(tmp_path / "regression" / "gpio" / "s.yaml"))
+    assert not (tmp_path / "never").exists()

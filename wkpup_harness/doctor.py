@@ -14,7 +14,6 @@ import importlib.metadata
 import os
 import platform
 import shutil
-import sqlite3
 import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -26,6 +25,7 @@ from wkpup_harness.core import Core, locate_core, manifest, pdk, simulators
 from wkpup_harness.errors import WkpupError
 from wkpup_harness.settings import Settings
 from wkpup_harness.settings import resolve as resolve_settings
+from wkpup_harness.store import db
 from wkpup_harness.store.schema import APPLICATION_ID, LATEST
 
 STATUSES = ("OK", "WARN", "FAIL", "SKIP")
@@ -221,13 +221,8 @@ def check_store(settings: Settings) -> Check:
     if not os.access(path, os.W_OK) or _writable_dir(path.parent) is not None:
         return Check("store", "FAIL", f"{path} is not writable", f"chmod u+w {path}")
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            app = conn.execute("PRAGMA application_id").fetchone()[0]
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-        finally:
-            conn.close()
-    except sqlite3.Error as exc:
+        app, version = db.schema_ids(path)
+    except db.DatabaseError as exc:
         return Check("store", "FAIL", f"{path}: not a store ({exc})", "set --db")
     if version and app != APPLICATION_ID:
         return Check("store", "FAIL", f"{path}: not a wkpup store", "set --db")

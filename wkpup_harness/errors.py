@@ -30,6 +30,11 @@ class ConfigError(WkpupError):
 
     Rendered exactly as ``ERROR: <file>:<line>: <key>: <problem>; allowed: <v1>, <v2>, ...``;
     ``line`` is None for a missing key or a table problem, and the ``:<line>`` part is omitted.
+
+    ``problems`` holds every problem found in the same input (this one first; ``str()`` is
+    this one's line only), ``field`` the form field or option it belongs to when a face asked
+    for the job (``config.<key>``, ``corners``, ``temperatures``, ``name``, ``domain``), else
+    None.
     """
 
     def __init__(
@@ -39,6 +44,8 @@ class ConfigError(WkpupError):
         problem: str,
         allowed: Sequence[str],
         line: int | None = None,
+        *,
+        field: str | None = None,
     ) -> None:
         super().__init__(file, key, problem)
         self.file = file
@@ -46,6 +53,15 @@ class ConfigError(WkpupError):
         self.problem = problem
         self.allowed = tuple(allowed)
         self.line = line
+        self.field = field
+        self.problems: tuple[ConfigError, ...] = (self,)
+
+    @classmethod
+    def collected(cls, problems: Sequence[ConfigError]) -> ConfigError:
+        """The first of ``problems``, carrying all of them (raise it)."""
+        first = problems[0]
+        first.problems = tuple(problems)
+        return first
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"

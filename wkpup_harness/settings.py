@@ -22,7 +22,7 @@ import os
 import re
 import shlex
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -229,88 +229,132 @@ def _known(data: Mapping[str, Any], where: str) -> dict[str, Any]:
     return dict(data)
 
 
+def _float(value: Any) -> float:
+    """``value`` as a float; NaN for what is not a number (true/false included)."""
+    try:
+        return float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _shown(value: Any) -> str:
+    return repr(show(str(value))[:80])
+
+
+def _to_path(kind: str, name: str, value: Any, where: str, root: Path) -> Path | None:
+    if not isinstance(value, (str, os.PathLike)) or str(value) == "":
+        if kind == _OPT_PATH and value in (None, ""):
+            return None
+        raise SettingsError(f"{where}: {name} {_shown(value)}: expected a path")
+    if kind == _OPT_PATH and name == "db" and str(value).lower() == "none":
+        return None
+    p = Path(os.path.expanduser(str(value)))
+    return p if p.is_absolute() else root / p
+
+
+def _to_count(kind: str, name: str, value: Any, where: str, root: Path) -> int:
+    lowest = 1 if kind == _INT else 0
+    number: int | None = None
+    text = _text(value)
+    if isinstance(value, bool):
+        number = None
+    elif isinstance(value, int):
+        number = value
+    elif text is not None and text.strip().isascii() and text.strip().isdigit():
+        digits = text.strip()
+        number = int(digits) if len(digits) <= 6 else None
+    if number is None or number < lowest or number > 4096:
+        raise SettingsError(
+            f"{where}: {name} {_shown(value)}: expected a whole number from {lowest} to 4096"
+        )
+    return number
+
+
+def _to_seconds(kind: str, name: str, value: Any, where: str, root: Path) -> float | None:
+    text = _text(value)
+    if value is None or (text is not None and text.strip().lower() in ("", "none")):
+        return None
+    seconds = _float(value)
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise SettingsError(f"{where}: {name} {_shown(value)}: expected seconds > 0")
+    if seconds > MAX_SECONDS:
+        raise SettingsError(
+            f"{where}: {name} {_shown(value)}: expected seconds > 0 and at most "
+            f"{MAX_SECONDS:.0f} (30 days)"
+        )
+    return seconds
+
+
+def _to_token(kind: str, name: str, value: Any, where: str, root: Path) -> str | None:
+    if value in (None, ""):
+        return None
+    text = _text(value)
+    if text is None or TOKEN_CHARS.fullmatch(text) is None:
+        raise SettingsError(
+            f"{where}: {name}: expected 16 to 256 characters from A-Z a-z 0-9 _ . ~ + / = -"
+        )
+    return text
+
+
+def _to_fraction(kind: str, name: str, value: Any, where: str, root: Path) -> float:
+    fraction = _float(value)
+    if not math.isfinite(fraction) or not 0 <= fraction < 1:
+        raise SettingsError(f"{where}: {name} {_shown(value)}: expected a fraction from 0 to 1")
+    return fraction
+
+
+def _to_choice(kind: str, name: str, value: Any, where: str, root: Path) -> str:
+    if value not in EXECUTORS:
+        raise SettingsError(f"{where}: {name} {_shown(value)}; allowed: {', '.join(EXECUTORS)}")
+    return value
+
+
+def _to_name(kind: str, name: str, value: Any, where: str, root: Path) -> str | None:
+    text = _text(value)
+    if value is None or (text is not None and text.strip() == ""):
+        return None
+    if text is None or SLURM_NAME.fullmatch(text.strip()) is None:
+        raise SettingsError(
+            f"{where}: {name} {_shown(value)}: expected a Slurm name (letters, digits, _ . , + @ -)"
+        )
+    return text.strip()
+
+
+def _to_options(kind: str, name: str, value: Any, where: str, root: Path) -> tuple[str, ...]:
+    return slurm_options(value, f"{where}: {name}")
+
+
+def _to_poll(kind: str, name: str, value: Any, where: str, root: Path) -> float:
+    seconds = _float(value)
+    if not math.isfinite(seconds) or not 0.05 <= seconds <= 60:
+        raise SettingsError(f"{where}: {name} {_shown(value)}: expected seconds from 0.05 to 60")
+    return seconds
+
+
+# One converter per kind of setting: the value as given (a flag's text, an environment
+# variable's, a TOML value) to its type, or SettingsError naming where it came from.
+_CONVERTERS: dict[str, Callable[[str, str, Any, str, Path], Any]] = {
+    _PATH: _to_path,
+    _OPT_PATH: _to_path,
+    _INT: _to_count,
+    _COUNT: _to_count,
+    _SECONDS: _to_seconds,
+    _TOKEN: _to_token,
+    _FRACTION: _to_fraction,
+    _CHOICE: _to_choice,
+    _NAME: _to_name,
+    _OPTIONS: _to_options,
+    _POLL: _to_poll,
+}
+
+
 def _convert(name: str, value: Any, where: str, root: Path) -> Any:
     kind = SPECS[name]
-    text = value if isinstance(value, str) else None
-    shown = show(str(value))[:80]
-    if kind in (_PATH, _OPT_PATH):
-        if not isinstance(value, (str, os.PathLike)) or str(value) == "":
-            if kind == _OPT_PATH and value in (None, ""):
-                return None
-            raise SettingsError(f"{where}: {name} {shown!r}: expected a path")
-        if kind == _OPT_PATH and name == "db" and str(value).lower() == "none":
-            return None
-        p = Path(os.path.expanduser(str(value)))
-        return p if p.is_absolute() else root / p
-    if kind in (_INT, _COUNT):
-        lowest = 1 if kind == _INT else 0
-        number: int | None = None
-        if isinstance(value, bool):
-            number = None
-        elif isinstance(value, int):
-            number = value
-        elif text is not None and text.strip().isascii() and text.strip().isdigit():
-            digits = text.strip()
-            number = int(digits) if len(digits) <= 6 else None
-        if number is None or number < lowest or number > 4096:
-            raise SettingsError(
-                f"{where}: {name} {shown!r}: expected a whole number from {lowest} to 4096"
-            )
-        return number
-    if kind == _SECONDS:
-        if value is None or (text is not None and text.strip().lower() in ("", "none")):
-            return None
-        try:
-            seconds = float(value) if not isinstance(value, bool) else math.nan
-        except (TypeError, ValueError):
-            seconds = math.nan
-        if not math.isfinite(seconds) or seconds <= 0:
-            raise SettingsError(f"{where}: {name} {shown!r}: expected seconds > 0")
-        if seconds > MAX_SECONDS:
-            raise SettingsError(
-                f"{where}: {name} {shown!r}: expected seconds > 0 and at most "
-                f"{MAX_SECONDS:.0f} (30 days)"
-            )
-        return seconds
-    if kind == _TOKEN:
-        if value in (None, ""):
-            return None
-        if text is None or TOKEN_CHARS.fullmatch(text) is None:
-            raise SettingsError(
-                f"{where}: {name}: expected 16 to 256 characters from A-Z a-z 0-9 _ . ~ + / = -"
-            )
-        return text
-    if kind == _FRACTION:
-        try:
-            fraction = float(value) if not isinstance(value, bool) else math.nan
-        except (TypeError, ValueError):
-            fraction = math.nan
-        if not math.isfinite(fraction) or not 0 <= fraction < 1:
-            raise SettingsError(f"{where}: {name} {shown!r}: expected a fraction from 0 to 1")
-        return fraction
-    if kind == _CHOICE:
-        if value not in EXECUTORS:
-            raise SettingsError(f"{where}: {name} {shown!r}; allowed: {', '.join(EXECUTORS)}")
-        return value
-    if kind == _NAME:
-        if value is None or (text is not None and text.strip() == ""):
-            return None
-        if text is None or SLURM_NAME.fullmatch(text.strip()) is None:
-            raise SettingsError(
-                f"{where}: {name} {shown!r}: expected a Slurm name (letters, digits, _ . , + @ -)"
-            )
-        return text.strip()
-    if kind == _OPTIONS:
-        return slurm_options(value, f"{where}: {name}")
-    if kind == _POLL:
-        try:
-            seconds = float(value) if not isinstance(value, bool) else math.nan
-        except (TypeError, ValueError):
-            seconds = math.nan
-        if not math.isfinite(seconds) or not 0.05 <= seconds <= 60:
-            raise SettingsError(f"{where}: {name} {shown!r}: expected seconds from 0.05 to 60")
-        return seconds
-    raise AssertionError(kind)
+    return _CONVERTERS[kind](kind, name, value, where, root)
 
 
 def slurm_options(value: Any, where: str) -> tuple[str, ...]:
@@ -342,6 +386,26 @@ def slurm_options(value: Any, where: str) -> tuple[str, ...]:
     if words and not words[0].startswith("-"):
         raise SettingsError(f"{where}: {show(words[0])[:80]!r}: expected an option (-x, --x)")
     return words
+
+
+def project_core_configured(
+    root: Path,
+    *,
+    flag: object = None,
+    ini: object = None,
+    env: Mapping[str, str] | None = None,
+) -> bool:
+    """Whether the project at ``root`` asks for the harness (the pytest plugin's activation):
+    a core named by a flag (``--pvt-core``), ``$WKPUP_CORE`` or pytest's ``pvt_core`` ini
+    option, a ``wkpup.toml`` at the root, or ``core =`` in the project file. Looked up in the
+    same places, with the same project-file reader, as :func:`resolve`."""
+    env = os.environ if env is None else env
+    if flag or env.get(ENV_PREFIX + "CORE") or ini:
+        return True
+    if (root / PROJECT_FILE).is_file():
+        return True
+    values, _ = project_file_values(root)
+    return "core" in values
 
 
 def resolve(

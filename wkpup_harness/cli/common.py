@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sqlite3
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -80,7 +79,7 @@ def store_path(args: argparse.Namespace) -> Path:
     return path
 
 
-def open_store(args: argparse.Namespace, *, create: bool = False) -> sqlite3.Connection:
+def open_store(args: argparse.Namespace, *, create: bool = False) -> db.Connection:
     """The store; only commands that record something create it, so a mistyped ``--db`` on
     a query says "not found" instead of leaving an empty store behind."""
     path = store_path(args)
@@ -100,7 +99,7 @@ def parse_job_id(text: str) -> int:
     return int(text)
 
 
-def require_job(conn: sqlite3.Connection, text: str) -> dict[str, Any]:
+def require_job(conn: db.Connection, text: str) -> dict[str, Any]:
     job = jobs.get_job(conn, parse_job_id(text))
     if job is None:
         raise NotFound(f"no job {text} in the store")

@@ -4,7 +4,6 @@ largest relative change first (``jobs.compare`` does the matching and the orderi
 from __future__ import annotations
 
 import argparse
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ from wkpup_harness.cli import common
 from wkpup_harness.report import views
 from wkpup_harness.report.units import number, unit
 from wkpup_harness.results import read_creport
-from wkpup_harness.store import jobs
+from wkpup_harness.store import db, jobs
 
 
 def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
@@ -35,7 +34,7 @@ def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
 
 
 def against_golden(
-    conn: sqlite3.Connection, job: dict[str, Any], path: Path, names: list[str] | None
+    conn: db.Connection, job: dict[str, Any], path: Path, names: list[str] | None
 ) -> list[dict[str, Any]]:
     """Job vs a creport file (``views.compare_with_creport``)."""
     if job.get("report_header") is None:

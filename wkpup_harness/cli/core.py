@@ -23,13 +23,19 @@ def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
         description="Exit 0 when the core matches its manifest, 1 naming every modified, "
         "missing or extra file, 3 when there is no core.",
     )
-    v.add_argument("--core", metavar="PATH", help="core root (default: $WKPUP_CORE, embedded)")
+    v.add_argument(
+        "--core",
+        metavar="PATH",
+        help="core root (default: $WKPUP_CORE, core = in wkpup.toml, else the embedded one)",
+    )
     v.set_defaults(func=verify)
 
 
 def verify(args: argparse.Namespace) -> int:
     # manifest.verify, not Core.verify: a difference is this command's answer, not an error.
-    result = manifest.verify(locate_core(args.core).root)
+    # The core the one settings resolver names (flag > $WKPUP_CORE > project file > embedded),
+    # the very core a run would use.
+    result = manifest.verify(locate_core(common.settings(args).core).root)
     if result.ok:
         common.say(args, result.describe())
         return common.EXIT_OK

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sqlite3
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -34,6 +33,8 @@ from wkpup_harness.config.scenario import ScenarioError
 from wkpup_harness.core import locate_core, manifest
 from wkpup_harness.errors import ConfigError, CoreError, CoreModifiedError, WkpupError
 from wkpup_harness.errors import show as one_line
+from wkpup_harness.settings import resolve as resolve_settings
+from wkpup_harness.store.db import DatabaseError
 
 COMMANDS: tuple[ModuleType, ...] = (
     validate, run, resume, cancel, status, history, show, compare, golden, export, importcmd,
@@ -55,7 +56,9 @@ def version_text() -> str:
     validated core (the digest the store records with every job)."""
     text = f"wkpup {wkpup_harness.__version__}"
     try:
-        core = locate_core()
+        # The core a run here would use: the one settings resolver (environment, project
+        # file, embedded default).
+        core = locate_core(resolve_settings().core)
     except WkpupError:
         return f"{text}; core: not found"
     digest = manifest.digest(core.root)
@@ -137,9 +140,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, ScenarioError) as exc:
         # ERROR: file:line: key: problem; allowed: ... (one line per problem)
         plain = isinstance(exc, ScenarioError) and not exc.problems
-        print(f"wkpup: error: {exc}" if plain else str(exc), file=sys.stderr)
+        lines = [str(p) for p in exc.problems] if isinstance(exc, ConfigError) else [str(exc)]
+        print(f"wkpup: error: {exc}" if plain else "\n".join(lines), file=sys.stderr)
         return exit_code(exc)
-    except (WkpupError, OSError, sqlite3.Error) as exc:
+    except (WkpupError, OSError, DatabaseError) as exc:
         print(f"wkpup: error: {describe(exc)}", file=sys.stderr)
         return exit_code(exc)
 

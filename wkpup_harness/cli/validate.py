@@ -13,7 +13,8 @@ from typing import Any
 
 from wkpup_harness.cli import common
 from wkpup_harness.config import Config, read_config
-from wkpup_harness.config.scenario import ScenarioError, load_scenario
+from wkpup_harness.config.domain import CONFIG_NAME, TEMPLATE_DIR, check_domain
+from wkpup_harness.config.scenario import ScenarioError, domain_spec_models, load_scenario
 from wkpup_harness.config.tables import CoreTables
 from wkpup_harness.core import locate_core
 from wkpup_harness.errors import ConfigError
@@ -54,14 +55,24 @@ def summary(config: Config) -> dict[str, Any]:
     }
 
 
+def is_domain(path: Path) -> bool:
+    """A domain folder: it holds a config.cfg or a template/ (whatever they are)."""
+    return os.path.lexists(path / CONFIG_NAME) or os.path.lexists(path / TEMPLATE_DIR)
+
+
 def collect(path: Path) -> list[Path]:
     """The files to check: ``path`` itself, or the candidates below a directory (links to
-    directories are not followed)."""
-    if not path.is_dir():
+    directories are not followed); a domain folder is one candidate (checked whole: its
+    config.cfg, template and spec.yaml), never searched for files."""
+    if not path.is_dir() or is_domain(path):
         return [path]
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(path):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        if is_domain(Path(dirpath)):
+            found.append(Path(dirpath))
+            dirnames[:] = []
+            continue
         for name in sorted(filenames):
             if name.endswith((*SCENARIO_SUFFIXES, ".cfg")):
                 found.append(Path(dirpath) / name)
@@ -72,8 +83,32 @@ def collect(path: Path) -> list[Path]:
     return found
 
 
+def check_domain_dir(path: Path, tables: CoreTables) -> tuple[list[str], str]:
+    """(problem lines, the OK line) of a domain folder, checked as a job of it would be:
+    the folder (``check_domain``), its config.cfg, its spec.yaml."""
+    found = check_domain(path)
+    problems = [str(p) for p in found]
+    config = None
+    if not any(p.key in (CONFIG_NAME, "domain") for p in found):
+        try:
+            config = read_config(path / CONFIG_NAME, tables=tables)
+        except ConfigError as exc:
+            problems += [str(p) for p in exc.problems]
+    try:
+        domain_spec_models(path, tables)
+    except ScenarioError as exc:
+        problems += [str(p) for p in exc.problems] or [str(exc)]
+    if problems or config is None:
+        return problems, ""
+    info = summary(config)
+    ok = f"OK: {path}: domain, {info['points']} PVT points ({info['mode']}, {info['condition']})"
+    return [], ok
+
+
 def check_file(path: Path, tables: CoreTables, settings: Settings) -> tuple[list[str], str]:
-    """(problem lines, the OK line) of one file."""
+    """(problem lines, the OK line) of one file (or domain folder)."""
+    if path.is_dir():
+        return check_domain_dir(path, tables)
     if path.suffix in SCENARIO_SUFFIXES:
         root = settings.project_root / "regression"
         try:
@@ -90,7 +125,7 @@ def check_file(path: Path, tables: CoreTables, settings: Settings) -> tuple[list
     try:
         config = read_config(path, tables=tables)
     except ConfigError as exc:
-        return [str(exc)], ""
+        return [str(p) for p in exc.problems], ""
     info = summary(config)
     return [], f"OK: {path}: {info['points']} PVT points ({info['mode']}, {info['condition']})"
 
@@ -125,10 +160,13 @@ def one_config(args: argparse.Namespace, tables: CoreTables) -> int:
     try:
         config = read_config(args.config, tables=tables)
     except ConfigError as exc:
+        lines = [str(p) for p in exc.problems]
         if args.json:
-            common.print_json({"ok": False, "config": args.config, "error": str(exc)})
+            common.print_json(
+                {"ok": False, "config": args.config, "error": lines[0], "errors": lines}
+            )
         else:
-            print(str(exc), file=sys.stderr)
+            print("\n".join(lines), file=sys.stderr)
         return common.EXIT_USAGE
     info = summary(config)
     if args.json:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from wkpup_harness.config.domain import local_loop_problem
 from wkpup_harness.config.tables import (
     CONDITION_COLUMNS,
     SIM_MODE_ALIASES,
@@ -154,14 +155,9 @@ def validate_temperature_subset(temperatures: Iterable[object]) -> tuple[str, ..
 
 def reject_local_pvt_loop(domain_dir: Path | str) -> None:
     """Refuse a domain that carries a ``local_pvt_loop.sh`` override (bypasses the core)."""
-    path = Path(domain_dir) / "local_pvt_loop.sh"
-    if path.exists():
-        raise ConfigError(
-            str(path),
-            "local_pvt_loop.sh",
-            "local pvt_loop overrides are not supported; the core's pvt_loop.sh is used",
-            ("none",),
-        )
+    problem = local_loop_problem(Path(domain_dir))
+    if problem is not None:
+        raise problem
 
 
 def _quote(text: str) -> str:
@@ -216,29 +212,51 @@ def allowed_values(key: str, tables: CoreTables, sim_mode: str) -> tuple[str, ..
 
 
 class _Validator:
-    """One validation run; the check order is fixed so the first error is deterministic."""
+    """One validation run that collects every problem of the file, in a fixed order (lines
+    with bad characters, then each line's own problems, missing keys, then the checks against
+    the tables), so the first problem is deterministic. A check whose inputs already have a
+    problem is skipped: each mistake is reported once, not again as the cause of another."""
 
     def __init__(self, text: str, tables: CoreTables, filename: str) -> None:
         self.text = text
         self.tables = tables
         self.filename = filename
+        self.problems: list[ConfigError] = []
+        self.flagged: set[str] = set()  # keys with a problem already reported
 
     def fail(self, key: str, problem: str, allowed: Iterable[str], line: int | None = None):
         return ConfigError(self.filename, key, problem, tuple(allowed), line)
 
+    def add(self, key: str, problem: str, allowed: Iterable[str], line: int | None = None) -> None:
+        self.problems.append(self.fail(key, problem, allowed, line))
+        self.flagged.add(key)
+
+    def good(self, *keys: str) -> bool:
+        return not self.flagged.intersection(keys)
+
     def run(self) -> tuple[ConfigLine, ...]:
         lines = self.parse_lines()
+        if lines is None:  # not a text config at all: its one problem says so
+            raise ConfigError.collected(self.problems)
         entries = {ln.key: ln for ln in lines}
         for key in REQUIRED_KEYS:
-            if key not in entries:
-                raise self.fail(key, "missing required key", self.missing_allowed(key, entries))
+            if key not in entries and key not in self.flagged:
+                self.add(key, "missing required key", self.missing_allowed(key, entries))
         values = {k: ln.value for k, ln in entries.items()}
-        table = self.supply_table(values["sim_mode"], entries["sim_mode"].number)
-        for ln in lines:
-            self.check_table_value(ln, table)
-        self.check_sweeps(entries)
-        self.check_corner_rows(values)
-        self.check_cells(values, table)
+        table = None
+        if "sim_mode" in entries:
+            table = self.supply_table(values["sim_mode"])
+        if table is not None:
+            for ln in lines:
+                self.check_table_value(ln, table)
+        if self.good(*SWEEP_KEYS):
+            self.check_sweeps(entries)
+        if self.good("mode", "gs/gf_corner", CROSS_KEY):
+            self.check_corner_rows(values)
+        if table is not None and self.good("condition"):
+            self.check_cells(values, table)
+        if self.problems:
+            raise ConfigError.collected(self.problems)
         return lines
 
     def missing_allowed(self, key: str, entries: Mapping[str, ConfigLine]) -> tuple[str, ...]:
@@ -256,50 +274,77 @@ class _Validator:
             return (INT_KEYS[key][1],)
         return ("rows of the selected supply table",)
 
-    def parse_lines(self) -> tuple[ConfigLine, ...]:
+    def whole_file_problem(self, raw: list[str]) -> bool:
+        """A binary file (a NUL byte) or one with CRLF line endings throughout is one
+        problem, at its first line, not one per line."""
+        nul = next((n for n, line in enumerate(raw, start=1) if "\0" in line), None)
+        if nul is not None:
+            self.add(
+                _split(raw[nul - 1])[0], "NUL byte", ("printable ASCII with LF line endings",), nul
+            )
+            return True
+        if len(raw) > 1 and all(line.endswith("\r") for line in raw):
+            problem = _char_problem(raw[0]) or "carriage return (CRLF line ending)"
+            self.add(_split(raw[0])[0], problem, ("printable ASCII with LF line endings",), 1)
+            return True
+        return False
+
+    def parse_lines(self) -> tuple[ConfigLine, ...] | None:
+        """The file's good lines; each bad line is one problem (its characters first).
+        None for a file that is not a text config (the one problem recorded)."""
         raw = self.text.split("\n")
         if raw and raw[-1] == "":
             raw.pop()  # the terminating newline, not a line
+        if self.whole_file_problem(raw):
+            return None
+        skip: set[int] = set()
         for number, line in enumerate(raw, start=1):
             problem = _char_problem(line)
             if problem is not None:
+                skip.add(number)
                 key = _split(line)[0]
-                raise self.fail(key, problem, ("printable ASCII with LF line endings",), number)
+                self.add(key, problem, ("printable ASCII with LF line endings",), number)
         out: list[ConfigLine] = []
         seen: dict[str, int] = {}
         for number, line in enumerate(raw, start=1):
-            if line.strip(" \t") == "":
+            if number in skip or line.strip(" \t") == "":
                 continue
             key, value, third = _split(line)
             if key not in KNOWN_KEYS:
-                raise self.fail(key, f"unknown key {_quote(key)}", KNOWN_KEYS, number)
+                self.add(key, f"unknown key {_quote(key)}", KNOWN_KEYS, number)
+                continue
             if key in seen:
-                raise self.fail(
-                    key, f"duplicate key (first at line {seen[key]})", ("one line per key",), number
-                )
+                problem = f"duplicate key (first at line {seen[key]})"
+                self.add(key, problem, ("one line per key",), number)
+                continue
             seen[key] = number
             if third is not None and not (key == CROSS_KEY and value == "custom"):
-                raise self.fail(key, "unexpected second ':'", self.key_allowed(key), number)
-            self.check_static_value(key, value, third, number)
-            out.append(ConfigLine(number, key, value, third))
+                self.add(key, "unexpected second ':'", self.key_allowed(key), number)
+                continue
+            if self.check_static_value(key, value, third, number):
+                out.append(ConfigLine(number, key, value, third))
         return tuple(out)
 
-    def check_static_value(self, key: str, value: str, third: str | None, number: int) -> None:
+    def check_static_value(self, key: str, value: str, third: str | None, number: int) -> bool:
         if key in STATIC_VALUES and value not in STATIC_VALUES[key]:
-            raise self.fail(key, _value_problem(value), STATIC_VALUES[key], number)
+            self.add(key, _value_problem(value), STATIC_VALUES[key], number)
+            return False
         if key in INT_KEYS:
             pattern, describe = INT_KEYS[key]
             if pattern.fullmatch(value) is None:
-                raise self.fail(key, _value_problem(value), (describe,), number)
+                self.add(key, _value_problem(value), (describe,), number)
+                return False
         if key == CROSS_KEY and value == "custom" and third is None:
-            raise self.fail(
+            self.add(
                 key, "custom needs a corner list: custom:<corners>", ("custom:<corners>",), number
             )
+            return False
+        return True
 
-    def supply_table(self, sim_mode: str, number: int) -> SupplyTable:
+    def supply_table(self, sim_mode: str) -> SupplyTable | None:
         table = self.tables.supply(sim_mode)
         if table is None:
-            raise self.fail(
+            self.add(
                 "sim_mode",
                 f"{SUPPLY_TABLES[SIM_MODE_ALIASES.get(sim_mode, sim_mode)]} not found in "
                 f"{self.tables.directory}",
@@ -314,44 +359,44 @@ class _Validator:
         if ln.key in ROW_FILTERS:
             choices = self.row_choices(ln.key, table)
             if ln.value not in choices:
-                raise self.fail(ln.key, _value_problem(ln.value), choices, ln.number)
+                self.add(ln.key, _value_problem(ln.value), choices, ln.number)
         elif ln.key == CROSS_KEY and ln.value == "custom":
             self.check_custom(ln)
 
     def check_custom(self, ln: ConfigLine) -> None:
         full = self.tables.corners.get("full_tt_gsgf")
         if full is None:
-            raise self.fail(
-                CROSS_KEY, "row full_tt_gsgf missing from corner table", ("full_tt_gsgf",)
-            )
+            self.add(CROSS_KEY, "row full_tt_gsgf missing from corner table", ("full_tt_gsgf",))
+            return
         corners = (ln.third or "").split(" ")
         if corners == [""]:
-            raise self.fail(CROSS_KEY, "custom corner list is empty", full.corners, ln.number)
+            self.add(CROSS_KEY, "custom corner list is empty", full.corners, ln.number)
+            return
         seen: set[str] = set()
         for corner in corners:
             if corner == "":
                 problem = "corners must be separated by single spaces, no leading/trailing space"
-                raise self.fail(CROSS_KEY, problem, full.corners, ln.number)
-            if corner not in full.corners:
-                raise self.fail(
-                    CROSS_KEY, f"unknown corner {_quote(corner)}", full.corners, ln.number
-                )
-            if corner in seen:
-                raise self.fail(
-                    CROSS_KEY, f"corner {_quote(corner)} repeated", full.corners, ln.number
-                )
-            seen.add(corner)
+            elif corner not in full.corners:
+                problem = f"unknown corner {_quote(corner)}"
+            elif corner in seen:
+                problem = f"corner {_quote(corner)} repeated"
+            else:
+                seen.add(corner)
+                continue
+            self.add(CROSS_KEY, problem, full.corners, ln.number)
+            return  # one line, one problem: the first of the list
 
     def check_sweeps(self, entries: Mapping[str, ConfigLine]) -> None:
         s2 = entries["2nd_supply_swp"].value
         third = entries["3rd_supply_swp"]
         if third.value != "NA" and s2 == "NA":
-            raise self.fail(
+            self.add(
                 third.key,
                 "a 3rd supply needs a 2nd supply (2nd_supply_swp is NA)",
                 ("NA",),
                 third.number,
             )
+            return
         swept: set[str] = set()
         for key in SWEEP_KEYS:
             ln = entries[key]
@@ -363,7 +408,8 @@ class _Validator:
                     v for v in STATIC_VALUES[key] if v == "NA" or not (_rails(v, swept) & swept)
                 )
                 problem = f"rail {', '.join(sorted(rails & swept))} already swept"
-                raise self.fail(key, problem, free, ln.number)
+                self.add(key, problem, free, ln.number)
+                return  # the later positions depend on this one
             swept |= rails
 
     def check_corner_rows(self, values: Mapping[str, str]) -> None:
@@ -374,7 +420,7 @@ class _Validator:
             needed.append("cross_default" if cross == "custom" else f"cross_{cross}{gsgf}")
         for type_ in needed:
             if self.tables.corners.get(type_) is None:
-                raise self.fail(
+                self.add(
                     "gs/gf_corner"
                     if "full_tt" in type_
                     else ("mode" if type_ == "nom_tt" else CROSS_KEY),
@@ -385,43 +431,51 @@ class _Validator:
     def check_cells(self, values: Mapping[str, str], table: SupplyTable) -> None:
         condition = values["condition"]
         for key in ("vcc", "vccn", "vccana", "vcctx"):
-            rail = values.get(key, OPTIONAL_DEFAULTS.get(key, ""))
-            row = table.get(rail)
-            if row is None:  # only reachable for a defaulted optional key
-                raise self.fail(
-                    key,
-                    f"default row {_quote(rail)} missing from {table.filename}",
-                    self.row_choices(key, table),
-                )
-            empty = row.empty_columns(condition)
-            if empty:
-                usable = tuple(
-                    r
-                    for r in self.row_choices(key, table)
-                    if not table.get(r).empty_columns(condition)  # type: ignore[union-attr]
-                )
-                if not usable:  # no row works: point at the conditions that would
-                    usable = tuple(
-                        f"condition:{c}" for c in CONDITION_COLUMNS if not row.empty_columns(c)
-                    )
-                problem = (
-                    f"{table.filename} row {rail} has empty {', '.join(empty)} "
-                    f"under condition {condition}"
-                )
-                raise self.fail(key, problem, usable)
+            if self.good(key):
+                self.check_rail_cells(key, values.get(key, OPTIONAL_DEFAULTS.get(key, "")), table,
+                                      condition)  # fmt: skip
         for rail in VID_ROWS:
             row = table.get(rail)
             if row is None:
-                raise self.fail("vcc_vid", f"row {rail} missing from {table.filename}", VID_ROWS)
+                self.add("vcc_vid", f"row {rail} missing from {table.filename}", VID_ROWS)
+                return
             empty = row.empty_columns(condition)
             if empty:
                 usable = tuple(
                     c
                     for c in CONDITION_COLUMNS
-                    if all(not table.get(r).empty_columns(c) for r in VID_ROWS)  # type: ignore[union-attr]
+                    if all(
+                        table.get(r) is not None and not table.get(r).empty_columns(c)  # type: ignore[union-attr]
+                        for r in VID_ROWS
+                    )
                 )
                 problem = f"{table.filename} row {rail} has empty {', '.join(empty)}"
-                raise self.fail("condition", problem, usable)
+                self.add("condition", problem, usable)
+                return  # one line for the condition, not one per VID row
+
+    def check_rail_cells(self, key: str, rail: str, table: SupplyTable, condition: str) -> None:
+        row = table.get(rail)
+        if row is None:  # only reachable for a defaulted optional key
+            self.add(
+                key,
+                f"default row {_quote(rail)} missing from {table.filename}",
+                self.row_choices(key, table),
+            )
+            return
+        empty = row.empty_columns(condition)
+        if not empty:
+            return
+        usable = tuple(
+            r
+            for r in self.row_choices(key, table)
+            if not table.get(r).empty_columns(condition)  # type: ignore[union-attr]
+        )
+        if not usable:  # no row works: point at the conditions that would
+            usable = tuple(f"condition:{c}" for c in CONDITION_COLUMNS if not row.empty_columns(c))
+        problem = (
+            f"{table.filename} row {rail} has empty {', '.join(empty)} under condition {condition}"
+        )
+        self.add(key, problem, usable)
 
 
 @dataclass(frozen=True)
@@ -653,7 +707,8 @@ class Config:
 def parse_config(text: str | bytes, *, tables: CoreTables, filename: str = "config.cfg") -> Config:
     """Validate ``text`` against docs/config.md and the core's ``tables``.
 
-    Raises ConfigError (never another exception) for any invalid input.
+    Raises ConfigError (never another exception) for any invalid input: the first problem,
+    with every problem of the file, each a one-line ConfigError, in its ``problems``.
     """
     if isinstance(text, bytes):
         # Bytes are decoded one-to-one so a non-ASCII byte reaches the charset check.

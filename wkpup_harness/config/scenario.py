@@ -27,20 +27,20 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
 
 from wkpup_harness.config import (
     Config,
     read_config,
-    reject_local_pvt_loop,
     validate_temperature_subset,
 )
+from wkpup_harness.config.domain import check_domain
 from wkpup_harness.config.tables import CoreTables
 from wkpup_harness.config.yamlfile import LDict, LList, line_of, load_yaml
 from wkpup_harness.config.yamlfile import cite as echo
-from wkpup_harness.errors import ConfigError, WkpupError
+from wkpup_harness.errors import ConfigError, WkpupError, show
 from wkpup_harness.inputs import InputError, read_text
 from wkpup_harness.points import Point
 from wkpup_harness.results.spec import Limit, SpecError, parse_spec
@@ -65,11 +65,15 @@ MEAS_LINE = re.compile(r"^\s*\.mea(?:s|sure)?\s+\w+\s+([A-Za-z_]\w*)", re.IGNORE
 
 class ScenarioError(WkpupError):
     """A scenario file that cannot be run as written: every problem found, each a
-    ConfigError line (``ERROR: file:line: key: problem; allowed: ...``)."""
+    ConfigError line (``ERROR: file:line: key: problem; allowed: ...``).
 
-    def __init__(self, problems: Sequence[ConfigError] | str) -> None:
-        # A plain message: a problem of a job asked for on a face (``domain_job``).
+    A plain message is a problem of a job asked for on a face (``domain_job``); ``field``
+    then names the form field or option it belongs to (``corners``, ``temperatures``,
+    ``name``, ``domain``), so a face never has to guess it from the text."""
+
+    def __init__(self, problems: Sequence[ConfigError] | str, *, field: str | None = None) -> None:
         self.problems = () if isinstance(problems, str) else tuple(problems)
+        self.field = field
         super().__init__(problems if isinstance(problems, str) else "")
 
     def __str__(self) -> str:
@@ -172,6 +176,9 @@ Text = Annotated[str, Field(max_length=1000)]
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+_M = TypeVar("_M", bound=_Strict)
 
 
 class BoundsModel(_Strict):
@@ -287,7 +294,9 @@ def _domain_problem(domain: str, domains_root: Path) -> str | None:
     candidate = domains_root / domain
     if not candidate.resolve().is_relative_to(domains_root.resolve()):
         return f"{echo(domain)} leads out of the domains root {domains_root} (a link)"
-    if not (candidate / "config.cfg").is_file():
+    # A config.cfg that is there but is no regular file is the domain's problem, named
+    # with its file by check_domain / read_config, not "no config.cfg".
+    if not os.path.lexists(candidate / "config.cfg"):
         return (
             f"{echo(domain)}: no config.cfg in {candidate} (set --domains / --pvt-domains, "
             "$WKPUP_DOMAINS, or domains = in wkpup.toml)"
@@ -411,10 +420,106 @@ class _Checker:
     def add(self, key: str, problem: str, allowed: Sequence[str], loc: tuple[Any, ...]) -> None:
         self.problems.append(ConfigError(self.file, key, problem, allowed, line_of(self.data, loc)))
 
+    def fail(self) -> ScenarioError:
+        # A problem of the file's own lines (its spec, say) is found once per job: once here.
+        unique = {str(p): p for p in self.problems}
+        return ScenarioError(sorted(unique.values(), key=lambda e: e.line or 0))
+
     def override_loc(self, i: int, key: str, job: JobModel) -> tuple[tuple[Any, ...], str]:
         if key in job.config:
             return ("jobs", i, "config", key), f"jobs[{i}].config.{key}"
         return ("config", key), f"config.{key}"
+
+
+@dataclass
+class _File:
+    """A scenario file whose shape is sound, and what its jobs are checked against."""
+
+    model: ScenarioModel
+    path: Path
+    name: str
+    domain_dir: Path
+    base: Config
+    measured: tuple[str, ...] | None
+    domain_models: Mapping[str, LimitModel]
+    core_corners: tuple[str, ...]
+    seen: dict[str, int] = field(default_factory=dict)
+
+
+# Keys whose problem leaves the rest of a file or job checkable: reported, then set aside so
+# the domain and table checks still run (an unknown key is always set aside).
+INDEPENDENT_KEYS = {"marks", "golden", "description", "spec"}
+
+
+def _lenient(model: type[_M], raw: object, data: object, file: str, prefix: tuple[Any, ...]):
+    """``raw`` validated as ``model``: (the model or None, its schema problems). A problem
+    only of unknown or independent keys is reported and the model built without them, so
+    one mistake never hides the others."""
+    try:
+        return model.model_validate(raw if raw is not None else {}), []
+    except ValidationError as exc:
+        problems = _schema_problems(exc, data, file, prefix)
+        errors = exc.errors(include_url=False)
+        if not isinstance(raw, dict) or any(not e["loc"] for e in errors):
+            return None, problems
+        bad = {e["loc"][0] for e in errors}
+        unknown = {e["loc"][0] for e in errors if e["type"] == "extra_forbidden"}
+        if not bad <= INDEPENDENT_KEYS | unknown:
+            return None, problems
+        try:
+            return model.model_validate({k: v for k, v in raw.items() if k not in bad}), problems
+        except ValidationError:
+            return None, problems
+
+
+def _file_model(data: object, file: str, c: _Checker) -> ScenarioModel:
+    """The file's own shape (its problems added to ``c``); when it is too wrong to go on,
+    its jobs are still checked, so every problem of the file is reported at once (the
+    domain and table checks need a sound file)."""
+    model, problems = _lenient(ScenarioModel, data, data, file, ())
+    c.problems += problems
+    if model is not None:
+        return model
+    jobs_data = data.get("jobs") if isinstance(data, dict) else None
+    for i, raw in enumerate(jobs_data if isinstance(jobs_data, list) else []):
+        c.problems += _lenient(JobModel, raw, data, file, ("jobs", i))[1]
+    raise c.fail()
+
+
+def _job_models(model: ScenarioModel, c: _Checker) -> list[JobModel | None]:
+    out: list[JobModel | None] = []
+    for i, raw in enumerate(model.jobs):
+        job, problems = _lenient(JobModel, raw, c.data, c.file, ("jobs", i))
+        c.problems += problems
+        out.append(job)
+    return out
+
+
+def _domain_base(model: ScenarioModel, c: _Checker, domains_root: Path, tables: CoreTables):
+    """The domain folder and its config, checked; a problem of either ends the checks (the
+    jobs are checked against them) with every problem found so far."""
+    line = line_of(c.data, ("domain",))
+    problem = _domain_problem(model.domain, domains_root)
+    if problem is not None:
+        c.problems.append(ConfigError(c.file, "domain", problem, (DOMAIN_RULE,), line))
+        raise c.fail()
+    domain_dir = domains_root / model.domain
+    found = check_domain(domain_dir)
+    for p in found:
+        # The file below the domain folder the line already names: template/sim_tx.sp.
+        where = Path(p.file)
+        rel = where.relative_to(domain_dir) if where.is_relative_to(domain_dir) else where
+        problem = f"{model.domain}: {show(str(rel))}: {p.problem}"
+        c.problems.append(ConfigError(c.file, "domain", problem, p.allowed, line))
+    if found:
+        raise c.fail()
+    try:
+        base = read_config(domain_dir / "config.cfg", tables=tables)
+    except ConfigError as exc:
+        for p in exc.problems:
+            c.problems.append(ConfigError(c.file, "domain", f"{model.domain}: {p}", (), line))
+        raise c.fail() from None
+    return domain_dir, base
 
 
 def scenario_from_data(
@@ -422,123 +527,133 @@ def scenario_from_data(
 ) -> Scenario:
     """Validate a scenario already read into Python objects (every problem reported)."""
     file = str(path)
-    try:
-        model = ScenarioModel.model_validate(data if data is not None else {})
-    except ValidationError as exc:
-        # The file's own shape is wrong: its jobs are still checked, so every problem of
-        # the file is reported at once (the domain and table checks need a sound file).
-        problems = _schema_problems(exc, data, file)
-        jobs_data = data.get("jobs") if isinstance(data, dict) else None
-        for i, raw in enumerate(jobs_data if isinstance(jobs_data, list) else []):
-            try:
-                JobModel.model_validate(raw)
-            except ValidationError as job_exc:
-                problems += _schema_problems(job_exc, data, file, ("jobs", i))
-        raise ScenarioError(sorted(problems, key=lambda e: e.line or 0)) from None
     c = _Checker(data, file)
-    job_models: list[JobModel] = []
-    for i, raw in enumerate(model.jobs):
-        try:
-            job_models.append(JobModel.model_validate(raw))
-        except ValidationError as exc:
-            c.problems += _schema_problems(exc, data, file, ("jobs", i))
-            job_models.append(None)  # type: ignore[arg-type]
-    problem = _domain_problem(model.domain, domains_root)
-    if problem is not None:
-        line = line_of(data, ("domain",))
-        raise ScenarioError([ConfigError(file, "domain", problem, (DOMAIN_RULE,), line)])
-    domain_dir = domains_root / model.domain
-    try:
-        reject_local_pvt_loop(domain_dir)  # a domain may not carry its own loop (seeds)
-        base = read_config(domain_dir / "config.cfg", tables=tables)
-    except ConfigError as exc:
-        raise ScenarioError(
-            [ConfigError(file, "domain", f"{model.domain}: {exc}", (), line_of(data, ("domain",)))]
-        ) from None
-    measured = domain_measurements(domain_dir)
+    model = _file_model(data, file, c)
+    job_models = _job_models(model, c)
+    domain_dir, base = _domain_base(model, c, domains_root, tables)
     try:
         domain_models = domain_spec_models(domain_dir, tables)
     except ScenarioError as exc:
         # The domain's spec.yaml is wrong: its own lines, and this file's problems too.
         c.problems += exc.problems
         domain_models = {}
-    seen: dict[str, int] = {}
+    f = _File(model, path, name, domain_dir, base, domain_measurements(domain_dir), domain_models,
+              tuple(tables.corner_names()))  # fmt: skip
     jobs = []
     for i, job in enumerate(job_models):
-        if job is None:
-            continue
-        before = len(c.problems)
-        if job.name in seen:
-            problem = f"job name {echo(job.name)} used twice (also jobs[{seen[job.name]}])"
-            c.add(f"jobs[{i}].name", problem, ("a name unique in the file",), ("jobs", i, "name"))
-        seen.setdefault(job.name, i)
-        overrides = {**model.config, **job.config}
-        try:
-            config = base.with_overrides(overrides)
-        except ConfigError as exc:
-            # Name the override and its line, not the line of the domain's file it replaced.
-            loc, key = c.override_loc(i, exc.key, job)
-            if exc.key not in overrides:
-                loc, key = ("jobs", i, "config"), f"jobs[{i}].config"
-            c.add(key, exc.problem, exc.allowed, loc)
-            continue
-        temperatures = None
-        if job.temperatures is not None:
-            try:
-                temperatures = validate_temperature_subset(job.temperatures)
-            except ConfigError as exc:
-                loc = ("jobs", i, "temperatures")
-                c.add(f"jobs[{i}].temperatures", exc.problem, exc.allowed, loc)
-        run_corners = list(dict.fromkeys(config.typical_corners + config.cross_corners))
-        corners = None if job.corners is None else tuple(job.corners)
-        if corners is not None:
-            bad = [x for x in corners if x not in run_corners]
-            if bad or not corners or len(set(corners)) != len(corners):
-                what = f"corner {echo(bad[0])} is not in this run" if bad else "each corner once"
-                c.add(f"jobs[{i}].corners", what, run_corners, ("jobs", i, "corners"))
-        spec_models = {**model.spec, **job.spec}
-        for mname, limit in spec_models.items():
-            where = ("jobs", i, "spec", mname) if mname in job.spec else ("spec", mname)
-            key = f"jobs[{i}].spec.{mname}" if mname in job.spec else f"spec.{mname}"
-            if measured is not None and mname not in measured:
-                c.add(key, f"{echo(mname)} is not a measurement of {model.domain}", measured, where)
-            for corner in limit.corners:
-                if corner not in run_corners:
-                    c.add(f"{key}.corners.{corner}", f"corner {echo(corner)} is not in this run",
-                          run_corners, (*where, "corners", corner))  # fmt: skip
-        # The domain's limits first; a measurement the file names is judged by the file's.
-        spec_models = {**domain_models, **spec_models}
-        try:
-            spec = parse_spec({k: v.model_dump(exclude_none=True) for k, v in spec_models.items()})
-        except SpecError as exc:
-            c.add(f"jobs[{i}].spec", str(exc), ("min <= max",), ("jobs", i))
-            spec = {}
-        golden = model.golden if job.golden is None else job.golden
-        if len(c.problems) > before:
-            continue
-        spec_job = JobSpec(
-            scenario=name,
-            name=job.name,
-            domain=model.domain,
-            domain_dir=domain_dir,
-            config=config,
-            overrides=overrides,
-            corners=corners,
-            temperatures=temperatures,
-            spec=spec,
-            golden=golden,
-            marks=(*model.marks, *job.marks),
-            source=path,
-            description=job.description or model.description,
-        )
-        if spec_job.point_count == 0:
-            c.add(f"jobs[{i}]", "the corner/temperature subset leaves no PVT point",
-                  ("a subset with at least one point",), ("jobs", i))  # fmt: skip
-            continue
-        jobs.append(spec_job)
+        if job is not None:
+            spec_job = _scenario_job(c, f, i, job)
+            if spec_job is not None:
+                jobs.append(spec_job)
     if c.problems:
-        raise ScenarioError(sorted(c.problems, key=lambda e: e.line or 0))
+        raise c.fail()
     return Scenario(path=path, name=name, jobs=tuple(jobs))
+
+
+def _job_config(c: _Checker, f: _File, i: int, job: JobModel) -> Config | None:
+    """The job's config: the domain's with the file's and the job's overrides."""
+    overrides = {**f.model.config, **job.config}
+    try:
+        return f.base.with_overrides(overrides)
+    except ConfigError as exc:
+        for p in exc.problems:
+            # Name the override and its line, not the line of the domain's file it replaced.
+            loc, key = c.override_loc(i, p.key, job)
+            if p.key not in overrides:
+                loc, key = ("jobs", i, "config"), f"jobs[{i}].config"
+            c.add(key, p.problem, p.allowed, loc)
+        return None
+
+
+def _job_subsets(
+    c: _Checker, i: int, job: JobModel, run_corners: list[str] | None, core_corners: Sequence[str]
+):
+    temperatures = None
+    if job.temperatures is not None:
+        try:
+            temperatures = validate_temperature_subset(job.temperatures)
+        except ConfigError as exc:
+            loc = ("jobs", i, "temperatures")
+            c.add(f"jobs[{i}].temperatures", exc.problem, exc.allowed, loc)
+    corners = None if job.corners is None else tuple(job.corners)
+    if corners is not None:
+        allowed = run_corners if run_corners is not None else core_corners
+        where = "this run" if run_corners is not None else "the core's corners"
+        bad = [x for x in corners if x not in allowed]
+        if bad or not corners or len(set(corners)) != len(corners):
+            what = f"corner {echo(bad[0])} is not in {where}" if bad else "each corner once"
+            c.add(f"jobs[{i}].corners", what, allowed, ("jobs", i, "corners"))
+    return corners, temperatures
+
+
+def _job_limits(
+    c: _Checker, f: _File, i: int, job: JobModel, run_corners: list[str] | None
+) -> dict[str, Limit]:
+    spec_models = {**f.model.spec, **job.spec}
+    for mname, limit in spec_models.items():
+        where = ("jobs", i, "spec", mname) if mname in job.spec else ("spec", mname)
+        key = f"jobs[{i}].spec.{mname}" if mname in job.spec else f"spec.{mname}"
+        if f.measured is not None and mname not in f.measured:
+            c.add(key, f"{echo(mname)} is not a measurement of {f.model.domain}", f.measured,
+                  where)  # fmt: skip
+        for corner in limit.corners:
+            if run_corners is not None and corner not in run_corners:
+                c.add(f"{key}.corners.{corner}", f"corner {echo(corner)} is not in this run",
+                      run_corners, (*where, "corners", corner))  # fmt: skip
+    # The domain's limits first; a measurement the file names is judged by the file's.
+    limits: dict[str, Limit] = {}
+    for mname, limit in {**f.domain_models, **spec_models}.items():
+        try:
+            limits.update(parse_spec({mname: limit.model_dump(exclude_none=True)}))
+        except SpecError as exc:  # each measurement's limits on the line that sets them
+            if mname in job.spec:
+                c.add(
+                    f"jobs[{i}].spec.{mname}", str(exc), ("min <= max",), ("jobs", i, "spec", mname)
+                )
+            elif mname in f.model.spec:
+                c.add(f"spec.{mname}", str(exc), ("min <= max",), ("spec", mname))
+            else:
+                c.add(f"jobs[{i}].spec", str(exc), ("min <= max",), ("jobs", i))
+    return limits
+
+
+def _scenario_job(c: _Checker, f: _File, i: int, job: JobModel) -> JobSpec | None:
+    """Job ``i`` of the file, checked; None (its problems added to ``c``) when it is wrong."""
+    before = len(c.problems)
+    if job.name in f.seen:
+        problem = f"job name {echo(job.name)} used twice (also jobs[{f.seen[job.name]}])"
+        c.add(f"jobs[{i}].name", problem, ("a name unique in the file",), ("jobs", i, "name"))
+    f.seen.setdefault(job.name, i)
+    config = _job_config(c, f, i, job)
+    # Without a config the run's corners are unknown: corners are checked against the
+    # core's, and the rest as usual.
+    run_corners = None
+    if config is not None:
+        run_corners = list(dict.fromkeys(config.typical_corners + config.cross_corners))
+    corners, temperatures = _job_subsets(c, i, job, run_corners, f.core_corners)
+    spec = _job_limits(c, f, i, job, run_corners)
+    if config is None or len(c.problems) > before:
+        return None
+    spec_job = JobSpec(
+        scenario=f.name,
+        name=job.name,
+        domain=f.model.domain,
+        domain_dir=f.domain_dir,
+        config=config,
+        overrides={**f.model.config, **job.config},
+        corners=corners,
+        temperatures=temperatures,
+        spec=spec,
+        golden=f.model.golden if job.golden is None else job.golden,
+        marks=(*f.model.marks, *job.marks),
+        source=f.path,
+        description=job.description or f.model.description,
+    )
+    if spec_job.point_count == 0:
+        c.add(f"jobs[{i}]", "the corner/temperature subset leaves no PVT point",
+              ("a subset with at least one point",), ("jobs", i))  # fmt: skip
+        return None
+    return spec_job
 
 
 # A domain job asked for by a person (``wkpup run <domain>``, the web's submit form): the
@@ -553,6 +668,42 @@ def default_name(
     parts = [f"{k}={v}" for k, v in overrides.items()]
     parts += list(corners or ()) + list(temps or ())
     return " ".join(parts) or "full"
+
+
+def _domain_job_config(base: Config, overrides: Mapping[str, str], source: str) -> Config:
+    """``base`` with ``overrides``, each key and value one line the core can read; a problem
+    of an override is named as coming from ``source`` (it has no line in the file)."""
+    for key, value in overrides.items():
+        for text in (key, value):
+            if CONFIG_TEXT.fullmatch(text) is None:
+                raise ConfigError(source, key, f"{echo(text)} is not allowed", (CONFIG_RULE,),
+                                  field=f"config.{key}")  # fmt: skip
+    try:
+        return base.with_overrides(overrides) if overrides else base
+    except ConfigError as exc:
+        if exc.key not in overrides:
+            exc.field = "config"
+            raise
+        problems = [
+            ConfigError(source, p.key, p.problem, p.allowed, field=f"config.{p.key}")
+            if p.key in overrides
+            else p
+            for p in exc.problems
+        ]
+        raise ConfigError.collected(problems) from None
+
+
+def _domain_job_corners(config: Config, corners: Sequence[str] | None) -> tuple[str, ...] | None:
+    chosen = tuple(corners) if corners is not None else None
+    if chosen is not None:
+        allowed = list(dict.fromkeys(config.typical_corners + config.cross_corners))
+        if not chosen or any(c not in allowed for c in chosen) or len(set(chosen)) != len(chosen):
+            raise ScenarioError(
+                f"corners {' '.join(map(str, chosen))}: each once, from this run's list: "
+                f"{' '.join(allowed)}",
+                field="corners",
+            )
+    return chosen
 
 
 def domain_job(
@@ -571,34 +722,35 @@ def domain_job(
     """A job of ``domain`` from its config ``base`` with ``overrides`` (each key a real
     config key, each value one line checked against the core's tables), a corner subset of
     the run's corners and a temperature subset of the core's list, judged by the domain's
-    own limits (``spec.yaml``, none without one). Raises ConfigError for a
+    own limits (``spec.yaml``, none without one). The domain folder is checked first
+    (``check_domain``: its template and config.cfg as the core takes them).
+
+    Raises ConfigError for the domain folder (every problem in ``problems``) and for a
     config value (named as coming from ``source``, e.g. ``--set``: an override has no line
-    in the file), ScenarioError for the rest; nothing is created."""
+    in the file), ScenarioError for the rest; each carries the ``field`` it belongs to
+    (``domain``, ``config.<key>``, ``config``, ``temperatures``, ``corners``, ``name``).
+    Nothing is created."""
+    problems = check_domain(domain_dir)
+    if problems:
+        raise ConfigError.collected(problems)
     overrides = dict(overrides or {})
-    for key, value in overrides.items():
-        for text in (key, value):
-            if CONFIG_TEXT.fullmatch(text) is None:
-                raise ConfigError(source, key, f"{echo(text)} is not allowed", (CONFIG_RULE,))
-    reject_local_pvt_loop(domain_dir)
+    config = _domain_job_config(base, overrides, source)
     try:
-        config = base.with_overrides(overrides) if overrides else base
+        temps = validate_temperature_subset(temperatures) if temperatures is not None else None
     except ConfigError as exc:
-        if exc.key not in overrides:
-            raise
-        raise ConfigError(source, exc.key, exc.problem, exc.allowed) from None
-    temps = validate_temperature_subset(temperatures) if temperatures is not None else None
-    chosen = tuple(corners) if corners is not None else None
-    if chosen is not None:
-        allowed = list(dict.fromkeys(config.typical_corners + config.cross_corners))
-        if not chosen or any(c not in allowed for c in chosen) or len(set(chosen)) != len(chosen):
-            raise ScenarioError(
-                f"corners {' '.join(map(str, chosen))}: each once, from this run's list: "
-                f"{' '.join(allowed)}"
-            )
+        exc.field = "temperatures"
+        raise
+    chosen = _domain_job_corners(config, corners)
     if name is not None and JOB_NAME.fullmatch(name) is None:
         raise ScenarioError(
-            f"name {name!r}: 1 to 80 characters from letters, digits, space and _ . = / -"
+            f"name {name!r}: 1 to 80 characters from letters, digits, space and _ . = / -",
+            field="name",
         )
+    try:
+        limits = domain_limits(domain_dir, tables)
+    except ScenarioError as exc:
+        exc.field = "domain"
+        raise
     spec = JobSpec(
         scenario=scenario,
         name=name or default_name(overrides, chosen, temps),
@@ -608,11 +760,41 @@ def domain_job(
         overrides=overrides,
         corners=chosen,
         temperatures=temps,
-        spec=domain_limits(domain_dir, tables),
+        spec=limits,
         golden=False,
         marks=(),
         source=domain_dir / "config.cfg",
     )
     if spec.point_count == 0:
-        raise ScenarioError("the corner/temperature subset leaves no PVT point")
+        raise ScenarioError(
+            "the corner/temperature subset leaves no PVT point", field="temperatures"
+        )
     return spec
+
+
+def read_domain_job(
+    domain: str,
+    domain_dir: Path,
+    *,
+    config_file: Path | None = None,
+    tables: CoreTables,
+    **options: Any,
+) -> JobSpec:
+    """:func:`domain_job` for a face that has only the domain folder: the folder checked and
+    its config read (``config_file``, default its config.cfg) in one go, so a broken template
+    and a broken config.cfg are reported together (every problem in the ConfigError's
+    ``problems``; ``field`` ``domain`` for the folder, ``config`` for the file's content).
+    ``options`` are domain_job's (overrides, corners, temperatures, name, scenario, source)."""
+    problems = check_domain(domain_dir)
+    path = config_file if config_file is not None else domain_dir / "config.cfg"
+    base = None
+    if config_file is not None or not any(p.key == "config.cfg" for p in problems):
+        try:
+            base = read_config(path, tables=tables)
+        except ConfigError as exc:
+            for p in exc.problems:
+                p.field = "domain" if p.key == "file" else "config"
+            problems += list(exc.problems)
+    if problems or base is None:
+        raise ConfigError.collected(problems)
+    return domain_job(domain, domain_dir, base, tables=tables, **options)

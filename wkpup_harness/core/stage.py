@@ -28,6 +28,8 @@ from pathlib import Path
 from wkpup_harness.core import Core, procs
 from wkpup_harness.errors import WkpupError
 
+# The core's stages in pipeline order (sim_pvt.sh's PAIHO_STAGES): how stages are listed.
+STAGE_ORDER: tuple[str, ...] = ("gen", "run", "chk", "ext", "srt", "bkp", "usr_script")
 LOG_DIR = ".wkpup_logs"
 KILL_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
 _POLL = 0.1  # seconds between cancel checks while a stage runs
@@ -221,17 +223,8 @@ def run_stage(
     KeyboardInterrupt (or any other exception) while waiting kills the stage and propagates.
     """
     domain_dir = Path(domain_dir)
-    # The names become a log file name: keep them to one plain path component.
-    for what, name in (("stage", stage), ("extraction", ex)):
-        if name is not None and SAFE_NAME.fullmatch(name) is None:
-            raise WkpupError(f"{what} {name!r}: not a plain name")
-    if not domain_dir.is_dir():
-        raise WkpupError(f"domain directory {domain_dir} not found")
-    logs = Path(log_dir) if log_dir is not None else domain_dir / LOG_DIR
-    logs.mkdir(parents=True, exist_ok=True)
-    log_path = logs / (f"{stage}_{ex}.log" if ex else f"{stage}.log")
+    log_path = _log_path(domain_dir, stage, ex, log_dir)
     command = stage_command(core, stage, ex)
-    timed_out = cancelled = False
     started = time.time()
     t0 = time.monotonic()
     with open(log_path, "wb") as log:
@@ -246,20 +239,7 @@ def run_stage(
         )
     pidfd = pidfd_open(proc.pid)
     try:
-        deadline = None if timeout is None else t0 + timeout
-        while True:
-            step = _POLL if cancel is not None else None
-            if deadline is not None:
-                left = max(deadline - time.monotonic(), 0.0)
-                step = left if step is None else min(step, left)
-            if wait_exit(proc, pidfd, step):
-                break
-            if deadline is not None and time.monotonic() >= deadline:
-                timed_out = True
-                break
-            if cancel is not None and cancel.is_set():
-                cancelled = True
-                break
+        timed_out, cancelled = _wait(proc, pidfd, t0, timeout, cancel)
         t_end = time.monotonic()
         # After a normal exit this only reaps the leader, unless it left processes behind
         # (a backgrounded command in a usr_script, say): those die with the stage.
@@ -289,3 +269,38 @@ def run_stage(
         cancelled=cancelled,
         usage=usage,
     )
+
+
+def _log_path(domain_dir: Path, stage: str, ex: str | None, log_dir: Path | str | None) -> Path:
+    """The stage's log file (its directory made); the names checked to be plain."""
+    # The names become a log file name: keep them to one plain path component.
+    for what, name in (("stage", stage), ("extraction", ex)):
+        if name is not None and SAFE_NAME.fullmatch(name) is None:
+            raise WkpupError(f"{what} {name!r}: not a plain name")
+    if not domain_dir.is_dir():
+        raise WkpupError(f"domain directory {domain_dir} not found")
+    logs = Path(log_dir) if log_dir is not None else domain_dir / LOG_DIR
+    logs.mkdir(parents=True, exist_ok=True)
+    return logs / (f"{stage}_{ex}.log" if ex else f"{stage}.log")
+
+
+def _wait(
+    proc: subprocess.Popen[bytes],
+    pidfd: int | None,
+    t0: float,
+    timeout: float | None,
+    cancel: threading.Event | None,
+) -> tuple[bool, bool]:
+    """Wait for the stage's leader to exit: (timed out, cancelled)."""
+    deadline = None if timeout is None else t0 + timeout
+    while True:
+        step = _POLL if cancel is not None else None
+        if deadline is not None:
+            left = max(deadline - time.monotonic(), 0.0)
+            step = left if step is None else min(step, left)
+        if wait_exit(proc, pidfd, step):
+            return False, False
+        if deadline is not None and time.monotonic() >= deadline:
+            return True, False
+        if cancel is not None and cancel.is_set():
+            return False, True

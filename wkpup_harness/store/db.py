@@ -31,6 +31,12 @@ RETRY_DEADLINE_S = 120.0
 UNAVAILABLE_CODES = (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY)
 
 
+# What the faces name without importing sqlite3 (no sqlite3 outside store/): a connection
+# to the store, and any error of the database engine.
+Connection = sqlite3.Connection
+DatabaseError = sqlite3.Error
+
+
 class StoreConnection(sqlite3.Connection):
     """A connection that knows how long its writes may wait for the lock (``wait``)."""
 
@@ -143,6 +149,18 @@ def _look(path: Path) -> tuple[int, int, bool, int]:
         return current, app, tables, pages * page_size
     finally:
         ro.close()
+
+
+def schema_ids(path: Path | str) -> tuple[int, int]:
+    """(application_id, user_version) of the SQLite file at ``path``, read-only (nothing is
+    created or written); raises DatabaseError when it is not a SQLite database."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        app = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        conn.close()
+    return app, version
 
 
 def connect(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wkpup_harness.core import procs
+from wkpup_harness.core.stage import STAGE_ORDER
 from wkpup_harness.results import Creport
 from wkpup_harness.store.db import read, write
 from wkpup_harness.store.schema import (
@@ -29,6 +30,13 @@ from wkpup_harness.store.schema import (
 )
 
 INTERRUPTED = "interrupted"
+# Stages sort in pipeline order (gen run chk ext srt bkp usr_script), never by name; a stage
+# the core does not know sorts last.
+STAGE_RANK = (
+    "CASE stage "
+    + " ".join(f"WHEN '{name}' THEN {i}" for i, name in enumerate(STAGE_ORDER))
+    + f" ELSE {len(STAGE_ORDER)} END"
+)
 # history() leaves out the big text columns (config, report header): a dashboard list
 # of 100 jobs should not drag 100 config files along.
 HISTORY_COLUMNS = (
@@ -549,7 +557,7 @@ def get_job(conn: sqlite3.Connection, job: int) -> dict[str, Any] | None:
             for r in conn.execute(
                 "SELECT stage, status, started_at, finished_at, exit_code, log_path, cpu_s,"
                 " max_rss_kib FROM stages"
-                " WHERE job_id = ? ORDER BY coalesce(started_at, 1e300), stage",
+                f" WHERE job_id = ? ORDER BY {STAGE_RANK}, coalesce(started_at, 1e300)",
                 (job,),
             )
         ]
