@@ -222,3 +222,45 @@ def test_a_store_from_before_keeps_its_run_root_layout(tmp_path: Path) -> None:
     finally:
         old.close()
         new.close()
+
+
+@pytest.mark.parametrize(
+    ("corners", "name", "field"),
+    [(["XX"], None, "corners"), (["TT", "TT"], None, "corners"), (["TT"], "bad\nname", "name")],
+)
+def test_a_face_error_names_its_field(corners: list[str], name: str | None, field: str) -> None:
+    """The faces read which input an error is about from the error (no message parsing)."""
+    from coreutil import DOMAINS
+
+    from wkpup_harness.config import read_config
+    from wkpup_harness.config.scenario import ScenarioError, domain_job
+
+    core = locate_core(CORE_ROOT)
+    domain = DOMAINS / "gpio" / "1p8v"
+    config = read_config(domain / "config.cfg", tables=core.tables())
+    with pytest.raises(ScenarioError) as caught:
+        domain_job("gpio/1p8v", domain, config, corners=corners, name=name, tables=core.tables())
+    assert caught.value.field == field
+
+
+def test_the_public_api_is_listed_in_one_place() -> None:
+    import wkpup_harness
+
+    for name in wkpup_harness.__all__:
+        assert getattr(wkpup_harness, name) is not None, name
+    assert wkpup_harness.service.start is service.start
+    with pytest.raises(AttributeError):
+        _ = wkpup_harness.nothing_here  # type: ignore[attr-defined]
+
+
+def test_stages_are_shown_in_pipeline_order() -> None:
+    assert rules.in_pipeline_order(["bkp", "ext", "gen", "run", "srt"]) == list(rules.PIPELINE)
+    assert rules.in_pipeline_order(["usr_script", "chk", "gen", "odd"]) == [
+        "gen", "chk", "usr_script", "odd"
+    ]  # fmt: skip
+    from wkpup_harness.cli.status import stages_table
+
+    stage = {"status": "queued", "exit_code": None, "started_at": None, "finished_at": None}
+    stages = [{**stage, "stage": name, "log_path": None} for name in ("bkp", "ext", "gen")]
+    table = stages_table({"stages": stages})
+    assert [ln.split()[0] for ln in table.splitlines()[-3:]] == ["gen", "ext", "bkp"]

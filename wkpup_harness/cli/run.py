@@ -179,9 +179,9 @@ def job_spec(args: argparse.Namespace, core: Core, settings: Settings) -> JobSpe
             tables=core.tables(),
         )
     except ScenarioError as exc:
-        text = str(exc)
-        flag = "--" if text.startswith(("corners ", "name ")) else ""
-        raise common.UsageError(flag + text) from None
+        # The error names its input (``field``): a flag of this command is shown as one.
+        flag = "--" if exc.field in ("corners", "name") else ""
+        raise common.UsageError(flag + str(exc)) from None
     except ConfigError as exc:
         if exc.file != "<temperatures>":
             raise

@@ -65,10 +65,12 @@ MEAS_LINE = re.compile(r"^\s*\.mea(?:s|sure)?\s+\w+\s+([A-Za-z_]\w*)", re.IGNORE
 
 class ScenarioError(WkpupError):
     """A scenario file that cannot be run as written: every problem found, each a
-    ConfigError line (``ERROR: file:line: key: problem; allowed: ...``)."""
+    ConfigError line (``ERROR: file:line: key: problem; allowed: ...``). ``field``: the input
+    a plain message is about (``corners``, ``name``, ``temperatures``), for the faces."""
 
-    def __init__(self, problems: Sequence[ConfigError] | str) -> None:
+    def __init__(self, problems: Sequence[ConfigError] | str, field: str | None = None) -> None:
         # A plain message: a problem of a job asked for on a face (``domain_job``).
+        self.field = field
         self.problems = () if isinstance(problems, str) else tuple(problems)
         super().__init__(problems if isinstance(problems, str) else "")
 
@@ -593,11 +595,13 @@ def domain_job(
         if not chosen or any(c not in allowed for c in chosen) or len(set(chosen)) != len(chosen):
             raise ScenarioError(
                 f"corners {' '.join(map(str, chosen))}: each once, from this run's list: "
-                f"{' '.join(allowed)}"
+                f"{' '.join(allowed)}",
+                field="corners",
             )
     if name is not None and JOB_NAME.fullmatch(name) is None:
         raise ScenarioError(
-            f"name {name!r}: 1 to 80 characters from letters, digits, space and _ . = / -"
+            f"name {name!r}: 1 to 80 characters from letters, digits, space and _ . = / -",
+            field="name",
         )
     spec = JobSpec(
         scenario=scenario,
@@ -614,5 +618,7 @@ def domain_job(
         source=domain_dir / "config.cfg",
     )
     if spec.point_count == 0:
-        raise ScenarioError("the corner/temperature subset leaves no PVT point")
+        raise ScenarioError(
+            "the corner/temperature subset leaves no PVT point", field="temperatures"
+        )
     return spec

@@ -50,6 +50,13 @@ def check_stages(
     return chosen
 
 
+def in_pipeline_order(stages: Sequence[str]) -> list[str]:
+    """Stage names in the order the core runs them (gen, run, chk, ext, srt, bkp,
+    usr_script), whatever order they were stored or started in; unknown names last."""
+    rank = {s: i for i, s in enumerate(STAGES)}
+    return sorted(stages, key=lambda s: (rank.get(s, len(STAGES)), s))
+
+
 def first_failed(results: Sequence[StageResult]) -> StageResult | None:
     """The first stage that did not succeed."""
     return next((r for r in results if not r.ok), None)

@@ -223,11 +223,8 @@ def job_spec(sub: Submission, settings: Settings, core: Core) -> JobSpec:
             field = "config"
         raise InputError(str(exc), field) from None
     except ScenarioError as exc:
-        text = str(exc)
-        field = next(
-            (f for f in ("corners", "name", "config") if text.startswith(f)), "temperatures"
-        )
-        raise InputError(text, field) from None
+        # The error names its input (``field``); a problem of the domain's files: config.
+        raise InputError(str(exc), exc.field or "config") from None
 
 
 def describe(spec: JobSpec) -> dict[str, Any]:
