@@ -588,13 +588,14 @@ def test_progress_bar_follows_the_engine_events(tmp_path: Path, capsys) -> None:
     tty, plain = Tty(), io.StringIO()
     bars = [Progress(tty, args), Progress(plain, args)]
     for bar in bars:
-        bar(Event("stage-start", job, "run"))
+        bar(Event("stage-start", None, "run", total=4))
     outcomes = [(True, ""), (False, "exit 1"), (True, ""), (True, "")]
     for point, (ok, reason) in zip(job.points, outcomes, strict=True):
         result = PointResult(point, ok, reason, 1 if ok else 2, 0.2)
         job.point_results[point.name] = result
-        for bar in bars:
-            bar(Event("point", job, "run", point=result))
+        done, failed = len(job.point_results), len(job.failed_points)
+        for bar in bars:  # events carry their data: points done, planned, failed
+            bar(Event("point", None, "run", point=result, done=done, total=4, failed=failed))
         if len(job.point_results) == 2:
             line = tty.getvalue().rsplit("\r", 1)[1]
             assert re.fullmatch(r"\[#{15}\.{15}\] 2/4 points  0:00:0[0-9]  1 failed", line), line

@@ -42,13 +42,12 @@ from wkpup_harness.config.scenario import JobSpec, domain_limits
 from wkpup_harness.config.tables import load_tables
 from wkpup_harness.core import Core, locate_core
 from wkpup_harness.engine import Event, Job, JobError
-from wkpup_harness.engine.job import classify, read_job_stat
 from wkpup_harness.engine.reaper import kill_token, processes_with_token
 from wkpup_harness.engine.workdir import copy_domain
 from wkpup_harness.errors import CoreModifiedError, ResultError
 from wkpup_harness.results import parse_creport
 from wkpup_harness.results import spec as spec_check
-from wkpup_harness.results.runlog import parse_point_status
+from wkpup_harness.results.runlog import classify, parse_point_status, read_job_stat
 from wkpup_harness.settings import Settings, resolve
 from wkpup_harness.store import connect
 from wkpup_harness.store import jobs as store_jobs

@@ -51,7 +51,7 @@ from test_engine import (  # core, pvt_env, spawned: test_engine's fixtures, use
 
 from wkpup_harness.core import Core, locate_core
 from wkpup_harness.engine import Event, Job
-from wkpup_harness.engine.job import classify
+from wkpup_harness.results.runlog import classify
 from wkpup_harness.store import connect
 from wkpup_harness.store import jobs as store_jobs
 from wkpup_harness.store.recorder import Recorder

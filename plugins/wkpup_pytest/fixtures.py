@@ -16,15 +16,18 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from wkpup_harness.config.scenario import JobSpec, ScenarioError, job_from_marker
 from wkpup_harness.core import Core
 from wkpup_harness.core.stage import StageResult
-from wkpup_harness.engine import Job
+from wkpup_harness.engine import service
+from wkpup_harness.engine.job import Job
 from wkpup_harness.engine.reaper import reap
 from wkpup_harness.errors import WkpupError
+from wkpup_harness.report.units import quantity, unit
 from wkpup_harness.results import Creport, CreportRow
 from wkpup_harness.results import spec as spec_check
 from wkpup_pytest.collect import job_of
@@ -143,6 +146,7 @@ class PvtJob:
 
 # --- fixtures ----------------------------------------------------------------------------------
 JOB_ATTR = "pvt_engine_job"
+VERDICT_ATTR = "_pvt_verdict_recorded"
 
 
 @pytest.fixture(scope="session")
@@ -206,26 +210,32 @@ def pvt_workdir(request: pytest.FixtureRequest, pvt_spec: JobSpec) -> Iterator[P
     config.cfg, under the run root (or, with --pvt-resume, its last unfinished run)."""
     session = session_of(request.config)
     row = _resumable(session, pvt_spec)
-    job = Job(
-        pvt_spec,
-        session.settings,
-        session.core,
-        face="pytest",
-        recorder=session.recorder,
-        listeners=session.listeners(),
-        stages=session.stages,
-        id=row["id"] if row is not None else None,
-        workdir_root=Path(row["run_root"]) if row is not None else None,
-        resuming=row is not None,
-        check_core=False,  # the controller checked it before any job
-    )
-    job.open()
+    # The core was checked by the controller before any job. A resumed job is judged like
+    # an uninterrupted one (the one service for every face).
+    common = {
+        "recorder": session.recorder,
+        "listeners": session.listeners(),
+        "update_golden": session.update_golden,
+        "hook": request.config.hook,
+    }
+    if row is not None:
+        job = service.resume(
+            dict(row),
+            session.settings,
+            session.core,
+            face="pytest",
+            spec=pvt_spec,
+            stages=session.stages,
+            **common,
+        )
+        request.node.user_properties.append(("pvt_resumed", str(job.id)))
+    else:
+        job = service.start(
+            pvt_spec, session.settings, session.core, face="pytest", stages=session.stages, **common
+        )
     if job.id is not None:
         # The controller's verdict table lists the session's jobs (WkpupSession).
-        request.node.user_properties.append((JOB_PROPERTY, str(job.id)))
-    if row is not None:
-        job.plan_resume(session.stages)
-        request.node.user_properties.append(("pvt_resumed", str(job.id)))
+        request.node.user_properties.insert(0, (JOB_PROPERTY, str(job.id)))
     setattr(request.node, JOB_ATTR, job)
     try:
         yield PvtJob(job)
@@ -273,18 +283,43 @@ def pvt_job(request: pytest.FixtureRequest, pvt_workdir: PvtJob, pvt_bkp) -> Pvt
     ``pvt_job.creport()``, ``pvt_job.violations()``. A Python test's job marked
     ``golden=True`` is gated like a scenario job: its verdict is recorded now, and a
     mismatch fails the test after its body ran (``WkpupSession.pytest_runtest_call``)."""
-    pvt_workdir.job.close()
-    if job_of(request.node) is None and pvt_workdir.spec.golden:
-        session = session_of(request.config)
-        verdict, problem = pvt_workdir.job.check_golden(
-            session.settings.golden, update=session.update_golden
-        )
-        if verdict in ("created", "updated"):
-            path = pvt_workdir.job.golden_path
-            request.node.user_properties.append(("wkpup_golden", f"{verdict} {path}"))
-        if problem:
-            setattr(request.node, GOLDEN_PROBLEM_ATTR, problem)
+    job = pvt_workdir.job
+    job.close()
+    record_verdict(request.node, job)
+    if job_of(request.node) is None and job.verdict is not None:
+        # A Python test's job: its golden (marked golden=True) and the hooks' gates.
+        problems = [job.verdict.golden_problem, *job.verdict.gates]
+        if any(problems):
+            setattr(request.node, GOLDEN_PROBLEM_ATTR, "\n\n".join(p for p in problems if p))
     return pvt_workdir
+
+
+def record_verdict(node: pytest.Item, job: Job) -> None:
+    """The job's verdict as the item's properties (JUnit XML ``<property>``, for CI
+    dashboards): golden, each spec's verdict, worst value and margin with units."""
+    verdict = job.verdict
+    if verdict is None or getattr(node, VERDICT_ATTR, False):
+        return
+    setattr(node, VERDICT_ATTR, True)
+    props = node.user_properties
+    props.append(("pvt_status", str(job.status)))
+    if verdict.golden is not None:
+        props.append(("pvt_golden", verdict.golden))
+        if verdict.golden in ("created", "updated"):
+            props.append(("wkpup_golden", f"{verdict.golden} {verdict.golden_path}"))
+    if verdict.spec is not None:
+        props.append(("pvt_spec", verdict.spec))
+    for row in verdict.specs:
+        name = str(row["name"])
+        props.append((f"pvt_spec.{name}", property_text(row)))
+
+
+def property_text(row: Any) -> str:
+    """One spec row as a property: ``pass; worst 1.23 mA; margin 0.45 mA``."""
+    u = unit(str(row["name"]))
+    worst = quantity(row.get("worst_value"), u)
+    margin = quantity(row.get("margin"), u)
+    return f"{row.get('verdict') or row.get('status')}; worst {worst}; margin {margin}"
 
 
 # --- the test body of a scenario item ----------------------------------------------------------
@@ -292,22 +327,11 @@ def check_scenario_job(
     pvt_job: PvtJob, pytestconfig: pytest.Config, request: pytest.FixtureRequest
 ) -> None:
     """Stages ok, then golden (byte for byte) and spec limits; every problem is reported."""
-    session = session_of(pytestconfig)
     job = pvt_job.job
     message = job.failure_message()
     problems = [message] if message else []
-    verdict, problem = job.check_golden(session.settings.golden, update=session.update_golden)
-    if problem:
-        problems.append(problem)
-    if verdict in ("created", "updated"):
-        request.node.user_properties.append(("wkpup_golden", f"{verdict} {job.golden_path}"))
-    if job.has_report and pvt_job.spec.spec:
-        try:
-            found = spec_check.check(job.creport(), pvt_job.spec.spec)
-        except WkpupError as exc:
-            problems.append(str(exc))
-        else:
-            if found:
-                problems.append(spec_check.summarize(found))
+    # The job's one verdict (engine.service.judge, recorded with it): golden, spec, gates.
+    if job.verdict is not None:
+        problems.extend(job.verdict.problems)
     if problems:
         pytest.fail("\n\n".join(problems), pytrace=False)

@@ -123,3 +123,10 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.loadgroup = True
     if is_active(config):
         config.pluginmanager.register(WkpupSession(config, check_scenario_job), SESSION_NAME)
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    """The PVT job hooks a conftest.py may implement (``engine/hookspecs.py``)."""
+    from wkpup_harness.engine import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)

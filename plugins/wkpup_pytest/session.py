@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 
 from wkpup_harness.core import Core, guard, locate_core
-from wkpup_harness.engine import PIPELINE
+from wkpup_harness.engine import rules
 from wkpup_harness.engine.reaper import reap
+from wkpup_harness.engine.rules import PIPELINE
 from wkpup_harness.errors import WkpupError
 from wkpup_harness.report import summary, views
 from wkpup_harness.report import verdicts as verdict_table
@@ -51,10 +52,16 @@ INI = ("pvt_core", "pvt_db", "pvt_domains", "pvt_golden_dir")
 
 
 def parse_stages(value: str) -> tuple[str, ...]:
+    """``--pvt-stages``: one stage (the pipeline up to it) or a prefix of the pipeline (the
+    stage fixtures are a chain), checked by the one stage-list rule (``rules.check_stages``)."""
     names = tuple(v.strip() for v in value.split(",") if v.strip())
     if len(names) == 1 and names[0] in PIPELINE:
-        return PIPELINE[: PIPELINE.index(names[0]) + 1]
-    if names and names == PIPELINE[: len(names)]:
+        names = PIPELINE[: PIPELINE.index(names[0]) + 1]
+    try:
+        names = rules.check_stages(names)
+    except rules.StagesError as exc:
+        raise pytest.UsageError(f"--pvt-{exc}") from None
+    if names == PIPELINE[: len(names)]:
         return names
     raise pytest.UsageError(
         f"--pvt-stages {value!r}: give one stage (the pipeline runs up to it) or a prefix of "
@@ -113,7 +120,7 @@ class WkpupSession:
         self._stop = threading.Event()
         self.started = time.time()
         self.n_jobs = 0  # PVT items collected (scenario jobs and pvt-marked tests)
-        self._last_line: dict[int, float] = {}
+        self._last_line: dict[tuple[str, str, int | None], float] = {}
         if self.settings.db is not None and not self.is_worker:
             # A store path that cannot be a store is a usage error now, before any item
             # runs (and without creating anything), not an error in every test.
@@ -296,18 +303,23 @@ class WkpupSession:
         """A job event in this (non-xdist) process: a stage starting, or every
         PROGRESS_EVERY_S seconds (and at the last point) the points done, written past
         pytest's output capture, as live logging does."""
-        job = event.job
+        key = (event.scenario, event.name, event.job_id)
         now = time.monotonic()
         if event.kind == "point":
-            last = self._last_line.get(id(job), 0.0)
+            last = self._last_line.get(key, 0.0)
             if now - last < PROGRESS_EVERY_S and event.done != event.total:
                 return
         elif event.kind != "stage-start":
             return
-        self._last_line[id(job)] = now
-        failed = len(job.failed_points)
+        self._last_line[key] = now
         line = progress_line(
-            job.id, job.spec.scenario, job.spec.name, event.stage, event.done, event.total, failed
+            event.job_id,
+            event.scenario,
+            event.name,
+            event.stage,
+            event.done,
+            event.total,
+            event.failed,
         )
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         capman = self.config.pluginmanager.get_plugin("capturemanager")

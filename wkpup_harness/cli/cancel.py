@@ -12,7 +12,7 @@ import argparse
 from typing import Any
 
 from wkpup_harness.cli import common
-from wkpup_harness.engine import control
+from wkpup_harness.engine import service
 from wkpup_harness.engine.reaper import reap
 
 
@@ -35,7 +35,7 @@ def main(args: argparse.Namespace) -> int:
     conn = common.open_store(args)
     reap(conn)
     row = common.require_job(conn, args.job)
-    row, ended = control.cancel(conn, row["id"], args.wait)
+    row, ended = service.cancel(conn, row["id"], args.wait)
     if ended:
         print(f"wkpup: job {row['id']} is already {common.job_state(row)}; nothing to cancel")
         return common.EXIT_BAD

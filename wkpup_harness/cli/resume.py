@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from wkpup_harness.cli import common
 from wkpup_harness.cli.run import Progress, add_engine_options, drive, recorder
-from wkpup_harness.config.scenario import JobSpec
 from wkpup_harness.core import guard, locate_core
-from wkpup_harness.engine import PIPELINE, Job, control
+from wkpup_harness.engine import control, service
 from wkpup_harness.engine.reaper import reap
 
 
@@ -45,10 +43,6 @@ def resumable(conn: Any, row: dict[str, Any]) -> None:
         raise common.UsageError(str(exc)) from None
 
 
-def spec_of(row: dict[str, Any], tables: Any) -> JobSpec:
-    return control.resume_spec(row, tables)
-
-
 def main(args: argparse.Namespace) -> int:
     settings = common.settings(args)
     conn = common.open_store(args)
@@ -57,21 +51,9 @@ def main(args: argparse.Namespace) -> int:
     resumable(conn, row)
     core = locate_core(settings.core)
     guard(core)
-    spec = spec_of(row, core.tables())
-    job = Job(
-        spec,
-        settings,
-        core,
-        face=row.get("face") or "cli",
-        recorder=recorder(settings),
-        listeners=[Progress(sys.stderr, args)],
-        workdir_root=Path(row["run_root"]),
-        id=row["id"],
-        resuming=True,
-        check_core=False,
+    # Judged as an uninterrupted run: its recorded limits, a scenario job's golden.
+    job = service.resume(
+        row, settings, core, recorder=recorder(settings), listeners=[Progress(sys.stderr, args)]
     )
-    job.open()
-    planned = tuple(s for s in (row.get("stages_planned") or "").split(",") if s)
-    job.plan_resume(planned or PIPELINE)
-    common.say(args, f"job {job.id}: resuming {spec.domain} in {job.workdir}")
+    common.say(args, f"job {job.id}: resuming {job.spec.domain} in {job.workdir}")
     return drive(job, args, judge=True)

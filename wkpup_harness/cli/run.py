@@ -27,13 +27,13 @@ from wkpup_harness.config.scenario import (
     resolve_domain,
 )
 from wkpup_harness.core import Core, guard, locate_core
-from wkpup_harness.engine import PIPELINE, STAGES, Event, Job
-from wkpup_harness.engine.workdir import holds_job
+from wkpup_harness.engine import rules, service
+from wkpup_harness.engine.events import Event
+from wkpup_harness.engine.job import Job
 from wkpup_harness.errors import ConfigError, ResultError
 from wkpup_harness.inputs import echo
 from wkpup_harness.report import summary
 from wkpup_harness.report import verdicts as verdict_table
-from wkpup_harness.results import spec as spec_check
 from wkpup_harness.settings import Settings
 from wkpup_harness.store.recorder import Recorder
 
@@ -70,8 +70,8 @@ def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--stages",
-        default=",".join(PIPELINE),
-        help=f"comma-separated stages (default {','.join(PIPELINE)})",
+        default=",".join(rules.PIPELINE),
+        help=f"comma-separated stages (default {','.join(rules.PIPELINE)})",
     )
     p.add_argument("--workdir", metavar="DIR", help="job root (default: <run root>/<job id>)")
     add_engine_options(p)
@@ -123,13 +123,11 @@ def parse_sets(items: Sequence[str]) -> dict[str, str]:
 
 
 def check_stages(text: str) -> tuple[str, ...]:
-    stages = tuple(s for s in text.split(",") if s)
-    unknown = [s for s in stages if s not in STAGES]
-    if unknown or not stages:
-        raise common.UsageError(
-            f"--stages {text!r}: unknown stage(s); allowed: {', '.join(STAGES)}"
-        )
-    return stages
+    """``--stages``: the one stage-list rule of every face (``rules.check_stages``)."""
+    try:
+        return rules.check_stages(text)
+    except rules.StagesError as exc:
+        raise common.UsageError(f"--{exc}") from None
 
 
 def scenario_job(text: str, core: Core, settings: Settings) -> JobSpec:
@@ -181,9 +179,9 @@ def job_spec(args: argparse.Namespace, core: Core, settings: Settings) -> JobSpe
             tables=core.tables(),
         )
     except ScenarioError as exc:
-        text = str(exc)
-        flag = "--" if text.startswith(("corners ", "name ")) else ""
-        raise common.UsageError(flag + text) from None
+        # The error names its input (``field``): a flag of this command is shown as one.
+        flag = "--" if exc.field in ("corners", "name") else ""
+        raise common.UsageError(flag + str(exc)) from None
     except ConfigError as exc:
         if exc.file != "<temperatures>":
             raise
@@ -204,15 +202,14 @@ class Progress:
         self._last_plain = time.monotonic()
         self._drawn = False
 
-    def line(self, job: Job) -> str:
-        total = max(len(job.points), 1)
-        done = job.points_done
+    def line(self, event: Event) -> str:
+        total = max(event.total, 1)
+        done = event.done
         filled = BAR_WIDTH * done // total
         bar = "#" * filled + "." * (BAR_WIDTH - filled)
-        failed = len(job.failed_points)
-        tail = f"  {failed} failed" if failed else ""
+        tail = f"  {event.failed} failed" if event.failed else ""
         elapsed = common.fmt_elapsed(time.monotonic() - self.t0)
-        return f"[{bar}] {done}/{len(job.points)} points  {elapsed}{tail}"
+        return f"[{bar}] {done}/{event.total} points  {elapsed}{tail}"
 
     def __call__(self, event: Event) -> None:
         if not self.enabled:
@@ -222,12 +219,12 @@ class Progress:
         elif event.kind == "point":
             now = time.monotonic()
             if self.tty:
-                self.stream.write("\r" + self.line(event.job))
+                self.stream.write("\r" + self.line(event))
                 self.stream.flush()
                 self._drawn = True
             elif now - self._last_plain >= PLAIN_EVERY_S or event.done == event.total:
                 self._last_plain = now
-                self.stream.write(self.line(event.job) + "\n")
+                self.stream.write(self.line(event) + "\n")
                 self.stream.flush()
         elif event.kind == "stage-end" and event.result is not None:
             if self._drawn:
@@ -286,30 +283,25 @@ def drive(job: Job, args: argparse.Namespace, *, judge: bool = False) -> int:
 
 
 def judged_bad(job: Job, args: argparse.Namespace) -> bool:
-    """A scenario job's golden (no update from the CLI: ``wkpup golden --update``) and spec."""
-    bad = False
-    verdict, problem = job.check_golden(common.settings(args).golden)
-    if verdict is not None:
-        common.say(args, f"golden {job.golden_path}: {verdict}")
-    if problem:
-        print(problem, file=sys.stderr)
-        bad = True
-    if job.spec.spec and job.has_report:
-        report = job.creport()
-        found = spec_check.check(report, job.spec.spec)
-        judged = spec_check.verdicts(report, job.spec.spec, common.settings(args).near_margin)
-        worst = verdict_table.margin_text(verdict_table.worst_spec(judged))
-        common.say(args, f"spec: {spec_check.job_verdict(judged)}; worst margin {worst}")
-        if found:
-            print(spec_check.summarize(found), file=sys.stderr)
-            bad = True
+    """A job's one verdict (``service.judge``, recorded with it): golden (no update from
+    the CLI: ``wkpup golden --update``), spec limits, the hooks' gates."""
+    verdict = job.verdict
+    if verdict is None:
+        return False
+    if verdict.golden is not None:
+        common.say(args, f"golden {verdict.golden_path}: {verdict.golden}")
+    if verdict.specs:
+        worst = verdict_table.margin_text(verdict_table.worst_spec(list(verdict.specs)))
+        common.say(args, f"spec: {verdict.spec}; worst margin {worst}")
     elif not job.spec.spec:
         common.say(args, f"spec: none ({job.spec.domain} has no spec.yaml)")
-    return bad
+    for problem in verdict.problems:
+        print(problem, file=sys.stderr)
+    return not verdict.ok
 
 
 def recorder(settings: Settings) -> Recorder | None:
-    return Recorder(settings.db, settings.store_wait) if settings.db is not None else None
+    return service.recorder_for(settings)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -319,23 +311,19 @@ def main(args: argparse.Namespace) -> int:
     stages = check_stages(args.stages)
     guard(core)  # a modified core is refused before anything is created (exit 1)
     root = Path(args.workdir).resolve() if args.workdir else None
-    if root is not None:
-        # Refused before the job row exists: a bad input creates nothing.
-        family, voltage = spec.domain_dir.parts[-2:]
-        taken = root / family / voltage
-        if holds_job(taken):
-            raise common.UsageError(f"{taken} already holds a job; use a fresh --workdir")
-    job = Job(
-        spec,
-        settings,
-        core,
-        face="cli",
-        recorder=recorder(settings),
-        listeners=[Progress(sys.stderr, args)],
-        stages=stages,
-        workdir_root=root,
-        check_core=False,
-    )
-    job.open()
+    try:
+        # A taken --workdir is refused before the job row exists: a bad input creates nothing.
+        job = service.start(
+            spec,
+            settings,
+            core,
+            face="cli",
+            recorder=recorder(settings),
+            listeners=[Progress(sys.stderr, args)],
+            stages=stages,
+            workdir=root,
+        )
+    except service.TakenWorkdir as exc:
+        raise common.UsageError(str(exc)) from None
     common.say(args, f"job {job.id}: {spec.domain}, {spec.point_count} points, in {job.workdir}")
     return drive(job, args, judge=True)

@@ -10,6 +10,7 @@ import argparse
 from typing import Any
 
 from wkpup_harness.cli import common
+from wkpup_harness.engine import rules
 from wkpup_harness.engine.reaper import reap
 from wkpup_harness.report import views
 from wkpup_harness.report.units import mib, quantity
@@ -125,7 +126,8 @@ def stages_table(job: dict[str, Any]) -> str:
     if not job["stages"]:
         return "no stages recorded"
     rows = []
-    for s in job["stages"]:
+    by_name = {s["stage"]: s for s in job["stages"]}
+    for s in (by_name[name] for name in rules.in_pipeline_order(list(by_name))):
         took = None
         if s["started_at"] is not None and s["finished_at"] is not None:
             took = s["finished_at"] - s["started_at"]

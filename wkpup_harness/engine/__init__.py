@@ -11,12 +11,13 @@ from typing import Any
 
 _EXPORTS = {
     "Budget": "wkpup_harness.engine.budget",
-    "PIPELINE": "wkpup_harness.engine.job",
-    "STAGES": "wkpup_harness.engine.job",
-    "Event": "wkpup_harness.engine.job",
+    "PIPELINE": "wkpup_harness.engine.rules",
+    "STAGES": "wkpup_harness.engine.rules",
+    "Event": "wkpup_harness.engine.events",
     "Job": "wkpup_harness.engine.job",
     "JobError": "wkpup_harness.engine.job",
-    "PointResult": "wkpup_harness.engine.job",
+    "PointResult": "wkpup_harness.results.runlog",
+    "Verdict": "wkpup_harness.results.verdict",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -30,9 +30,7 @@ the store as it happens, so ``wkpup status`` follows a job whichever face starte
 from __future__ import annotations
 
 import os
-import re
 import secrets
-import signal
 import subprocess
 import threading
 import time
@@ -49,8 +47,9 @@ from wkpup_harness.core.stage import (
     run_stage,
     stage_env,
 )
-from wkpup_harness.engine import executors
+from wkpup_harness.engine import executors, rules
 from wkpup_harness.engine.budget import Budget
+from wkpup_harness.engine.events import Event, Listener, stage_status
 from wkpup_harness.engine.joblog import JobLog
 from wkpup_harness.engine.reaper import TOKEN_ENV, Watchdog
 from wkpup_harness.engine.workdir import prepare_job_dir
@@ -58,32 +57,28 @@ from wkpup_harness.errors import ExecutorError, ResultError, WkpupError
 from wkpup_harness.perms import restrict_umask
 from wkpup_harness.points import Point
 from wkpup_harness.results import BACKUP_NAME, Creport, read_creport
-from wkpup_harness.results import golden as golden_gate
-from wkpup_harness.results.runlog import PointResult, parse_point_status
+from wkpup_harness.results import verdict as verdicts
+from wkpup_harness.results.runlog import (
+    PointResult,
+    backup_named,
+    classify,
+    parse_point_status,
+    read_job_stat,
+)
+from wkpup_harness.results.verdict import Verdict
 from wkpup_harness.settings import Settings
 from wkpup_harness.store.schema import StoreUnavailable
 
-PIPELINE: tuple[str, ...] = ("gen", "run", "ext", "srt", "bkp")
-STAGES: tuple[str, ...] = ("gen", "run", "chk", "ext", "srt", "bkp", "usr_script")
-# Stages whose exit 1 means "some points failed, every other point is done".
-POINT_STAGES: tuple[str, ...] = ("run", "chk", "ext")
+PIPELINE = rules.PIPELINE
+STAGES = rules.STAGES
 POINT_SCRIPT = Path("simulation") / "run_point.sh"
 # The core's once-per-job constants of its points (models directory, simulator version):
 # KEY=VALUE lines, passed to every point by environment.
 JOB_ENV_SCRIPT = Path("simulation") / "job_env.sh"
-BKP_LINE = re.compile(r"bkp: (00bkp_[0-9]{12})")
-JOB_STAT_LINE = re.compile(r"(\S+) (\S+) (\S+) (v1\S*)\s+(Done|not-complete.*|not-start)\s*")
 CANCEL_POLL_S = 0.5
 LOG_TAIL = 25
 SIM_LOG_TAIL = 12
 SIM_LOGS_SHOWN = 3
-NONCONVERGENCE = re.compile(
-    r"timestep too small|singular matrix|no convergence|gmin stepping failed|"
-    r"source stepping failed|iteration limit reached",
-    re.IGNORECASE,
-)
-# run_point.sh: "ERROR: run_point: ngspice exited 137 for <deck> (see <log>)"
-SIM_EXIT = re.compile(r"(\S+) exited ([0-9]+) for ")
 # Free bytes below which a failed stage is put down to a full disk.
 DISK_FULL_BYTES = 64 * 1024
 
@@ -96,56 +91,12 @@ class _Refused(Exception):
     """A stage not started (the fault says why)."""
 
 
-@dataclass(frozen=True)
-class Event:
-    """What listeners are told: ``kind`` is stage-start, stage-end, stage-skip, point,
-    point-retry or job-end."""
-
-    kind: str  # also point-retry (a point's attempt failed, it runs again)
-    job: Job
-    stage: str | None = None
-    result: StageResult | None = None
-    point: PointResult | None = None
-
-    @property
-    def done(self) -> int:
-        return self.job.points_done
-
-    @property
-    def total(self) -> int:
-        return len(self.job.points)
-
-
-Listener = Callable[[Event], None]
-
-
 class RecorderLike(Protocol):
     def create(self, job: Job) -> int: ...
     def attach(self, job: Job) -> None: ...
     def event(self, event: Event) -> None: ...
     def finish(self, job: Job) -> None: ...
     def cancel_requested(self, job_id: int) -> bool: ...
-
-
-def signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f"signal {number}"
-
-
-def classify(returncode: int, output: str, log_text: str) -> str:
-    """Why a simulation failed, in the words an engineer searches for."""
-    if returncode < 0:  # the point's own command was killed
-        return f"killed by {signal_name(-returncode)}"
-    m = SIM_EXIT.search(output)
-    if m is not None and 128 < int(m[2]) < 160:  # the shell's 128 + signal number
-        return f"{m[1]} killed by {signal_name(int(m[2]) - 128)}"
-    if NONCONVERGENCE.search(log_text) or NONCONVERGENCE.search(output):
-        return "non-convergence"
-    if "failed measurement" in output or "produced no measurements" in output:
-        return "missing measurement"
-    return f"exit {returncode}"
 
 
 def disk_full(path: Path) -> str | None:
@@ -163,21 +114,6 @@ def os_error_line(exc: OSError) -> str:
     """One line for an OS error: '<file>: <strerror>'."""
     text = exc.strerror or str(exc) or type(exc).__name__
     return f"{exc.filename}: {text}" if exc.filename else text
-
-
-def read_job_stat(path: Path) -> dict[str, bool]:
-    """job_stat.log (the core's chk): point name -> done."""
-    out: dict[str, bool] = {}
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return out
-    for line in lines[1:]:
-        m = JOB_STAT_LINE.fullmatch(line)
-        if m is not None:
-            name = f"{m[1]}_{m[2]}_{m[3]}_{m[4]}"
-            out[name] = m[5] == "Done"
-    return out
 
 
 def newest_backup(domain_dir: Path) -> Path | None:
@@ -204,6 +140,9 @@ class Job:
     id: int | None = None
     resuming: bool = False
     check_core: bool = True
+    # How the job is judged when it closes (golden + spec: ``engine.service.judge``); by
+    # default by its spec limits alone.
+    judge: Callable[[Job], Verdict] | None = None
 
     # state
     workdir: Path = field(init=False)
@@ -213,8 +152,7 @@ class Job:
     started: float = field(default_factory=time.time, init=False)
     finished: float | None = field(default=None, init=False)
     status: str | None = field(default=None, init=False)  # once closed
-    golden: str | None = field(default=None, init=False)
-    golden_path: Path | None = field(default=None, init=False)
+    verdict: Verdict | None = field(default=None, init=False)  # once closed
     token: str = field(default_factory=lambda: secrets.token_hex(8), init=False)
     skipped: list[str] = field(default_factory=list, init=False)
     executor_error: str | None = field(default=None, init=False)
@@ -233,11 +171,10 @@ class Job:
     _point_consts: dict[str, str] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
-        unknown = [s for s in self.stages if s not in STAGES]
-        if unknown or not self.stages:
-            raise JobError(
-                f"stages {','.join(self.stages)!r}: unknown stage(s); allowed: {', '.join(STAGES)}"
-            )
+        try:
+            self.stages = rules.check_stages(self.stages)
+        except rules.StagesError as exc:
+            raise JobError(str(exc)) from None
         self.budget = Budget(self.settings.cpus, self.settings.slot_dir)
         self.points: tuple[Point, ...] = self.spec.points
         self.workdir = Path()
@@ -276,7 +213,17 @@ class Job:
             except WkpupError as exc:
                 self.setup_error = f"{self.spec.job_id}: cannot prepare the job directory: {exc}"
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self._journal = JobLog(self)
+        self._journal = JobLog(
+            self.log_dir,
+            self.id,
+            domain=self.spec.domain,
+            scenario=self.spec.scenario,
+            name=self.spec.name,
+            face=self.face,
+            points=len(self.points),
+            stages=list(self.stages),
+            resume=self.resuming,
+        )
         if self.recorder is not None:
             self.recorder.attach(self)
         db = self.settings.db if self.recorder is not None else None
@@ -340,6 +287,25 @@ class Job:
         """Set when the job is cancelled (executors wait on it)."""
         return self._cancel
 
+    def _event(self, kind: str, stage: str | None = None, **data: Any) -> Event:
+        """An event of this job, with its data (the points so far, the stage's status)."""
+        result = data.get("result")
+        if result is not None:
+            data["status"] = stage_status(result)
+        return Event(
+            kind,
+            self.id,
+            stage,
+            done=self.points_done,
+            total=len(self.points),
+            failed=len(self.failed_points),
+            scenario=self.spec.scenario,
+            name=self.spec.name,
+            log_dir=self.log_dir if self.workdir_root is not None else None,
+            job=self,
+            **data,
+        )
+
     def _emit(self, event: Event) -> None:
         """The one path of every event: job.jsonl, the store (recorder), the listeners."""
         if self._journal is not None:
@@ -369,32 +335,23 @@ class Job:
     @property
     def failed_stage(self) -> StageResult | None:
         """The first stage that did not succeed."""
-        return next((r for r in self.results if not r.ok), None)
-
-    def _fatal(self) -> bool:
-        failed = self.failed_stage
-        if failed is None:
-            return False
-        tolerated = failed.stage in POINT_STAGES and failed.returncode == 1
-        return not tolerated or failed.timed_out or failed.cancelled
+        return rules.first_failed(self.results)
 
     def should_run(self, stage: str) -> bool:
         if self.setup_error is not None or stage not in self.stages or self.cancelled:
             return False
         if self.fault is not None:
             return False
-        if stage == "bkp":
-            return self.failed_stage is None  # keep failed points' directories
-        return not self._fatal()
+        return rules.may_run(stage, self.results)
 
     def step(self, stage: str) -> StageResult | None:
         """Run one stage if the rules allow it; None (and recorded skipped) otherwise."""
         if not self.should_run(stage):
             if stage in self.stages and stage not in self.skipped:
                 self.skipped.append(stage)
-                self._emit(Event("stage-skip", self, stage))
+                self._emit(self._event("stage-skip", stage))
             return None
-        self._emit(Event("stage-start", self, stage))
+        self._emit(self._event("stage-start", stage))
         started, t0 = time.time(), time.monotonic()
         changed = self._core_changed()
         try:
@@ -416,7 +373,7 @@ class Job:
             if full is not None:
                 self.stop_for_fault(f"stage {stage}: {full}")
         self.results.append(result)
-        self._emit(Event("stage-end", self, stage, result=result))
+        self._emit(self._event("stage-end", stage, result=result))
         return result
 
     def _core_changed(self) -> str | None:
@@ -472,7 +429,10 @@ class Job:
         self._closed.set()
         try:
             try:
-                self._emit(Event("job-end", self))
+                self.verdict = self._judged()
+                error, _ = self.error_line()
+                seconds = round(self.finished - self.started, 3)
+                self._emit(self._event("job-end", status=self.status, error=error, seconds=seconds))
             finally:
                 # Recorded even when a job-end listener raises (never a job left running).
                 if self.recorder is not None:
@@ -495,11 +455,17 @@ class Job:
         return self._cancel.is_set() and not self._timeout_stop and self.fault is None
 
     def final_status(self) -> str:
-        if self.user_cancelled:
-            return "cancelled"
-        if self.ok and all(s in {r.stage for r in self.results} for s in self.stages):
-            return "completed"
-        return "failed"
+        ran = [r.stage for r in self.results]
+        return rules.final_status(
+            ok=self.ok, user_cancelled=self.user_cancelled, ran=ran, planned=self.stages
+        )
+
+    def _judged(self) -> Verdict:
+        """The job's verdict (its ``judge``, by default its spec limits alone)."""
+        if self.judge is not None:
+            return self.judge(self)
+        report = self.creport_path if self.has_report else None
+        return verdicts.judge(report, self.spec.spec, self.settings.near_margin)
 
     @property
     def ok(self) -> bool:
@@ -592,13 +558,13 @@ class Job:
     def retrying(self, point: Point, attempt: int, reason: str) -> None:
         """An executor runs ``point`` again after its attempt ``attempt`` failed."""
         self._emit(
-            Event("point-retry", self, "run", point=PointResult(point, False, reason, attempt, 0.0))
+            self._event("point-retry", "run", point=PointResult(point, False, reason, attempt, 0.0))
         )
 
     def _point_done(self, result: PointResult) -> None:
         with self._lock:
             self.point_results[result.point.name] = result
-        self._emit(Event("point", self, "run", point=result))
+        self._emit(self._event("point", "run", point=result))
 
     def _run_stage(self) -> StageResult:
         script = self.point_script
@@ -731,9 +697,9 @@ class Job:
         bkp = self.result("bkp")
         if bkp is None or not bkp.ok:
             return None
-        m = BKP_LINE.search(bkp.log())
-        if m is not None and (self.workdir / m.group(1)).is_dir():
-            return self.workdir / m.group(1)
+        name = backup_named(bkp.log())
+        if name is not None and (self.workdir / name).is_dir():
+            return self.workdir / name
         return newest_backup(self.workdir)
 
     @property
@@ -793,36 +759,6 @@ class Job:
                 lines.extend(text[-SIM_LOG_TAIL:])
         return "\n".join(lines)
 
-    def check_golden(self, golden_root: Path, *, update: bool = False) -> tuple[str | None, str]:
-        """The golden gate for a scenario job with a report: (verdict, problem) where verdict
-        is identical / created / updated / mismatch / missing (None: nothing to compare) and
-        problem the readable difference ('' when none). Recorded with the job."""
-        if not (self.spec.golden and self.has_report):
-            return None, ""
-        try:
-            path = golden_gate.golden_path(golden_root, self.spec.scenario, self.spec.name)
-        except WkpupError as exc:  # a name that cannot be a golden directory: no golden
-            self.golden = "missing"
-            if self.recorder is not None and self.id is not None:
-                self.recorder.golden(self.id, "missing", None)
-            return "missing", str(exc)
-        problem = ""
-        try:
-            verdict = golden_gate.check(
-                path,
-                self.creport_path.read_bytes(),
-                update=update and self.failure_message() is None,
-            )
-        except golden_gate.GoldenMismatch as exc:
-            verdict, problem = "mismatch", exc.report()
-        except golden_gate.GoldenMissing as exc:
-            verdict, problem = "missing", str(exc)
-        self.golden = verdict
-        self.golden_path = path
-        if self.recorder is not None and self.id is not None:
-            self.recorder.golden(self.id, verdict, path)
-        return verdict, problem
-
     def error_line(self) -> tuple[str | None, str | None]:
         """(error, error_stage) as the store keeps them: one line each."""
         if self.setup_error is not None:
@@ -832,12 +768,6 @@ class Job:
             return self.fault, failed.stage if failed is not None else None
         if failed is None:
             return ("cancelled", None) if self.user_cancelled else (None, None)
-        if failed.timed_out:
-            return failed.describe(), failed.stage
-        if failed.stage == "run" and self.executor_error and not failed.cancelled:
-            return self.executor_error, "run"
-        if failed.stage == "run" and self.failed_points and not failed.cancelled:
-            return f"{len(self.failed_points)} point(s) failed", "run"
-        if failed.stage == "ext" and failed.returncode == 1:
-            return "point(s) without measurements", "ext"
-        return failed.describe(), failed.stage
+        return rules.error_line(
+            failed, failed_points=len(self.failed_points), executor_error=self.executor_error
+        )

@@ -31,14 +31,11 @@ import json
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from wkpup_harness.core.stage import Usage
+from wkpup_harness.engine.events import Event
 from wkpup_harness.report.units import mib
-from wkpup_harness.store.recorder import stage_status
-
-if TYPE_CHECKING:
-    from wkpup_harness.engine.job import Event, Job
 
 NAME = "job.jsonl"
 
@@ -57,24 +54,16 @@ def usage_fields(usage: Usage | None) -> dict[str, float]:
 class JobLog:
     """Appends the job's events to ``<log dir>/job.jsonl`` (thread-safe, flushed per line)."""
 
-    def __init__(self, job: Job) -> None:
-        self.path: Path = job.log_dir / NAME
+    def __init__(self, log_dir: Path, job_id: int | None, **start: Any) -> None:
+        """Open ``<log_dir>/job.jsonl`` and write the ``job_start`` line with ``start``."""
+        self.path: Path = log_dir / NAME
         self._lock = threading.Lock()
         try:
             self._fh: TextIO | None = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
         except OSError:
             self._fh = None
-        self.job_id = job.id
-        self.write(
-            "job_start",
-            domain=job.spec.domain,
-            scenario=job.spec.scenario,
-            name=job.spec.name,
-            face=job.face,
-            points=len(job.points),
-            stages=list(job.stages),
-            resume=job.resuming,
-        )
+        self.job_id = job_id
+        self.write("job_start", **start)
 
     def write(self, event: str, ts: float | None = None, **fields: Any) -> None:
         line: dict[str, Any] = {"ts": stamp(datetime.now(UTC).timestamp() if ts is None else ts)}
@@ -104,7 +93,7 @@ class JobLog:
             self.write(
                 "stage_end",
                 stage=r.stage,
-                status=stage_status(r),
+                status=ev.status,
                 exit_code=r.returncode,
                 seconds=round(r.elapsed, 3),
                 **usage_fields(r.usage),
@@ -131,10 +120,7 @@ class JobLog:
                 reason=p.reason,
             )
         elif kind == "job-end":
-            job = ev.job
-            error, _ = job.error_line()
-            seconds = None if job.finished is None else round(job.finished - job.started, 3)
-            self.write("job_end", status=job.status, seconds=seconds, error=error)
+            self.write("job_end", status=ev.status, seconds=ev.seconds, error=ev.error)
 
     def _close(self) -> None:
         fh, self._fh = self._fh, None

@@ -17,7 +17,7 @@ from wkpup_harness.points import Point
 from wkpup_harness.results.runlog import PointResult
 
 if TYPE_CHECKING:
-    from wkpup_harness.engine.job import Job
+    from wkpup_harness.engine.points import PointJob
 
 POLL_S = 0.1
 
@@ -25,7 +25,7 @@ POLL_S = 0.1
 class LocalExecutor:
     name = "local"
 
-    def simulate(self, job: Job, points: Sequence[Point], deadline: float | None) -> bool:
+    def simulate(self, job: PointJob, points: Sequence[Point], deadline: float | None) -> bool:
         timed_out = False
         with ThreadPoolExecutor(max_workers=job.budget.slots, thread_name_prefix="pvt") as pool:
             pending: set[Future[PointResult]] = {pool.submit(self._point, job, p) for p in points}
@@ -42,7 +42,7 @@ class LocalExecutor:
                 raise
         return timed_out
 
-    def _point(self, job: Job, point: Point) -> PointResult:
+    def _point(self, job: PointJob, point: Point) -> PointResult:
         """One point, retried up to ``retries`` times, under the budget."""
         started = time.time()
         t0 = time.monotonic()
@@ -77,7 +77,7 @@ class LocalExecutor:
             point, False, reason, attempts, time.monotonic() - t0, started, time.time()
         )
 
-    def _exec(self, job: Job, point: Point) -> tuple[int, bool]:
+    def _exec(self, job: PointJob, point: Point) -> tuple[int, bool]:
         """(exit code, timed out) of one attempt."""
         with open(job.point_output(point), "ab") as out:
             proc = subprocess.Popen(

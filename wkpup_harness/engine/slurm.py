@@ -6,7 +6,7 @@ The controller (the process running the engine) writes, in the job's run directo
 - ``task.sh``, the batch script every task runs (generated, the same for every job);
 - per submission ``s<k>/points``: line ``i`` holds, each word shell-quoted, the job's domain
   copy, the point's log (``logs/points/<name>.log``), the time limit and the point's command
-  (``Job.point_command``); task ``i`` of the array runs line ``i``;
+  (``PointJob.point_command``); task ``i`` of the array runs line ``i``;
 - ``arrays``: every array id it submitted, so a watchdog, a reaper or ``wkpup cancel`` can
   ``scancel`` them when the driver is gone.
 
@@ -21,7 +21,7 @@ Nodes never write the store: only files in the shared run directory.
 - **Resources**: ``--cpus-per-task`` from the config's ``CPU #``, ``--mem`` from
   ``MEM [G]``, ``--time`` from ``sim_timeout`` (whole minutes, at least 1; the task's own
   ``timeout`` applies the exact seconds), partition / account / QOS / extra options from the
-  settings; the submitting environment (``Job.point_env``) is exported to the tasks.
+  settings; the submitting environment (``PointJob.point_env``) is exported to the tasks.
 - **Transient submission failures** (the controller busy or restarting: "Socket timed out",
   "Unable to contact slurm controller", ...) are retried with exponential backoff; any
   other failure, or the last transient one, stops the job with sbatch's own message.
@@ -50,7 +50,7 @@ from wkpup_harness.points import Point
 from wkpup_harness.results.runlog import PointResult
 
 if TYPE_CHECKING:
-    from wkpup_harness.engine.job import Job
+    from wkpup_harness.engine.points import PointJob
 
 SLURM_DIR = "slurm"
 ARRAYS = "arrays"
@@ -232,14 +232,14 @@ def time_limit_minutes(seconds: float) -> int:
 class SlurmExecutor:
     name = "slurm"
 
-    def simulate(self, job: Job, points: Sequence[Point], deadline: float | None) -> bool:
+    def simulate(self, job: PointJob, points: Sequence[Point], deadline: float | None) -> bool:
         return SlurmRun(job, deadline).run(points)
 
 
 class SlurmRun:
     """One run stage on Slurm: submissions, the polling loop, retries, cancel."""
 
-    def __init__(self, job: Job, deadline: float | None) -> None:
+    def __init__(self, job: PointJob, deadline: float | None) -> None:
         self.job = job
         self.deadline = deadline
         self.settings = job.settings

@@ -1,12 +1,15 @@
 """The one recorder: how a job run by the engine is written to the store, for every face.
 
+It reads the job through ``engine.events.JobFacts`` and its events as plain data
+(``engine.events.Event``): it never imports the engine's ``Job``.
+
 It builds the job row once (user, domain, scenario, config text and keys, core path and
 manifest digest, simulator and version, face), marks it running with this process as its
 driver (host, pid), plans its stages and PVT points, then follows the engine's events: each
 stage as it starts and ends (one mapping of stage states for every face), each point as it
 finishes (status, attempts, reason), the live progress (stage, k / N points), and at the
-end the creport's points and measurements, the spec verdicts of the one spec checker
-(``spec.verdicts``, per-corner overrides honoured) and the job's final status.
+end the creport's points and measurements, the job's one verdict (``results.verdict``: the
+golden gate and the spec limits, judged once when the job closed) and its final status.
 
 Engine threads report points concurrently; one lock serialises the store writes.
 
@@ -21,27 +24,17 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from wkpup_harness.core import manifest, simulators
-from wkpup_harness.core.stage import StageResult
+from wkpup_harness.engine.events import Event, JobFacts, stage_status
 from wkpup_harness.errors import WkpupError
 from wkpup_harness.perms import restrict_umask
 from wkpup_harness.results import spec as spec_check
+from wkpup_harness.results.verdict import Verdict
 from wkpup_harness.store import db, jobs
 from wkpup_harness.store.schema import StoreError, StoreUnavailable
 
-if TYPE_CHECKING:
-    from wkpup_harness.engine.job import Event, Job
-
-
-def stage_status(result: StageResult) -> str:
-    """completed / cancelled / failed: the one mapping of a stage's outcome."""
-    if result.ok:
-        return "completed"
-    if result.cancelled:
-        return "cancelled"
-    return "failed"
+__all__ = ["Recorder", "open_store", "stage_status"]
 
 
 def open_store(path: Path, wait: float | None = None) -> db.sqlite3.Connection:
@@ -61,7 +54,7 @@ class Recorder:
         self.conn.close()
 
     # --- the job row --------------------------------------------------------------------------
-    def create(self, job: Job) -> int:
+    def create(self, job: JobFacts) -> int:
         spec = job.spec
         with self.lock:
             return jobs.create_job(
@@ -77,7 +70,7 @@ class Recorder:
                 simulator_version=simulators.version(spec.config.simulator),
             )
 
-    def queue(self, job: Job) -> int:
+    def queue(self, job: JobFacts) -> int:
         """A job put in the store's queue (status queued) without running it: its row with
         the config text, subsets, planned stages and face, for a worker to run later as
         ``Job(..., id=<row id>)`` (``attach`` then marks it running)."""
@@ -93,7 +86,7 @@ class Recorder:
         return ident
 
     @staticmethod
-    def _subsets(job: Job) -> dict[str, str | None]:
+    def _subsets(job: JobFacts) -> dict[str, str | None]:
         spec = job.spec
         return {
             "corners": json.dumps(list(spec.corners)) if spec.corners else None,
@@ -103,7 +96,7 @@ class Recorder:
             "spec_json": json.dumps(spec_check.limits_data(spec.spec)) if spec.spec else None,
         }
 
-    def attach(self, job: Job) -> None:
+    def attach(self, job: JobFacts) -> None:
         """The job starts (or resumes) in this process."""
         assert job.id is not None
         with self.lock:
@@ -127,14 +120,13 @@ class Recorder:
 
     # --- live events ----------------------------------------------------------------------------
     def event(self, event: Event) -> None:
-        job = event.job
-        if job.id is None:
+        if event.job_id is None:
             return
         # A job reaped or cancelled from outside meanwhile: the engine goes on, and the
         # final record says what happened. A store that cannot be written is raised.
         with self.lock:
             try:
-                self._event(job.id, event)
+                self._event(event.job_id, event)
             except StoreUnavailable:
                 raise
             except WkpupError:
@@ -148,7 +140,7 @@ class Recorder:
                 event.stage,
                 "running",
                 started_at=None,
-                log_path=str(event.job.log_dir / f"{event.stage}.log"),
+                log_path=str(event.log_dir / f"{event.stage}.log") if event.log_dir else None,
             )
             jobs.set_stage(self.conn, job_id, event.stage)
         elif event.kind == "stage-end" and event.result is not None:
@@ -157,7 +149,7 @@ class Recorder:
                 self.conn,
                 job_id,
                 r.stage,
-                stage_status(r),
+                event.status or stage_status(r),
                 started_at=r.started,
                 finished_at=r.finished,
                 exit_code=r.returncode,
@@ -187,7 +179,7 @@ class Recorder:
             return jobs.cancel_requested(self.conn, job_id)
 
     # --- the end --------------------------------------------------------------------------------
-    def finish(self, job: Job) -> None:
+    def finish(self, job: JobFacts) -> None:
         assert job.id is not None and job.status is not None
         error, error_stage = job.error_line()
         status = job.status
@@ -204,6 +196,8 @@ class Recorder:
                     jobs.finish_job(self.conn, job.id, status, error=error, error_stage=error_stage)
                     return
                 backup = job.backup_dir
+                # The golden verdict first: no reader sees a finished job without it.
+                self._verdict(job.id, job.verdict, specs=False)
                 jobs.store_result(
                     self.conn,
                     job.id,
@@ -213,19 +207,24 @@ class Recorder:
                     error_stage=error_stage,
                     backup_path=str(backup) if backup is not None else None,
                 )
-                if job.spec.spec:
-                    try:
-                        verdicts = spec_check.verdicts(
-                            creport, job.spec.spec, job.settings.near_margin
-                        )
-                    except WkpupError:
-                        verdicts = []
-                    jobs.record_specs(self.conn, job.id, verdicts, spec_check.job_verdict(verdicts))
+                self._verdict(job.id, job.verdict, golden=False)
             except StoreUnavailable:
                 raise
             except StoreError:
                 # Reaped as interrupted or finished from outside: what is stored stays.
                 return
+
+    def _verdict(
+        self, job_id: int, verdict: Verdict | None, *, golden: bool = True, specs: bool = True
+    ) -> None:
+        """The job's verdict: its golden and, when it was judged by limits, their rows."""
+        if verdict is None:
+            return
+        if golden and verdict.golden is not None:
+            path = verdict.golden_path
+            jobs.set_golden(self.conn, job_id, verdict.golden, str(path) if path else None)
+        if specs and verdict.judged_limits:
+            jobs.record_specs(self.conn, job_id, verdict.specs, verdict.spec)
 
     def golden(self, job_id: int, verdict: str, path: Path | None) -> None:
         with self.lock:

@@ -1,10 +1,10 @@
 """What the web API does, in library terms: the choices a form may offer (the core's own
 tables), a submission turned into a validated JobSpec exactly as ``wkpup run`` builds one,
-the queue in the store, and the worker that runs queued jobs through ``engine.Job``.
+the queue in the store, and the worker that runs queued jobs through ``engine.service``.
 
-Nothing here parses configs, runs stages or writes records itself: config validation is
-``config``, the job is ``engine.Job`` (face ``web``) with the one ``Recorder``, cancel and
-resume are ``engine.control``, queries are ``store.jobs`` / ``store.views``.
+Nothing here parses configs, builds a job, runs stages or writes records itself: config
+validation is ``config``, every job (start, queue, resume, cancel, judge) is
+``engine.service`` (face ``web``), queries are ``store.jobs`` / ``store.views``.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ from wkpup_harness.config.scenario import (
     resolve_domain,
 )
 from wkpup_harness.core import Core, guard, locate_core
-from wkpup_harness.engine import PIPELINE, STAGES, Event, Job, control
+from wkpup_harness.engine import rules, service
+from wkpup_harness.engine.job import Job
 from wkpup_harness.engine.reaper import reap
 from wkpup_harness.errors import ConfigError, WkpupError
 from wkpup_harness.inputs import echo
@@ -138,8 +139,8 @@ def options(settings: Settings, core: Core) -> dict[str, Any]:
     return {
         "domains": out_domains,
         "temperatures": list(TEMPERATURES),
-        "stages": list(STAGES),
-        "pipeline": list(PIPELINE),
+        "stages": list(rules.STAGES),
+        "pipeline": list(rules.PIPELINE),
         "static_values": {k: list(v) for k, v in STATIC_VALUES.items()},
         "scenarios": [
             {
@@ -165,13 +166,11 @@ def _strings(value: object, field: str) -> tuple[str, ...] | None:
 
 
 def check_stages(stages: Sequence[str] | None) -> tuple[str, ...]:
-    chosen = _strings(stages, "stages") or PIPELINE
-    unknown = [s for s in chosen if s not in STAGES]
-    if unknown or len(set(chosen)) != len(chosen):
-        raise InputError(
-            f"stages {echo(' '.join(chosen))}: each once, from {', '.join(STAGES)}", "stages"
-        )
-    return chosen
+    """The one stage-list rule of every face (``rules.check_stages``)."""
+    try:
+        return rules.check_stages(_strings(stages, "stages") or None)
+    except rules.StagesError as exc:
+        raise InputError(str(exc), exc.field) from None
 
 
 def job_spec(sub: Submission, settings: Settings, core: Core) -> JobSpec:
@@ -224,11 +223,8 @@ def job_spec(sub: Submission, settings: Settings, core: Core) -> JobSpec:
             field = "config"
         raise InputError(str(exc), field) from None
     except ScenarioError as exc:
-        text = str(exc)
-        field = next(
-            (f for f in ("corners", "name", "config") if text.startswith(f)), "temperatures"
-        )
-        raise InputError(text, field) from None
+        # The error names its input (``field``); a problem of the domain's files: config.
+        raise InputError(str(exc), exc.field or "config") from None
 
 
 def describe(spec: JobSpec) -> dict[str, Any]:
@@ -254,34 +250,7 @@ def describe(spec: JobSpec) -> dict[str, Any]:
 def enqueue(settings: Settings, core: Core, spec: JobSpec, stages: Sequence[str]) -> int:
     """A queued job row in the store (config text, subsets, stages, face web); the worker
     runs it. Nothing runs and no directory is made here."""
-    assert settings.db is not None
-    recorder = Recorder(settings.db, settings.store_wait)
-    try:
-        job = Job(spec, settings, core, face=FACE, recorder=recorder, stages=tuple(stages))
-        ident = recorder.queue(job)
-        if spec.spec:
-            # The limits travel with the queued job (the store's spec rows, no verdict yet);
-            # the recorder replaces them with the verdicts when the job ends.
-            jobs.record_specs(
-                recorder.conn,
-                ident,
-                [
-                    {
-                        "name": n,
-                        "lo": lim.bounds.min,
-                        "hi": lim.bounds.max,
-                        "status": "no_data",
-                        "n_points": 0,
-                        "n_fail": 0,
-                        "worst_value": None,
-                        "worst_seq": None,
-                    }
-                    for n, lim in spec.spec.items()
-                ],
-            )
-        return ident
-    finally:
-        recorder.close()
+    return service.queue(spec, settings, core, face=FACE, stages=stages)
 
 
 def queued_spec(row: Mapping[str, Any], settings: Settings, core: Core) -> JobSpec:
@@ -289,10 +258,10 @@ def queued_spec(row: Mapping[str, Any], settings: Settings, core: Core) -> JobSp
     job from the stored config text and subsets (validated again against today's tables)."""
     ident = f"{row['scenario']}::{row['name']}"
     if row["scenario"] not in ("cli", FACE):
-        found = scenario_jobs(settings, core)
-        if ident not in found:
+        found = service.scenario_job(settings, core, row["scenario"], row["name"] or "")
+        if found is None:
             raise WkpupError(f"scenario job {ident} no longer exists")
-        return found[ident]
+        return found
     domain_dir = resolve_domain(row["domain"], settings.domains).resolve()
     config = parse_config(row["config_text"], tables=core.tables(), filename="config.cfg")
     corners = json.loads(row["corners"]) if row.get("corners") else None
@@ -376,8 +345,7 @@ class Worker:
             with contextlib.suppress(WkpupError):
                 jobs.finish_job(conn, row["id"], "failed", error=str(exc), error_stage="setup")
             return True
-        stages = tuple(s for s in (row.get("stages_planned") or "").split(",") if s)
-        self._run(spec, row["id"], stages or PIPELINE, resuming=False)
+        self._run(row, spec)
         return True
 
     def _resume(self, job_id: int) -> None:
@@ -385,62 +353,31 @@ class Worker:
         conn = open_store(self.settings.db)
         try:
             row = jobs.get_job(conn, job_id)
-            if row is None:
-                return
-            try:
-                control.check_resumable(row)
-                spec = control.resume_spec(row, self.core.tables())
-            except WkpupError as exc:
-                log.warning("job %s: %s", job_id, exc)
-                return
         finally:
             conn.close()
-        planned = tuple(s for s in (row.get("stages_planned") or "").split(",") if s)
-        self._run(spec, job_id, planned or PIPELINE, resuming=True, root=Path(row["run_root"]))
+        if row is not None:
+            self._run(row, None)
 
-    def _run(
-        self,
-        spec: JobSpec,
-        job_id: int,
-        stages: Sequence[str],
-        *,
-        resuming: bool,
-        root: Path | None = None,
-    ) -> None:
+    def _run(self, row: Mapping[str, Any], spec: JobSpec | None) -> None:
+        """A queued job (``spec``: its JobSpec) or, without one, a recorded job to resume
+        (judged as an uninterrupted run: ``service.resume``)."""
         assert self.settings.db is not None
         recorder = Recorder(self.settings.db, self.settings.store_wait)
-
-        def judge(event: Event) -> None:
-            # The golden verdict is recorded before the job shows as ended (job-end comes
-            # before the recorder's finish), so no reader sees a completed job without it.
-            if event.kind == "job-end" and event.job.status == "completed" and spec.golden:
-                event.job.check_golden(self.settings.golden)
-
-        job = Job(
-            spec,
-            self.settings,
-            self.core,
-            face=FACE,
-            recorder=recorder,
-            listeners=[judge],
-            stages=tuple(stages),
-            workdir_root=root,
-            id=job_id,
-            resuming=resuming,
-            check_core=False,
-        )
-        self.current = job
+        job: Job | None = None
         try:
-            job.open()
-            if resuming:
-                job.plan_resume(stages)
+            if spec is None:
+                job = service.resume(row, self.settings, self.core, face=FACE, recorder=recorder)
+            else:
+                job = service.run_queued(spec, row, self.settings, self.core, recorder, face=FACE)
+                job.open()
+            self.current = job
             if self._stop.is_set():
                 job.cancel()
             job.run()
         except WkpupError as exc:
-            log.warning("job %s: %s", job_id, exc)
+            log.warning("job %s: %s", row["id"], exc)
             with contextlib.suppress(WkpupError):
-                if job.status is None:
+                if job is not None and job.status is None:
                     job.setup_error = job.setup_error or str(exc)
                     job.close()
         finally:
