@@ -269,17 +269,17 @@ def test_non_utf8_bytes_are_compared_not_crashed_on(tmp_path):
     assert info.value.difference.lines[-2:] == ("-\ufffd", "+y\ufffd")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="known bug: two byte strings that differ only in invalid UTF-8 decode to the same "
-    "text, diff() returns None and check() trips its own assert instead of GoldenMismatch",
-)
 def test_bytes_differing_only_in_invalid_utf8_are_a_mismatch(tmp_path):
+    """Found by the mutation run: they decode (with replacement) to the same text; check()
+    used to trip its own assert instead of reporting the mismatch."""
     path = tmp_path / "creport.txt"
     path.write_bytes(b"x\n\xff\n")
-    with pytest.raises(golden.GoldenMismatch):
+    with pytest.raises(golden.GoldenMismatch) as info:
         golden.check(path, b"x\n\xfe\n")
+    lines = info.value.difference.lines
+    assert lines[0].startswith("creports differ only in bytes that are not UTF-8")
+    assert lines[-2:] == ("-\\xff", "+\\xfe")
+    assert (tmp_path / "creport.txt.obtained").read_bytes() == b"x\n\xfe\n"
 
 
 def test_a_directory_in_place_of_the_golden_is_refused_on_update(tmp_path):

@@ -175,8 +175,18 @@ def check(path: Path, new_bytes: bytes, *, update: bool = False) -> str:
     if not exists:
         raise GoldenMissing(path)
     _write(obtained, new_bytes)
-    difference = diff(
-        path.read_bytes().decode("utf-8", "replace"), new_bytes.decode("utf-8", "replace")
-    )
-    assert difference is not None
+    old_bytes = path.read_bytes()
+    difference = diff(old_bytes.decode("utf-8", "replace"), new_bytes.decode("utf-8", "replace"))
+    if difference is None:
+        # Bytes that differ only inside invalid UTF-8 decode to the same text: show them
+        # escaped, line by line, so the mismatch is still reported and readable.
+        difference = GoldenDiff(
+            (
+                "creports differ only in bytes that are not UTF-8; line diff (escaped):",
+                *_text_diff(
+                    old_bytes.decode("utf-8", "backslashreplace"),
+                    new_bytes.decode("utf-8", "backslashreplace"),
+                ),
+            )
+        )
     raise GoldenMismatch(path, difference)

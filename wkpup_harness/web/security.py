@@ -130,6 +130,9 @@ def safe_path(base: Path, rel: str) -> Path:
             raise Refused(403, f"path {echo(rel)}: not readable")
     except OSError as exc:
         raise Refused(400, f"path {echo(rel)}: {exc.strerror or 'cannot be read'}") from None
+    except RuntimeError:
+        # Python < 3.13: Path.resolve() raises RuntimeError (not OSError) on a symlink loop.
+        raise Refused(400, f"path {echo(rel)}: a symbolic link loop") from None
     return target
 
 
