@@ -169,7 +169,7 @@ def test_prepare_job_dir_layout_and_exclusions(tmp_path):
 def test_copy_domain_leaves_out_run_products_of_every_domain_it_meets(tmp_path):
     domain = _planted_domain(tmp_path)
     root = domain.parent.parent  # src/domains: common/ and gpio/1p8v with every product
-    inputs = ["NOTES.TXT", "README", "config.cfg", "runme.sh", "template"]
+    inputs = ["NOTES.TXT", "README", "config.cfg", "runme.sh", "spec.yaml", "template"]
 
     def files(d: Path) -> list[str]:
         return sorted(str(p.relative_to(d)) for p in d.rglob("*"))
