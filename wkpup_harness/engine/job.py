@@ -448,11 +448,15 @@ class Job:
         )
 
     def _judged(self) -> Verdict:
-        """The job's verdict (its ``judge``, by default its spec limits alone)."""
-        if self.judge is not None:
-            return self.judge(self)
-        report = self.creport_path if self.has_report else None
-        return verdicts.judge(report, self.spec.spec, self.settings.near_margin)
+        """The job's verdict (its ``judge``, by default its spec limits alone); a creport
+        that cannot be read is a problem of the verdict, never a job left unrecorded."""
+        try:
+            if self.judge is not None:
+                return self.judge(self)
+            report = self.creport_path if self.has_report else None
+            return verdicts.judge(report, self.spec.spec, self.settings.near_margin)
+        except (WkpupError, OSError) as exc:
+            return Verdict(spec_error=f"{self.spec.job_id}: cannot be judged: {exc}")
 
     @property
     def ok(self) -> bool:
