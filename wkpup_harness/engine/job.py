@@ -50,7 +50,7 @@ from wkpup_harness.core.stage import (
     StageResult,
     run_stage,
 )
-from wkpup_harness.engine import rules
+from wkpup_harness.engine import outcome, rules
 from wkpup_harness.engine.budget import Budget
 from wkpup_harness.engine.events import Event, Listener, stage_status
 from wkpup_harness.engine.joblog import JobLog
@@ -73,9 +73,6 @@ from wkpup_harness.store.schema import StoreUnavailable
 PIPELINE = rules.PIPELINE
 STAGES = rules.STAGES
 CANCEL_POLL_S = 0.5
-LOG_TAIL = 25
-SIM_LOG_TAIL = 12
-SIM_LOGS_SHOWN = 3
 # Free bytes below which a failed stage is put down to a full disk.
 DISK_FULL_BYTES = 64 * 1024
 
@@ -552,42 +549,17 @@ class Job:
 
     def failure_message(self) -> str | None:
         """Stage, exit code, failed points with reasons, the stage log's tail and the first
-        failed points' simulator log tails; None when nothing failed."""
-        if self.setup_error is not None:
-            return self.setup_error
-        failed = self.failed_stage
-        unrecorded = (
-            f"{self.spec.job_id}: its end is not in the store ({self.unrecorded}); resume it "
-            "once the store can be written"
-            if self.unrecorded
-            else None
+        failed points' simulator log tails; None when nothing failed (``outcome.py``)."""
+        return outcome.failure_text(
+            self.spec.job_id,
+            setup_error=self.setup_error,
+            failed=self.failed_stage,
+            fault=self.fault,
+            unrecorded=self.unrecorded,
+            user_cancelled=self.user_cancelled,
+            points=self.failed_points,
+            sim_log=lambda r: self.workdir / r.point.directory / f"{self.tb_name}.log",
         )
-        if failed is None:
-            if self.fault is not None:
-                return "\n".join(filter(None, [f"{self.spec.job_id}: {self.fault}", unrecorded]))
-            if self.user_cancelled:
-                return f"{self.spec.job_id}: cancelled"
-            return unrecorded
-        lines = [f"{self.spec.job_id}: {failed.describe()}"]
-        if self.fault is not None:
-            lines.insert(0, f"{self.spec.job_id}: {self.fault}")
-        if unrecorded:
-            lines.insert(1 if self.fault else 0, unrecorded)
-        points = self.failed_points
-        if points:
-            lines.append(
-                f"{len(points)} failed point(s): "
-                + ", ".join(f"{r.point.name} ({r.reason}, {r.attempts} attempt(s))" for r in points)
-            )
-        lines.append(f"--- last {LOG_TAIL} lines of {failed.log_path} ---")
-        lines.append(failed.tail(LOG_TAIL))
-        for r in points[:SIM_LOGS_SHOWN]:
-            log = self.workdir / r.point.directory / f"{self.tb_name}.log"
-            if log.is_file():
-                text = log.read_bytes().decode("utf-8", "replace").splitlines()
-                lines.append(f"--- last {SIM_LOG_TAIL} lines of {log} ---")
-                lines.extend(text[-SIM_LOG_TAIL:])
-        return "\n".join(lines)
 
     def error_line(self) -> tuple[str | None, str | None]:
         """(error, error_stage) as the store keeps them: one line each."""
