@@ -604,8 +604,8 @@ def test_progress_bar_follows_the_engine_events(tmp_path: Path, capsys) -> None:
     ]  # one line, at the end (a log file gets no \r bar)
     assert re.fullmatch(r"\[#{30}\] 4/4 points  0:00:0[0-9]  1 failed\n", plain.getvalue())
     end = StageResult("run", None, 1, 0.0, 1.0, 1.0, tmp_path / "run.log", False, [])
-    bars[0](Event("stage-end", job, "run", result=end))
+    bars[0](Event("stage-end", None, "run", result=end))
     assert tty.getvalue().endswith("1 failed\n")  # the bar line is closed before the stage line
-    bars[0](Event("stage-skip", job, "bkp"))
+    bars[0](Event("stage-skip", None, "bkp"))
     out = capsys.readouterr().out
     assert re.search(r"^  run\s+exit 1\s+1\.0s$", out, re.M) and "  bkp        skipped" in out

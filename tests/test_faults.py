@@ -395,7 +395,7 @@ def test_disk_full_while_writing_reports_then_resume(
     assert integrity(settings.db) == "ok"
     # The core's ext moves a point's measure files aside before writing its report: a point
     # whose report the full disk refused has lost them, and only it is simulated again.
-    lost = {p.name for p in job.points if not job._report(p).is_file()}
+    lost = {p.name for p in job.points if not job.report_path(p).is_file()}
     assert lost
     filler.unlink()
     env = clean_env(tmp_path, WKPUP_RUNS=str(disk / "runs"))

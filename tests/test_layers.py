@@ -202,3 +202,31 @@ def test_job_is_constructed_in_one_module() -> None:
         )
     )
     assert builders == ["wkpup_harness.engine.service"]
+
+
+SQL = re.compile(
+    r"\b(SELECT\b.+\bFROM|INSERT\s+(OR\s+\w+\s+)?INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|"
+    r"CREATE\s+(TABLE|INDEX)|PRAGMA)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def sql_outside_the_store() -> list[str]:
+    """String constants that are SQL, in modules outside ``wkpup_harness.store``."""
+    out = []
+    for module, path in MODULES.items():
+        if module.startswith("wkpup_harness.store"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and SQL.search(node.value)
+            ):
+                out.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    return sorted(set(out))
+
+
+def test_no_sql_outside_the_store() -> None:
+    """Named queries live in ``store/``; the engine, the faces and the plugin call them."""
+    assert sql_outside_the_store() == []

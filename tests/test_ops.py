@@ -20,7 +20,6 @@ import sqlite3
 import stat
 from datetime import datetime
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -432,10 +431,8 @@ def test_job_jsonl_falls_silent_on_a_full_disk(tmp_path: Path) -> None:
     if not Path("/dev/full").exists():
         pytest.skip("no /dev/full")
     (tmp_path / "job.jsonl").symlink_to("/dev/full")
-    spec = SimpleNamespace(domain="gpio/1p8v", scenario="cli", name="x")
-    job = SimpleNamespace(log_dir=tmp_path, id=7, spec=spec, face="cli", points=(), stages=("gen",),
-                          resuming=False)  # fmt: skip
-    log = JobLog(job)  # type: ignore[arg-type]
+    log = JobLog(tmp_path, 7, domain="gpio/1p8v", scenario="cli", name="x", face="cli",
+                 points=0, stages=["gen"], resume=False)  # fmt: skip
     log.write("stage_start", stage="gen")
     log.close()
     assert log._fh is None

@@ -264,3 +264,40 @@ def test_stages_are_shown_in_pipeline_order() -> None:
     stages = [{**stage, "stage": name, "log_path": None} for name in ("bkp", "ext", "gen")]
     table = stages_table({"stages": stages})
     assert [ln.split()[0] for ln in table.splitlines()[-3:]] == ["gen", "ext", "bkp"]
+
+
+@pytest.mark.ngspice
+def test_an_installed_plugins_hooks_see_a_cli_job_and_gate_it(tmp_path: Path) -> None:
+    """The non-pytest faces call the hooks of the plugins of the ``wkpup`` entry-point group
+    (here one registered in-process): every event, then the finished hook, whose string is
+    a gate in the job's verdict (``wkpup run`` exits 1 on it)."""
+    from test_engine import ONE, settings_for, spec_for
+
+    from wkpup_harness.engine import hooks
+
+    seen: list[tuple[str, str | None]] = []
+
+    class SitePlugin:
+        def pytest_pvt_job_event(self, event: Event) -> None:
+            seen.append((event.kind, event.stage))
+
+        def pytest_pvt_job_finished(
+            self, job_id: int | None, spec: Any, status: str, verdict: Any
+        ) -> str:
+            return f"site gate: {status}, golden {verdict.golden}"
+
+    core = locate_core(CORE_ROOT)
+    plugin = SitePlugin()
+    manager = hooks.manager()
+    manager.register(plugin)
+    try:
+        job = service.start(
+            spec_for(core, *ONE), settings_for(tmp_path, db="none"), core, face="cli"
+        ).run()
+    finally:
+        manager.unregister(plugin)
+    assert job.status == "completed"
+    assert seen[0] == ("stage-start", "gen") and seen[-1] == ("job-end", None)
+    assert [s for k, s in seen if k == "stage-end"] == list(rules.PIPELINE)
+    assert job.verdict is not None and job.verdict.gates == ("site gate: completed, golden None",)
+    assert not job.verdict.ok

@@ -12,7 +12,6 @@ stage, its exit code, the failed points and the tails of the logs.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,7 +180,7 @@ def pvt_spec(request: pytest.FixtureRequest, pvt_core: Core) -> JobSpec:
         pytest.fail(f"pvt marker: {exc}", pytrace=False)
 
 
-def _resumable(session: WkpupSession, spec: JobSpec) -> sqlite3.Row | None:
+def _resumable(session: WkpupSession, spec: JobSpec) -> dict[str, Any] | None:
     """With --pvt-resume: this job's newest unfinished run whose directory is still there.
     On a worker replacing a crashed one: the job that crashed with it, when this is its item."""
     recorder = session.recorder

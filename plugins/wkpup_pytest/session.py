@@ -27,7 +27,7 @@ from wkpup_harness.report import summary, views
 from wkpup_harness.report import verdicts as verdict_table
 from wkpup_harness.settings import Settings, SettingsError
 from wkpup_harness.settings import resolve as resolve_settings
-from wkpup_harness.store import db, jobs
+from wkpup_harness.store import db, enginequeries, jobs
 from wkpup_harness.store.recorder import Recorder
 from wkpup_pytest.collect import SESSION_NAME, ScenarioFile, job_of
 
@@ -344,12 +344,7 @@ class WkpupSession:
                     if not self.settings.db.exists():
                         continue
                     conn = db.connect(self.settings.db, migrate_schema=False)
-                rows = conn.execute(
-                    "SELECT id, scenario, name, stage, points_done, points_total, points_failed"
-                    " FROM jobs WHERE face = 'pytest' AND status = 'running' AND"
-                    " submitted_at >= ?",
-                    (self.started - 1,),
-                ).fetchall()
+                rows = enginequeries.running_pytest_jobs(conn, self.started - 1)
             except (sqlite3.Error, WkpupError):
                 continue
             now = time.monotonic()
@@ -407,29 +402,24 @@ def crashed_job_note(path: Path | None, crashitem: str) -> tuple[int | None, str
         conn = db.connect(path)
     except (sqlite3.Error, WkpupError) as exc:
         return None, f"wkpup: store {path}: {exc}; its job's state could not be checked"
-    marks = ", ".join("?" * len(names))
     # The worker's pipe closes an instant before the kernel shows the worker dead: look again
     # for a moment until its job is reaped.
     deadline = time.monotonic() + CRASH_REAP_S
     try:
         while True:
             reap(conn)
-            rows = conn.execute(
-                "SELECT id, scenario, name, status, error, error_stage, points_done,"
-                f" points_total FROM jobs WHERE face = 'pytest' AND name IN ({marks}) AND"
-                " error = 'interrupted' AND finished_at >= ? ORDER BY id DESC LIMIT 1",
-                (*names, time.time() - CRASH_REAP_S - 60),
-            ).fetchall()
-            if rows or time.monotonic() >= deadline:
+            r = enginequeries.interrupted_pytest_job(
+                conn, sorted(names), time.time() - CRASH_REAP_S - 60
+            )
+            if r is not None or time.monotonic() >= deadline:
                 break
             time.sleep(0.1)
     except (sqlite3.Error, WkpupError) as exc:
         return None, f"wkpup: store {path}: {exc}; its job's state could not be checked"
     finally:
         conn.close()
-    if not rows:
+    if r is None:
         return None, ""
-    r = rows[0]
     return r["id"], (
         f"wkpup: job {r['id']} {r['scenario']}::{r['name']} ran on that worker: recorded "
         f"interrupted (stage {r['error_stage'] or '-'}, {r['points_done'] or 0}/"
@@ -441,12 +431,7 @@ def crashed_job_note(path: Path | None, crashitem: str) -> tuple[int | None, str
 
 def store_jobs_like(conn: sqlite3.Connection, scenario: str, name: str, domain: str) -> list[Any]:
     """Unfinished runs of the same scenario job, newest first (for --pvt-resume)."""
-    return conn.execute(
-        "SELECT * FROM jobs WHERE scenario = ? AND name = ? AND domain = ? AND"
-        " status IN ('failed', 'cancelled') AND backup_path IS NULL AND run_root IS NOT NULL"
-        " ORDER BY id DESC",
-        (scenario, name, domain),
-    ).fetchall()
+    return enginequeries.unfinished_like(conn, scenario, name, domain)
 
 
 __all__ = ["SESSION_NAME", "WkpupSession", "crashed_job_note", "session_of", "store_jobs_like"]

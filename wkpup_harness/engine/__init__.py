@@ -1,4 +1,5 @@
-"""The job engine: one ``Job`` for every face, the machine-wide CPU budget, the reaper.
+"""The job engine: one service every face asks for its jobs (``service``: start, resume,
+queue, cancel, judge), one ``Job`` it builds, the machine-wide CPU budget, the reaper.
 
 Names are imported on first use, so that ``python -m wkpup_harness.engine.reaper`` (the
 watchdog every job starts) does not pay for the whole engine.

@@ -17,7 +17,7 @@ The engine owns the rules between stages, so every face behaves the same:
   ``bkp`` is skipped so their directories stay for the post-mortem;
 - cancel (``Job.cancel()``, or a cancel request in the store from any process) kills the
   running stage or simulations and the job ends ``cancelled``;
-- resume (``Job.resume``) reruns only the points without a complete result, then ext, srt,
+- resume (``service.resume``) reruns only the points without a complete result, then ext, srt,
   bkp, and the creport equals that of an uninterrupted run;
 - a fault (the core differing from its manifest before a stage, a full disk or another OS
   error while the engine writes, a store that cannot be written) stops the job like a
@@ -25,13 +25,18 @@ The engine owns the rules between stages, so every face behaves the same:
 
 Progress (stage, points done) goes to ``listener`` callbacks and, through the recorder, to
 the store as it happens, so ``wkpup status`` follows a job whichever face started it.
+
+``Job`` is the lifecycle over the stages; the rest lives beside it: the pipeline rules as
+pure functions (``rules.py``), the run stage and its points' bookkeeping (``runstage.py``,
+what executors see through ``points.PointJob``), the events as plain data (``events.py``)
+and the verdict (``engine.service.judge`` -> ``results.verdict.Verdict``, set as ``judge``).
+Faces never build a ``Job``: they ask ``engine.service``.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -43,17 +48,16 @@ from wkpup_harness.config.scenario import JobSpec
 from wkpup_harness.core import Core, guard, manifest
 from wkpup_harness.core.stage import (
     StageResult,
-    Usage,
     run_stage,
-    stage_env,
 )
-from wkpup_harness.engine import executors, rules
+from wkpup_harness.engine import outcome, rules
 from wkpup_harness.engine.budget import Budget
 from wkpup_harness.engine.events import Event, Listener, stage_status
 from wkpup_harness.engine.joblog import JobLog
 from wkpup_harness.engine.reaper import TOKEN_ENV, Watchdog
+from wkpup_harness.engine.runstage import RunStage, os_error_line
 from wkpup_harness.engine.workdir import prepare_job_dir
-from wkpup_harness.errors import ExecutorError, ResultError, WkpupError
+from wkpup_harness.errors import ResultError, WkpupError
 from wkpup_harness.perms import restrict_umask
 from wkpup_harness.points import Point
 from wkpup_harness.results import BACKUP_NAME, Creport, read_creport
@@ -61,9 +65,6 @@ from wkpup_harness.results import verdict as verdicts
 from wkpup_harness.results.runlog import (
     PointResult,
     backup_named,
-    classify,
-    parse_point_status,
-    read_job_stat,
 )
 from wkpup_harness.results.verdict import Verdict
 from wkpup_harness.settings import Settings
@@ -71,14 +72,7 @@ from wkpup_harness.store.schema import StoreUnavailable
 
 PIPELINE = rules.PIPELINE
 STAGES = rules.STAGES
-POINT_SCRIPT = Path("simulation") / "run_point.sh"
-# The core's once-per-job constants of its points (models directory, simulator version):
-# KEY=VALUE lines, passed to every point by environment.
-JOB_ENV_SCRIPT = Path("simulation") / "job_env.sh"
 CANCEL_POLL_S = 0.5
-LOG_TAIL = 25
-SIM_LOG_TAIL = 12
-SIM_LOGS_SHOWN = 3
 # Free bytes below which a failed stage is put down to a full disk.
 DISK_FULL_BYTES = 64 * 1024
 
@@ -108,12 +102,6 @@ def disk_full(path: Path) -> str | None:
         return None
     free = st.f_bavail * st.f_frsize
     return f"no space left on {path} ({free} bytes free)" if free < DISK_FULL_BYTES else None
-
-
-def os_error_line(exc: OSError) -> str:
-    """One line for an OS error: '<file>: <strerror>'."""
-    text = exc.strerror or str(exc) or type(exc).__name__
-    return f"{exc.filename}: {text}" if exc.filename else text
 
 
 def newest_backup(domain_dir: Path) -> Path | None:
@@ -147,7 +135,6 @@ class Job:
     # state
     workdir: Path = field(init=False)
     results: list[StageResult] = field(default_factory=list, init=False)
-    point_results: dict[str, PointResult] = field(default_factory=dict, init=False)
     setup_error: str | None = field(default=None, init=False)
     started: float = field(default_factory=time.time, init=False)
     finished: float | None = field(default=None, init=False)
@@ -155,20 +142,16 @@ class Job:
     verdict: Verdict | None = field(default=None, init=False)  # once closed
     token: str = field(default_factory=lambda: secrets.token_hex(8), init=False)
     skipped: list[str] = field(default_factory=list, init=False)
-    executor_error: str | None = field(default=None, init=False)
     _cancel: threading.Event = field(default_factory=threading.Event, init=False)
     _watchdog: Watchdog | None = field(default=None, init=False)
     _monitor: threading.Thread | None = field(default=None, init=False)
     _closed: threading.Event = field(default_factory=threading.Event, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _opened: bool = field(default=False, init=False)
-    _run_log: Any = field(default=None, init=False)
     _timeout_stop: bool = field(default=False, init=False)
     _journal: JobLog | None = field(default=None, init=False)
-    _run_usage: Usage | None = field(default=None, init=False)
     fault: str | None = field(default=None, init=False)  # what stopped the job (one line)
     unrecorded: str | None = field(default=None, init=False)  # the store missed the end
-    _point_consts: dict[str, str] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         try:
@@ -178,6 +161,7 @@ class Job:
         self.budget = Budget(self.settings.cpus, self.settings.slot_dir)
         self.points: tuple[Point, ...] = self.spec.points
         self.workdir = Path()
+        self.runs = RunStage(self)
 
     # --- lifecycle ---------------------------------------------------------------------------
     @property
@@ -323,7 +307,7 @@ class Job:
 
     def env(self) -> dict[str, str]:
         env = {**self.budget.env(), **self.spec.core_env(), TOKEN_ENV: self.token}
-        if self.settings.sim_timeout is not None and self.point_script is None:
+        if self.settings.sim_timeout is not None and self.runs.point_script is None:
             # only a core's own run stage reads it; the engine times its points itself
             env["PAIHO_SIM_TIMEOUT"] = f"{max(self.settings.sim_timeout, 0.001):.3f}"
         return env
@@ -359,11 +343,11 @@ class Job:
                 self.stop_for_fault(f"stage {stage} not started: {changed}")
                 raise _Refused
             if stage == "run":
-                result = self._run_stage()
+                result = self.runs.run()
             elif stage == "ext":
                 result = self._ext_stage()
             else:
-                result = self._core_stage(stage)
+                result = self.core_stage(stage)
         except (OSError, _Refused) as exc:
             if isinstance(exc, OSError):
                 self.stop_for_fault(f"stage {stage}: {os_error_line(exc)}")
@@ -461,11 +445,15 @@ class Job:
         )
 
     def _judged(self) -> Verdict:
-        """The job's verdict (its ``judge``, by default its spec limits alone)."""
-        if self.judge is not None:
-            return self.judge(self)
-        report = self.creport_path if self.has_report else None
-        return verdicts.judge(report, self.spec.spec, self.settings.near_margin)
+        """The job's verdict (its ``judge``, by default its spec limits alone); a creport
+        that cannot be read is a problem of the verdict, never a job left unrecorded."""
+        try:
+            if self.judge is not None:
+                return self.judge(self)
+            report = self.creport_path if self.has_report else None
+            return verdicts.judge(report, self.spec.spec, self.settings.near_margin)
+        except (WkpupError, OSError) as exc:
+            return Verdict(spec_error=f"{self.spec.job_id}: cannot be judged: {exc}")
 
     @property
     def ok(self) -> bool:
@@ -477,7 +465,7 @@ class Job:
         )
 
     # --- stages ---------------------------------------------------------------------------------
-    def _core_stage(self, stage: str) -> StageResult:
+    def core_stage(self, stage: str) -> StageResult:
         return run_stage(
             self.core,
             self.workdir,
@@ -494,201 +482,40 @@ class Job:
         return found[0].stem if found else "sim_tx"
 
     def _ext_stage(self) -> StageResult:
-        result = self._core_stage("ext")
+        result = self.core_stage("ext")
         if result.returncode == 1 and not (result.timed_out or result.cancelled):
             # ext exits 1 when a point had nothing to extract. A point extracted by an earlier
             # run of this job (resume) has its report already: only missing reports count.
-            missing = [p for p in self.points if not self._report(p).is_file()]
+            missing = [p for p in self.points if not self.report_path(p).is_file()]
             if not missing:
                 with open(result.log_path, "ab") as fh:
                     fh.write(b"\nwkpup: every point has its report (some from an earlier run)\n")
                 result.returncode = 0
         return result
 
-    def _report(self, point: Point) -> Path:
+    def report_path(self, point: Point) -> Path:
         return self.workdir / "report" / f"report_{point.name}.txt"
 
+    # --- the run stage (runstage.py: the executors' PointJob) ----------------------------------
     @property
-    def point_script(self) -> Path | None:
-        script = self.core.sim_pvt.parent / POINT_SCRIPT
-        return script if script.is_file() else None
-
-    def _todo(self) -> list[Point]:
-        """The points to simulate: all of them, or on resume those the core's chk does not
-        find done (killed, failed, never started)."""
-        if not self.resuming:
-            return list(self.points)
-        chk = self._core_stage("chk")
-        self.add_usage(chk.usage)
-        if chk.cancelled:
-            return []
-        done = read_job_stat(self.workdir / "job_stat.log")
-        todo = []
-        for p in self.points:
-            if done.get(p.name) and self._has_results(p):
-                self._point_done(
-                    PointResult(p, True, "", 0, 0.0, time.time(), time.time(), skipped=True)
-                )
-            else:
-                todo.append(p)
-        return todo
-
-    def _has_results(self, point: Point) -> bool:
-        """A point chk finds done still has what ext needs: its report, or its measure files
-        (an ext stopped by a full disk has moved them away and written no report)."""
-        if self._report(point).is_file():
-            return True
-        return any((self.workdir / point.directory).glob(f"{self.tb_name}.mt0*"))
+    def point_results(self) -> dict[str, PointResult]:
+        return self.runs.point_results
 
     @property
     def points_done(self) -> int:
-        return len(self.point_results)
+        return self.runs.points_done
 
     @property
     def failed_points(self) -> list[PointResult]:
-        return [r for r in self.point_results.values() if not r.ok]
+        return self.runs.failed_points
 
-    def add_usage(self, usage: Usage | None) -> None:
-        """A simulation of the run stage was reaped: its CPU time and memory count."""
-        if usage is None:
-            return
-        with self._lock:
-            self._run_usage = usage if self._run_usage is None else self._run_usage + usage
+    @property
+    def executor_error(self) -> str | None:
+        return self.runs.executor_error
 
-    def retrying(self, point: Point, attempt: int, reason: str) -> None:
-        """An executor runs ``point`` again after its attempt ``attempt`` failed."""
-        self._emit(
-            self._event("point-retry", "run", point=PointResult(point, False, reason, attempt, 0.0))
-        )
-
-    def _point_done(self, result: PointResult) -> None:
-        with self._lock:
-            self.point_results[result.point.name] = result
-        self._emit(self._event("point", "run", point=result))
-
-    def _run_stage(self) -> StageResult:
-        script = self.point_script
-        if script is None:  # a site core without a per-point entry: its own run stage
-            result = self._core_stage("run")
-            for status in parse_point_status(result.log()):
-                self._point_done(status)
-            return result
-        started = time.time()
-        t0 = time.monotonic()
-        log_path = self.log_dir / "run.log"
-        self._run_usage = None
-        todo = self._todo()
-        with open(log_path, "w", encoding="utf-8") as log:
-            executor_name = self.settings.executor
-            where = f"{self.budget.slots} at a time" if executor_name == "local" else executor_name
-            log.write(
-                f"run: {len(todo)} points with {self.spec.config.simulator}, "
-                f"{where} (engine, {self.settings.retries} retries)\n"
-            )
-            if self.resuming:
-                log.write(f"run: {len(self.points) - len(todo)} points complete from before\n")
-            log.flush()
-            deadline = (
-                None if self.settings.stage_timeout is None else t0 + self.settings.stage_timeout
-            )
-            self._run_log = log
-            executor = executors.get(executor_name)
-            timed_out = False
-            try:
-                timed_out = executor.simulate(self, todo, deadline)
-            except ExecutorError as exc:  # e.g. sbatch refused the submission: stop the job
-                self.executor_error = str(exc)
-                log.write(f"ERROR: run: {self.settings.executor}: {exc}\n")
-            finally:
-                self._run_log = None
-            failed = [r for r in self.point_results.values() if not r.ok]
-            if failed:
-                log.write(f"ERROR: run: {len(failed)} of {len(self.points)} points failed:\n")
-                for r in failed:
-                    log.write(f"  {r.point.directory} ({r.reason})\n")
-            if timed_out:
-                limit = self.settings.stage_timeout
-                log.write(f"\nwkpup: stage run killed after the {limit:g}s timeout\n")
-            elif self.cancelled:
-                log.write("\nwkpup: stage run cancelled\n")
-            else:
-                log.write(f"run: done, {len(self.points)} points\n")
-        return StageResult(
-            stage="run",
-            ex=None,
-            # 2 (fatal): the executor could not run the points; 1: some points failed
-            returncode=2
-            if self.executor_error
-            else int(bool(failed or self.cancelled or timed_out)),
-            started=started,
-            finished=time.time(),
-            elapsed=time.monotonic() - t0,
-            log_path=log_path,
-            timed_out=timed_out,
-            command=["wkpup-engine", self.settings.executor, str(script)],
-            cancelled=self.user_cancelled and not timed_out,
-            usage=self._run_usage,
-        )
-
-    def point_command(self, point: Point) -> list[str]:
-        """What simulates one point, run from the job's domain copy: the core's per-point
-        entry (what the real flow submits per point)."""
-        script = self.point_script
-        assert script is not None
-        cfg = self.spec.config
-        return ["bash", str(script), point.directory, self.tb_name, cfg.simulator, str(cfg.cpu)]
-
-    def point_env(self) -> dict[str, str]:
-        env = stage_env(self.core, self.env())
-        with self._lock:
-            if self._point_consts is None:
-                self._point_consts = self._job_constants(env)
-        return {**env, **self._point_consts}
-
-    def _job_constants(self, env: dict[str, str]) -> dict[str, str]:
-        """The core's per-job constants (``simulation/job_env.sh``), resolved once; none when
-        the core has no such script or it fails (each point then says why itself)."""
-        script = self.core.sim_pvt.parent / JOB_ENV_SCRIPT
-        if self.spec.config.simulator != "ngspice" or not script.is_file():
-            return {}
-        proc = subprocess.run(
-            ["bash", str(script)], env=env, capture_output=True, text=True, check=False
-        )
-        if proc.returncode != 0:
-            return {}
-        pairs = (line.partition("=") for line in proc.stdout.splitlines())
-        return {k: v for k, sep, v in pairs if sep and k.startswith("PAIHO_")}
-
-    def point_output(self, point: Point) -> Path:
-        """Where a point's command writes its stdout and stderr (every attempt appended)."""
-        return self.log_dir / "points" / f"{point.name}.log"
-
-    def failure_reason(self, point: Point, returncode: int) -> str:
-        """Why a point's simulation failed, from its output and the simulator's log."""
-        try:
-            output = self.point_output(point).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            output = ""
-        sim_log = self.workdir / point.directory / f"{self.tb_name}.log"
-        try:
-            log_text = sim_log.read_text(encoding="utf-8", errors="replace")[-20000:]
-        except OSError:
-            log_text = ""
-        return classify(returncode, output, log_text)
-
-    def book(self, result: PointResult) -> None:
-        """A point finished: the run log, job_log.txt (the core's format), listeners, store.
-        Called by the executor from the thread that runs the stage."""
-        line = result.line()
-        assert self._run_log is not None
-        self._point_done(result)
-        try:
-            self._run_log.write(line + "\n")
-            self._run_log.flush()
-            with open(self.workdir / "job_log.txt", "a", encoding="utf-8") as jl:
-                jl.write(line + "\n")
-        except OSError as exc:
-            self.stop_for_fault(f"stage run: {os_error_line(exc)}")
+    def point_event(self, kind: str, result: PointResult) -> None:
+        """A point of the run stage booked (``point``) or retried (``point-retry``)."""
+        self._emit(self._event(kind, "run", point=result))
 
     # --- what the job produced ------------------------------------------------------------------
     @property
@@ -722,42 +549,17 @@ class Job:
 
     def failure_message(self) -> str | None:
         """Stage, exit code, failed points with reasons, the stage log's tail and the first
-        failed points' simulator log tails; None when nothing failed."""
-        if self.setup_error is not None:
-            return self.setup_error
-        failed = self.failed_stage
-        unrecorded = (
-            f"{self.spec.job_id}: its end is not in the store ({self.unrecorded}); resume it "
-            "once the store can be written"
-            if self.unrecorded
-            else None
+        failed points' simulator log tails; None when nothing failed (``outcome.py``)."""
+        return outcome.failure_text(
+            self.spec.job_id,
+            setup_error=self.setup_error,
+            failed=self.failed_stage,
+            fault=self.fault,
+            unrecorded=self.unrecorded,
+            user_cancelled=self.user_cancelled,
+            points=self.failed_points,
+            sim_log=lambda r: self.workdir / r.point.directory / f"{self.tb_name}.log",
         )
-        if failed is None:
-            if self.fault is not None:
-                return "\n".join(filter(None, [f"{self.spec.job_id}: {self.fault}", unrecorded]))
-            if self.user_cancelled:
-                return f"{self.spec.job_id}: cancelled"
-            return unrecorded
-        lines = [f"{self.spec.job_id}: {failed.describe()}"]
-        if self.fault is not None:
-            lines.insert(0, f"{self.spec.job_id}: {self.fault}")
-        if unrecorded:
-            lines.insert(1 if self.fault else 0, unrecorded)
-        points = self.failed_points
-        if points:
-            lines.append(
-                f"{len(points)} failed point(s): "
-                + ", ".join(f"{r.point.name} ({r.reason}, {r.attempts} attempt(s))" for r in points)
-            )
-        lines.append(f"--- last {LOG_TAIL} lines of {failed.log_path} ---")
-        lines.append(failed.tail(LOG_TAIL))
-        for r in points[:SIM_LOGS_SHOWN]:
-            log = self.workdir / r.point.directory / f"{self.tb_name}.log"
-            if log.is_file():
-                text = log.read_bytes().decode("utf-8", "replace").splitlines()
-                lines.append(f"--- last {SIM_LOG_TAIL} lines of {log} ---")
-                lines.extend(text[-SIM_LOG_TAIL:])
-        return "\n".join(lines)
 
     def error_line(self) -> tuple[str | None, str | None]:
         """(error, error_stage) as the store keeps them: one line each."""

@@ -30,7 +30,7 @@ from typing import Any
 from wkpup_harness.core import procs
 from wkpup_harness.engine.slurm import scancel_recorded
 from wkpup_harness.store import db as store_db
-from wkpup_harness.store import jobs
+from wkpup_harness.store import enginequeries, jobs
 
 TOKEN_ENV = "WKPUP_JOB_TOKEN"
 GRACE_S = 2.0
@@ -117,9 +117,9 @@ def reap(conn: Any) -> list[int]:
     completed), and whatever they left running killed. Every harness command calls this."""
     dead = jobs.reap_interrupted(conn)
     for job in dead:
-        row = conn.execute("SELECT token, run_root FROM jobs WHERE id = ?", (job,)).fetchone()
-        if row is not None:
-            kill_job(row["token"], row["run_root"])
+        found = enginequeries.token_and_root(conn, job)
+        if found is not None:
+            kill_job(*found)
     return dead
 
 

@@ -64,9 +64,11 @@ def _unclaimed_free(runs: Path) -> bool:
 
 
 def _claim(runs: Path, ident: str) -> None:
+    """Name this store the owner of ``runs`` unless another already is (a run root that
+    cannot be written is left alone: preparing the job directory then says why)."""
     restrict_umask()
-    runs.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError, OSError):
+    with contextlib.suppress(OSError):  # FileExistsError: another store was first
+        runs.mkdir(parents=True, exist_ok=True)
         fd = os.open(runs / MARKER, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as fh:
             fh.write(ident + "\n")
@@ -78,7 +80,7 @@ def run_root(conn: sqlite3.Connection, runs: Path, job_id: int) -> Path:
     owner = _owner(runs)
     if owner is None and (_unclaimed_free(runs) or _has_jobs_at(conn, runs)):
         _claim(runs, ident)
-        owner = _owner(runs)
+        owner = _owner(runs) or ident  # one that cannot be claimed (not writable): as before
     if owner == ident:
         return runs / str(job_id)
     return runs / f"store-{ident}" / str(job_id)

@@ -374,6 +374,8 @@ class Worker:
             if self._stop.is_set():
                 job.cancel()
             job.run()
+            for gate in job.verdict.gates if job.verdict is not None else ():
+                log.warning("job %s: %s", row["id"], gate)  # a site plugin's gate
         except WkpupError as exc:
             log.warning("job %s: %s", row["id"], exc)
             with contextlib.suppress(WkpupError):
