@@ -34,6 +34,7 @@ PROJECT_FILE = "wkpup.toml"
 PYPROJECT = "pyproject.toml"
 ENV_PREFIX = "WKPUP_"
 EXECUTORS = ("local", "slurm")
+EXECUTOR_GROUP = "wkpup.executors"  # site executors' entry points (engine/executors.py reads it)
 # A Slurm partition / account / QOS name (a comma list for partitions), and one word of
 # slurm_options: no blank, quote or shell metacharacter (; & | < > $ ` \\ ( ) { } * ? ! ~ #).
 SLURM_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.,+@-]*")
@@ -307,9 +308,19 @@ def _to_fraction(kind: str, name: str, value: Any, where: str, root: Path) -> fl
     return fraction
 
 
+def executor_names() -> tuple[str, ...]:
+    """The executors a setting may name: the built-in ones and every site executor
+    registered through the ``wkpup.executors`` entry-point group (docs/engine.md)."""
+    from importlib.metadata import entry_points
+
+    found = [ep.name for ep in entry_points(group=EXECUTOR_GROUP)]
+    return tuple(dict.fromkeys([*EXECUTORS, *sorted(found)]))
+
+
 def _to_choice(kind: str, name: str, value: Any, where: str, root: Path) -> str:
-    if value not in EXECUTORS:
-        raise SettingsError(f"{where}: {name} {_shown(value)}; allowed: {', '.join(EXECUTORS)}")
+    allowed = executor_names()
+    if value not in allowed:
+        raise SettingsError(f"{where}: {name} {_shown(value)}; allowed: {', '.join(allowed)}")
     return value
 
 

@@ -7,11 +7,9 @@ Elsewhere it only registers its options and markers.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from wkpup_harness.settings import PROJECT_FILE, project_file_values
+from wkpup_harness.settings import project_core_configured
 from wkpup_pytest.fixtures import (
     check_scenario_job,
     pvt_bkp,
@@ -95,13 +93,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def is_active(config: pytest.Config) -> bool:
-    if config.getoption("pvt_core") or os.environ.get("WKPUP_CORE") or config.getini("pvt_core"):
-        return True
-    root = config.rootpath
-    if (root / PROJECT_FILE).is_file():
-        return True
-    values, _ = project_file_values(root)
-    return "core" in values
+    """The plugin's activation, asked of the one settings resolver."""
+    return project_core_configured(
+        config.rootpath, flag=config.getoption("pvt_core"), ini=config.getini("pvt_core")
+    )
 
 
 @pytest.hookimpl(tryfirst=True)

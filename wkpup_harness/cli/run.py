@@ -99,7 +99,9 @@ def add_engine_options(p: argparse.ArgumentParser) -> None:
 def find_domain(name: str, root: Path) -> tuple[Path, str]:
     """The domain directory and its name in the store (``gpio/1p8v``)."""
     direct = Path(name)
-    if (direct / "config.cfg").is_file():
+    # lexists: a direct path whose config.cfg is broken (a FIFO, a directory, a dangling
+    # link) is still the domain asked for, so check_domain names its problem (exit 2).
+    if os.path.lexists(direct / "config.cfg"):
         path = direct.resolve()
     else:
         try:

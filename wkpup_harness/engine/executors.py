@@ -28,11 +28,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from wkpup_harness.errors import WkpupError
 from wkpup_harness.points import Point
+from wkpup_harness.settings import EXECUTOR_GROUP
 
 if TYPE_CHECKING:
     from wkpup_harness.engine.points import PointJob
 
-GROUP = "wkpup.executors"
+GROUP = EXECUTOR_GROUP  # one name: settings accept what this group registers
 # The package's own, used when its entry points are not installed (a source tree on PYTHONPATH).
 BUILTIN = {
     "local": "wkpup_harness.engine.local:LocalExecutor",

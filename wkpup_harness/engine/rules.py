@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from wkpup_harness.core.stage import StageResult
+from wkpup_harness.core.stage import STAGE_ORDER, StageResult
 from wkpup_harness.errors import WkpupError
 from wkpup_harness.inputs import echo
 
 PIPELINE: tuple[str, ...] = ("gen", "run", "ext", "srt", "bkp")
-STAGES: tuple[str, ...] = ("gen", "run", "chk", "ext", "srt", "bkp", "usr_script")
+STAGES: tuple[str, ...] = STAGE_ORDER  # the core's own stage list (one place: core/stage.py)
 # Stages whose exit 1 means "some points failed, every other point is done".
 POINT_STAGES: tuple[str, ...] = ("run", "chk", "ext")
 

@@ -27,6 +27,7 @@ from wkpup_harness.config import (
     parse_config,
     read_config,
 )
+from wkpup_harness.config.domain import domain_names
 from wkpup_harness.config.scenario import (
     JobSpec,
     ScenarioError,
@@ -76,18 +77,9 @@ class Submission:
 
 # --- what may be chosen ----------------------------------------------------------------------
 def domains(settings: Settings) -> list[str]:
-    """Domain names (``gpio/1p8v``): the folders two levels below the domains root that
-    hold a config.cfg."""
-    root = settings.domains
-    if not root.is_dir():
-        return []
-    return sorted(
-        f"{f.name}/{v.name}"
-        for f in root.iterdir()
-        if f.is_dir()
-        for v in f.iterdir()
-        if (v / "config.cfg").is_file()
-    )
+    """Domain names (``gpio/1p8v``) the form offers: every domain folder below the domains
+    root, broken ones included, so that a submit names its problem (``check_domain``)."""
+    return domain_names(settings.domains)
 
 
 def scenario_files(settings: Settings) -> list[Path]:
