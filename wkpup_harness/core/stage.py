@@ -84,6 +84,14 @@ class StageResult:
     def ok(self) -> bool:
         return self.returncode == 0 and not (self.timed_out or self.cancelled)
 
+    @property
+    def status(self) -> str:
+        """completed / cancelled / failed: the one mapping of a stage's outcome to the
+        store's stage status."""
+        if self.ok:
+            return "completed"
+        return "cancelled" if self.cancelled else "failed"
+
     def log(self) -> str:
         try:
             return self.log_path.read_bytes().decode("utf-8", errors="replace")

@@ -39,12 +39,8 @@ KINDS: tuple[str, ...] = (
 
 
 def stage_status(result: StageResult) -> str:
-    """completed / cancelled / failed: the one mapping of a stage's outcome."""
-    if result.ok:
-        return "completed"
-    if result.cancelled:
-        return "cancelled"
-    return "failed"
+    """completed / cancelled / failed (``StageResult.status``, where the mapping lives)."""
+    return result.status
 
 
 @dataclass(frozen=True)
