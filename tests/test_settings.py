@@ -388,6 +388,23 @@ def test_sim_timeout_values(tmp_path: Path, value: object, expected: float | Non
     assert s.sim_timeout == expected and s.sources["sim_timeout"] == "flag"
 
 
+def test_a_site_executor_of_the_entry_point_group_is_accepted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A site package registering ``lsf`` in ``wkpup.executors`` (a real dist-info on the
+    path, read by importlib.metadata): its name is a valid setting, listed after ours."""
+    site = tmp_path / "site"
+    dist = site / "mysite-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: mysite\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[wkpup.executors]\nlsf = mysite.lsf:BsubExecutor\n")
+    assert refused({"executor": "lsf"}, root=tmp_path).endswith("allowed: local, slurm")
+    monkeypatch.syspath_prepend(str(site))
+    s = resolve({"executor": "lsf"}, project_root=tmp_path, env={})
+    assert s.executor == "lsf"
+    assert refused({"executor": "pbs"}, root=tmp_path).endswith("allowed: local, slurm, lsf")
+
+
 def test_bad_executor(tmp_path: Path) -> None:
     assert (
         refused({"executor": "ssh"}, root=tmp_path)
