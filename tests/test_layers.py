@@ -230,3 +230,21 @@ def sql_outside_the_store() -> list[str]:
 def test_no_sql_outside_the_store() -> None:
     """Named queries live in ``store/``; the engine, the faces and the plugin call them."""
     assert sql_outside_the_store() == []
+
+
+def test_no_sqlite3_outside_the_store() -> None:
+    """Only ``store/`` imports sqlite3; the rest names its types through ``store.db``
+    (``Connection``, ``DatabaseError``)."""
+    found = []
+    for module, path in MODULES.items():
+        if module.startswith("wkpup_harness.store"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            if any(n == "sqlite3" or n.startswith("sqlite3.") for n in names):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert found == []

@@ -10,7 +10,6 @@ runs it.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -28,6 +27,7 @@ from wkpup_harness.report import verdicts as verdict_table
 from wkpup_harness.settings import Settings, SettingsError
 from wkpup_harness.settings import resolve as resolve_settings
 from wkpup_harness.store import db, enginequeries, jobs
+from wkpup_harness.store.db import Connection, DatabaseError
 from wkpup_harness.store.recorder import Recorder
 from wkpup_pytest.collect import SESSION_NAME, ScenarioFile, job_of
 
@@ -144,7 +144,7 @@ class WkpupSession:
         if self._recorder is None and self.settings.db is not None:
             try:
                 self._recorder = Recorder(self.settings.db, self.settings.store_wait)
-            except (WkpupError, sqlite3.Error) as exc:
+            except (WkpupError, DatabaseError) as exc:
                 raise pytest.UsageError(f"store {self.settings.db}: {exc}") from None
         return self._recorder
 
@@ -263,7 +263,7 @@ class WkpupSession:
         assert self.settings.db is not None
         try:
             conn = db.connect(self.settings.db, migrate_schema=False)
-        except (sqlite3.Error, WkpupError) as exc:
+        except (DatabaseError, WkpupError) as exc:
             reporter.write_line(f"wkpup: jobs recorded in {self.settings.db} (unreadable: {exc})")
             return
         try:
@@ -288,7 +288,7 @@ class WkpupSession:
             reporter.write_line(
                 verdict_table.next_steps(pick["id"] if pick else None, str(self.settings.db))
             )
-        except (sqlite3.Error, WkpupError) as exc:
+        except (DatabaseError, WkpupError) as exc:
             reporter.write_line(f"wkpup: the store could not be read: {exc}")
         finally:
             conn.close()
@@ -335,7 +335,7 @@ class WkpupSession:
         """Print each running pytest job's stage and points as they move: on a stage change,
         and during run every PROGRESS_EVERY_S seconds."""
         assert self.settings.db is not None
-        conn: sqlite3.Connection | None = None
+        conn: Connection | None = None
         seen: dict[int, tuple[Any, float]] = {}
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         while not self._stop.wait(PROGRESS_POLL_S):
@@ -345,7 +345,7 @@ class WkpupSession:
                         continue
                     conn = db.connect(self.settings.db, migrate_schema=False)
                 rows = enginequeries.running_pytest_jobs(conn, self.started - 1)
-            except (sqlite3.Error, WkpupError):
+            except (DatabaseError, WkpupError):
                 continue
             now = time.monotonic()
             self.n_jobs = max(self.n_jobs, len(rows))
@@ -400,7 +400,7 @@ def crashed_job_note(path: Path | None, crashitem: str) -> tuple[int | None, str
     names = {name, name.replace("[", "_").replace("]", "").replace("/", "_")}
     try:
         conn = db.connect(path)
-    except (sqlite3.Error, WkpupError) as exc:
+    except (DatabaseError, WkpupError) as exc:
         return None, f"wkpup: store {path}: {exc}; its job's state could not be checked"
     # The worker's pipe closes an instant before the kernel shows the worker dead: look again
     # for a moment until its job is reaped.
@@ -414,7 +414,7 @@ def crashed_job_note(path: Path | None, crashitem: str) -> tuple[int | None, str
             if r is not None or time.monotonic() >= deadline:
                 break
             time.sleep(0.1)
-    except (sqlite3.Error, WkpupError) as exc:
+    except (DatabaseError, WkpupError) as exc:
         return None, f"wkpup: store {path}: {exc}; its job's state could not be checked"
     finally:
         conn.close()
@@ -429,7 +429,7 @@ def crashed_job_note(path: Path | None, crashitem: str) -> tuple[int | None, str
     )
 
 
-def store_jobs_like(conn: sqlite3.Connection, scenario: str, name: str, domain: str) -> list[Any]:
+def store_jobs_like(conn: Connection, scenario: str, name: str, domain: str) -> list[Any]:
     """Unfinished runs of the same scenario job, newest first (for --pvt-resume)."""
     return enginequeries.unfinished_like(conn, scenario, name, domain)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from wkpup_harness.engine.job import JobError
 from wkpup_harness.engine.reaper import kill_job, kill_token, processes_with_token, reap
 from wkpup_harness.results.spec import parse_spec
 from wkpup_harness.store import jobs
+from wkpup_harness.store.db import Connection
 from wkpup_harness.store.schema import TERMINAL_STATUSES, StoreError
 
 CANCEL_POLL_S = 0.2
@@ -33,7 +33,7 @@ class RunDirGone(JobError):
     """A job whose run directory no longer exists."""
 
 
-def cancel(conn: sqlite3.Connection, job: int, wait: float = 15.0) -> tuple[dict[str, Any], bool]:
+def cancel(conn: Connection, job: int, wait: float = 15.0) -> tuple[dict[str, Any], bool]:
     """Cancel a queued or running job, whichever face started it: a request in the store
     that the job's driver sees within a second (it kills its simulations and records the
     job cancelled); a driver that does not answer in ``wait`` seconds, or a queued job, is

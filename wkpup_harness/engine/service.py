@@ -15,7 +15,6 @@ So a job resumed from any face is judged and recorded exactly as an uninterrupte
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from wkpup_harness.results.verdict import GoldenTarget, Verdict
 from wkpup_harness.results.verdict import judge as judge_report
 from wkpup_harness.settings import Settings
 from wkpup_harness.store import jobs, runroot
+from wkpup_harness.store.db import Connection
 from wkpup_harness.store.recorder import Recorder
 
 SCENARIO_ROOT = "regression"
@@ -318,8 +318,6 @@ def resume(
 
 
 # --- cancel ---------------------------------------------------------------------------------
-def cancel(
-    conn: sqlite3.Connection, job_id: int, wait: float = 15.0
-) -> tuple[dict[str, Any], bool]:
+def cancel(conn: Connection, job_id: int, wait: float = 15.0) -> tuple[dict[str, Any], bool]:
     """Cancel a queued or running job, whichever face started it (``control.cancel``)."""
     return control.cancel(conn, job_id, wait)
