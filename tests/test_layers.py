@@ -41,7 +41,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("wkpup_harness.engine.events",),
     ("wkpup_harness.store",),
     ("wkpup_harness.engine",),
-    ("wkpup_harness.store.views", "wkpup_harness.report.views"),
+    ("wkpup_harness.report.views",),
     ("wkpup_harness.doctor",),
     ("wkpup_harness.web",),
     ("wkpup_harness.cli",),
