@@ -166,10 +166,21 @@ def test_resume_spec_finds_the_scenario_job_and_its_golden(tmp_path: Path) -> No
 
 def test_one_stage_list_rule_for_every_face() -> None:
     assert rules.check_stages("gen,run") == ("gen", "run")
+    assert rules.check_stages("ext,srt,bkp,usr_script") == ("ext", "srt", "bkp", "usr_script")
     assert rules.check_stages(None) == rules.PIPELINE
-    for bad in ("", "gen,fly", "gen,gen", ["gen", 3]):
-        with pytest.raises(rules.StagesError, match=r"unknown stage\(s\); allowed: gen, run"):
+    rule = "allowed: gen, run, chk, ext, srt, bkp, usr_script; each once, in this order"
+    for bad, what in (
+        ("", "no stage"),
+        ("gen,fly", "unknown stage 'fly'"),
+        (["gen", 3], "unknown stage '3'"),
+        ("gen,gen", "'gen' given twice"),
+        # run before gen would simulate before the netlists exist (the review's case)
+        ("run,gen", "out of order (the core runs gen,run)"),
+        ("gen,run,bkp,srt", "out of order (the core runs gen,run,srt,bkp)"),
+    ):
+        with pytest.raises(rules.StagesError) as info:
             rules.check_stages(bad)  # type: ignore[arg-type]
+        assert str(info.value).endswith(f": {what}; {rule}"), str(info.value)
     assert rules.StagesError.field == "stages"
 
 
@@ -301,3 +312,34 @@ def test_an_installed_plugins_hooks_see_a_cli_job_and_gate_it(tmp_path: Path) ->
     assert [s for k, s in seen if k == "stage-end"] == list(rules.PIPELINE)
     assert job.verdict is not None and job.verdict.gates == ("site gate: completed, golden None",)
     assert not job.verdict.ok
+
+
+def test_a_gate_that_raises_fails_the_job_and_only_strings_are_problems() -> None:
+    """hooks.finished on a real pluggy manager with the hookspecs: a gate's string is a
+    problem, None / False / "" are not, and a gate that raises is a problem (never a pass)."""
+    from wkpup_harness.engine import hooks, hookspecs
+
+    class Gates:
+        def pytest_pvt_job_finished(self, job_id, spec, status, verdict):
+            return "job 7: near a limit"
+
+    class Quiet:
+        def pytest_pvt_job_finished(self, job_id, spec, status, verdict):
+            return False
+
+    class Broken:
+        def pytest_pvt_job_finished(self, job_id, spec, status, verdict):
+            raise KeyError("specs")
+
+    def manager(*plugins: object) -> hooks.PluginManager:
+        pm = hooks.PluginManager(hooks.GROUP)
+        pm.add_hookspecs(hookspecs)
+        for p in plugins:
+            pm.register(p)
+        return pm
+
+    args = (7, None, "completed", None)
+    assert hooks.finished(manager(Quiet()).hook, *args) == []
+    assert hooks.finished(manager(Gates(), Quiet()).hook, *args) == ["job 7: near a limit"]
+    problems = hooks.finished(manager(Broken(), Gates()).hook, *args)
+    assert problems == ["a pytest_pvt_job_finished hook raised KeyError: 'specs'"]

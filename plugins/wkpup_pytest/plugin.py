@@ -118,6 +118,11 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.loadgroup = True
     if is_active(config):
         config.pluginmanager.register(WkpupSession(config, check_scenario_job), SESSION_NAME)
+        # The site plugins of the `wkpup` entry-point group (the ones `wkpup run` and the web
+        # call) see and gate pytest's jobs too, beside conftests.
+        from wkpup_harness.engine.hooks import GROUP
+
+        config.pluginmanager.load_setuptools_entrypoints(GROUP)
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:

@@ -56,12 +56,14 @@ def emit(relay: Any, event: Event) -> None:
 
 
 def finished(relay: Any, job_id: int | None, spec: Any, status: str, verdict: Any) -> list[str]:
-    """The gates' problems (each plugin's non-None answer) of a judged job."""
+    """The gates' problems of a judged job: each plugin's answer that is a (non-empty)
+    string; a hook that raises is a problem too."""
     try:
         answers = relay.pytest_pvt_job_finished(
             job_id=job_id, spec=spec, status=status, verdict=verdict
         )
-    except Exception:
+    except Exception as exc:
+        # A gate that breaks is a failed gate, never a passed job.
         log.exception("pytest_pvt_job_finished")
-        return []
-    return [str(a) for a in answers if a is not None]
+        return [f"a pytest_pvt_job_finished hook raised {type(exc).__name__}: {exc}"]
+    return [a for a in answers if isinstance(a, str) and a]

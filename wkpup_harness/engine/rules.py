@@ -33,19 +33,25 @@ def check_stages(
     stages: Sequence[str] | str | None, *, default: Sequence[str] = PIPELINE
 ) -> tuple[str, ...]:
     """The one rule for a stage list, whichever face gives it (``--stages gen,run``, a web
-    submission's list, a job): at least one, each a stage of the core, each once. A string is
-    split at commas; None is ``default``."""
+    submission's list, a job): at least one, each a stage of the core, each once, in the
+    order the core runs them (``run,gen`` would simulate before the netlists exist). A
+    string is split at commas; None is ``default``."""
     if stages is None:
         return tuple(default)
     chosen = tuple(s for s in stages.split(",") if s) if isinstance(stages, str) else tuple(stages)
-    if (
-        not chosen
-        or any(not isinstance(s, str) or s not in STAGES for s in chosen)
-        or len(set(chosen)) != len(chosen)
-    ):
-        text = ",".join(map(str, chosen))
+    text = ",".join(map(str, chosen))
+    rule = f"allowed: {', '.join(STAGES)}; each once, in this order"
+    unknown = [s for s in chosen if not isinstance(s, str) or s not in STAGES]
+    if not chosen or unknown:
+        what = f"unknown stage {echo(unknown[0])}" if unknown else "no stage"
+        raise StagesError(f"stages {echo(text)}: {what}; {rule}")
+    if len(set(chosen)) != len(chosen):
+        twice = next(s for s in chosen if chosen.count(s) > 1)
+        raise StagesError(f"stages {echo(text)}: {echo(twice)} given twice; {rule}")
+    if list(chosen) != in_pipeline_order(chosen):
         raise StagesError(
-            f"stages {echo(text)}: unknown stage(s); allowed: {', '.join(STAGES)}; each once"
+            f"stages {echo(text)}: out of order (the core runs "
+            f"{','.join(in_pipeline_order(chosen))}); {rule}"
         )
     return chosen
 

@@ -4,7 +4,8 @@ the queue in the store, and the worker that runs queued jobs through ``engine.se
 
 Nothing here parses configs, builds a job, runs stages or writes records itself: config
 validation is ``config``, every job (start, queue, resume, cancel, judge) is
-``engine.service`` (face ``web``), queries are ``store.jobs`` / ``store.queries``, views ``report.views``.
+``engine.service`` (face ``web``), queries are ``store.jobs`` / ``store.queries``, views
+``report.views``.
 """
 
 from __future__ import annotations
