@@ -120,7 +120,8 @@ bench: $(STAMP) tools verify-core
 # checkout, and runs the fast unit tests of [tool.mutmut] (pyproject.toml) on every mutant;
 # prints killed / survived / score per module and in total, and fails under MUTATION_MIN %.
 # Not part of `make test` (minutes of CPU); MUTATION_JOBS mutants run at a time.
-MUTATION_MODULES ?= results/golden.py results/spec.py core/manifest.py web/security.py
+MUTATION_MODULES ?= results/golden.py results/spec.py core/manifest.py web/security.py \
+	engine/rules.py store/recorder.py
 MUTATION_MIN ?= 90
 MUTATION_JOBS ?= 2
 
