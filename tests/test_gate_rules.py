@@ -33,8 +33,11 @@ def sr(stage: str, rc: int = 0, *, timed_out=False, cancelled=False, ex=None) ->
     )
 
 
-def refused(shown: str) -> str:
-    return f"stages '{shown}': unknown stage(s); allowed: {ALLOWED}; each once"
+RULE = f"allowed: {ALLOWED}; each once, in this order"
+
+
+def refused(shown: str, what: str) -> str:
+    return f"stages '{shown}': {what}; {RULE}"
 
 
 def message(stages) -> str:
@@ -69,10 +72,15 @@ def test_a_string_is_split_at_commas_empty_names_dropped():
     assert rules.check_stages(",gen,,usr_script,") == ("gen", "usr_script")
 
 
-def test_a_sequence_is_kept_in_its_order_as_a_tuple():
-    got = rules.check_stages(["bkp", "gen"])
-    assert got == ("bkp", "gen") and type(got) is tuple
+def test_a_sequence_is_kept_as_a_tuple_and_must_be_in_the_core_order():
+    got = rules.check_stages(["gen", "bkp"])
+    assert got == ("gen", "bkp") and type(got) is tuple
     assert rules.check_stages(("usr_script",)) == ("usr_script",)
+    # run before gen would simulate before the netlists exist
+    assert message(["bkp", "gen"]) == refused("bkp,gen", "out of order (the core runs gen,bkp)")
+    assert message("gen,run,srt,ext") == refused(
+        "gen,run,srt,ext", "out of order (the core runs gen,run,ext,srt)"
+    )
 
 
 def test_every_stage_of_the_core_is_accepted_first_and_last_included():
@@ -84,28 +92,30 @@ def test_every_stage_of_the_core_is_accepted_first_and_last_included():
 
 @pytest.mark.parametrize("empty", ["", ",", ",,", [], ()])
 def test_no_stage_is_refused(empty):
-    assert message(empty) == refused("")
+    assert message(empty) == refused("", "no stage")
 
 
 def test_an_unknown_stage_is_refused_with_the_whole_list():
-    assert message("gen,sim") == refused("gen,sim")
-    assert message(["GEN"]) == refused("GEN")
-    assert message(["usr_script ", "gen"]).startswith("stages 'usr_script ,gen': unknown")
+    assert message("gen,sim") == refused("gen,sim", "unknown stage 'sim'")
+    assert message(["GEN"]) == refused("GEN", "unknown stage 'GEN'")
+    assert message(["usr_script ", "gen"]).startswith(
+        "stages 'usr_script ,gen': unknown stage 'usr_script '"
+    )
 
 
 def test_a_stage_twice_is_refused():
-    assert message("gen,run,gen") == refused("gen,run,gen")
-    assert message(["bkp", "bkp"]).startswith("stages 'bkp,bkp': ")
+    assert message("gen,run,gen") == refused("gen,run,gen", "'gen' given twice")
+    assert message(["bkp", "bkp"]) == refused("bkp,bkp", "'bkp' given twice")
 
 
 def test_a_name_that_is_not_a_string_is_refused():
-    assert message(["gen", 3]) == refused("gen,3")
-    assert message([None]).startswith("stages 'None': unknown stage(s)")
+    assert message(["gen", 3]) == refused("gen,3", "unknown stage '3'")
+    assert message([None]).startswith("stages 'None': unknown stage 'None'")
 
 
 def test_the_refused_list_stays_on_one_line():
     got = message("gen\nrun")
-    assert "\n" not in got and got.startswith("stages 'gen") and got.endswith("; each once")
+    assert "\n" not in got and got.startswith("stages 'gen") and got.endswith(RULE)
 
 
 # --- in_pipeline_order -----------------------------------------------------------------------
