@@ -92,10 +92,9 @@ lint: $(STAMP) tools
 # removes that directory afterwards.
 test: lint verify-core tools
 	@out=$$(mktemp -d "$${TMPDIR:-/tmp}/wkpup-test.XXXXXX"); \
+	trap 'rm -rf "$$out"' EXIT; \
 	echo "make test: the scenario jobs' store and runs go to $$out (removed afterwards)"; \
-	status=0; \
-	$(VPY) -m pytest --pvt-db "$$out/wkpup.db" --pvt-runs "$$out/runs" $(PYTEST_ARGS) || status=$$?; \
-	rm -rf "$$out"; exit $$status
+	$(VPY) -m pytest --pvt-db "$$out/wkpup.db" --pvt-runs "$$out/runs" $(PYTEST_ARGS)
 
 # The product's main job: every scenario job of regression/ (fast and full-size, every
 # domain) through the harness: golden gates, spec verdicts, each job recorded in the store

@@ -609,3 +609,11 @@ def test_progress_bar_follows_the_engine_events(tmp_path: Path, capsys) -> None:
     bars[0](Event("stage-skip", None, "bkp"))
     out = capsys.readouterr().out
     assert re.search(r"^  run\s+exit 1\s+1\.0s$", out, re.M) and "  bkp        skipped" in out
+
+
+def test_validate_takes_a_domain_by_name_as_run_does(store: Path, capsys) -> None:
+    code, out, err = run_cli(capsys, "validate", "gpio/1p8v", "--domains", str(REPO / "domains"))
+    assert code == 0, err
+    assert out.strip().endswith("gpio/1p8v: domain, 92 PVT points (prelay, perf)")
+    code, _, err = run_cli(capsys, "validate", "gpio/9v9", "--domains", str(REPO / "domains"))
+    assert code == 3 and one_error_line(err).endswith("gpio/9v9: no such file, directory or domain")

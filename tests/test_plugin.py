@@ -230,6 +230,44 @@ def test_a_python_test_job_with_golden_true_is_gated_and_recorded(project):
     assert got == ["missing", "created", "identical", "mismatch"]
 
 
+def test_each_session_ends_with_the_verdict_table_worst_cases_and_next_steps(project):
+    """What `make sweep` prints (pytest regression/ --pvt-worst ...): every job of the
+    session from the store with its golden and spec verdicts and the measurement nearest its
+    limit; the worst cases of the --pvt-worst job; where to look next. A second session is a
+    new set of jobs."""
+    args = ("regression", "--pvt-update-golden", "--pvt-worst", "gpio/tiny::two_corners")
+    first = run(project, *args)
+    first.assert_outcomes(passed=2)
+    out = first.stdout.str()
+    assert "wkpup: 2 PVT job(s), recorded in" in out
+    first.stdout.fnmatch_lines(
+        [
+            "*job*name*domain*status*points*golden*spec*worst margin*",
+            # rwkpull0 is loose in this file (1k..50k): the domain's rwkpull_vih is nearest
+            "1 *gpio/tiny::one_point*gpio/1p8v*completed*1*created*pass*rwkpull_vih * Ω (*%)*",
+            "2 *gpio/tiny::two_corners*gpio/1p8v*completed*2*created*pass*rwkpull_vih * Ω (*%)*",
+            "*wkpup: worst cases of gpio/tiny::two_corners*",
+            "job 2: 2 PVT points*",
+            "*rwkpull0*Ω*SSG typical 125C*",
+            "next: wkpup show 2 *",
+            "*wkpup serve*http://127.0.0.1:8888/jobs/2",
+        ]
+    )
+    second = run(project, "regression", "--pvt-worst", "gpio/tiny::one_point")
+    second.assert_outcomes(passed=2)
+    second.stdout.fnmatch_lines(
+        [
+            "3 *gpio/tiny::one_point*completed*identical*pass*",
+            "4 *gpio/tiny::two_corners*completed*identical*pass*",
+            "*wkpup: worst cases of gpio/tiny::one_point*",
+            "next: wkpup show 3 *",
+        ]
+    )
+    assert "1 *gpio/tiny" not in second.stdout.str()  # only this session's jobs
+    missing = run(project, "regression", "-k", "one_point", "--pvt-worst", "gpio/tiny::nope")
+    missing.stdout.fnmatch_lines(["no recorded result of gpio/tiny::nope in this session"])
+
+
 def test_python_test_with_the_pvt_marker_and_worst(project):
     project.makepyfile(
         test_physics=textwrap.dedent(

@@ -132,9 +132,15 @@ def check_file(path: Path, tables: CoreTables, settings: Settings) -> tuple[list
 
 def main(args: argparse.Namespace) -> int:
     target = Path(args.config)
-    if not os.path.lexists(target):
-        raise common.NotFound(f"{args.config}: no such file or directory")
     settings = common.settings(args)
+    if not os.path.lexists(target):
+        # A domain by name (gpio/1p8v), as `wkpup run` takes it: its folder under the
+        # domains root.
+        named = settings.domains / args.config
+        if args.config.startswith(("/", ".")) or not os.path.lexists(named / "config.cfg"):
+            raise common.NotFound(f"{args.config}: no such file, directory or domain")
+        target = named
+        args.config = str(named)
     tables = locate_core(settings.core).tables()
     if not target.is_dir() and target.suffix not in SCENARIO_SUFFIXES:
         return one_config(args, tables)

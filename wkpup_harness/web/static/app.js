@@ -150,7 +150,7 @@ async function jobPage() {
     document.title = `wkpup — job ${j.id}`;
     $("#summary").innerHTML = `<table><tr><th>scenario</th><td>${esc(j.scenario)}</td><th>face</th><td>${esc(j.face)}</td><th>user</th><td>${esc(j.user)}</td></tr>
       <tr><th>submitted</th><td>${when(j.submitted_at)}</td><th>finished</th><td>${when(j.finished_at)}</td><th>elapsed</th><td>${took(j.elapsed_s)}</td></tr>
-      <tr><th>simulator</th><td>${esc(j.simulator)} ${esc(j.simulator_version || "")}</td><th>golden</th><td>${esc(j.golden || "-")} · spec <span class="${esc(j.spec_verdict || "")}">${esc(j.spec_verdict || "-")}</span></td><th>resumes</th><td>${j.resumes}</td></tr>
+      <tr><th>simulator</th><td>${esc(j.simulator)} ${esc(j.simulator_version || "")}</td><th>golden</th><td>${esc(j.golden || (j.status === "completed" ? "none" : "-"))} · spec <span class="${esc(j.spec_verdict || "")}">${esc(j.spec_verdict || (j.status === "completed" ? "none" : "-"))}</span></td><th>resumes</th><td>${j.resumes}</td></tr>
       ${j.error ? `<tr><th>error</th><td colspan="5" class="fail">${esc(j.error_stage || "")}: ${esc(j.error)}</td></tr>` : ""}</table>`;
     $("#stages tbody").innerHTML = j.stages.map((s) => `<tr><td>${esc(s.stage)}</td><td>${stateCell(s.status)}</td><td>${s.exit_code ?? ""}</td><td>${s.started_at && s.finished_at ? took(s.finished_at - s.started_at) : ""}</td><td>${s.log_path && j.links.logs ? `<a href="${j.links.logs}${esc(s.log_path.split("/").pop())}">${esc(s.log_path.split("/").pop())}</a>` : ""}</td></tr>`).join("");
     $("#links").innerHTML = Object.keys(j.links).length ? "<h2>Files</h2>" + Object.entries(j.links).map(([k, v]) => `<a href="${esc(v)}">${esc(k)}</a>`).join(" · ") : "";
