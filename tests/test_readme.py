@@ -29,6 +29,11 @@ def test_no_placeholder_is_left() -> None:
 def test_the_sample_is_what_the_sweep_prints() -> None:
     """The lines the plugin writes (session.verdict_summary, report.verdicts.next_steps)."""
     part = first_hour()
-    for line in ("PVT job(s), recorded in", "wkpup: worst cases of gpio/wkpup_1p8v::perf_full",
-                 "next: wkpup show", "wkpup serve         the dashboard, then open http"):  # fmt: skip
+    lines = (
+        "PVT job(s), recorded in",
+        "wkpup: worst cases of gpio/wkpup_1p8v::perf_full",
+        "next: wkpup show",
+        "wkpup serve         the dashboard, then open http",
+    )
+    for line in lines:
         assert line in part
