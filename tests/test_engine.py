@@ -323,7 +323,7 @@ def test_failure_reasons(rc: int, output: str, log: str, reason: str) -> None:
 
 # === the engine in-process, no simulator ======================================================
 def test_unknown_stage_is_refused(tmp_path: Path, core: Core) -> None:
-    with pytest.raises(JobError, match=r"'gen,fly': unknown stage\(s\); allowed: gen, run"):
+    with pytest.raises(JobError, match=r"'gen,fly': unknown stage 'fly'; allowed: gen, run"):
         Job(spec_for(core), settings_for(tmp_path), core, stages=("gen", "fly"))
 
 

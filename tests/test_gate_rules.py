@@ -33,7 +33,7 @@ def sr(stage: str, rc: int = 0, *, timed_out=False, cancelled=False, ex=None) ->
     )
 
 
-RULE = f"allowed: {ALLOWED}; each once, in this order"
+RULE = f"allowed: {ALLOWED}; each once, in this order (usr_script anywhere)"
 
 
 def refused(shown: str, what: str) -> str:
@@ -78,6 +78,10 @@ def test_a_sequence_is_kept_as_a_tuple_and_must_be_in_the_core_order():
     assert rules.check_stages(("usr_script",)) == ("usr_script",)
     # run before gen would simulate before the netlists exist
     assert message(["bkp", "gen"]) == refused("bkp,gen", "out of order (the core runs gen,bkp)")
+    assert rules.check_stages(["usr_script", "gen", "bkp"]) == ("usr_script", "gen", "bkp")
+    assert message("usr_script,run,gen") == refused(
+        "usr_script,run,gen", "out of order (the core runs gen,run)"
+    )
     assert message("gen,run,srt,ext") == refused(
         "gen,run,srt,ext", "out of order (the core runs gen,run,ext,srt)"
     )

@@ -167,8 +167,12 @@ def test_resume_spec_finds_the_scenario_job_and_its_golden(tmp_path: Path) -> No
 def test_one_stage_list_rule_for_every_face() -> None:
     assert rules.check_stages("gen,run") == ("gen", "run")
     assert rules.check_stages("ext,srt,bkp,usr_script") == ("ext", "srt", "bkp", "usr_script")
+    assert rules.check_stages("usr_script,gen") == ("usr_script", "gen")  # the user's own
     assert rules.check_stages(None) == rules.PIPELINE
-    rule = "allowed: gen, run, chk, ext, srt, bkp, usr_script; each once, in this order"
+    rule = (
+        "allowed: gen, run, chk, ext, srt, bkp, usr_script; "
+        "each once, in this order (usr_script anywhere)"
+    )
     for bad, what in (
         ("", "no stage"),
         ("gen,fly", "unknown stage 'fly'"),

@@ -19,6 +19,7 @@ from wkpup_harness.inputs import echo
 
 PIPELINE: tuple[str, ...] = ("gen", "run", "ext", "srt", "bkp")
 STAGES: tuple[str, ...] = STAGE_ORDER  # the core's own stage list (one place: core/stage.py)
+USER_STAGE = "usr_script"  # the user's own script (stages/usr_script.sh): not in the order
 # Stages whose exit 1 means "some points failed, every other point is done".
 POINT_STAGES: tuple[str, ...] = ("run", "chk", "ext")
 
@@ -33,14 +34,15 @@ def check_stages(
     stages: Sequence[str] | str | None, *, default: Sequence[str] = PIPELINE
 ) -> tuple[str, ...]:
     """The one rule for a stage list, whichever face gives it (``--stages gen,run``, a web
-    submission's list, a job): at least one, each a stage of the core, each once, in the
-    order the core runs them (``run,gen`` would simulate before the netlists exist). A
+    submission's list, a job): at least one, each a stage of the core, each once, the core's
+    own stages in the order the core runs them (``run,gen`` would simulate before the
+    netlists exist; ``usr_script``, the user's own script, may stand anywhere). A
     string is split at commas; None is ``default``."""
     if stages is None:
         return tuple(default)
     chosen = tuple(s for s in stages.split(",") if s) if isinstance(stages, str) else tuple(stages)
     text = ",".join(map(str, chosen))
-    rule = f"allowed: {', '.join(STAGES)}; each once, in this order"
+    rule = f"allowed: {', '.join(STAGES)}; each once, in this order ({USER_STAGE} anywhere)"
     unknown = [s for s in chosen if not isinstance(s, str) or s not in STAGES]
     if not chosen or unknown:
         what = f"unknown stage {echo(unknown[0])}" if unknown else "no stage"
@@ -48,10 +50,13 @@ def check_stages(
     if len(set(chosen)) != len(chosen):
         twice = next(s for s in chosen if chosen.count(s) > 1)
         raise StagesError(f"stages {echo(text)}: {echo(twice)} given twice; {rule}")
-    if list(chosen) != in_pipeline_order(chosen):
+    # usr_script runs the user's own script: it may stand anywhere; the core's own stages
+    # must come in the core's order.
+    ordered = [s for s in chosen if s != USER_STAGE]
+    if ordered != in_pipeline_order(ordered):
         raise StagesError(
             f"stages {echo(text)}: out of order (the core runs "
-            f"{','.join(in_pipeline_order(chosen))}); {rule}"
+            f"{','.join(in_pipeline_order(ordered))}); {rule}"
         )
     return chosen
 
