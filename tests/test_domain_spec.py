@@ -259,3 +259,35 @@ def test_the_session_table_lists_every_job_with_both_verdicts() -> None:
     assert lines[2].split() == [*first, "rwkpull0", "1218", "Ω", "(30.4", "%)"]
     assert lines[3].split() == ["4", "cli::TT", "m40", "gpio/1p8v", "failed", "5", "(2",
                                 "failed)", "-", "-", "-"]  # fmt: skip
+
+
+def test_wkpup_run_prints_each_problem_of_a_bad_spec_file_and_creates_nothing(
+    tmp_path: Path,
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    dom = copy_domain(tmp_path, "spec:\n  rwkpull0: {min: 9000, max: 4000}\n  nope: {max: 1}\n")
+    wkpup = Path(sys.executable).with_name("wkpup")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WKPUP_")}
+    env.update(WKPUP_DB=str(tmp_path / "st" / "db"), WKPUP_RUNS=str(tmp_path / "runs"))
+    argv = [str(wkpup), "run", "gpio/1p8v", "--domains", str(dom.parents[1]),
+            "--corners", "TT", "--temperatures", "m40"]  # fmt: skip
+    done = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True)
+    lines = done.stderr.splitlines()
+    assert done.returncode == 2 and len(lines) == 2, done.stderr
+    assert lines[0].startswith(f"ERROR: {dom / SPEC_FILE}:2: spec.rwkpull0:")
+    assert lines[1].startswith(f"ERROR: {dom / SPEC_FILE}:3: spec.nope:")
+    assert not (tmp_path / "st").exists() and not (tmp_path / "runs").exists()
+    # A spec.yaml that is a link out of the domain is refused unread (its text never shown).
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("spec: {rwkpull0: {min: 1}}  # not the domain's\n")
+    (dom / SPEC_FILE).unlink()
+    (dom / SPEC_FILE).symlink_to(secret)
+    done = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr.splitlines() == [
+        f"ERROR: {dom / SPEC_FILE}: file: a link leading out of the domain; "
+        "allowed: a regular file inside the domain folder"
+    ]
+    assert not (tmp_path / "st").exists() and not (tmp_path / "runs").exists()

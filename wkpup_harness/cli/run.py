@@ -181,6 +181,8 @@ def job_spec(args: argparse.Namespace, core: Core, settings: Settings) -> JobSpe
             tables=core.tables(),
         )
     except ScenarioError as exc:
+        if exc.problems:
+            raise  # a file's problems (the domain's spec.yaml): one ERROR: line each (main)
         # The error names its input (``field``): a flag of this command is shown as one.
         flag = "--" if exc.field in ("corners", "name") else ""
         raise common.UsageError(flag + str(exc)) from None

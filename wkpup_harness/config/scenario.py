@@ -47,6 +47,7 @@ from wkpup_harness.results.spec import Limit, SpecError, parse_spec
 
 SPEC_FILE = "spec.yaml"  # a domain's own spec limits, beside its config.cfg
 SPEC_FILE_KEYS = {"spec", "description"}
+SPEC_RULE = "a regular file inside the domain folder"
 FILE_KEYS = {"domain", "config", "spec", "marks", "jobs", "golden", "description"}
 JOB_KEYS = {"name", "config", "spec", "marks", "corners", "temperatures", "golden", "description"}
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -334,6 +335,11 @@ def domain_spec_models(domain_dir: Path, tables: CoreTables) -> dict[str, LimitM
     path = domain_dir / SPEC_FILE
     if not os.path.lexists(path):
         return {}
+    if not path.resolve().is_relative_to(domain_dir.resolve()):
+        # Never read (nor echo) a file outside the domain through a link.
+        raise ScenarioError(
+            [ConfigError(str(path), "file", "a link leading out of the domain", (SPEC_RULE,))]
+        )
     try:
         data = load_yaml(path, "domain spec file")
     except ConfigError as exc:
