@@ -291,3 +291,24 @@ def test_wkpup_run_prints_each_problem_of_a_bad_spec_file_and_creates_nothing(
         "allowed: a regular file inside the domain folder"
     ]
     assert not (tmp_path / "st").exists() and not (tmp_path / "runs").exists()
+
+
+def test_the_web_form_refuses_a_bad_spec_file_naming_every_problem(tmp_path: Path) -> None:
+    from wkpup_harness.core import locate_core
+    from wkpup_harness.settings import resolve
+    from wkpup_harness.web import service
+
+    dom = copy_domain(tmp_path, "spec:\n  rwkpull0: {min: 9000, max: 4000}\n  nope: {max: 1}\n")
+    settings = resolve(
+        {"domains": str(dom.parents[1]), "db": str(tmp_path / "st" / "db")},
+        project_root=Path(__file__).resolve().parents[1],
+        env={},
+    )
+    sub = service.Submission(domain="gpio/1p8v", corners=["TT"], temperatures=["m40"])
+    with pytest.raises(service.InputError) as info:
+        service.job_spec(sub, settings, locate_core(settings.core))
+    first, second = str(info.value).split("; ERROR: ")
+    assert info.value.field == "domain" and "\n" not in str(info.value)
+    assert first.startswith(f"ERROR: {dom / SPEC_FILE}:2: spec.rwkpull0:")
+    assert second.startswith(f"{dom / SPEC_FILE}:3: spec.nope:")
+    assert not (tmp_path / "st").exists()

@@ -216,6 +216,9 @@ def job_spec(sub: Submission, settings: Settings, core: Core) -> JobSpec:
             field = "config"
         raise InputError(str(exc), field) from None
     except ScenarioError as exc:
+        if exc.problems:
+            # The domain's own spec.yaml: every problem, each with its file and line.
+            raise InputError("; ".join(str(p) for p in exc.problems), "domain") from None
         # The error names its input (``field``); a problem of the domain's files: config.
         raise InputError(str(exc), exc.field or "config") from None
 
