@@ -286,10 +286,17 @@ def job_of_three(procs, token: str) -> tuple[subprocess.Popen, subprocess.Popen,
     """A token-marked sleep, and a bash with a sleep child; the grandchild's pid."""
     sleeper = start_marked(procs, token, ["sleep", "30"])
     shell = start_marked(procs, token, ["bash", "-c", "sleep 30 & wait"])
-    assert wait_until(lambda: len(processes_with_token(token)) == 3), processes_with_token(token)
-    grand = set(processes_with_token(token)) - {sleeper.pid, shell.pid}
-    assert len(grand) == 1
-    return sleeper, shell, grand.pop()
+
+    def grandchild() -> int | None:
+        # The grandchild is a forked bash until it has exec'd sleep; mid-exec its environ reads
+        # empty for a moment, so wait until it *is* the sleep.
+        found = set(processes_with_token(token)) - {sleeper.pid, shell.pid}
+        return found.pop() if len(found) == 1 and comm(next(iter(found))) == "sleep" else None
+
+    assert wait_until(lambda: grandchild() is not None), processes_with_token(token)
+    grand = grandchild()
+    assert grand is not None
+    return sleeper, shell, grand
 
 
 def test_processes_with_token_finds_children_and_grandchildren(procs) -> None:

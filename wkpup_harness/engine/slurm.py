@@ -283,7 +283,10 @@ class SlurmRun:
             if job.cancelled:
                 self.stop()
         except BaseException:
-            self.scancel()  # Ctrl-C, an error, a refused submission: nothing left queued
+            # Ctrl-C, an error, a refused submission: nothing left queued, nothing still
+            # COMPLETING on a node when the driver says the job is over.
+            self.scancel()
+            self.wait_gone()
             raise
         return timed_out
 
@@ -417,18 +420,23 @@ class SlurmRun:
             conf = self.env.get("SLURM_CONF", "")
             scancel([(a, self.job_name, conf) for a in self.arrays], self.env)
 
-    def stop(self) -> None:
-        """Cancel: scancel the arrays, wait (bounded) until squeue no longer shows them,
-        book what finished meanwhile and the rest as cancelled."""
-        self.scancel()
+    def wait_gone(self) -> None:
+        """After scancel: wait (bounded) until squeue shows none of the tasks, in any state
+        (COMPLETING included: its processes are still being ended on the node)."""
         deadline = time.monotonic() + CANCEL_WAIT_S
         while self.tasks and time.monotonic() < deadline:
             queued = self.squeue()
             if queued is not None and not any(
                 f"{t.array}_{t.index}" in queued for t in self.tasks.values()
             ):
-                break
+                return
             time.sleep(0.5)
+
+    def stop(self) -> None:
+        """Cancel: scancel the arrays, wait (bounded) until squeue no longer shows them,
+        book what finished meanwhile and the rest as cancelled."""
+        self.scancel()
+        self.wait_gone()
         seen = self._rc_names()
         for name, task in list(self.tasks.items()):
             del self.tasks[name]
