@@ -17,6 +17,7 @@ keeps every digit.
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 
 UNITS: tuple[tuple[str, str], ...] = (
     ("del", "s"),
@@ -56,6 +57,50 @@ def number(value: float | None, digits: int = DIGITS) -> str:
     if math.isinf(value):
         return "+inf" if value > 0 else "-inf"
     return f"{value:.{digits}g}"
+
+
+ENG_UNITS = frozenset({"A", "V", "Ω", "s", "F", "H", "W", "Hz"})
+ENG_PREFIX = {-15: "f", -12: "p", -9: "n", -6: "µ", -3: "m", 0: "", 3: "k", 6: "M", 9: "G", 12: "T"}
+ENG_DIGITS = 4
+MINUS = "\u2212"
+ENG_MIN, ENG_MAX = 1e-15, 1e15
+
+
+def _mantissa(value: float, e3: int) -> Decimal:
+    """``value / 10**e3`` to ENG_DIGITS significant digits, ties away from zero (what
+    JavaScript's ``toPrecision`` does), scaled by an exact power of ten."""
+    scaled = value * 10**-e3 if e3 < 0 else value / 10**e3
+    exact = Decimal(scaled)
+    step = Decimal(1).scaleb(exact.adjusted() - ENG_DIGITS + 1)
+    return exact.quantize(step, rounding=ROUND_HALF_UP)
+
+
+def eng(value: float | None, unit_name: str = "") -> str:
+    """``−336.9 µA``, ``9.517 mV``, ``2.448 kΩ``: a number shown to people with an SI prefix
+    (four significant digits, the typographic minus); a unit that takes no prefix (``°C``,
+    ``%``, none) or a magnitude beyond f..T keeps ``number``'s text. The web page's ``eng``
+    (static/app.js) writes the same text (tests/test_units_eng.py runs both)."""
+    if value is None:
+        return MISSING
+    suffix = f" {unit_name}" if unit_name else ""
+    if math.isnan(value):
+        return "nan" + suffix
+    if math.isinf(value):
+        return ("+inf" if value > 0 else "-inf") + suffix
+    if value == 0:  # -0.0 too: a sign on zero says nothing to a reader
+        return f"0{suffix}"
+    if unit_name not in ENG_UNITS or not ENG_MIN <= abs(value) < ENG_MAX:
+        return number(value) + suffix
+    e3 = 3 * math.floor(math.log10(abs(value)) / 3)
+    mant = _mantissa(value, e3)
+    if abs(mant) >= 1000 and e3 < max(ENG_PREFIX):
+        e3 += 3
+        mant = _mantissa(value, e3)
+    elif abs(mant) < 1 and e3 > min(ENG_PREFIX):  # log10 just below a power of 1000
+        e3 -= 3
+        mant = _mantissa(value, e3)
+    text = format(mant.normalize(), "f")
+    return f"{text.replace('-', MINUS)} {ENG_PREFIX[e3]}{unit_name}"
 
 
 def mib(kib: float | None) -> float | None:

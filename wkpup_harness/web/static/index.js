@@ -1,0 +1,103 @@
+// wkpup pages: the jobs page (after app.js: its helpers). Plain JS over the REST API, nothing fetched from elsewhere.
+"use strict";
+// --- index: submit, active jobs, history ------------------------------------------------------
+async function indexPage() {
+  const opts = await api("/api/options");
+  const scen = $("#scenario"), dom = $("#domain");
+  scen.innerHTML = opts.scenarios.map((s) => `<option value="${esc(s.id)}">${esc(s.id)} (${s.points} points)</option>`).join("");
+  dom.innerHTML = opts.domains.map((d) => `<option value="${esc(d.name)}">${esc(d.name)}</option>`).join("");
+  $("#f-domain").innerHTML += opts.domains.map((d) => `<option>${esc(d.name)}</option>`).join("");
+  const byName = Object.fromEntries(opts.domains.map((d) => [d.name, d]));
+  const drawDomain = () => {
+    const d = byName[dom.value]; if (!d || !d.config) return;
+    $("#config-keys").innerHTML = Object.entries(d.config).map(([k, c]) => {
+      const field = c.allowed
+        ? `<select data-key="${esc(k)}">${c.allowed.map((v) => `<option${v === c.value ? " selected" : ""}>${esc(v)}</option>`).join("")}</select>`
+        : `<input data-key="${esc(k)}" value="${esc(c.value)}" size="10">`;
+      return `<div class="row"><label class="k">${esc(k)}</label>${field}<span class="err" data-field="config.${esc(k)}"></span></div>`;
+    }).join("");
+    drawCorners(d.corners);
+    $("#temperatures").innerHTML = opts.temperatures.map((t) => `<label><input type="checkbox" name="temp" value="${esc(t)}"> ${esc(t)}</label> `).join("");
+    $$("#config-keys [data-key]").forEach((el) => el.addEventListener("change", () => validate(false)));
+  };
+  const drawCorners = (corners) => {
+    const was = new Set($$("input[name=corner]:checked").map((e) => e.value));
+    $("#corners").innerHTML = corners.map((c) => `<label><input type="checkbox" name="corner" value="${esc(c)}"${was.has(c) ? " checked" : ""}> ${esc(c)}</label> `).join("");
+  };
+  const mode = () => $("input[name=mode]:checked").value;
+  $$("input[name=mode]").forEach((r) => r.addEventListener("change", () => { $("#domain-fields").disabled = mode() !== "domain"; }));
+  dom.addEventListener("change", drawDomain);
+  drawDomain();
+
+  const body = () => {
+    if (mode() === "scenario") return {scenario: scen.value};
+    const d = byName[dom.value], config = {};
+    $$("#config-keys [data-key]").forEach((el) => { if (d.config[el.dataset.key].value !== el.value) config[el.dataset.key] = el.value; });
+    const corners = $$("input[name=corner]:checked").map((e) => e.value);
+    const temps = $$("input[name=temp]:checked").map((e) => e.value);
+    const b = {domain: dom.value, config};
+    if (corners.length) b.corners = corners;
+    if (temps.length) b.temperatures = temps;
+    if ($("#name").value.trim()) b.name = $("#name").value.trim();
+    return b;
+  };
+  const showError = (e) => {
+    $$(".err").forEach((s) => (s.textContent = ""));
+    const slot = e.field && ($(`.err[data-field="${CSS.escape(e.field)}"]`) || $(`.err[data-field="${CSS.escape(e.field.split(".")[0])}"]`));
+    (slot || $("#message")).textContent = e.message;
+    if (!slot) $("#message").className = "bad";
+  };
+  async function validate(say) {
+    $$(".err").forEach((s) => (s.textContent = "")); $("#message").textContent = "";
+    try {
+      const v = await api("/api/validate", {method: "POST", body: body()});
+      if (mode() === "domain") drawCorners(v.corners_allowed);
+      if (say) { $("#message").className = "ok"; $("#message").textContent = `OK: ${v.points} PVT points (${v.name})`; }
+      return v;
+    } catch (e) { showError(e); return null; }
+  }
+  $("#validate").addEventListener("click", () => validate(true));
+  $("#submit-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    $$(".err").forEach((s) => (s.textContent = ""));
+    try {
+      const r = await api("/api/jobs", {method: "POST", body: body()});
+      $("#message").className = "ok";
+      $("#message").innerHTML = `queued <a href="/jobs/${r.id}">job ${r.id}</a> (${r.points} points)`;
+      loadActive(); loadHistory();
+    } catch (e) { showError(e); }
+  });
+
+  const followed = {};
+  async function loadActive() {
+    const rows = (await api("/api/jobs?status=running")).concat(await api("/api/jobs?status=queued"));
+    const box = $("#active");
+    if (!rows.length && !Object.keys(followed).length) { box.innerHTML = '<p class="muted">none</p>'; return; }
+    for (const r of rows) {
+      if (followed[r.id]) continue;
+      const div = document.createElement("div");
+      div.className = "active-job"; div.id = `active-${r.id}`;
+      div.innerHTML = `<a href="/jobs/${r.id}">job ${r.id}</a> ${esc(r.domain)} ${esc(r.name || "")} <span class="bar"><span style="width:0%"></span></span> <span class="ptext"></span>`;
+      if ($("p.muted", box)) box.innerHTML = "";
+      box.appendChild(div);
+      let lastStatus = r.status;
+      followed[r.id] = follow(r.id, (p) => {
+        if (p.status !== lastStatus) { lastStatus = p.status; loadHistory(); }  // queued -> running
+        $(".bar>span", div).style.width = progressPct(p) + "%";
+        $(".ptext", div).innerHTML = stateCell(p.state) + " " + esc(progressText(p).replace(p.state, ""));
+      }, () => loadHistory());
+    }
+  }
+  async function loadHistory() {
+    const q = new URLSearchParams();
+    for (const [k, id] of [["domain", "#f-domain"], ["status", "#f-status"], ["user", "#f-user"], ["since", "#f-since"], ["scenario", "#f-scenario"]]) if ($(id).value) q.set(k, $(id).value);
+    const slot = $('.err[data-field="history"]'); slot.textContent = "";
+    let rows;
+    try { rows = await api("/api/jobs?" + q); } catch (e) { slot.textContent = e.message; return; }
+    $("#history tbody").innerHTML = rows.map((r) => `<tr><td><a href="/jobs/${r.id}">${r.id}</a></td><td>${stateCell(r.state)}</td><td>${when(r.submitted_at)}</td><td>${took(r.elapsed_s)}</td><td>${esc(r.user)}</td><td>${esc(r.face)}</td><td>${esc(r.domain)}</td><td>${esc(r.scenario)}</td><td>${esc(r.name)}</td><td class="num">${r.n_points ?? r.points_total ?? ""}</td><td class="num">${r.n_failed_points ?? ""}</td><td>${esc(r.golden || (r.status === "completed" ? "none" : "-"))}</td><td class="${esc(r.spec_verdict || "")}">${esc(r.spec_verdict || (r.status === "completed" ? "none" : "-"))}</td></tr>`).join("");
+  }
+  $("#f-apply").addEventListener("click", loadHistory);
+  loadActive(); loadHistory();
+  setInterval(loadActive, 3000);  // jobs started elsewhere (CLI, pytest) show up too
+}
+PAGES.index = indexPage;

@@ -1,0 +1,87 @@
+// wkpup pages: one job (after app.js: its helpers). Plain JS over the REST API, nothing fetched from elsewhere.
+"use strict";
+// --- job page ----------------------------------------------------------------------------------
+async function jobPage() {
+  const id = Number(location.pathname.split("/").pop());
+  let job = await api(`/api/jobs/${id}`);
+  const draw = (j) => {
+    $("#title").innerHTML = `job ${j.id}: ${esc(j.domain)} ${esc(j.name || "")} — ${stateCell(j.state)}`;
+    document.title = `wkpup — job ${j.id}`;
+    $("#summary").innerHTML = `<table><tr><th>scenario</th><td>${esc(j.scenario)}</td><th>face</th><td>${esc(j.face)}</td><th>user</th><td>${esc(j.user)}</td></tr>
+      <tr><th>submitted</th><td>${when(j.submitted_at)}</td><th>finished</th><td>${when(j.finished_at)}</td><th>elapsed</th><td>${took(j.elapsed_s)}</td></tr>
+      <tr><th>simulator</th><td>${esc(j.simulator)} ${esc(j.simulator_version || "")}</td><th>golden</th><td>${esc(j.golden || (j.status === "completed" ? "none" : "-"))} · spec <span class="${esc(j.spec_verdict || "")}">${esc(j.spec_verdict || (j.status === "completed" ? "none" : "-"))}</span></td><th>resumes</th><td>${j.resumes}</td></tr>
+      ${j.error ? `<tr><th>error</th><td colspan="5" class="fail">${esc(j.error_stage || "")}: ${esc(j.error)}</td></tr>` : ""}</table>`;
+    $("#stages tbody").innerHTML = j.stages.map((s) => `<tr><td>${esc(s.stage)}</td><td>${stateCell(s.status)}</td><td>${s.exit_code ?? ""}</td><td>${s.started_at && s.finished_at ? took(s.finished_at - s.started_at) : ""}</td><td>${s.log_path && j.links.logs ? `<a href="${j.links.logs}${esc(s.log_path.split("/").pop())}">${esc(s.log_path.split("/").pop())}</a>` : ""}</td></tr>`).join("");
+    $("#links").innerHTML = Object.keys(j.links).length ? "<h2>Files</h2>" + Object.entries(j.links).map(([k, v]) => `<a href="${esc(v)}">${esc(k)}</a>`).join(" · ") : "";
+    $("#config").textContent = j.config_text || "";
+    $("#cancel").hidden = !["queued", "running"].includes(j.status);
+    $("#resume").hidden = !j.resumable;
+    const cg = $("#compare-golden");
+    cg.hidden = !(j.scenario && !["cli", "web"].includes(j.scenario) && j.n_points != null);
+    cg.href = `/compare?a=${j.id}&b=golden`;
+  };
+  const setProgress = (p) => {
+    $("#bar").style.width = progressPct(p) + "%";
+    $("#progress-text").textContent = progressText(p);
+  };
+  draw(job); setProgress(job.progress);
+  if (!["completed", "failed", "cancelled"].includes(job.status)) {
+    follow(id, async (p) => {
+      setProgress(p);
+      job = await api(`/api/jobs/${id}`); draw(job);
+    }, async () => { job = await api(`/api/jobs/${id}`); draw(job); setProgress(job.progress); loadResults(); });
+  }
+  $("#cancel").addEventListener("click", async () => {
+    $("#message").textContent = "cancelling…";
+    try { const r = await api(`/api/jobs/${id}/cancel`, {method: "POST"}); $("#message").textContent = `job ${id}: ${r.state}`; }
+    catch (e) { $("#message").textContent = e.message; }
+    job = await api(`/api/jobs/${id}`); draw(job); setProgress(job.progress);
+  });
+  $("#resume").addEventListener("click", async () => {
+    try { await api(`/api/jobs/${id}/resume`, {method: "POST"}); $("#message").textContent = "resuming…"; setTimeout(() => location.reload(), 1500); }
+    catch (e) { $("#message").textContent = e.message; }
+  });
+  loadResults();
+
+  async function loadResults() {
+    const res = await api(`/api/jobs/${id}/results`);
+    if (!res.points.length) return;
+    $("#results").hidden = false;
+    const u = (n) => (res.units[n] ? ` (${res.units[n]})` : "");
+    $("#near-note").textContent = `near = within ${(100 * res.near_margin).toFixed(0)} % of the limit span (or value)`;
+    $("#specs tbody").innerHTML = res.specs.map((s) => `<tr><td>${esc(s.name)}</td><td>[${s.lo == null ? "-inf" : fmt(s.lo)}, ${s.hi == null ? "+inf" : fmt(s.hi)}] ${esc(s.unit)}</td><td class="${esc(s.verdict)}">${esc(s.verdict.toUpperCase())}</td><td class="num">${s.n_fail}/${s.n_points}</td><td class="num">${s.n_near}</td><td class="num">${fmt(s.worst_value)} ${esc(s.unit)}</td><td class="num">${fmt(s.margin)} ${esc(s.unit)}</td><td>${esc(s.margin_point || "")}</td></tr>`).join("") || '<tr><td colspan="8" class="muted">no spec limits for this job</td></tr>';
+    $("#worst tbody").innerHTML = res.worst.map((w) => `<tr><td>${esc(w.name)}</td><td>${esc(w.unit)}</td><td class="num">${fmt(w.min)}</td><td>${esc(w.min_point)}</td><td class="num">${fmt(w.max)}</td><td>${esc(w.max_point)}</td><td>${w.failed || ""}</td></tr>`).join("");
+    // points table: sortable, filterable
+    const volts = (p) => [p.v1, p.v2, p.v3].filter((x) => x != null).join("/") + (p.swp ? " " + p.swp : "");
+    const cols = [["corner", (p) => p.corner], ["extraction", (p) => p.extraction], ["temp (°C)", (p) => p.temperature], ["voltages", volts]]
+      .concat(res.names.map((n) => [n + u(n), (p) => (p.cells[n] ? p.cells[n].value : null), n]));
+    $("#points thead").innerHTML = "<tr>" + cols.map((c, i) => `<th class="sortable" data-col="${i}">${esc(c[0])}</th>`).join("") + "</tr>";
+    for (const [sel, f] of [["#p-corner", (p) => p.corner], ["#p-extraction", (p) => p.extraction], ["#p-temperature", (p) => p.temperature], ["#p-volts", volts]]) {
+      const vals = [...new Set(res.points.map(f))];
+      $(sel).innerHTML = '<option value="">all</option>' + vals.map((v) => `<option>${esc(v)}</option>`).join("");
+      $(sel).onchange = drawPoints;
+    }
+    let sortCol = null, sortDir = 1;
+    $$("#points th.sortable").forEach((th) => th.addEventListener("click", () => { const c = Number(th.dataset.col); sortDir = sortCol === c ? -sortDir : 1; sortCol = c; drawPoints(); }));
+    function drawPoints() {
+      const want = {corner: $("#p-corner").value, extraction: $("#p-extraction").value, temperature: $("#p-temperature").value, volts: $("#p-volts").value};
+      let rows = res.points.filter((p) => (!want.corner || p.corner === want.corner) && (!want.extraction || p.extraction === want.extraction) && (!want.temperature || String(p.temperature) === want.temperature) && (!want.volts || volts(p) === want.volts));
+      if (sortCol != null) { const f = cols[sortCol][1]; rows = rows.slice().sort((a, b) => { const x = f(a), y = f(b); return (x == null) - (y == null) || (x < y ? -1 : x > y ? 1 : 0) * sortDir; }); }
+      $("#p-count").textContent = `${rows.length} of ${res.points.length} points`;
+      $("#points tbody").innerHTML = rows.map((p) => "<tr>" + `<td>${esc(p.corner)}</td><td>${esc(p.extraction)}</td><td class="num">${p.temperature}</td><td>${esc(volts(p))}</td>` +
+        res.names.map((n) => { const c = p.cells[n]; if (!c) return "<td></td>"; const cls = c.verdict ? ` ${c.verdict}` : ""; const title = c.verdict ? ` title="${c.verdict}, margin ${fmt(c.margin)}${esc(res.units[n] || "")}"` : ""; const shown = c.value == null ? esc(c.raw) : fmt(c.value); const exact = c.value == null ? "" : ` data-raw="${esc(c.raw)}"`; return `<td class="num${cls}"${title}${exact}>${shown}</td>`; }).join("") + "</tr>").join("");
+    }
+    drawPoints();
+    // plots: the same Plotly figures as the HTML export
+    const figs = (await api(`/api/jobs/${id}/plots`)).figures;
+    const box = $("#plots"); box.innerHTML = "";
+    for (const f of figs) {
+      const div = document.createElement("div");
+      div.className = "plot"; div.id = `plot-${f.id}`;
+      if (f.kind === "heatmap") { const h = $("#heatmap"); h.hidden = false; Plotly.newPlot(h, f.figure.data, f.figure.layout, {displaylogo: false, responsive: true}); continue; }
+      box.appendChild(div);
+      Plotly.newPlot(div, f.figure.data, f.figure.layout, {displaylogo: false, responsive: true});
+    }
+  }
+}
+PAGES.job = jobPage;
