@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,8 +20,10 @@ from typing import Any
 from wkpup_harness.engine import STAGES
 from wkpup_harness.errors import WkpupError
 from wkpup_harness.points import label as point_label
+from wkpup_harness.report.partial import partial_creport
 from wkpup_harness.report.summary import BOOKKEEPING, extremes
 from wkpup_harness.report.units import unit
+from wkpup_harness.results import Creport
 from wkpup_harness.results import spec as spec_check
 from wkpup_harness.store import jobs
 from wkpup_harness.store.maintenance import DAY_S
@@ -35,16 +38,22 @@ __all__ = [
     "BULKY",
     "collect",
     "compare_with_creport",
+    "eta",
     "failed_points",
+    "job_limits",
     "job_state",
+    "live_stages",
     "ordered_stages",
     "parse_since",
+    "partial_view",
     "point_text",
     "progress",
     "result_view",
+    "results_partial",
     "spec_results",
     "stored_creport",
     "strip",
+    "worst_cases",
 ]
 
 # Big text columns a job listing leaves out (``show --json`` and the job page have them).
@@ -80,28 +89,86 @@ def ordered_stages(stages: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return sorted((dict(s) for s in stages), key=lambda s: stage_rank(str(s["stage"])))
 
 
+def live_stages(job: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A job's stages in pipeline order as they stand NOW: while the job runs (a resume
+    included), a stage running or still to run shows no exit code nor times of an earlier
+    attempt, and a stage after the current one that an earlier attempt left cancelled or
+    failed reads ``queued`` (it runs again). Each stage's log is also named by its file
+    name alone (``log``), for faces that may not show paths."""
+    stages = ordered_stages(job.get("stages") or [])
+    active = job.get("status") in ("queued", "running")
+    current = job.get("stage")
+    here = stage_rank(str(current)) if current else None
+    for s in stages:
+        s["log"] = str(s["log_path"]).rsplit("/", 1)[-1] if s.get("log_path") else None
+        if not active:
+            continue
+        later = here is None or stage_rank(str(s["stage"])) > here
+        if s["status"] in ("cancelled", "failed") and later:
+            s["status"] = "queued"
+        if s["status"] in ("queued", "running"):
+            # while it runs, the store still holds the times of an earlier attempt
+            s.update(started_at=None, finished_at=None, exit_code=None, cpu_s=None,
+                     max_rss_kib=None)  # fmt: skip
+    return stages
+
+
 def strip(job: Mapping[str, Any]) -> dict[str, Any]:
-    """A job without the bulky texts, its stages (if any) in pipeline order."""
+    """A job without the bulky texts, its stages (if any) in pipeline order, as they stand
+    now (``live_stages``)."""
     out = {k: v for k, v in job.items() if k not in BULKY}
     if "stages" in out:
-        out["stages"] = ordered_stages(out["stages"])
+        out["stages"] = live_stages(job)
     return out
 
 
-def progress(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A job's live progress as the web pages follow it: stage, k / N points, stages."""
+def eta(row: Mapping[str, Any], times: Sequence[tuple[float, float]]) -> float | None:
+    """An ESTIMATE of the seconds left in the run stage, from measured per-point times: the
+    wall time during which at least one simulation of the job ran (the union of its finished
+    points' [start, end] intervals, so a pause between a cancel and its resume does not
+    count, and simulations running side by side are counted once) per finished point, times
+    the points left. None when nothing is measured yet or no point is left."""
+    total, done = row.get("points_total"), row.get("points_done") or 0
+    if row.get("status") != "running" or not total or done >= total or not times:
+        return None
+    busy, end = 0.0, -math.inf
+    for start, finish in sorted(times):
+        if finish <= end:
+            continue
+        busy += finish - max(start, end)
+        end = finish
+    return busy / len(times) * (total - done)
+
+
+def progress(
+    row: Mapping[str, Any],
+    times: Sequence[tuple[float, float]] = (),
+    now: float | None = None,
+) -> dict[str, Any]:
+    """A job's live progress as the web pages follow it: stage, k / N points, stages (as
+    ``live_stages``), elapsed time and an ETA estimated from the measured point ``times``
+    (``queries.point_times``)."""
     return {
         "id": row["id"],
         "status": row["status"],
         "state": job_state(row),
+        "domain": row.get("domain"),
+        "name": row.get("name"),
         "stage": row.get("stage"),
         "points_done": row.get("points_done") or 0,
         "points_total": row.get("points_total"),
         "points_failed": row.get("points_failed") or 0,
         "stages": [
-            {"stage": s["stage"], "status": s["status"]} for s in ordered_stages(row["stages"])
+            {k: s.get(k) for k in ("stage", "status", "exit_code", "started_at", "finished_at")}
+            for s in live_stages(row)
         ],
+        "started_at": row.get("started_at"),
+        "elapsed_s": row.get("elapsed_s") if row.get("status") != "running" else None,
+        "eta_s": eta(row, times),
+        "eta_points": len(times),
+        "resumes": row.get("resumes"),
         "error": row.get("error"),
+        "error_stage": row.get("error_stage"),
         "golden": row.get("golden"),
         "face": row.get("face"),
     }
@@ -109,22 +176,32 @@ def progress(row: Mapping[str, Any]) -> dict[str, Any]:
 
 def failed_points(conn: Connection, job: int) -> list[dict[str, Any]]:
     """The job's failed points with the measurements that have no value."""
+    return failed_of(jobs.points(conn, job))
+
+
+def failed_of(pts: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The failed points among ``pts`` (the store's point dicts) with their empty cells."""
     out = []
-    for p in jobs.points(conn, job):
+    for p in pts:
         if p["status"] == "failed":
             bad = sorted(n for n, (_, value) in p["cells"].items() if value is None)
             out.append({"seq": p["seq"], "point": point_text(p), "failed": bad})
     return out
 
 
-def collect(conn: Connection, job: dict[str, Any]) -> dict[str, Any]:
-    """Everything show, export and the job page present about a job, as plain data."""
-    report = stored_creport(conn, job)
-    worst = [
+def worst_cases(report: Creport | None) -> list[dict[str, Any]]:
+    """Each measurement's min and max over the points and where, and how many failed."""
+    return [
         {"name": e.name, "min": e.low, "min_point": e.low_row.label, "max": e.high,
          "max_point": e.high_row.label, "failed": e.failed}
         for e in (extremes(report) if report is not None else [])
     ]  # fmt: skip
+
+
+def collect(conn: Connection, job: dict[str, Any]) -> dict[str, Any]:
+    """Everything show, export and the job page present about a job, as plain data."""
+    report = stored_creport(conn, job)
+    worst = worst_cases(report)
     specs = spec_results(conn, job["id"])
     by_seq = {p["seq"]: p for p in jobs.points(conn, job["id"])} if specs else {}
     for s in specs:
@@ -226,3 +303,68 @@ def result_view(
         "failed_points": data["failed_points"],
         "failed_simulations": data["failed_simulations"],
     }
+
+
+# --- a job's result so far (running, or cancelled before it had one) -------------------------
+def results_partial(row: Mapping[str, Any]) -> bool:
+    """Whether a job's results are read as partial, from its run directory: while it runs
+    (a resume too: the stored result, if any, is an earlier attempt's) and whenever it has
+    no stored result (cancelled, failed or interrupted before srt)."""
+    return row.get("status") == "running" or (
+        row.get("report_header") is None and row.get("status") != "queued"
+    )
+
+
+def _partial_point(i: int, r: Any) -> dict[str, Any]:
+    """A partial report row as the store's point dict (``jobs.points``)."""
+    levels = (*r.levels, None, None, None)[:3]
+    ok = bool(r.cells) and all(c.value is not None for c in r.cells.values())
+    status = "ok" if ok else "failed"
+    return {
+        "seq": i, "corner": r.corner, "extraction": r.extraction, "temperature": r.temperature,
+        "v1": levels[0], "v2": levels[1], "v3": levels[2], "swp": r.swp, "status": status,
+        "cells": {n: (c.raw, c.value) for n, c in r.cells.items()},
+    }  # fmt: skip
+
+
+def job_limits(row: Mapping[str, Any]) -> dict[str, spec_check.Limit]:
+    """The limits a job is judged by, as stored with it (per-corner ones included)."""
+    if not row.get("spec_json"):
+        return {}
+    return spec_check.parse_spec(json.loads(row["spec_json"]))
+
+
+def _partial_specs(
+    row: Mapping[str, Any], report: Creport, pts: Sequence[Mapping[str, Any]], near: float
+) -> list[dict[str, Any]]:
+    """The job's own limits (as stored with it) judged on the points so far."""
+    measured = {n: lim for n, lim in job_limits(row).items() if n in report.names}
+    out = spec_check.verdicts(report, measured, near)
+    for s in out:
+        seq = s.get("worst_seq")
+        s["worst_point"] = point_text(pts[seq]) if isinstance(seq, int) else None  # type: ignore[index]
+    return out
+
+
+def partial_view(
+    row: Mapping[str, Any], workdir: Any, sims: Sequence[Mapping[str, Any]], near: float
+) -> dict[str, Any]:
+    """The job page's tables (``result_view``) for the points finished so far, read from
+    the run directory ``workdir`` (None: not readable), marked ``partial``."""
+    report = partial_creport(workdir, sims) if workdir is not None else None
+    rows = report.rows if report is not None else ()
+    pts = [_partial_point(i, r) for i, r in enumerate(rows)]
+    data = {
+        "worst": worst_cases(report),
+        "specs": _partial_specs(row, report, pts, near) if report is not None else [],
+        "failed_points": failed_of(pts),
+        "failed_simulations": [
+            {k: s.get(k) for k in ("name", "status", "reason", "attempts", "elapsed_s")}
+            for s in sims
+            if s["status"] == "failed"
+        ],
+    }
+    names = list(report.names) if report is not None else []
+    view = result_view({**row, "report_names": json.dumps(names)}, data, pts, near)
+    done = sum(1 for s in sims if s["status"] in ("ok", "failed"))
+    return {**view, "partial": True, "points_done": done, "points_total": len(sims)}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -108,3 +108,32 @@ def compare_with_creport(
         return jobs.compare(scratch, ids[0], ids[1], names)
     finally:
         scratch.close()
+
+
+# --- live views (the web's event stream) ---------------------------------------------------------
+def point_times(conn: Connection, job: int) -> list[tuple[float, float]]:
+    """(started_at, finished_at) of each of the job's simulated points that has ended with
+    both times recorded: what an ETA is estimated from (``report.views.eta``)."""
+    with read(conn):
+        rows = conn.execute(
+            "SELECT started_at, finished_at FROM sims WHERE job_id = ? AND status IN"
+            " ('ok', 'failed') AND started_at IS NOT NULL AND finished_at IS NOT NULL"
+            " ORDER BY started_at",
+            (job,),
+        ).fetchall()
+    return [(float(a), float(b)) for a, b in rows]
+
+
+def live_jobs(conn: Connection, also: Iterable[int] = ()) -> list[dict[str, Any]]:
+    """Every queued or running job (oldest first), then the jobs of ``also`` that are not,
+    each as ``jobs.get_job`` returns it (stages included): what the live event stream
+    follows — a job it showed running is read once more when it has ended."""
+    with read(conn):
+        active = [
+            int(r[0])
+            for r in conn.execute(
+                "SELECT id FROM jobs WHERE status IN ('queued', 'running') ORDER BY id"
+            )
+        ]
+    ids = active + sorted(set(also) - set(active))
+    return [row for row in (jobs.get_job(conn, i) for i in ids) if row is not None]

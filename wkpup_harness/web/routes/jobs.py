@@ -7,23 +7,33 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from wkpup_harness.engine import control
 from wkpup_harness.errors import WkpupError
 from wkpup_harness.inputs import echo
 from wkpup_harness.report import plots, views
+from wkpup_harness.report.partial import partial_creport
 from wkpup_harness.results import spec as spec_check
 from wkpup_harness.store import jobs, queries
 from wkpup_harness.store.schema import JOB_STATUSES
 from wkpup_harness.web import security, service
-from wkpup_harness.web.deps import Job, JobId, State, job_row
+from wkpup_harness.web.deps import AppState, Job, JobId, State, job_row
 from wkpup_harness.web.errors import clean
 from wkpup_harness.web.models import JobRequest
 from wkpup_harness.web.security import Refused
 
 CANCEL_WAIT_S = 15.0
+# Never in an answer: the token marks a job's processes (whoever has it can find and signal
+# them through the reaper's rules).
+SECRET = ("token",)
+# Who runs a job and where its files are: only to a caller the server trusts (it listens on
+# loopback, or the caller holds the access token). The files stay reachable by their links.
+PRIVATE = (
+    "pid", "host", "pid_start", "core_path", "work_path", "backup_path", "run_root",
+    "log_path", "golden_path",
+)  # fmt: skip
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -52,6 +62,7 @@ def submit(body: JobRequest, state: State) -> dict[str, Any]:
 @router.get("/jobs")
 def history(
     state: State,
+    request: Request,
     domain: str | None = None,
     status: str | None = None,
     user: str | None = None,
@@ -74,7 +85,32 @@ def history(
             conn, domain=domain, status=status, user=user, since=when,
             scenario=scenario, limit=limit,
         )  # fmt: skip
-    return [{**r, "state": views.job_state(r)} for r in rows]
+    keep = trusted(state, request)
+    return [{**redact(r, keep), "state": views.job_state(r)} for r in rows]
+
+
+def trusted(state: AppState, request: Request) -> bool:
+    """Whether the caller may see pids, hosts and paths: the server listens on loopback
+    (anyone there can read the store as the CLI does), or the caller holds the access
+    token (header or the ``/login`` cookie)."""
+    if state.loopback:
+        return True
+    if state.token is None:
+        return False
+    given = security.bearer(request.headers.get("authorization")) or request.cookies.get(
+        security.TOKEN_COOKIE
+    )
+    return security.token_ok(state.token, given)
+
+
+def redact(row: dict[str, Any], keep_private: bool) -> dict[str, Any]:
+    """A job as the API answers it: never its token; pids, hosts and paths (a stage's
+    ``log_path`` too: ``log`` names its file) only when ``keep_private``."""
+    drop = SECRET if keep_private else SECRET + PRIVATE
+    out = {k: v for k, v in row.items() if k not in drop}
+    if not keep_private and isinstance(out.get("stages"), list):
+        out["stages"] = [{k: v for k, v in st.items() if k != "log_path"} for st in out["stages"]]
+    return out
 
 
 def resumable(row: dict[str, Any]) -> bool:
@@ -103,15 +139,19 @@ def links(row: dict[str, Any]) -> dict[str, str]:
 
 
 @router.get("/jobs/{job_id}")
-def job(job_id: JobId, state: State) -> dict[str, Any]:
-    """A job: status, stages, progress, simulations not ok, links to its files."""
+def job(job_id: JobId, state: State, request: Request) -> dict[str, Any]:
+    """A job: status, stages (as they stand now), progress with elapsed time and ETA,
+    simulations not ok, links to its files. Never its token; pid, host and paths only to
+    a trusted caller (``trusted``)."""
     with state.store() as conn:
         row = job_row(conn, job_id)
         sims = jobs.sims(conn, job_id)
-    out = views.strip(row)
+        times = queries.point_times(conn, job_id) if row["status"] == "running" else []
+    out = redact(views.strip(row), trusted(state, request))
     out["config_text"] = row["config_text"]
     out["state"] = views.job_state(row)
-    out["progress"] = views.progress(row)
+    out["progress"] = views.progress(row, times)
+    out["results_partial"] = views.results_partial(row)
     out["sims_not_ok"] = [
         {k: s[k] for k in ("name", "status", "reason", "attempts")}
         for s in sims
@@ -122,24 +162,49 @@ def job(job_id: JobId, state: State) -> dict[str, Any]:
     return out
 
 
+def run_dir(row: dict[str, Any], state: AppState) -> Path | None:
+    """The job's working directory, when it lies inside this server's run root (a path
+    from the store is never followed elsewhere)."""
+    work, root = row.get("work_path"), row.get("run_root")
+    if not work or not root or not security.inside(Path(root), [state.settings.runs]):
+        return None
+    path = Path(work)
+    return path if security.inside(path, [Path(root)]) and path.is_dir() else None
+
+
 @router.get("/jobs/{job_id}/results")
 def results(job_id: JobId, state: State) -> dict[str, Any]:
     """Points x measurements with units, worst cases, spec verdicts (pass / near / fail,
-    margins), failed points."""
+    margins), failed points. For a running job, or one cancelled / failed before it had a
+    result: the points finished so far, read from its run directory by the result
+    parsers, with ``partial: true``."""
+    near = state.settings.near_margin
     with state.store() as conn:
         row = job_row(conn, job_id)
-        data = views.collect(conn, row)
-        pts = jobs.points(conn, job_id)
-    return clean(views.result_view(row, data, pts, state.settings.near_margin))
+        if views.results_partial(row):
+            sims = jobs.sims(conn, job_id)
+        else:
+            data = views.collect(conn, row)
+            pts = jobs.points(conn, job_id)
+    if views.results_partial(row):
+        return clean(views.partial_view(row, run_dir(row, state), sims, near))
+    return clean({**views.result_view(row, data, pts, near), "partial": False})
 
 
 @router.get("/jobs/{job_id}/plots")
 def job_plots(job_id: JobId, state: State) -> dict[str, Any]:
-    """The job's Plotly figures (``report.plots``, the same as in the HTML export)."""
+    """The job's Plotly figures (``report.plots``, the same as in the HTML export); of
+    the points so far while it runs or when it ended without a result (``partial``)."""
     with state.store() as conn:
         row = job_row(conn, job_id)
-        report = queries.stored_creport(conn, row)
+        partial = views.results_partial(row)
+        report = None if partial else queries.stored_creport(conn, row)
         limits = spec_check.stored_limits(queries.spec_results(conn, job_id))
+        sims = jobs.sims(conn, job_id) if partial else []
+    if partial:
+        work = run_dir(row, state)
+        report = partial_creport(work, sims) if work is not None else None
+        limits = views.job_limits(row)
     if report is None:
         return {"figures": []}
     return clean({"figures": plots.figures(report, limits, state.settings.near_margin)})
