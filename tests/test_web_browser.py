@@ -17,6 +17,7 @@ import pytest
 
 from tests.webutil import Server, ngspice_under, running, smoke_limits
 from wkpup_harness.engine.reaper import processes_with_token
+from wkpup_harness.store import jobs, queries
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -161,12 +162,16 @@ def test_cancel_from_the_job_page_leaves_no_simulation(page, server: Server, tmp
     )
     shot(pg, tmp_path, "before_cancel")
     pg.click("#cancel")
+    pg.click("#cancel-yes")  # cancel asks for confirmation first
     pg.locator("#title", has_text="cancelled").wait_for(timeout=60_000)
     assert pg.locator("#resume").is_visible()
     job = int(pg.url.rsplit("/", 1)[1])
     _, row = server.get(f"/api/jobs/{job}")
     assert row["status"] == "cancelled" and row["points_done"] < 20
-    assert processes_with_token(row["token"]) == []
+    assert "token" not in row  # never in an answer: read from the store
+    with queries.opened(server.env["WKPUP_DB"]) as conn:
+        token = jobs.get_job(conn, job)["token"]
+    assert processes_with_token(token) == []
     assert ngspice_under(Path(row["run_root"])) == []
     shot(pg, tmp_path, "cancelled")
 

@@ -92,8 +92,8 @@ def ordered_stages(stages: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 def live_stages(job: Mapping[str, Any]) -> list[dict[str, Any]]:
     """A job's stages in pipeline order as they stand NOW: while the job runs (a resume
     included), a stage running or still to run shows no exit code nor times of an earlier
-    attempt, and a stage after the current one that an earlier attempt left cancelled or
-    failed reads ``queued`` (it runs again). Each stage's log is also named by its file
+    attempt, and a stage after the current one that an earlier attempt left cancelled,
+    failed or skipped reads ``queued`` (it runs again). Each stage's log is also named by its file
     name alone (``log``), for faces that may not show paths."""
     stages = ordered_stages(job.get("stages") or [])
     active = job.get("status") in ("queued", "running")
@@ -104,7 +104,7 @@ def live_stages(job: Mapping[str, Any]) -> list[dict[str, Any]]:
         if not active:
             continue
         later = here is None or stage_rank(str(s["stage"])) > here
-        if s["status"] in ("cancelled", "failed") and later:
+        if s["status"] in ("cancelled", "failed", "skipped") and later:
             s["status"] = "queued"
         if s["status"] in ("queued", "running"):
             # while it runs, the store still holds the times of an earlier attempt

@@ -21,14 +21,6 @@ async function api(path, opts) {
 
 function stateCell(state) { return `<span class="status-${esc(String(state).split(" ")[0])}">${esc(state)}</span>`; }
 
-function follow(id, onProgress, onEnd) {  // server-sent events of one job
-  const es = new EventSource(`/api/jobs/${id}/events`);
-  es.addEventListener("progress", (e) => onProgress(JSON.parse(e.data)));
-  es.addEventListener("end", (e) => { es.close(); onEnd && onEnd(JSON.parse(e.data)); });
-  es.onerror = () => {};
-  return es;
-}
-
 function progressText(p) {
   const stage = p.stage ? `stage ${p.stage}` : "";
   const pts = p.points_total != null ? `${p.points_done} / ${p.points_total} points` : "";
@@ -51,3 +43,29 @@ document.addEventListener("DOMContentLoaded", () => {
   const run = PAGES[document.body.dataset.page];
   if (run) run().catch((e) => { const m = $("#message") || document.body; m.textContent = "error: " + e.message; });
 });
+
+// --- live: the server's one event stream (/api/events; ?job=<id>: that job only) ---------------
+// A progress event carries the server's clock (`now`): elapsed time and the ETA count on
+// from it, so a page shows them right even when its own clock is off.
+function liveEvents(job, onProgress) {
+  const es = new EventSource("/api/events" + (job ? `?job=${job}` : ""));
+  es.addEventListener("progress", (e) => { const p = JSON.parse(e.data); p.skew = p.now - Date.now() / 1000; onProgress(p); });
+  es.onerror = () => {};  // EventSource reconnects by itself (the server says retry: 2 s)
+  return es;
+}
+const serverNow = (p) => Date.now() / 1000 + (p.skew || 0);
+function elapsedOf(p) {
+  if (p.status === "running" && p.started_at != null) return Math.max(0, serverNow(p) - p.started_at);
+  return p.elapsed_s;
+}
+// "elapsed 1 min 3 s · ETA ~42.0 s (estimate from 12 measured points)"
+function timeText(p) {
+  const parts = [], el = elapsedOf(p);
+  if (el != null) parts.push(`elapsed ${took(el)}`);
+  if (p.status === "running" && p.points_total && p.points_done < p.points_total) {
+    if (p.eta_s == null) parts.push("ETA: estimating…");
+    else parts.push(`ETA ~${took(Math.max(0, p.eta_s - (serverNow(p) - p.now)))} (estimate from ${p.eta_points} measured point${p.eta_points === 1 ? "" : "s"})`);
+  }
+  return parts.join(" · ");
+}
+const ENDED = ["completed", "failed", "cancelled"];

@@ -64,30 +64,37 @@ async function indexPage() {
       const r = await api("/api/jobs", {method: "POST", body: body()});
       $("#message").className = "ok";
       $("#message").innerHTML = `queued <a href="/jobs/${r.id}">job ${r.id}</a> (${r.points} points)`;
-      loadActive(); loadHistory();
+      loadHistory();
     } catch (e) { showError(e); }
   });
 
-  const followed = {};
-  async function loadActive() {
-    const rows = (await api("/api/jobs?status=running")).concat(await api("/api/jobs?status=queued"));
-    const box = $("#active");
-    if (!rows.length && !Object.keys(followed).length) { box.innerHTML = '<p class="muted">none</p>'; return; }
-    for (const r of rows) {
-      if (followed[r.id]) continue;
-      const div = document.createElement("div");
-      div.className = "active-job"; div.id = `active-${r.id}`;
-      div.innerHTML = `<a href="/jobs/${r.id}">job ${r.id}</a> ${esc(r.domain)} ${esc(r.name || "")} <span class="bar"><span style="width:0%"></span></span> <span class="ptext"></span>`;
-      if ($("p.muted", box)) box.innerHTML = "";
-      box.appendChild(div);
-      let lastStatus = r.status;
-      followed[r.id] = follow(r.id, (p) => {
-        if (p.status !== lastStatus) { lastStatus = p.status; loadHistory(); }  // queued -> running
-        $(".bar>span", div).style.width = progressPct(p) + "%";
-        $(".ptext", div).innerHTML = stateCell(p.state) + " " + esc(progressText(p).replace(p.state, ""));
-      }, () => loadHistory());
-    }
+  // Queued and running: drawn from the server's one event stream (every face's jobs); a job
+  // that ends shows its final state for FINISHED_SHOW_MS, then leaves (it is in the history).
+  const FINISHED_SHOW_MS = 10000;
+  const active = {};
+  const box = $("#active");
+  const noneShown = () => { if (!Object.keys(active).length) box.innerHTML = '<p class="muted">none</p>'; };
+  function activeRow(p) {
+    if ($("p.muted", box)) box.innerHTML = "";
+    const div = document.createElement("div");
+    div.className = "active-job"; div.id = `active-${p.id}`;
+    div.innerHTML = `<a href="/jobs/${p.id}">job ${p.id}</a> ${esc(p.domain)} ${esc(p.name || "")} <span class="bar"><span style="width:0%"></span></span> <span class="ptext"></span> <span class="ttext muted"></span>`;
+    box.appendChild(div);
+    return {div, p: null, timer: null};
   }
+  function showActive(p) {
+    const a = active[p.id] || (active[p.id] = activeRow(p));
+    if (!a.p || a.p.status !== p.status) loadHistory();  // queued -> running -> ended, resumed
+    a.p = p;
+    a.div.classList.toggle("ended", ENDED.includes(p.status));
+    $(".bar>span", a.div).style.width = progressPct(p) + "%";
+    $(".ptext", a.div).innerHTML = stateCell(p.state) + " " + esc(progressText(p).replace(p.state, ""));
+    $(".ttext", a.div).textContent = timeText(p);
+    clearTimeout(a.timer); a.timer = null;
+    if (ENDED.includes(p.status)) a.timer = setTimeout(() => { a.div.remove(); delete active[p.id]; noneShown(); }, FINISHED_SHOW_MS);
+  }
+  liveEvents(null, showActive);
+  setInterval(() => { for (const a of Object.values(active)) if (a.p && a.p.status === "running") $(".ttext", a.div).textContent = timeText(a.p); }, 1000);
   async function loadHistory() {
     const q = new URLSearchParams();
     for (const [k, id] of [["domain", "#f-domain"], ["status", "#f-status"], ["user", "#f-user"], ["since", "#f-since"], ["scenario", "#f-scenario"]]) if ($(id).value) q.set(k, $(id).value);
@@ -97,7 +104,6 @@ async function indexPage() {
     $("#history tbody").innerHTML = rows.map((r) => `<tr><td><a href="/jobs/${r.id}">${r.id}</a></td><td>${stateCell(r.state)}</td><td>${when(r.submitted_at)}</td><td>${took(r.elapsed_s)}</td><td>${esc(r.user)}</td><td>${esc(r.face)}</td><td>${esc(r.domain)}</td><td>${esc(r.scenario)}</td><td>${esc(r.name)}</td><td class="num">${r.n_points ?? r.points_total ?? ""}</td><td class="num">${r.n_failed_points ?? ""}</td><td>${esc(r.golden || (r.status === "completed" ? "none" : "-"))}</td><td class="${esc(r.spec_verdict || "")}">${esc(r.spec_verdict || (r.status === "completed" ? "none" : "-"))}</td></tr>`).join("");
   }
   $("#f-apply").addEventListener("click", loadHistory);
-  loadActive(); loadHistory();
-  setInterval(loadActive, 3000);  // jobs started elsewhere (CLI, pytest) show up too
+  loadHistory();
 }
 PAGES.index = indexPage;

@@ -4,44 +4,78 @@
 async function jobPage() {
   const id = Number(location.pathname.split("/").pop());
   let job = await api(`/api/jobs/${id}`);
+  // a cancelled job is no error: its note is neutral (cancel is something a person asked for)
+  const endNote = (j) => {
+    if (!j.error) return "";
+    if (j.status === "cancelled") return `<tr class="cancel-note"><th>cancelled</th><td colspan="5" class="muted">${j.error_stage ? "during stage " + esc(j.error_stage) + "; " : ""}resumable: only unfinished points run again</td></tr>`;
+    return `<tr><th>error</th><td colspan="5" class="fail">${esc(j.error_stage || "")}: ${esc(j.error)}</td></tr>`;
+  };
+  const stageTook = (s) => (s.status === "running" ? "running…" : s.started_at && s.finished_at ? took(s.finished_at - s.started_at) : "");
   const draw = (j) => {
     $("#title").innerHTML = `job ${j.id}: ${esc(j.domain)} ${esc(j.name || "")} — ${stateCell(j.state)}`;
     document.title = `wkpup — job ${j.id}`;
     $("#summary").innerHTML = `<table><tr><th>scenario</th><td>${esc(j.scenario)}</td><th>face</th><td>${esc(j.face)}</td><th>user</th><td>${esc(j.user)}</td></tr>
-      <tr><th>submitted</th><td>${when(j.submitted_at)}</td><th>finished</th><td>${when(j.finished_at)}</td><th>elapsed</th><td>${took(j.elapsed_s)}</td></tr>
+      <tr><th>submitted</th><td>${when(j.submitted_at)}</td><th>finished</th><td>${when(j.finished_at)}</td><th>elapsed</th><td id="elapsed">${took(elapsedOf(j.progress))}</td></tr>
       <tr><th>simulator</th><td>${esc(j.simulator)} ${esc(j.simulator_version || "")}</td><th>golden</th><td>${esc(j.golden || (j.status === "completed" ? "none" : "-"))} · spec <span class="${esc(j.spec_verdict || "")}">${esc(j.spec_verdict || (j.status === "completed" ? "none" : "-"))}</span></td><th>resumes</th><td>${j.resumes}</td></tr>
-      ${j.error ? `<tr><th>error</th><td colspan="5" class="fail">${esc(j.error_stage || "")}: ${esc(j.error)}</td></tr>` : ""}</table>`;
-    $("#stages tbody").innerHTML = j.stages.map((s) => `<tr><td>${esc(s.stage)}</td><td>${stateCell(s.status)}</td><td>${s.exit_code ?? ""}</td><td>${s.started_at && s.finished_at ? took(s.finished_at - s.started_at) : ""}</td><td>${s.log_path && j.links.logs ? `<a href="${j.links.logs}${esc(s.log_path.split("/").pop())}">${esc(s.log_path.split("/").pop())}</a>` : ""}</td></tr>`).join("");
+      ${endNote(j)}</table>`;
+    $("#stages tbody").innerHTML = j.stages.map((s) => `<tr data-stage="${esc(s.stage)}"><td>${esc(s.stage)}</td><td>${stateCell(s.status)}</td><td>${s.exit_code ?? ""}</td><td>${stageTook(s)}</td><td>${s.log && j.links.logs ? `<a href="${j.links.logs}${esc(s.log)}">${esc(s.log)}</a>` : ""}</td></tr>`).join("");
     $("#links").innerHTML = Object.keys(j.links).length ? "<h2>Files</h2>" + Object.entries(j.links).map(([k, v]) => `<a href="${esc(v)}">${esc(k)}</a>`).join(" · ") : "";
     $("#config").textContent = j.config_text || "";
     $("#cancel").hidden = !["queued", "running"].includes(j.status);
+    if ($("#cancel").hidden) $("#cancel-confirm").hidden = true;
     $("#resume").hidden = !j.resumable;
     const cg = $("#compare-golden");
     cg.hidden = !(j.scenario && !["cli", "web"].includes(j.scenario) && j.n_points != null);
     cg.href = `/compare?a=${j.id}&b=golden`;
   };
+  // live slots the page's HTML does not have: elapsed / ETA, the cancel confirmation, the partial label
+  $("#progress-box").insertAdjacentHTML("beforeend", ' <span id="timing" class="muted"></span>');
+  $("#cancel").insertAdjacentHTML("afterend", '<span id="cancel-confirm" hidden>Cancel this job? Finished points are kept and it can be resumed. <button id="cancel-yes" type="button">Yes, cancel</button><button id="cancel-no" type="button">Keep running</button></span>');
+  $("#results").insertAdjacentHTML("beforebegin", '<p id="partial-note" class="partial" hidden></p>');
+  let prog = job.progress;
   const setProgress = (p) => {
+    prog = p;
     $("#bar").style.width = progressPct(p) + "%";
     $("#progress-text").textContent = progressText(p);
+    $("#timing").textContent = timeText(p);
   };
-  draw(job); setProgress(job.progress);
-  if (!["completed", "failed", "cancelled"].includes(job.status)) {
-    follow(id, async (p) => {
-      setProgress(p);
-      job = await api(`/api/jobs/${id}`); draw(job);
-    }, async () => { job = await api(`/api/jobs/${id}`); draw(job); setProgress(job.progress); loadResults(); });
+  setInterval(() => { if (prog.status === "running") { $("#timing").textContent = timeText(prog); const e = $("#elapsed"); if (e) e.textContent = took(elapsedOf(prog)); } }, 1000);
+  // results so far while the job runs: at most every RESULTS_EVERY_MS, never two at once
+  const RESULTS_EVERY_MS = 4000;
+  let loading = false, again = false, lastLoad = 0;
+  async function refreshResults() {
+    if (loading) { again = true; return; }
+    loading = true; lastLoad = Date.now();
+    try { await loadResults(); } finally { loading = false; }
+    const n = $("#partial-note"), shown = !$("#results").hidden;
+    n.hidden = !(job.results_partial && shown);
+    if (!n.hidden) n.textContent = `Partial results: the ${job.progress.points_done} of ${job.progress.points_total ?? "?"} points finished so far (job ${job.state}); worst cases and verdicts are of these points only.`;
+    if (again) { again = false; refreshResults(); }
   }
-  $("#cancel").addEventListener("click", async () => {
+  draw(job); setProgress(job.progress);
+  let seen = job.progress;
+  liveEvents(id, async (p) => {  // one stream for this job, through cancel, resume and the end
+    const changed = p.status !== seen.status || p.stage !== seen.stage || p.resumes !== seen.resumes || JSON.stringify(p.stages) !== JSON.stringify(seen.stages);
+    const morePoints = p.points_done !== seen.points_done;
+    seen = p; setProgress(p);
+    if (changed || morePoints) { job = await api(`/api/jobs/${id}`); draw(job); }
+    if (changed && ENDED.includes(p.status)) refreshResults();
+    else if (morePoints && Date.now() - lastLoad > RESULTS_EVERY_MS) refreshResults();
+  });
+  $("#cancel").addEventListener("click", () => { $("#cancel-confirm").hidden = false; $("#cancel-yes").focus(); });
+  $("#cancel-no").addEventListener("click", () => { $("#cancel-confirm").hidden = true; });
+  $("#cancel-yes").addEventListener("click", async () => {
+    $("#cancel-confirm").hidden = true;
     $("#message").textContent = "cancelling…";
     try { const r = await api(`/api/jobs/${id}/cancel`, {method: "POST"}); $("#message").textContent = `job ${id}: ${r.state}`; }
     catch (e) { $("#message").textContent = e.message; }
-    job = await api(`/api/jobs/${id}`); draw(job); setProgress(job.progress);
+    job = await api(`/api/jobs/${id}`); draw(job); setProgress(job.progress); refreshResults();
   });
   $("#resume").addEventListener("click", async () => {
-    try { await api(`/api/jobs/${id}/resume`, {method: "POST"}); $("#message").textContent = "resuming…"; setTimeout(() => location.reload(), 1500); }
+    try { await api(`/api/jobs/${id}/resume`, {method: "POST"}); $("#message").textContent = "resume requested: only unfinished points run again"; $("#resume").hidden = true; }
     catch (e) { $("#message").textContent = e.message; }
   });
-  loadResults();
+  refreshResults();
 
   async function loadResults() {
     const res = await api(`/api/jobs/${id}/results`);
