@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from starlette.requests import Request
 
+from tests import test_web_browser
 from tests.webutil import Server, running
 from wkpup_harness.engine import STAGES
 from wkpup_harness.settings import resolve
@@ -24,14 +25,12 @@ from wkpup_harness.web import service
 from wkpup_harness.web.deps import AppState
 from wkpup_harness.web.routes.jobs import PRIVATE, redact, trusted
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 # TT and SSG at -40 and 125 C: 20 points, enough to cancel part-way through
 JOB = {"domain": "gpio/1p8v", "corners": ["TT", "SSG"],
        "temperatures": ["m40", "125"], "name": "live"}  # fmt: skip
 PIPELINE = ["gen", "run", "ext", "srt", "bkp"]
 pytestmark = pytest.mark.ngspice
+browser = test_web_browser.browser  # the one headless-chromium fixture
 
 
 @pytest.fixture(scope="module")
@@ -40,17 +39,6 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     # takes long enough that a cancel lands part-way and the resume is seen running.
     with running(tmp_path_factory.mktemp("weblive"), PAIHO_MODEL_TRIM="0") as s:
         yield s
-
-
-@pytest.fixture(scope="module")
-def browser():
-    assert CHROMIUM.is_file(), "no /usr/bin/chromium: `apt-get install -y chromium` (make tools)"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
@@ -77,11 +65,16 @@ def stage_rows(pg) -> list[list[str]]:
 
 def wait_stage(pg, stage: str, status: str, timeout: float = 120_000) -> None:
     pg.wait_for_function(
-        """([stage, status]) => { const r = document.querySelector(`#stages tr[data-stage="${stage}"]`);
+        """([stage, status]) => {
+             const r = document.querySelector(`#stages tr[data-stage="${stage}"]`);
              return r && r.cells[1].textContent.trim() === status; }""",
         arg=[stage, status],
         timeout=timeout,
     )
+
+
+def history_cell(home, job: int, text: str):
+    return home.locator(f"#history tbody tr:has(a[href='/jobs/{job}']) td", has_text=text)
 
 
 def active_text(home, job: int) -> str:
@@ -142,7 +135,7 @@ def test_job_and_home_pages_follow_cancel_resume_complete(context, server: Serve
     assert ok and all(isinstance(p["cells"]["rwkpull0"]["value"], float) for p in ok)
     pg.screenshot(path=str(tmp_path / "cancelled.png"), full_page=True)
     # the home page: cancelled, then the job leaves the running list; history says so
-    home.locator(f"#history tbody tr:has(a[href='/jobs/{job}']) td", has_text="cancelled").wait_for()
+    history_cell(home, job, "cancelled").wait_for()
     home.wait_for_function(
         f"!document.querySelector('#active-{job}') || "
         f"document.querySelector('#active-{job}').textContent.includes('cancelled')"
@@ -172,7 +165,7 @@ def test_job_and_home_pages_follow_cancel_resume_complete(context, server: Serve
     assert not pg.locator("#partial-note").is_visible()
     _, res = server.get(f"/api/jobs/{job}/results")
     assert res["partial"] is False and len(res["points"]) == 20
-    home.locator(f"#history tbody tr:has(a[href='/jobs/{job}']) td", has_text="completed").wait_for()
+    history_cell(home, job, "completed").wait_for()
     home.locator(f"#active-{job}").wait_for(state="detached", timeout=30_000)
     for p in (home, pg):
         assert p.evaluate("window.__sameDocument") is True
@@ -240,8 +233,9 @@ def test_redaction_rules(tmp_path) -> None:
     assert not trusted(off, _request("Bearer wrong-token-000000000000"))
     assert not trusted(AppState(settings, core, None, loopback=False, token=None), _request())
     assert trusted(AppState(settings, core, None, loopback=True, token=None), _request())
+    stage = {"stage": "run", "log_path": "/r/logs/run.log", "log": "run.log"}
     row = {"id": 1, "token": "t", "pid": 4, "host": "h", "run_root": "/r", "work_path": "/w",
-           "stages": [{"stage": "run", "log_path": "/r/logs/run.log", "log": "run.log"}]}  # fmt: skip
+           "stages": [stage]}  # fmt: skip
     hidden = redact(row, False)
     assert not set(hidden) & {"token", *PRIVATE}
     assert hidden["stages"] == [{"stage": "run", "log": "run.log"}]
