@@ -34,6 +34,9 @@ def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
     p.set_defaults(func=main)
 
 
+GRACE_S = 20
+
+
 def main(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -55,5 +58,9 @@ def main(args: argparse.Namespace) -> int:
         )
     app = create_app(settings, host=args.host, token=token)
     print(f"wkpup serve: http://{args.host}:{args.port}/  (store {settings.db})", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    # On Ctrl-C / SIGTERM uvicorn waits for open requests; the pages' event streams end by
+    # themselves then (routes/events.py), and after GRACE_S (more than a cancel request
+    # waits) whatever is still open is ended. Then the worker cancels the running job.
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False,
+                timeout_graceful_shutdown=GRACE_S)  # fmt: skip
     return common.EXIT_OK

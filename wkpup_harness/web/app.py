@@ -27,6 +27,7 @@ ROUTERS = (health.router, jobs.router, events.router, compare.router, files.rout
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """The queue worker runs while the server does (when this server has one)."""
     runner = app.state.wkpup.worker
+    events.end_streams_on_signals()  # open event streams must not hold up a stop
     if runner is not None:
         runner.start()
     try:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import threading
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -30,6 +32,33 @@ EVENT_POLL_S = 0.4
 HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 router = APIRouter(prefix="/api", tags=["api"])
+# Set when the server is told to stop (Ctrl-C, SIGTERM): every stream ends at its next poll.
+# Uvicorn waits for open responses before it shuts down, and a stream never ends by itself.
+STOPPING = threading.Event()
+
+
+def end_streams_on_signals() -> None:
+    """Chain a handler before the server's own SIGINT / SIGTERM handlers (uvicorn's, set
+    before the app starts) that sets ``STOPPING``. Only from the main thread; elsewhere
+    (an app run without signals) nothing is changed."""
+    STOPPING.clear()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(sig)
+        if not callable(previous):
+            continue
+
+        def handler(number: int, frame: Any, previous: Any = previous) -> None:
+            STOPPING.set()
+            previous(number, frame)
+
+        try:
+            signal.signal(sig, handler)
+        except ValueError:  # not the main thread
+            return
+
+
+async def open_while(request: Request) -> bool:
+    return not STOPPING.is_set() and not await request.is_disconnected()
 
 
 def live(conn: Connection, row: dict[str, Any]) -> dict[str, Any]:
@@ -49,7 +78,7 @@ async def stream(state: AppState, job_id: int, request: Request) -> AsyncIterato
     last = None
     with state.store() as conn:
         yield "retry: 2000\n\n"
-        while not await request.is_disconnected():
+        while await open_while(request):
             row = jobs.get_job(conn, job_id)
             if row is None:
                 break
@@ -68,7 +97,7 @@ async def stream_all(state: AppState, only: int | None, request: Request) -> Asy
     sent: dict[int, dict[str, Any]] = {}
     with state.store() as conn:
         yield "retry: 2000\n\n"
-        while not await request.is_disconnected():
+        while await open_while(request):
             if only is None:
                 rows = queries.live_jobs(conn, sent)
             else:
