@@ -10,7 +10,9 @@ Screenshots go to the test's temporary directory only."""
 from __future__ import annotations
 
 import re
+import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from starlette.requests import Request
 from tests import test_web_browser
 from tests.webutil import Server, running
 from wkpup_harness.engine import STAGES
+from wkpup_harness.report import views
 from wkpup_harness.settings import resolve
 from wkpup_harness.store import jobs, queries
 from wkpup_harness.web import service
@@ -104,6 +107,9 @@ def test_job_and_home_pages_follow_cancel_resume_complete(context, server: Serve
     assert [r[0] for r in stage_rows(pg)] == PIPELINE
     home.locator(f"#active-{job} .ptext", has_text="running").wait_for()
     assert "ETA ~" in active_text(home, job) or "estimating" in active_text(home, job)
+    # the points so far while it runs, labelled partial
+    pg.locator("#partial-note", has_text="(job running)").wait_for()
+    assert pg.locator("#points tbody tr").count() >= 1
     pg.screenshot(path=str(tmp_path / "running.png"))
 
     # cancel asks first; "Keep running" keeps it running
@@ -154,6 +160,7 @@ def test_job_and_home_pages_follow_cancel_resume_complete(context, server: Serve
     assert rows["run"][2] == "" and rows["run"][3] == "running…", rows
     assert [rows[s][1] for s in ("ext", "srt", "bkp")] == ["queued"] * 3, rows
     assert all(rows[s][2] == "" for s in ("ext", "srt", "bkp")), rows
+    pg.locator("#partial-note", has_text="(job running)").wait_for()  # not "(job cancelled)"
     pg.screenshot(path=str(tmp_path / "resumed.png"))
 
     # complete: full results (not partial), every stage completed, the job leaves the list
@@ -241,3 +248,60 @@ def test_redaction_rules(tmp_path) -> None:
     assert hidden["stages"] == [{"stage": "run", "log": "run.log"}]
     shown = redact(row, True)
     assert "token" not in shown and shown["pid"] == 4 and shown["run_root"] == "/r"
+
+
+def test_eta_counts_busy_time_once() -> None:
+    """The ETA rests on the wall time in which simulations ran: two side by side count
+    once, the pause between a cancel and its resume not at all."""
+    row = {"status": "running", "points_total": 10, "points_done": 4}
+    # 0-10 and 2-10 side by side (10 s busy), a pause, then 100-104 and 104-110 (10 s busy)
+    times = [(0.0, 10.0), (2.0, 10.0), (100.0, 104.0), (104.0, 110.0)]
+    assert views.eta(row, times) == 20.0 / 4 * 6
+    assert views.eta({**row, "status": "cancelled"}, times) is None
+    assert views.eta(row, []) is None  # nothing measured yet: no guess
+
+
+def test_live_stages_of_a_resumed_job() -> None:
+    """While a job runs again, its stages show nothing of the cancelled attempt."""
+    row = {
+        "status": "running", "stage": "run",
+        "stages": [
+            {"stage": "bkp", "status": "skipped", "exit_code": None, "started_at": None,
+             "finished_at": None, "log_path": None},
+            {"stage": "run", "status": "running", "exit_code": 1, "started_at": 5.0,
+             "finished_at": 30.0, "log_path": "/r/logs/run.log"},
+            {"stage": "gen", "status": "completed", "exit_code": 0, "started_at": 1.0,
+             "finished_at": 2.0, "log_path": "/r/logs/gen.log"},
+            {"stage": "ext", "status": "cancelled", "exit_code": 1, "started_at": 31.0,
+             "finished_at": 31.5, "log_path": None},
+        ],
+    }  # fmt: skip
+    got = {s["stage"]: s for s in views.live_stages(row)}
+    assert list(got) == ["gen", "run", "ext", "bkp"]  # pipeline order
+    assert got["gen"]["exit_code"] == 0 and got["gen"]["finished_at"] == 2.0  # done: kept
+    assert got["run"]["exit_code"] is None and got["run"]["started_at"] is None
+    assert got["run"]["log"] == "run.log"
+    assert got["ext"]["status"] == "queued" and got["ext"]["exit_code"] is None
+    assert got["bkp"]["status"] == "queued"
+    ended = views.live_stages({**row, "status": "cancelled"})
+    assert [s["status"] for s in ended] == ["completed", "running", "cancelled", "skipped"]
+
+
+def test_serve_stops_promptly_with_an_event_stream_open(tmp_path) -> None:
+    """A page's event stream never ends by itself; a stop must not wait for it."""
+    server = Server(tmp_path).start()
+    ended = threading.Event()
+
+    def follow() -> None:
+        with urllib.request.urlopen(server.url + "/api/events", timeout=60) as r:
+            for _ in r:
+                pass
+        ended.set()
+
+    threading.Thread(target=follow, daemon=True).start()
+    time.sleep(1.0)
+    started = time.monotonic()
+    server.stop()
+    assert time.monotonic() - started < 10
+    assert ended.wait(5)  # the stream was ended, not cut
+    assert "Traceback" not in server.log_text()

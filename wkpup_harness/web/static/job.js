@@ -47,19 +47,23 @@ async function jobPage() {
     if (loading) { again = true; return; }
     loading = true; lastLoad = Date.now();
     try { await loadResults(); } finally { loading = false; }
-    const n = $("#partial-note"), shown = !$("#results").hidden;
-    n.hidden = !(job.results_partial && shown);
-    if (!n.hidden) n.textContent = `Partial results: the ${job.progress.points_done} of ${job.progress.points_total ?? "?"} points finished so far (job ${job.state}); worst cases and verdicts are of these points only.`;
+    partialNote();
     if (again) { again = false; refreshResults(); }
+  }
+  function partialNote() {  // says what the results shown are: the points so far, of a job in this state
+    const n = $("#partial-note");
+    n.hidden = !(job.results_partial && !$("#results").hidden);
+    if (!n.hidden) n.textContent = `Partial results: the ${job.progress.points_done} of ${job.progress.points_total ?? "?"} points finished so far (job ${job.state}); worst cases and verdicts are of these points only.`;
   }
   draw(job); setProgress(job.progress);
   let seen = job.progress;
   liveEvents(id, async (p) => {  // one stream for this job, through cancel, resume and the end
     const changed = p.status !== seen.status || p.stage !== seen.stage || p.resumes !== seen.resumes || JSON.stringify(p.stages) !== JSON.stringify(seen.stages);
     const morePoints = p.points_done !== seen.points_done;
+    if (p.status !== seen.status) $("#message").textContent = "";  // "resume requested" and the like are done
     seen = p; setProgress(p);
-    if (changed || morePoints) { job = await api(`/api/jobs/${id}`); draw(job); }
-    if (changed && ENDED.includes(p.status)) refreshResults();
+    if (changed || morePoints) { job = await api(`/api/jobs/${id}`); draw(job); partialNote(); }
+    if (changed) refreshResults();
     else if (morePoints && Date.now() - lastLoad > RESULTS_EVERY_MS) refreshResults();
   });
   $("#cancel").addEventListener("click", () => { $("#cancel-confirm").hidden = false; $("#cancel-yes").focus(); });
