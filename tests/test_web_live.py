@@ -162,6 +162,7 @@ def test_job_and_home_pages_follow_cancel_resume_complete(context, server: Serve
     assert all(rows[s][2] == "" for s in ("ext", "srt", "bkp")), rows
     pg.locator("#partial-note", has_text="(job running)").wait_for()  # not "(job cancelled)"
     pg.screenshot(path=str(tmp_path / "resumed.png"))
+    home.screenshot(path=str(tmp_path / "home_resumed.png"))
 
     # complete: full results (not partial), every stage completed, the job leaves the list
     pg.locator("#title", has_text="completed").wait_for(timeout=180_000)
