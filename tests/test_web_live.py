@@ -191,6 +191,12 @@ def test_api_stages_in_pipeline_order_and_live_stream(server: Server) -> None:
     _, row = server.get(f"/api/jobs/{sub['id']}")
     assert [s["stage"] for s in row["stages"]] == PIPELINE
     assert row["progress"]["elapsed_s"] > 0 and row["progress"]["eta_s"] is None
+    # the one stream's job filter: an id as every route takes it, an unknown job a 404
+    for bad in ("abc", "0", "-1", str(2**63)):
+        code, reply = server.get(f"/api/events?job={bad}")
+        assert code == 422 and reply["field"] == "job", (bad, reply)
+    code, reply = server.get("/api/events?job=999999")
+    assert code == 404 and reply["detail"] == "no job 999999"
 
 
 def test_job_api_never_returns_the_token_and_hides_paths_off_loopback(tmp_path) -> None:
