@@ -51,3 +51,24 @@ document.addEventListener("DOMContentLoaded", () => {
   const run = PAGES[document.body.dataset.page];
   if (run) run().catch((e) => { const m = $("#message") || document.body; m.textContent = "error: " + e.message; });
 });
+
+// sortableHeaders: every <th data-sort="key"> of `table` becomes a sort control reachable by
+// keyboard (tabindex 0, Enter or Space) as well as by the mouse; a second use of the same
+// header reverses the order. onSort(key, dir) re-draws the rows (dir 1 ascending, -1
+// descending); aria-sort tells a screen reader the state.
+function sortableHeaders(table, onSort) {
+  let current = null, dir = 1;
+  $$("th[data-sort]", table).forEach((th) => {
+    th.classList.add("sortable"); th.tabIndex = 0; th.setAttribute("role", "button");
+    th.setAttribute("aria-sort", "none"); th.title = "sort by " + th.textContent.trim();
+    const go = () => {
+      dir = current === th.dataset.sort ? -dir : 1; current = th.dataset.sort;
+      $$("th[data-sort]", table).forEach((h) => h.setAttribute("aria-sort", h === th ? (dir > 0 ? "ascending" : "descending") : "none"));
+      onSort(current, dir);
+    };
+    th.addEventListener("click", go);
+    th.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); go(); } });
+  });
+}
+// byKey: a comparator for rows of objects, numbers as numbers, missing values last.
+const byKey = (key, dir) => (x, y) => { const a = x[key], b = y[key]; if (a == null) return b == null ? 0 : 1; if (b == null) return -1; return (typeof a === "number" && typeof b === "number" ? a - b : String(a).localeCompare(String(b), undefined, {numeric: true})) * dir; };
