@@ -1,7 +1,6 @@
 // wkpup pages: compare (after app.js: its helpers). Plain JS over the REST API, nothing fetched from elsewhere.
 "use strict";
 // --- compare -------------------------------------------------------------------------------
-const COMPARE_PAGE = 50;
 function jobLine(j) {
   const named = ["domain", "scenario", "name"].map((k) => j[k]).filter(Boolean).map(esc).join(" · ");
   const link = j.id ? `<a href="/jobs/${j.id}">${esc(j.label)}</a>` : esc(j.label);
@@ -15,6 +14,7 @@ function onlyList(points, side) {
 async function comparePage() {
   const q = new URLSearchParams(location.search);
   for (const k of ["a", "b", "rel", "abs"]) $("#" + k).value = q.get(k) || "";
+  const COMPARE_PAGE = Math.max(1, Number(q.get("limit")) || 50);  // rows per page
   let offset = Number(q.get("offset") || 0), rows = [];
   const draw = () => {
     $("#diffs tbody").innerHTML = rows.map((d) => `<tr><td>${esc(d.point)}</td><td>${esc(d.name)}</td><td class="num">${d.a == null ? esc(d.a_raw ?? "-") : eng(d.a, d.unit)}</td><td class="num">${d.b == null ? esc(d.b_raw ?? "-") : eng(d.b, d.unit)}</td><td class="num">${eng(d.delta, d.unit)}</td><td class="num">${d.rel == null ? "-" : fmt(100 * d.rel) + " %"}</td></tr>`).join("");
@@ -36,7 +36,7 @@ async function comparePage() {
     $("#jobs").innerHTML = `<p><b>A</b> ${jobLine(r.a)}<br><b>B</b> ${jobLine(r.b)}</p>`;
     const cls = r.verdict === "identical" || r.verdict === "identical within tolerance" ? "ok" : "bad";
     const counts = `${r.cells} cells compared: ${r.identical_cells} identical, ${r.within_tolerance} within tolerance, ${r.differences} beyond`;
-    $("#verdict").innerHTML = `<span class="${cls}" id="verdict-text">${esc(r.verdict)}</span> <span class="muted">(${esc(counts)}; rel ${esc(r.tolerance.rel)})</span>`;
+    $("#verdict").innerHTML = `<span class="${cls}" id="verdict-text">${esc(r.verdict)}</span> <span class="muted">(${esc(counts)}; rel ${fmt(r.tolerance.rel)})</span>`;
     $("#config").innerHTML = r.config.length ? `<h2>Config differences</h2><div class="scroll"><table id="config-diff"><thead><tr><th>key</th><th>A</th><th>B</th></tr></thead><tbody>${r.config.map((c) => `<tr><td>${esc(c.key)}</td><td>${esc(c.a ?? "-")}</td><td>${esc(c.b ?? "-")}</td></tr>`).join("")}</tbody></table></div>` : "";
     $("#only").innerHTML = onlyList(r.only_a, "A") + onlyList(r.only_b, "B");
     rows = r.rows; draw();
@@ -48,7 +48,7 @@ async function comparePage() {
     if ($("#prev")) $("#prev").addEventListener("click", () => { offset = Math.max(0, offset - COMPARE_PAGE); go(); });
     if ($("#next")) $("#next").addEventListener("click", () => { offset += COMPARE_PAGE; go(); });
   }
-  const go = () => { const p = params(); if (offset) p.set("offset", offset); history.replaceState(null, "", "/compare?" + p); return run(); };
+  const go = () => { const p = params(); if (offset) p.set("offset", offset); if (q.get("limit")) p.set("limit", COMPARE_PAGE); history.replaceState(null, "", "/compare?" + p); return run(); };
   $("#compare-form").addEventListener("submit", (e) => { e.preventDefault(); offset = 0; go(); });
   if ($("#a").value && $("#b").value) run();
 }
