@@ -28,6 +28,9 @@ from wkpup_harness.results.spec import Bounds
 
 MAX_NAME = 200
 HASH_SHOWN = 12
+# What the scenario column holds for a domain job: the face that started it (the engine's
+# FACE_SCENARIOS, engine/service.py), not a scenario file.
+FACE_SCENARIOS = ("cli", "web")
 
 
 class TrendError(WkpupError):
@@ -42,6 +45,24 @@ def parse_job(text: str) -> tuple[str | None, str]:
     if sep and not (scenario and name):
         raise TrendError(f"job name {text!r}: NAME or SCENARIO::NAME")
     return (scenario or None), name
+
+
+def job_label(scenario: str | None, name: str) -> str:
+    """How a job is named to ``trend``: ``SCENARIO::NAME`` for a scenario job, ``NAME`` for a
+    domain job."""
+    return f"{scenario}::{name}" if scenario and scenario not in FACE_SCENARIOS else name
+
+
+def one_job(text: str, runs: Sequence[Mapping[str, Any]]) -> None:
+    """A trend follows one job: runs of the same name in two scenarios, or on two domains,
+    are different jobs (a TrendError naming them)."""
+    groups = {(job_label(r.get("scenario"), r["name"]), r["domain"]) for r in runs}
+    if len(groups) > 1:
+        named = sorted(f"{label} ({domain})" for label, domain in groups)
+        raise TrendError(
+            f"job name {text!r} names {len(groups)} different jobs: {', '.join(named)}; "
+            "give SCENARIO::NAME"
+        )
 
 
 def run_info(job: Mapping[str, Any]) -> dict[str, Any]:

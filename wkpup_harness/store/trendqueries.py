@@ -92,11 +92,12 @@ def trend_of(conn: Connection, text: str, fraction: float | None = None) -> dict
     scenario, name = report_trend.parse_job(text)
     found = runs(conn, name, scenario)
     if not found:
-        known = [f"{r['scenario']}::{r['name']}" if r["scenario"] else r["name"]
-                 for r in job_names(conn, 8)]  # fmt: skip
+        known = list(dict.fromkeys(report_trend.job_label(r["scenario"], r["name"])
+                                   for r in job_names(conn, 8)))  # fmt: skip
         raise report_trend.TrendError(
             f"no stored run of job {text!r}; jobs with runs: {', '.join(known) or 'none'}"
         )
+    report_trend.one_job(text, found)
     ids = [r["id"] for r in found]
     near = NEAR_DEFAULT if fraction is None else fraction
     out = report_trend.trend(found, spec_rows(conn, ids), extremes(conn, ids), near)

@@ -41,5 +41,4 @@ def trend_jobs(state: State) -> list[dict[str, Any]]:
     """Job names with stored runs, the most recently run first."""
     with state.store() as conn:
         rows = trendqueries.job_names(conn)
-    return [dict(r, job=f"{r['scenario']}::{r['name']}" if r["scenario"] else r["name"])
-            for r in rows]  # fmt: skip
+    return [dict(r, job=report_trend.job_label(r["scenario"], r["name"])) for r in rows]
