@@ -328,15 +328,20 @@ def test_every_control_is_labelled_and_all_corners_is_explicit(page, world) -> N
 def test_sortable_headers_work_from_the_keyboard(page, world) -> None:
     server, ids = world
     compare_verdict(page, server, f"a={ids['on']}&b={ids['off']}&rel=0&abs=0")
-    th = page.locator("#diffs th[data-sort=name]")
+    th = page.locator("#diffs th[data-sort=rel]")
     assert th.get_attribute("tabindex") == "0"
+
+    def rels() -> list[float]:
+        cells = page.locator("#diffs tbody tr td:nth-child(6)").all_inner_texts()
+        return [float(c.removesuffix(" %")) for c in cells]
+
+    assert rels() == sorted(rels(), reverse=True)  # the server's order: largest first
     th.focus()
     page.keyboard.press("Enter")
-    names = page.locator("#diffs tbody tr td:nth-child(2)").all_inner_texts()
-    assert names == sorted(names) and th.get_attribute("aria-sort") == "ascending"
-    page.keyboard.press("Enter")
-    names = page.locator("#diffs tbody tr td:nth-child(2)").all_inner_texts()
-    assert names == sorted(names, reverse=True) and th.get_attribute("aria-sort") == "descending"
+    assert rels() == sorted(rels()) and th.get_attribute("aria-sort") == "ascending"
+    page.keyboard.press(" ")
+    assert rels() == sorted(rels(), reverse=True)
+    assert th.get_attribute("aria-sort") == "descending"
     # reached with Tab from the table's previous header
     page.locator("#diffs th[data-sort=point]").focus()
     page.keyboard.press("Tab")
