@@ -402,3 +402,21 @@ def test_wkpup_trend_cli_output_and_bad_name(cli_store: Path, tmp_path: Path, ca
     assert code == 0 and "identical" in out.splitlines()[0]
     code, out, err = cli(capsys, "compare", "1", "2", "--rel", "x")
     assert code == 2 and err.strip() == "wkpup: error: --rel 'x': a number >= 0 (e.g. 1e-6)"
+
+
+@pytest.mark.ngspice
+def test_bad_compare_and_trend_requests_are_one_line_4xx(world) -> None:
+    server, ids = world
+    a, b = ids["on"], ids["off"]
+    for query, field in ((f"a={a}&b={b}&rel=abc", "rel"), (f"a={a}&b={b}&abs=X%3D1", "abs"),
+                         (f"a={a}&b={b}&rel=-1", "rel"), (f"a={a}&b={b}&offset=-1", "offset"),
+                         (f"a={a}&b={b}&limit=x", "limit")):  # fmt: skip
+        code, reply = server.get(f"/api/compare?{query}")
+        assert code == 422 and reply["field"] == field, (query, reply)
+        assert "\n" not in reply["detail"] and "Traceback" not in reply["detail"]
+    for job in ("", "a%01b", "::", "x" * 201):
+        code, reply = server.get(f"/api/trend?job={job}")
+        assert code == 422 and "\n" not in reply["detail"], (job, reply)
+    # paging past the end is an empty page with the true total, never an error
+    code, reply = server.get(f"/api/compare?a={a}&b={b}&rel=0&abs=0&offset=1000")
+    assert code == 200 and reply["rows"] == [] and reply["differences"] > 0

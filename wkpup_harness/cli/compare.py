@@ -65,7 +65,8 @@ def sections(result: dict[str, Any], limit: int = 0) -> list[str]:
     for key in ("a", "b"):
         j = result[key]
         named = " ".join(str(j[k]) for k in ("domain", "scenario", "name") if j.get(k))
-        ver = f", {j['simulator_version']}" if j.get("simulator_version") else ""
+        sim = " ".join(str(j[k]) for k in ("simulator", "simulator_version") if j.get(k))
+        ver = f", {sim}" if sim else ""
         lines.append(f"{key.upper()}: {j['label']} {named}{ver}".rstrip())
     for d in result["config"]:
         lines.append(f"  config {d['key']}: A {d['a'] or '-'} / B {d['b'] or '-'}")

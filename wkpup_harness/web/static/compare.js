@@ -4,7 +4,7 @@
 function jobLine(j) {
   const named = ["domain", "scenario", "name"].map((k) => j[k]).filter(Boolean).map(esc).join(" · ");
   const link = j.id ? `<a href="/jobs/${j.id}">${esc(j.label)}</a>` : esc(j.label);
-  const extra = [j.submitted_at ? when(j.submitted_at) : "", j.simulator_version || "", j.spec_verdict ? "spec " + j.spec_verdict : "", j.golden ? "golden " + j.golden : ""].filter(Boolean).map(esc).join(", ");
+  const extra = [j.submitted_at ? when(j.submitted_at) : "", [j.simulator, j.simulator_version].filter(Boolean).join(" "), j.spec_verdict ? "spec " + j.spec_verdict : "", j.golden ? "golden " + j.golden : ""].filter(Boolean).map(esc).join(", ");
   return `${link} ${named}${extra ? ` <span class="muted">(${extra})</span>` : ""}`;
 }
 function onlyList(points, side) {
