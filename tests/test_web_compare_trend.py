@@ -342,6 +342,28 @@ def test_sortable_headers_work_from_the_keyboard(page, world) -> None:
     page.keyboard.press(" ")
     assert rels() == sorted(rels(), reverse=True)
     assert th.get_attribute("aria-sort") == "descending"
+    # the job page's points table (its own th.sortable): Enter sorts as a click does
+    page.goto(f"{server.url}/jobs/{ids['off']}")
+    page.wait_for_selector("#points tbody tr")
+    header = "#points th.sortable >> nth=4"  # ioh_0: five different values
+
+    def order() -> list[str]:
+        return page.locator("#points tbody tr").all_inner_texts()
+
+    before = order()
+    assert page.get_attribute(header, "tabindex") == "0"
+    page.focus(header)
+    page.keyboard.press("Enter")
+    by_key = order()
+    page.reload()
+    page.wait_for_selector("#points tbody tr")
+    page.click(header)
+    assert by_key == order() and sorted(by_key) == sorted(before)
+    page.focus(header)
+    page.keyboard.press(" ")  # again: the other direction
+    column = page.locator("#points tbody tr td:nth-child(5)").all_inner_texts()
+    assert column == [row.split("\t")[4] for row in by_key][::-1] and column != column[::-1]
+    compare_verdict(page, server, f"a={ids['on']}&b={ids['off']}&rel=0&abs=0")
     # reached with Tab from the table's previous header
     page.locator("#diffs th[data-sort=point]").focus()
     page.keyboard.press("Tab")
