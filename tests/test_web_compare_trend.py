@@ -28,6 +28,8 @@ from wkpup_harness.results import read_creport
 from wkpup_harness.store import db, jobs, queries
 
 CHROMIUM = Path("/usr/bin/chromium")
+# screenshots go to the test's tmp directory; copied to $WKPUP_SCREENSHOT_DIR too when set
+SCREENSHOT_DIR = os.environ.get("WKPUP_SCREENSHOT_DIR")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 GOLDEN = REPO / "golden" / "gpio" / "wkpup_1p8v"
@@ -186,6 +188,15 @@ def page(browser, world):
     assert outside == [], outside  # nothing fetched from anywhere but the server
 
 
+def shot(pg, tmp_path: Path, name: str, full: bool = True) -> Path:
+    path = tmp_path / f"{name}.png"
+    pg.screenshot(path=str(path), full_page=full)
+    if SCREENSHOT_DIR:
+        Path(SCREENSHOT_DIR).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(SCREENSHOT_DIR) / path.name)
+    return path
+
+
 def compare_verdict(pg, server: Server, query: str) -> str:
     pg.goto(f"{server.url}/compare?{query}")
     pg.wait_for_selector("#verdict-text")
@@ -200,7 +211,7 @@ def test_compare_same_job_twice_is_identical(page, world, tmp_path) -> None:
         "#jobs"
     )
     assert page.locator("#diffs tbody tr").count() == 0
-    page.screenshot(path=str(tmp_path / "compare_identical.png"))
+    shot(page, tmp_path, "compare_identical")
 
 
 @pytest.mark.ngspice
@@ -218,7 +229,7 @@ def test_vid_on_vs_vid_off_within_tolerance_then_differs_at_zero(page, world, tm
     n = int(page.inner_text("#verdict-text").split()[0])
     assert n > 0 and page.locator("#diffs tbody tr").count() == n
     assert "temper" not in page.inner_text("#diffs") and "alter#" not in page.inner_text("#diffs")
-    page.screenshot(path=str(tmp_path / "compare_tol0.png"), full_page=True)
+    shot(page, tmp_path, "compare_tol0")
 
 
 @pytest.mark.ngspice
@@ -247,7 +258,7 @@ def test_different_point_sets_listed_apart_and_paging(page, world, tmp_path) -> 
         page.click("#next")
         page.locator("#page-text", has_text=f"rows {last + 1}").wait_for()
     assert len(seen) == total == len(set(seen))
-    page.screenshot(path=str(tmp_path / "compare_paged.png"))
+    shot(page, tmp_path, "compare_paged")
 
 
 @pytest.mark.ngspice
@@ -263,9 +274,9 @@ def test_trend_page_shows_history_and_warns_on_a_shrinking_margin(page, world, t
     row = page.locator("#measurements tbody tr", has_text="rwkpull0")
     assert "near" in row.inner_text() and "kΩ" in row.inner_text()
     page.wait_for_selector("#trend-plot .main-svg")
-    page.screenshot(path=str(tmp_path / "trend_1400.png"), full_page=True)
+    shot(page, tmp_path, "trend_1400")
     page.set_viewport_size({"width": 800, "height": 1000})
-    page.screenshot(path=str(tmp_path / "trend_800.png"), full_page=True)
+    shot(page, tmp_path, "trend_800")
     # the API says the same, and a name with no runs is one clear 404
     code, t = server.get("/api/trend?job=trendjob")
     assert code == 200 and [r["id"] for r in t["runs"]] == ids["trend"]
@@ -287,7 +298,7 @@ def test_narrow_viewport_no_page_scrolls_sideways(page, world, tmp_path) -> None
         page.wait_for_timeout(300)
         width = page.evaluate("document.documentElement.scrollWidth")
         name = re.sub(r"\W+", "_", path).strip("_") or "index"
-        page.screenshot(path=str(tmp_path / f"{name}_800.png"), full_page=True)
+        shot(page, tmp_path, f"{name}_800")
         assert width <= 800, f"{path}: the page scrolls sideways ({width} px)"
 
 
