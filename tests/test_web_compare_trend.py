@@ -280,6 +280,10 @@ def test_trend_page_shows_history_and_warns_on_a_shrinking_margin(page, world, t
     # the API says the same, and a name with no runs is one clear 404
     code, t = server.get("/api/trend?job=trendjob")
     assert code == 200 and [r["id"] for r in t["runs"]] == ids["trend"]
+    code, names = server.get("/api/trend/jobs")
+    runs_of = {n["job"]: n["runs"] for n in names}
+    assert runs_of["trendjob"] == 3 and runs_of["gpio/wkpup_1p8v::vid_on"] == 2
+    assert page.locator("#job-names option[value=trendjob]").count() == 1
     code, reply = server.get("/api/trend?job=nosuchjob")
     assert code == 404 and "no stored run of job 'nosuchjob'" in reply["detail"]
     assert "trendjob" in reply["detail"]
@@ -433,6 +437,17 @@ def test_wkpup_trend_cli_output_and_bad_name(cli_store: Path, tmp_path: Path, ca
     # compare: same sections and tolerances on the command line
     code, out, err = cli(capsys, "compare", str(first["id"]), str(first["id"] + 1))
     assert code == 0 and "identical" in out.splitlines()[0]
+    # the HTML export's header: labelled rows only, date, simulator, core, both verdicts
+    code, out, err = cli(capsys, "export", str(first["id"]), "--html", str(tmp_path / "r.html"))
+    assert code == 0, err
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    head = page.split('<table class="info">', 1)[1].split("</table>", 1)[0]
+    rows = dict(re.findall(r'<tr><th scope="row">([^<]+)</th><td>([^<]*)</td></tr>', head))
+    assert "<th></th>" not in page and rows["status"] == "completed"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", rows["date"])
+    assert rows["simulator"].startswith("ngspice ") and rows["simulator"] != "ngspice "
+    assert rows["core"].startswith("manifest sha256 ") and rows["spec verdict"] in ("pass", "near")
+    assert rows["golden"] == "not compared"  # a domain job has no golden
     code, out, err = cli(capsys, "compare", "1", "2", "--rel", "x")
     assert code == 2 and err.strip() == "wkpup: error: --rel 'x': a number >= 0 (e.g. 1e-6)"
 

@@ -41,4 +41,9 @@ def trend_jobs(state: State) -> list[dict[str, Any]]:
     """Job names with stored runs, the most recently run first."""
     with state.store() as conn:
         rows = trendqueries.job_names(conn)
-    return [dict(r, job=report_trend.job_label(r["scenario"], r["name"])) for r in rows]
+    out: dict[str, dict[str, Any]] = {}
+    for r in rows:  # a domain job's runs from the CLI and from the web are one job name
+        label = report_trend.job_label(r["scenario"], r["name"])
+        seen = out.setdefault(label, {"job": label, "runs": 0, "last": r["last"]})
+        seen["runs"] += r["runs"]
+    return list(out.values())
