@@ -116,8 +116,10 @@ def main(args: argparse.Namespace) -> int:
     if args.json:
         common.print_json(result)
         return code
-    common.say(args, f"{result['a']['label']} vs {b_label}: {result['verdict']} "
-               f"({result['cells']} cells compared)")  # fmt: skip
+    apart = [f"{len(result[k])} point(s) only in {s}"
+             for k, s in (("only_a", "A"), ("only_b", "B")) if result[k]]  # fmt: skip
+    counts = "; ".join([f"{result['cells']} cells compared", *apart])
+    common.say(args, f"{result['a']['label']} vs {b_label}: {result['verdict']} ({counts})")
     for line in sections(result, args.limit):
         print(line)
     shown = result["rows"]

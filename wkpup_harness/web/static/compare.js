@@ -35,7 +35,8 @@ async function comparePage() {
     if (!$("#abs").value.trim()) $("#abs").placeholder = Object.entries(r.tolerance.abs).map(([u, v]) => `${u === "Ω" ? "ohm" : u}=${v}`).join(",");
     $("#jobs").innerHTML = `<p><b>A</b> ${jobLine(r.a)}<br><b>B</b> ${jobLine(r.b)}</p>`;
     const cls = r.verdict === "identical" || r.verdict === "identical within tolerance" ? "ok" : "bad";
-    const counts = `${r.cells} cells compared: ${r.identical_cells} identical, ${r.within_tolerance} within tolerance, ${r.differences} beyond`;
+    const apart = [[r.only_a.length, "A"], [r.only_b.length, "B"]].filter(([n]) => n).map(([n, s]) => `${n} point${n > 1 ? "s" : ""} only in ${s}`);
+    const counts = [`${r.cells} cells compared: ${r.identical_cells} identical, ${r.within_tolerance} within tolerance, ${r.differences} beyond`, ...apart].join("; ");
     $("#verdict").innerHTML = `<span class="${cls}" id="verdict-text">${esc(r.verdict)}</span> <span class="muted">(${esc(counts)}; rel ${fmt(r.tolerance.rel)})</span>`;
     $("#config").innerHTML = r.config.length ? `<h2>Config differences</h2><div class="scroll"><table id="config-diff"><thead><tr><th>key</th><th>A</th><th>B</th></tr></thead><tbody>${r.config.map((c) => `<tr><td>${esc(c.key)}</td><td>${esc(c.a ?? "-")}</td><td>${esc(c.b ?? "-")}</td></tr>`).join("")}</tbody></table></div>` : "";
     $("#only").innerHTML = onlyList(r.only_a, "A") + onlyList(r.only_b, "B");
