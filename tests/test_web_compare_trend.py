@@ -446,7 +446,8 @@ def test_wkpup_trend_cli_output_and_bad_name(cli_store: Path, tmp_path: Path, ca
     assert "<th></th>" not in page and rows["status"] == "completed"
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", rows["date"])
     assert rows["simulator"].startswith("ngspice ") and rows["simulator"] != "ngspice "
-    assert rows["core"].startswith("manifest sha256 ") and rows["spec verdict"] in ("pass", "near")
+    assert rows["core"].startswith("manifest sha256 ") and "verified" in rows["core"]
+    assert rows["spec verdict"] in ("pass", "near")
     assert rows["golden"] == "not compared"  # a domain job has no golden
     code, out, err = cli(capsys, "compare", "1", "2", "--rel", "x")
     assert code == 2 and err.strip() == "wkpup: error: --rel 'x': a number >= 0 (e.g. 1e-6)"

@@ -114,7 +114,10 @@ def _core_text(job: Mapping[str, Any]) -> str:
     where = f" ({job['core_path']})" if job.get("core_path") else ""
     if not digest:
         return f"no manifest recorded{where}"
-    return f"manifest sha256 {digest[:16]}{where}"
+    # the engine verifies the core against its manifest before every stage: a completed job
+    # ran on exactly this core
+    checked = ", verified before every stage" if job.get("status") == "completed" else ""
+    return f"manifest sha256 {digest[:16]}{checked}{where}"
 
 
 def _golden_text(job: Mapping[str, Any]) -> str:
