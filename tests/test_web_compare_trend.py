@@ -273,6 +273,8 @@ def test_trend_page_shows_history_and_warns_on_a_shrinking_margin(page, world, t
     assert "rwkpull0" in warn and "shrank by" in warn and "into the near band" in warn
     row = page.locator("#measurements tbody tr", has_text="rwkpull0")
     assert "near" in row.inner_text() and "kΩ" in row.inner_text()
+    matrix = page.locator("#matrix tbody tr", has_text="rwkpull0").locator("td")
+    assert matrix.count() == 4 and "near" in (matrix.nth(3).get_attribute("class") or "")
     page.wait_for_selector("#trend-plot .main-svg")
     shot(page, tmp_path, "trend_1400")
     page.set_viewport_size({"width": 800, "height": 1000})
@@ -424,6 +426,9 @@ def test_wkpup_trend_cli_output_and_bad_name(cli_store: Path, tmp_path: Path, ca
     assert re.search(r"^rwkpull0\s+\S+ kΩ \.\. 14 kΩ\s+\S+ kΩ\s+(pass|near)\s", out, re.M), out
     assert "WARNING: rwkpull0: margin" in out and "shrank by" in out
     assert out.count("ngspice") >= 2  # simulator per run
+    ids = [str(first["id"]), str(first["id"] + 1)]
+    assert re.search(rf"^worst margin\s+job {ids[0]}\s+job {ids[1]}$", out, re.M), out
+    assert re.search(r"^rwkpull0\s+\S+ kΩ\s+\S+ (k)?Ω$", out, re.M), out
     code, out, err = cli(capsys, "trend", "clitrend", "--json")
     data = json.loads(out)
     assert len(data["runs"]) == 2 and data["warnings"]

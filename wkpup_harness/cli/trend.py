@@ -13,6 +13,8 @@ from wkpup_harness.report import trend as report_trend
 from wkpup_harness.report.units import eng
 from wkpup_harness.store import trendqueries
 
+RUN_COLUMNS = 6  # runs shown side by side in the margin table (--json has them all)
+
 
 def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
     p = subs.add_parser(
@@ -48,6 +50,21 @@ def limits_text(m: dict[str, Any]) -> str:
     return f"{eng(lo, u) if lo is not None else ''} .. {eng(hi, u) if hi is not None else ''}"
 
 
+def margin_matrix(t: dict[str, Any], last: int = RUN_COLUMNS) -> str:
+    """Worst margin per run (the last ``last`` runs) of every measurement with limits."""
+    runs = [r["id"] for r in t["runs"]][-last:]
+    rows = []
+    for m in t["measurements"]:
+        if m["latest_margin"] is None:
+            continue
+        by_job = {r["job"]: r for r in m["runs"]}
+        cells = [by_job[j]["margin"] if j in by_job else None for j in runs]
+        rows.append([m["name"], *(eng(c, m["unit"]) for c in cells)])
+    if not rows:
+        return ""
+    return common.table(rows, ["worst margin", *(f"job {j}" for j in runs)])
+
+
 def main(args: argparse.Namespace) -> int:
     try:
         report_trend.parse_job(args.job)
@@ -78,6 +95,9 @@ def main(args: argparse.Namespace) -> int:
     header = ["measurement", "limits", "latest worst (or range)", "verdict", "worst margin",
               "latest margin", "change", ""]  # fmt: skip
     print(common.table(rows, header))
+    per_run = margin_matrix(t)
+    if per_run:
+        print(per_run)
     for w in t["warnings"]:
         print(f"WARNING: {w}")
     return code

@@ -10,6 +10,15 @@ function measurementRow(m) {
   const latest = last.worst != null ? eng(last.worst, u) : `${eng(last.min, u)} .. ${eng(last.max, u)}`;
   return {name: m.name, limits, latest_worst: last.worst, latest, verdict: last.verdict || "", worst_margin: m.worst_margin, latest_margin: m.latest_margin, change, warn: m.warnings.join("; "), unit: u};
 }
+function drawMatrix(t) {  // measurement x run: the worst margin, coloured by the run's verdict
+  const limited = t.measurements.filter((m) => m.latest_margin != null);
+  $("#matrix").hidden = $("#matrix-title").hidden = !limited.length;
+  $("#matrix thead").innerHTML = "<tr><th>measurement</th>" + t.runs.map((r) => `<th title="${esc(when(r.date))}"><a href="/jobs/${r.id}">job ${r.id}</a></th>`).join("") + "</tr>";
+  $("#matrix tbody").innerHTML = limited.map((m) => {
+    const byJob = Object.fromEntries(m.runs.map((r) => [r.job, r]));
+    return `<tr><td>${esc(m.name)}</td>` + t.runs.map((run) => { const r = byJob[run.id]; return r && r.margin != null ? `<td class="num ${esc(r.verdict || "")}">${eng(r.margin, m.unit)}</td>` : '<td class="num">-</td>'; }).join("") + "</tr>";
+  }).join("");
+}
 function plotMargins(t) {
   const box = $("#trend-plot"), limited = t.measurements.filter((m) => m.latest_margin != null);
   if (!window.Plotly || !limited.length) { box.hidden = true; return; }
@@ -46,7 +55,7 @@ async function trendPage() {
       : `<p class="ok" id="no-warning">No margin got worse run over run${t.runs.length < 2 ? " (one run: nothing to compare yet)" : ""}.</p>`;
     runs = t.runs.slice(); rows = t.measurements.map(measurementRow);
     for (const id of ["#runs", "#measurements", "#runs-title", "#meas-title"]) $(id).hidden = false;
-    drawRuns(); drawRows(); plotMargins(t);
+    drawRuns(); drawRows(); drawMatrix(t); plotMargins(t);
   }
   $("#trend-form").addEventListener("submit", (e) => { e.preventDefault(); history.replaceState(null, "", "/trend?job=" + encodeURIComponent($("#job").value.trim())); run(); });
   if ($("#job").value) run();
