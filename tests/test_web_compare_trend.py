@@ -278,6 +278,8 @@ def test_trend_page_shows_history_and_warns_on_a_shrinking_margin(page, world, t
     page.wait_for_selector("#trend-plot .main-svg")
     shot(page, tmp_path, "trend_1400")
     page.set_viewport_size({"width": 800, "height": 1000})
+    page.wait_for_timeout(500)  # Plotly re-lays out a responsive plot
+    assert page.evaluate("document.documentElement.scrollWidth") <= 800
     shot(page, tmp_path, "trend_800")
     # the API says the same, and a name with no runs is one clear 404
     code, t = server.get("/api/trend?job=trendjob")
