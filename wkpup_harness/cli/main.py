@@ -27,6 +27,7 @@ from wkpup_harness.cli import (
     serve,
     show,
     status,
+    trend,
     validate,
 )
 from wkpup_harness.config.scenario import ScenarioError
@@ -37,7 +38,8 @@ from wkpup_harness.settings import resolve as resolve_settings
 from wkpup_harness.store.db import DatabaseError
 
 COMMANDS: tuple[ModuleType, ...] = (
-    validate, run, resume, cancel, status, history, show, compare, golden, export, importcmd,
+    validate, run, resume, cancel, status, history, show, compare, trend, golden, export,
+    importcmd,
     db, core, doctor, serve,
 )  # fmt: skip
 

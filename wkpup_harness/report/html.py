@@ -12,6 +12,7 @@ JSON cannot close its script element).
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 from collections.abc import Mapping, Sequence
@@ -102,6 +103,57 @@ def _spec_rows(specs: Sequence[Mapping[str, Any]], report: Creport | None, near:
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
+def _when(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _core_text(job: Mapping[str, Any]) -> str:
+    digest = job.get("manifest_hash")
+    where = f" ({job['core_path']})" if job.get("core_path") else ""
+    if not digest:
+        return f"no manifest recorded{where}"
+    # the engine verifies the core against its manifest before every stage: a completed job
+    # ran on exactly this core
+    checked = ", verified before every stage" if job.get("status") == "completed" else ""
+    return f"manifest sha256 {digest[:16]}{checked}{where}"
+
+
+def _golden_text(job: Mapping[str, Any]) -> str:
+    verdict = job.get("golden") or "not compared"
+    return f"{verdict} ({job['golden_path']})" if job.get("golden_path") else verdict
+
+
+def header_rows(job: Mapping[str, Any]) -> list[tuple[str, object]]:
+    """What the export's header says of the run, every row labelled: when, what, on which
+    simulator and core, and both verdicts (golden, spec)."""
+    sim = " ".join(str(v) for v in (job.get("simulator"), job.get("simulator_version")) if v)
+    rows: list[tuple[str, object]] = [
+        ("status", job["status"]),
+        ("date", _when(job.get("finished_at") or job.get("submitted_at"))),
+        ("domain", job["domain"]),
+        ("scenario", job.get("scenario")),
+        ("name", job.get("name")),
+        ("user", job.get("user")),
+        ("simulator", sim or "not recorded"),
+        ("core", _core_text(job)),
+        ("golden", _golden_text(job)),
+        ("spec verdict", job.get("spec_verdict") or "no limits"),
+        ("points", job.get("n_points")),
+        ("failed points", job.get("n_failed_points")),
+        ("error", job.get("error")),
+        ("backup", job.get("backup_path")),
+    ]
+    return [(k, v) for k, v in rows if v is not None]
+
+
+def _info_table(rows: Sequence[tuple[str, object]]) -> str:
+    """Label and value per row (row headers, no empty header row)."""
+    body = "".join(f'<tr><th scope="row">{esc(k)}</th><td>{esc(v)}</td></tr>' for k, v in rows)
+    return f'<table class="info">{body}</table>'
+
+
 def render(
     job: Mapping[str, Any],
     report: Creport | None,
@@ -111,22 +163,12 @@ def render(
 ) -> str:
     """The whole report as one HTML document (a str; write it as UTF-8)."""
     title = f"wkpup job {job['id']}: {job['domain']} {job.get('name') or ''}".rstrip()
-    info = [
-        ("status", job["status"]),
-        ("domain", job["domain"]),
-        ("name", job.get("name")),
-        ("user", job.get("user")),
-        ("points", job.get("n_points")),
-        ("failed points", job.get("n_failed_points")),
-        ("error", job.get("error")),
-        ("backup", job.get("backup_path")),
-    ]
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{esc(title)}</title><style>{CSS}</style></head><body>",
         f"<h1>{esc(title)}</h1>",
-        _table(["", ""], [(k, v) for k, v in info if v is not None]),
+        _info_table(header_rows(job)),
     ]
     if specs:
         parts += [

@@ -2,7 +2,7 @@
 progress, the pages and their static files (Plotly's offline bundle from the ``plotly``
 package), job files under ``/files``.
 
-The routes live in ``web/routes/`` by resource (health, jobs, events, compare, files, pages),
+The routes live in ``web/routes/`` by resource (health, jobs, events, compare, trend, files, pages),
 each a thin call into the library; what they share (settings, core, the job service's
 worker, the store) reaches them through ``web.deps``. This module only assembles them."""
 
@@ -18,9 +18,12 @@ from wkpup_harness.errors import WkpupError
 from wkpup_harness.settings import Settings
 from wkpup_harness.web import errors, guard, security, service
 from wkpup_harness.web.deps import AppState
-from wkpup_harness.web.routes import compare, events, files, health, jobs, pages
+from wkpup_harness.web.routes import compare, events, files, health, jobs, pages, trend
 
-ROUTERS = (health.router, jobs.router, events.router, compare.router, files.router, pages.router)
+ROUTERS = (
+    health.router, jobs.router, events.router, compare.router, trend.router, files.router,
+    pages.router,
+)  # fmt: skip
 
 
 @asynccontextmanager

@@ -29,6 +29,7 @@ from wkpup_harness.config import (
     read_config,
 )
 from wkpup_harness.config.domain import domain_names
+from wkpup_harness.config.keyhelp import KEY_HELP
 from wkpup_harness.config.scenario import (
     JobSpec,
     ScenarioError,
@@ -120,7 +121,8 @@ def options(settings: Settings, core: Core) -> dict[str, Any]:
         keys = {}
         for ln in config.lines:
             allowed = allowed_values(ln.key, tables, config.sim_mode)
-            keys[ln.key] = {"value": ln.value, "allowed": None if allowed is None else allowed}
+            keys[ln.key] = {"value": ln.value, "allowed": None if allowed is None else allowed,
+                            "help": KEY_HELP.get(ln.key, "")}  # fmt: skip
         out_domains.append(
             {
                 "name": name,

@@ -10,8 +10,7 @@ from fastapi import APIRouter, Query
 
 from wkpup_harness.errors import WkpupError
 from wkpup_harness.inputs import echo
-from wkpup_harness.report import views
-from wkpup_harness.report.units import unit
+from wkpup_harness.report import compare as compare_report
 from wkpup_harness.results import golden as golden_gate
 from wkpup_harness.results import read_creport
 from wkpup_harness.settings import Settings
@@ -48,11 +47,18 @@ def with_golden(
     return rows, f"golden {shown}"
 
 
-def with_job(conn: Connection, a: int, b: str) -> tuple[list[dict[str, Any]], str]:
+def with_job(conn: Connection, a: int, b: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     if re.fullmatch(r"[0-9]{1,18}", b) is None or int(b) == 0:
         raise service.InputError(f"b {echo(b)}: a job id or 'golden'", "b")
-    job_row(conn, int(b))
-    return jobs.compare(conn, a, int(b)), f"job {b}"
+    row_b = job_row(conn, int(b))
+    return jobs.compare(conn, a, int(b)), row_b
+
+
+def tolerance_of(rel: str | None, abs_: str | None) -> compare_report.Tolerance:
+    try:
+        return compare_report.tolerance(rel, abs_)
+    except compare_report.ToleranceError as e:
+        raise service.InputError(str(e), "abs" if str(e).startswith("abs") else "rel") from None
 
 
 @router.get("/compare")
@@ -60,21 +66,25 @@ def compare(
     state: State,
     a: Annotated[int, Query(ge=1, le=MAX_JOB_ID)],
     b: str,
-    limit: int = Query(200, ge=0, le=100000),
+    rel: Annotated[str | None, Query(max_length=40)] = None,
+    abs_: Annotated[str | None, Query(alias="abs", max_length=200)] = None,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    limit: Annotated[int, Query(ge=0, le=compare_report.MAX_PAGE)] = compare_report.PAGE,
 ) -> dict[str, Any]:
-    """Job ``a`` vs job ``b``, or vs its golden (``b=golden``): per-cell deltas, largest
-    relative change first."""
+    """Job ``a`` vs job ``b``, or vs its golden (``b=golden``), with tolerances ``rel`` and
+    ``abs`` (``1e-12`` or ``A=1e-12,V=1e-9,ohm=1e-3,s=1e-15``; defaults in the answer): the
+    verdict, changed cells largest first from ``offset`` (``limit`` rows, 0: all), the
+    points only in A / only in B, both jobs and their config differences."""
+    tol = tolerance_of(rel, abs_)
     with state.store() as conn:
         row_a = job_row(conn, a)
         if row_a["n_points"] is None:
             raise Refused(409, f"job {a} has no stored result to compare")
+        row_b: dict[str, Any] | None = None
         if b == "golden":
             rows, b_label = with_golden(state.settings, conn, row_a)
         else:
-            rows, b_label = with_job(conn, a, b)
-    diffs = [dict(r, unit=unit(r["name"]), point=views.point_text(r))
-             for r in rows if r["a_raw"] != r["b_raw"]]  # fmt: skip
-    return clean(
-        {"a": f"job {a}", "b": b_label, "cells": len(rows), "differences": len(diffs),
-         "identical": not diffs, "rows": diffs if limit == 0 else diffs[:limit]}
-    )  # fmt: skip
+            rows, row_b = with_job(conn, a, b)
+            b_label = f"job {b}"
+    out = compare_report.comparison(rows, row_a, row_b, b_label, tol, offset=offset, limit=limit)
+    return clean(out)

@@ -1,4 +1,4 @@
-"""The pages (``/``, ``/health``, ``/compare``, ``/jobs/{id}``) and their static files,
+"""The pages (``/``, ``/health``, ``/compare``, ``/trend``, ``/jobs/{id}``) and their static files,
 Plotly's offline bundle among them (from the installed ``plotly`` package)."""
 
 from __future__ import annotations
@@ -13,7 +13,12 @@ from wkpup_harness.web import security
 from wkpup_harness.web.deps import JobId
 
 STATIC = Path(__file__).parents[1] / "static"
-PAGES = {"/": "index.html", "/health": "health.html", "/compare": "compare.html"}
+PAGES = {
+    "/": "index.html",
+    "/health": "health.html",
+    "/compare": "compare.html",
+    "/trend": "trend.html",
+}
 MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".txt": "text/plain"}
 
 router = APIRouter(include_in_schema=False)

@@ -69,3 +69,32 @@ function timeText(p) {
   return parts.join(" · ");
 }
 const ENDED = ["completed", "failed", "cancelled"];
+// sortableHeaders: every <th data-sort="key"> of `table` becomes a sort control: onSort(key,
+// dir) re-draws the rows (dir 1 ascending, -1 descending; a second use of the same header
+// reverses), aria-sort tells a screen reader the state. The keyboard comes from keyboardSort
+// below, as for every th.sortable.
+function sortableHeaders(table, onSort) {
+  let current = null, dir = 1;
+  $$("th[data-sort]", table).forEach((th) => {
+    th.classList.add("sortable"); th.setAttribute("aria-sort", "none"); th.title = "sort by " + th.textContent.trim();
+    th.addEventListener("click", () => {
+      dir = current === th.dataset.sort ? -dir : 1; current = th.dataset.sort;
+      $$("th[data-sort]", table).forEach((h) => h.setAttribute("aria-sort", h === th ? (dir > 0 ? "ascending" : "descending") : "none"));
+      onSort(current, dir);
+    });
+  });
+  keyboardSort(table);
+}
+// keyboardSort: every th.sortable (sortableHeaders' or a page's own, e.g. the job page's
+// points table) is reachable by Tab and sorts on Enter or Space as on a click. Runs on every
+// page and again whenever a table is (re)drawn.
+function keyboardSort(root) {
+  $$("th.sortable", root).forEach((th) => { if (!th.hasAttribute("tabindex")) { th.tabIndex = 0; th.setAttribute("role", "button"); } });
+}
+document.addEventListener("keydown", (e) => {
+  const th = e.target.closest && e.target.closest("th.sortable");
+  if (th && (e.key === "Enter" || e.key === " ")) { e.preventDefault(); th.click(); }
+});
+new MutationObserver(() => keyboardSort(document)).observe(document.documentElement, {childList: true, subtree: true});
+// byKey: a comparator for rows of objects, numbers as numbers, missing values last.
+const byKey = (key, dir) => (x, y) => { const a = x[key], b = y[key]; if (a == null) return b == null ? 0 : 1; if (b == null) return -1; return (typeof a === "number" && typeof b === "number" ? a - b : String(a).localeCompare(String(b), undefined, {numeric: true})) * dir; };

@@ -8,21 +8,33 @@ async function indexPage() {
   dom.innerHTML = opts.domains.map((d) => `<option value="${esc(d.name)}">${esc(d.name)}</option>`).join("");
   $("#f-domain").innerHTML += opts.domains.map((d) => `<option>${esc(d.name)}</option>`).join("");
   const byName = Object.fromEntries(opts.domains.map((d) => [d.name, d]));
+  // "all" boxes: ticked = no subset sent (the whole list); ticking one item unticks "all",
+  // unticking the last item ticks it again, ticking "all" clears the items.
+  const allBox = (all, name) => {
+    const items = () => $$(`input[name=${name}]`);
+    all.onchange = () => { if (all.checked) items().forEach((e) => (e.checked = false)); else if (!items().some((e) => e.checked)) all.checked = true; };
+    return () => items().forEach((e) => e.addEventListener("change", () => { all.checked = !items().some((x) => x.checked); }));
+  };
+  const wireCorners = allBox($("#all-corners"), "corner"), wireTemps = allBox($("#all-temps"), "temp");
+  const choice = (name, v, checked) => `<label><input type="checkbox" name="${name}" value="${esc(v)}"${checked ? " checked" : ""}> ${esc(v)}</label> `;
   const drawDomain = () => {
     const d = byName[dom.value]; if (!d || !d.config) return;
-    $("#config-keys").innerHTML = Object.entries(d.config).map(([k, c]) => {
+    $("#config-keys").innerHTML = Object.entries(d.config).map(([k, c], i) => {
+      const attrs = `id="cfg-${i}" data-key="${esc(k)}" aria-describedby="cfg-${i}-help"`;
       const field = c.allowed
-        ? `<select data-key="${esc(k)}">${c.allowed.map((v) => `<option${v === c.value ? " selected" : ""}>${esc(v)}</option>`).join("")}</select>`
-        : `<input data-key="${esc(k)}" value="${esc(c.value)}" size="10">`;
-      return `<div class="row"><label class="k">${esc(k)}</label>${field}<span class="err" data-field="config.${esc(k)}"></span></div>`;
+        ? `<select ${attrs}>${c.allowed.map((v) => `<option${v === c.value ? " selected" : ""}>${esc(v)}</option>`).join("")}</select>`
+        : `<input ${attrs} value="${esc(c.value)}" size="10">`;
+      return `<div class="row"><label class="k" for="cfg-${i}">${esc(k)}</label>${field}<span class="err" data-field="config.${esc(k)}"></span><span class="help" id="cfg-${i}-help">${esc(c.help || "")}</span></div>`;
     }).join("");
     drawCorners(d.corners);
-    $("#temperatures").innerHTML = opts.temperatures.map((t) => `<label><input type="checkbox" name="temp" value="${esc(t)}"> ${esc(t)}</label> `).join("");
+    $("#temperatures").innerHTML = opts.temperatures.map((t) => choice("temp", t, false)).join("");
+    $("#all-temps").checked = true; wireTemps();
     $$("#config-keys [data-key]").forEach((el) => el.addEventListener("change", () => validate(false)));
   };
   const drawCorners = (corners) => {
     const was = new Set($$("input[name=corner]:checked").map((e) => e.value));
-    $("#corners").innerHTML = corners.map((c) => `<label><input type="checkbox" name="corner" value="${esc(c)}"${was.has(c) ? " checked" : ""}> ${esc(c)}</label> `).join("");
+    $("#corners").innerHTML = corners.map((c) => choice("corner", c, was.has(c))).join("");
+    $("#all-corners").checked = !$$("input[name=corner]:checked").length; wireCorners();
   };
   const mode = () => $("input[name=mode]:checked").value;
   $$("input[name=mode]").forEach((r) => r.addEventListener("change", () => { $("#domain-fields").disabled = mode() !== "domain"; }));
