@@ -133,9 +133,7 @@ def _variables(reader: _Reader, n: int) -> list[tuple[str, str]]:
     return out
 
 
-def _binary(
-    reader: _Reader, n_vars: int, n_points: int, is_complex: bool
-) -> list[list[float]]:
+def _binary(reader: _Reader, n_vars: int, n_points: int, is_complex: bool) -> list[list[float]]:
     width = 2 if is_complex else 1
     size = n_vars * n_points * width * DOUBLE
     if reader.pos + size > len(reader.data):
@@ -151,9 +149,7 @@ def _binary(
     for p in range(n_points):
         row = flat[p * step : (p + 1) * step]
         for v in range(n_vars):
-            cols[v].append(
-                math.hypot(row[2 * v], row[2 * v + 1]) if is_complex else row[v]
-            )
+            cols[v].append(math.hypot(row[2 * v], row[2 * v + 1]) if is_complex else row[v])
     return cols
 
 
@@ -167,9 +163,7 @@ def _ascii_value(reader: _Reader, text: str, is_complex: bool) -> float:
         raise reader.fail(f"{text[:40]!r} is not a number") from None
 
 
-def _ascii(
-    reader: _Reader, n_vars: int, n_points: int, is_complex: bool
-) -> list[list[float]]:
+def _ascii(reader: _Reader, n_vars: int, n_points: int, is_complex: bool) -> list[list[float]]:
     # each value takes at least two bytes: a file too short for its counts is refused first
     if (n_vars * n_points) * 2 > len(reader.data) - reader.pos:
         raise ResultError(

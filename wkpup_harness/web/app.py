@@ -18,9 +18,10 @@ from wkpup_harness.errors import WkpupError
 from wkpup_harness.settings import Settings
 from wkpup_harness.web import errors, guard, security, service
 from wkpup_harness.web.deps import AppState
-from wkpup_harness.web.routes import compare, events, files, health, jobs, pages
+from wkpup_harness.web.routes import compare, events, files, health, jobs, pages, waves
 
 ROUTERS = (health.router, jobs.router, events.router, compare.router, files.router, pages.router)
+ROUTERS += (waves.router,)
 
 
 @asynccontextmanager

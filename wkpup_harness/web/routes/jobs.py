@@ -130,7 +130,8 @@ def results(job_id: JobId, state: State) -> dict[str, Any]:
         row = job_row(conn, job_id)
         data = views.collect(conn, row)
         pts = jobs.points(conn, job_id)
-    return clean(views.result_view(row, data, pts, state.settings.near_margin))
+    tables = views.tables_of(state.core)  # for the points' supply volts
+    return clean(views.result_view(row, data, pts, state.settings.near_margin, tables))
 
 
 @router.get("/jobs/{job_id}/plots")
