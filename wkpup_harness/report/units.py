@@ -103,6 +103,15 @@ def eng(value: float | None, unit_name: str = "") -> str:
     return f"{text.replace('-', MINUS)} {ENG_PREFIX[e3]}{unit_name}"
 
 
+def margin_text(margin: float | None, percent: float | None, unit_name: str) -> str:
+    """``2.448 kΩ (61.2 %)``: a spec margin and its percent of the limit it is measured
+    from (the job page writes the same text)."""
+    if margin is None:
+        return MISSING
+    text = "failed" if math.isinf(margin) and margin < 0 else eng(margin, unit_name)
+    return text if percent is None else f"{text} ({percent:.1f} %)"
+
+
 def mib(kib: float | None) -> float | None:
     """KiB (what the kernel reports for memory) in MiB (what tables show)."""
     return None if kib is None else kib / KIB_PER_MIB

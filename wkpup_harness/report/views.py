@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -25,6 +24,7 @@ from wkpup_harness.errors import WkpupError
 from wkpup_harness.points import label as point_label
 from wkpup_harness.report.summary import BOOKKEEPING, extremes
 from wkpup_harness.report.units import unit
+from wkpup_harness.report.verdicts import margin_percent
 from wkpup_harness.results import spec as spec_check
 from wkpup_harness.store import jobs
 from wkpup_harness.store.maintenance import DAY_S
@@ -168,19 +168,6 @@ VID_CLASS = {
 }  # fmt: skip
 VID_TEMPERATURE = {-40: "c", 125: "h"}
 LEVEL_INDEX = {"min": 0, "nom": 1, "max": 2}
-
-
-def margin_percent(bounds: spec_check.Bounds, value: float | None) -> float | None:
-    """A margin as a percent of the limit it is measured from (``2.448 kΩ`` inside a
-    4 kΩ minimum: 61.2); None without a value or when that limit is 0."""
-    if value is None or math.isnan(value):
-        return None
-    to_min = math.inf if bounds.min is None else value - bounds.min
-    to_max = math.inf if bounds.max is None else bounds.max - value
-    limit = bounds.min if to_min <= to_max else bounds.max
-    if limit is None or limit == 0 or math.isinf(min(to_min, to_max)):
-        return None
-    return 100.0 * min(to_min, to_max) / abs(limit)
 
 
 def _volt(text: str, vcn: float | None) -> float | str:
