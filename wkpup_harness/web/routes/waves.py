@@ -1,9 +1,11 @@
 """``/api/jobs/{id}/points/files`` and ``/api/jobs/{id}/points/{seq}/waves``: where each
-point's log, netlist and kept waveforms are (links into ``/files``), and a kept rawfile's
-vectors for the job page's waveform viewer (``static/waves.js``).
+point's log, measurement report, netlist and kept waveforms are (links into ``/files``),
+and a kept rawfile's vectors for the job page's waveform viewer (``static/waves.js``).
 
 The files are where the core leaves them (docs/core.md "Kept waveforms"): a point's log is
-``logs/points/<point>.log`` in the run directory; its rawfiles ``compiled_waveform/
+the simulator's while the point's directory exists (the nominal point's ``simulation.log``
+in the backup), else its command's ``logs/points/<point>.log`` in the run directory; its
+report ``report/report_<point>.txt``; its rawfiles ``compiled_waveform/
 <tb>_<point>.raw`` (and ``_a<k>.raw`` per alter) in the backup (or, before ``bkp``, in the
 run directory's domain); its netlist ``tb_bkp/<ex>_<Ttok>/<vt>/<tb>.sp`` in the backup for
 the typical corner (bkp keeps only those), or the point's own directory while it exists.
@@ -115,16 +117,41 @@ def _netlist(where: Places, p: dict[str, Any], point: Point) -> str | None:
     return None
 
 
+def _log(where: Places, point: Point) -> str | None:
+    """The simulator's log of the point while its directory exists (bkp keeps only the
+    nominal point's, as simulation.log), else the point command's own output."""
+    if where.domain is not None:
+        own = sorted((where.domain / point.directory).glob("*.log"))
+        if own and (url := where.url(own[0])):
+            return url
+    nominal = all(lv == "nom" for lv in point.levels) and point.temp_token == "85"
+    typical = (point.corner, point.extraction) == where.typical
+    if where.backup is not None and nominal and typical:
+        url = where.url(where.backup / "simulation.log")
+        if url:
+            return url
+    return where.url(where.log_dir / "points" / f"{point.name}.log") if where.log_dir else None
+
+
+def _report(where: Places, p: dict[str, Any], point: Point) -> str | None:
+    """The point's own measurement report (``report/report_<point>.txt``)."""
+    if p.get("report_path"):
+        return where.url(Path(p["report_path"]))
+    if where.backup is None:
+        return None
+    return where.url(where.backup / "report" / f"report_{point.name}.txt")
+
+
 def point_files(where: Places, p: dict[str, Any]) -> dict[str, Any]:
     point = _point(p)
-    log = where.url(where.log_dir / "points" / f"{point.name}.log") if where.log_dir else None
     waves = [
         {"k": k, "file": f.name, "label": "base" if k == 0 else f"alter {k}",
          "url": where.url(f)}
         for k, f in rawfiles(where, point)
     ]  # fmt: skip
-    return {"seq": p["seq"], "label": point_text(p), "log": log,
-            "netlist": _netlist(where, p, point), "waves": waves}  # fmt: skip
+    return {"seq": p["seq"], "label": point_text(p), "log": _log(where, point),
+            "netlist": _netlist(where, p, point), "report": _report(where, p, point),
+            "waves": waves}  # fmt: skip
 
 
 @router.get("/jobs/{job_id}/points/files")

@@ -75,6 +75,7 @@ async function jobPage() {
       const f = files[p.seq]; if (!f) return "";
       const out = [];
       if (f.log) out.push(`<a class="p-log" href="${esc(f.log)}">log</a>`);
+      if (f.report) out.push(`<a class="p-report" href="${esc(f.report)}">report</a>`);
       if (f.netlist) out.push(`<a class="p-netlist" href="${esc(f.netlist)}">netlist</a>`);
       for (const w of f.waves) out.push(`<a class="p-wave" href="#waves" data-seq="${p.seq}" data-k="${w.k}">${w.k ? "wave a" + w.k : "wave"}</a>`);
       return out.join(" · ");
