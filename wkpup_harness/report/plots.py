@@ -130,7 +130,8 @@ def _layout(
         "shapes": shapes,
         "annotations": notes,
         "legend": {"font": {"size": 10}, "orientation": "h", "x": 0, "xanchor": "left",
-                   "y": -0.18, "yanchor": "top", "groupclick": "togglegroup"},
+                   "yref": "container", "y": 0, "yanchor": "bottom",
+                   "groupclick": "togglegroup"},
         "margin": {"l": 80, "r": 20, "t": 50, "b": 60},
         "height": 420,
         "hovermode": "closest",
@@ -140,22 +141,20 @@ def _layout(
 def _legend_room(layout: dict, entries: int) -> None:
     """A horizontal legend below the plot wraps instead of scrolling: make room for it."""
     rows = -(-entries // LEGEND_PER_ROW)
-    layout["margin"]["b"] = 90 + 22 * rows
-    layout["height"] = 380 + 22 * rows
+    layout["margin"]["b"] = 75 + 22 * rows
+    layout["height"] = 400 + 22 * rows
 
 
-def _key_traces(group: str, title: str, labels: list[str]) -> list[dict[str, Any]]:
-    """Legend-only entries saying what each dash means (no data)."""
-    out: list[dict[str, Any]] = []
-    for i, lab in enumerate(labels):
-        out.append(
-            {"type": "scatter", "mode": "lines", "x": [None], "y": [None], "name": lab,
-             "legendgroup": group, "hoverinfo": "skip", "showlegend": True,
-             "line": {"color": "#555555", "dash": DASHES[i % len(DASHES)], "width": 1.5}}
-        )  # fmt: skip
-    if out:
-        out[0]["legendgrouptitle"] = {"text": title}
-    return out
+def _key_traces(title: str, labels: list[str]) -> list[dict[str, Any]]:
+    """Legend-only entries saying what each dash means (no data): ``vcc/vccn min/max``,
+    each its own entry so that they flow along the legend's rows."""
+    return [
+        {"type": "scatter", "mode": "lines", "x": [None], "y": [None],
+         "name": f"{title} {lab}", "legendgroup": f"key {lab}", "hoverinfo": "skip",
+         "showlegend": True,
+         "line": {"color": "#555555", "dash": DASHES[i % len(DASHES)], "width": 1.5}}
+        for i, lab in enumerate(labels)
+    ]  # fmt: skip
 
 
 def _values(report: Creport, name: str) -> list[tuple[CreportRow, float]]:
@@ -207,7 +206,7 @@ def against_temperature(
     _group(data)
     labels = list(dict.fromkeys(_volts(r).split(" ")[0] for r, _ in pts))
     if len(vts) > 1:
-        data += _key_traces("supplies", _supplies(report), labels)
+        data += _key_traces(_supplies(report), labels)
     layout = _layout(f"{name} vs temperature", "temperature (°C)", name, limit, [v for _, v in pts])
     layout["xaxis"]["tickvals"] = sorted({r.temperature for r, _ in pts})
     _legend_room(layout, len(corners) + (len(labels) if len(vts) > 1 else 0))
@@ -279,7 +278,7 @@ def against_voltage(
         )  # fmt: skip
     _group(data)
     if len(temps) > 1:
-        data += _key_traces("temperatures", "temperature", [f"{t}°C" for t in temps])
+        data += _key_traces("at", [f"{t}°C" for t in temps])
     layout = _layout(
         f"{name} vs supply levels", f"supply levels ({_supplies(report)}: min / nom / max)",
         name, limit, [v for _, v in pts],
