@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests import test_web_browser as shared
 from tests.webutil import REPO, Server, running
 from wkpup_harness.report import plots
 from wkpup_harness.report.units import eng, unit
@@ -28,13 +29,11 @@ from wkpup_harness.results import parse_creport
 from wkpup_harness.results import spec as spec_check
 from wkpup_harness.results.rawfile import read_raw
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 SMOKE = "gpio/wkpup_1p8v::smoke"  # 6 points, one supply combination (htol max/max)
 # one corner and temperature, the perf condition's five vcc x vccn combinations
 COMBOS = {"domain": "gpio/1p8v", "corners": ["TT"], "temperatures": ["m40"]}
 pytestmark = pytest.mark.ngspice
+browser, page = shared.browser, shared.page  # the browser tests' own fixtures, reused
 
 
 @pytest.fixture(scope="module")
@@ -56,32 +55,6 @@ def jobs_done(server: Server) -> dict[str, dict]:
         assert row["status"] == "completed", row
         out[key] = row
     return out
-
-
-@pytest.fixture(scope="module")
-def browser():
-    assert CHROMIUM.is_file(), "no /usr/bin/chromium: `apt-get install -y chromium` (make tools)"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser, server: Server):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    outside: list[str] = []
-    pg.on("request", lambda r: None if r.url.startswith(server.url) else outside.append(r.url))
-    pg.set_default_timeout(60_000)
-    yield pg
-    context.close()
-    assert errors == [], errors
-    assert outside == [], outside
 
 
 def open_job(pg, server: Server, job: int) -> None:
