@@ -280,8 +280,9 @@ def test_waves_api_refuses_what_is_not_kept(server: Server, jobs_done) -> None:
     assert code == 404 and "no point 99999" in body["detail"]
     code, body = server.get(f"/api/jobs/{job['id']}/points/0/waves?k=3")
     assert code == 404 and "no kept rawfile of alter 3" in body["detail"]
-    code, _ = server.get(f"/api/jobs/{job['id']}/points/0/waves?k=-1")
-    assert code == 422
+    for bad in ("0/waves?k=-1", "0/waves?k=x", "abc/waves", "0/waves?k=99999"):
+        code, body = server.get(f"/api/jobs/{job['id']}/points/{bad}")
+        assert code == 422 and "\n" not in body["detail"], (bad, body)
     # a kept rawfile that is damaged: one clear line, no traceback
     _, files = server.get(f"/api/jobs/{job['id']}/points/files")
     name = files["points"][0]["waves"][0]["file"]

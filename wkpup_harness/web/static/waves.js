@@ -14,7 +14,9 @@ function initWaves(job, files) {
   if (!WAVES.points.length) return;
   const runs = WAVES.points.flatMap((f) => f.waves.map((w) => ({seq: f.seq, k: w.k, label: f.label + (w.k ? ` (alter ${w.k})` : "")})));
   const opts = runs.map((r) => `<option value="${r.seq}:${r.k}">${esc(r.label)}</option>`).join("");
-  $("#w-point").innerHTML = opts;
+  $("#w-point").innerHTML = '<option value="">choose a point…</option>' + opts;
+  $("#w-plot").hidden = true;
+  $("#w-note").textContent = `${runs.length} kept rawfile(s)`;
   $("#w-overlay").innerHTML = '<option value="">none</option>' + opts;
   $("#w-point").onchange = () => drawWaves();
   $("#w-overlay").onchange = () => drawWaves();
@@ -56,6 +58,7 @@ function waveTraces(view, plot, dash, axisOf) {
 
 async function drawWaves() {
   const key = $("#w-point").value, over = $("#w-overlay").value;
+  if (!key) { $("#w-plot").hidden = true; $("#w-vectors").innerHTML = ""; return; }
   $("#w-note").textContent = "loading…";
   let main, other = null;
   try {
@@ -75,6 +78,7 @@ async function drawWaves() {
     legend: {orientation: "h", x: 0, y: -0.22, yanchor: "top", font: {size: 10}}, margin: {l: 70, r: 70, t: 50, b: 110},
   };
   if (units.length > 1) layout.yaxis2 = {title: {text: units[1]}, overlaying: "y", side: "right", exponentformat: "SI"};
+  $("#w-plot").hidden = false;
   Plotly.react($("#w-plot"), data, layout, {displaylogo: false, responsive: true});
   const thinned = main.plots[0].step > 1 ? ` (every ${main.plots[0].step}th of ${main.plots[0].samples} samples)` : ` (${main.plots[0].samples} samples)`;
   $("#w-note").textContent = `${main.file}${thinned}` + (other ? ` · overlay ${other.file} dashed` : "");
