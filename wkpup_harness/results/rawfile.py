@@ -4,7 +4,9 @@ A raw file is one or more plots, each a text header (``Title:``, ``Date:``, ``Pl
 ``Flags: real|complex``, ``No. Variables:``, ``No. Points:``, ``Variables:`` with one
 ``<index> <name> <type>`` line per vector) followed by ``Binary:`` (points x variables
 little-endian doubles, two per value when complex) or ``Values:`` (per point its index then
-one value per line, ``re,im`` when complex). The first vector is the scale (time, frequency).
+one value per line, ``re,im`` when complex). The first vector is the scale (time, frequency):
+real (ngspice writes garbage as a complex scale's imaginary part); the other vectors of a
+complex plot are read as their magnitude.
 
 Any file that is not that (a wrong header, counts that do not fit the bytes, a truncated
 table, a count beyond the limits below) is a ``ResultError`` naming the file and the line or
@@ -144,20 +146,19 @@ def _binary(reader: _Reader, n_vars: int, n_points: int, is_complex: bool) -> li
         )
     flat = struct.unpack_from(f"<{n_vars * n_points * width}d", reader.data, reader.pos)
     reader.pos += size
-    cols: list[list[float]] = [[] for _ in range(n_vars)]
     step = n_vars * width
-    for p in range(n_points):
-        row = flat[p * step : (p + 1) * step]
-        for v in range(n_vars):
-            cols[v].append(math.hypot(row[2 * v], row[2 * v + 1]) if is_complex else row[v])
-    return cols
+    if not is_complex:
+        return [list(flat[v::step]) for v in range(n_vars)]
+    parts = [(flat[2 * v :: step], flat[2 * v + 1 :: step]) for v in range(1, n_vars)]
+    scale = list(flat[0::step])  # the scale is real: ngspice leaves its imaginary part unset
+    return [scale] + [[math.hypot(r, i) for r, i in zip(re_, im, strict=True)] for re_, im in parts]
 
 
-def _ascii_value(reader: _Reader, text: str, is_complex: bool) -> float:
+def _ascii_value(reader: _Reader, text: str, is_complex: bool, scale: bool) -> float:
     try:
         if is_complex:
             re_, _, im = text.partition(",")
-            return math.hypot(float(re_), float(im or 0))
+            return float(re_) if scale else math.hypot(float(re_), float(im or 0))
         return float(text)
     except ValueError:
         raise reader.fail(f"{text[:40]!r} is not a number") from None
@@ -182,7 +183,7 @@ def _ascii(reader: _Reader, n_vars: int, n_points: int, is_complex: bool) -> lis
                 parts = parts[1:]
             if len(parts) != 1:
                 raise reader.fail(f"expected one value of vector {v} at point {p}")
-            cols[v].append(_ascii_value(reader, parts[0], is_complex))
+            cols[v].append(_ascii_value(reader, parts[0], is_complex, v == 0))
     return cols
 
 
