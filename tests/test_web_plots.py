@@ -159,6 +159,15 @@ def test_axes_scaled_to_the_data_limits_off_scale_and_no_one_column_plot(
     )
     assert domain_limits()["rwkpull0"].bounds.min in lines
     assert "spec min 4 kΩ" in pg.locator("#plot-temp-rwkpull0").text_content()
+    # hover texts: the point and its value in engineering units
+    hover = pg.evaluate(
+        "document.getElementById('plot-temp-vwkp_drop').data.flatMap((t) => t.text || [])"
+    )
+    by_label = {p["label"]: p["cells"]["vwkp_drop"]["value"] for p in res["points"]}
+    assert len(hover) == len(by_label)
+    for text in hover:
+        label, value = text.split(": ")
+        assert value == eng(by_label[label], "V") and value.endswith(" µV"), text
     pg.locator("#plot-temp-vwkp_drop").screenshot(path=str(tmp_path / "vwkp_drop.png"))
 
     # a job with five supply combinations does get the supply-levels plots
