@@ -256,7 +256,7 @@ def test_the_session_table_lists_every_job_with_both_verdicts() -> None:
     assert lines[0].split() == ["job", "name", "domain", "status", "points", "golden", "spec",
                                 "worst", "margin"]  # fmt: skip
     first = ["3", "gpio/wkpup_1p8v::smoke", "gpio/1p8v", "completed", "6", "identical", "pass"]
-    assert lines[2].split() == [*first, "rwkpull0", "1218", "Ω", "(30.4", "%)"]
+    assert lines[2].split() == [*first, "rwkpull0", "1.218", "kΩ", "(30.4", "%)"]
     assert lines[3].split() == ["4", "cli::TT", "m40", "gpio/1p8v", "failed", "5", "(2",
                                 "failed)", "-", "-", "-"]  # fmt: skip
 
