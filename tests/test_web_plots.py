@@ -118,7 +118,7 @@ def test_tables_in_engineering_units_with_margins_and_supply_volts(
     netlist = fetch(server, tt.locator("a.p-netlist").get_attribute("href"))
     vc, vcn = float(param(netlist, "vc")), float(param(netlist, "vcn"))
     assert param(netlist, "vctx") == '"0.5*vcn"'
-    assert volts == f"vccn {eng(vcn, 'V')}, vcc {eng(vc, 'V')}, vcctx {eng(0.5 * vcn, 'V')}"
+    assert volts == f"vcc {eng(vc, 'V')}, vccn {eng(vcn, 'V')}, vcctx {eng(0.5 * vcn, 'V')}"
     assert "max/max" in tt.inner_text()  # beside its min/nom/max labels
     pg.screenshot(path=str(tmp_path / "job_tables.png"), full_page=True)
 
@@ -271,6 +271,7 @@ def test_point_links_and_the_waveform_viewer(
         assert name.startswith(vec.name) and length == len(vec.values)
         assert math.isclose(y5, vec.values[5], rel_tol=1e-12, abs_tol=1e-18)
     assert pg.locator("#w-note").inner_text().startswith(raw.name)
+    assert pg.locator("#w-plot .g-ytitle").first.text_content() in ("current (A)", "voltage (V)")
     pg.locator("#w-plot").screenshot(path=str(tmp_path / "wave_one.png"))
 
     # overlay a second point (another corner): its traces dashed, on the same axes

@@ -167,7 +167,7 @@ VID_CLASS = {
     "SSG": "ss", "SSG_FFG": "ss", "SSAG": "ss",
 }  # fmt: skip
 VID_TEMPERATURE = {-40: "c", 125: "h"}
-LEVEL_INDEX = {"min": 0, "nom": 1, "max": 2}
+RAILS = ("vcc", "vccn", "vcctx", "vccana")  # the order a point's volts are listed in
 
 
 def _volt(text: str, vcn: float | None) -> float | str:
@@ -215,7 +215,7 @@ def point_supplies(
     out["vcctx"] = _volt(at("vcctx", tx_level or "nom"), vcn)
     if "vccana" in swept[:2]:
         out["vccana"] = _volt(at("vccana", trend["vccana"]), vcn)
-    return out
+    return {rail: out[rail] for rail in RAILS if rail in out}
 
 
 def tables_of(core: Core) -> CoreTables | None:

@@ -175,10 +175,11 @@ def wave_view(path: Path, label: str, k: int) -> dict[str, Any]:
         step = max(1, -(-n // MAX_SAMPLES))
         out.append({
             "plotname": plot.plotname, "complex": plot.complex, "samples": n, "step": step,
-            "scale": {"name": plot.scale.name, "unit": plot.scale.unit,
+            "scale": {"name": plot.scale.name, "kind": plot.scale.kind, "unit": plot.scale.unit,
                       "values": _decimated(plot.scale.values, step)},
             "vectors": [
-                {"name": v.name, "unit": v.unit, "values": _decimated(v.values, step)}
+                {"name": v.name, "kind": v.kind, "unit": v.unit,
+                 "values": _decimated(v.values, step)}
                 for v in plot.vectors[1:]
             ],
         })  # fmt: skip

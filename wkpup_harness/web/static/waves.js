@@ -67,17 +67,19 @@ async function drawWaves() {
   } catch (e) { $("#w-note").textContent = e.message; return; }
   const plot = main.plots[0];
   vectorChoices(plot);
-  const units = [...new Set(plot.vectors.filter((v) => WAVES.selected.has(v.name)).map((v) => v.unit))];
+  const chosen = plot.vectors.filter((v) => WAVES.selected.has(v.name));
+  const units = [...new Set(chosen.map((v) => v.unit))];
+  const axisTitle = (unit) => { const v = chosen.find((x) => x.unit === unit); return v ? `${v.kind} (${unit || "-"})` : ""; };
   const axisOf = (unit) => (units.indexOf(unit) === 1 ? "y2" : "y");
   const data = waveTraces(main, plot, "solid", axisOf);
   if (other) data.push(...waveTraces(other, other.plots[0], "dash", axisOf));
   const layout = {
     title: {text: `${plot.plotname}: ${main.point}${other ? " vs " + other.point : ""}`}, font: {family: "sans-serif", size: 12}, height: 460,
     xaxis: {title: {text: `${plot.scale.name} (${plot.scale.unit})`}, exponentformat: "SI"},
-    yaxis: {title: {text: units[0] || ""}, exponentformat: "SI"},
+    yaxis: {title: {text: axisTitle(units[0])}, exponentformat: "SI"},
     legend: {orientation: "h", x: 0, y: -0.22, yanchor: "top", font: {size: 10}}, margin: {l: 70, r: 70, t: 50, b: 110},
   };
-  if (units.length > 1) layout.yaxis2 = {title: {text: units[1]}, overlaying: "y", side: "right", exponentformat: "SI"};
+  if (units.length > 1) layout.yaxis2 = {title: {text: axisTitle(units[1])}, overlaying: "y", side: "right", exponentformat: "SI"};
   $("#w-plot").hidden = false;
   Plotly.react($("#w-plot"), data, layout, {displaylogo: false, responsive: true});
   const thinned = main.plots[0].step > 1 ? ` (every ${main.plots[0].step}th of ${main.plots[0].samples} samples)` : ` (${main.plots[0].samples} samples)`;
