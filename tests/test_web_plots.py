@@ -280,6 +280,8 @@ def test_point_links_and_the_waveform_viewer(
     pg.wait_for_function(f"document.getElementById('w-plot').dataset.traces == '{2 * len(drawn)}'")
     dashes = pg.evaluate("document.getElementById('w-plot').data.map((t) => t.line.dash)")
     assert dashes == ["solid"] * len(drawn) + ["dash"] * len(drawn)
+    colours = pg.evaluate("document.getElementById('w-plot').data.map((t) => t.line.color)")
+    assert colours[: len(drawn)] == colours[len(drawn) :]  # a vector's colour in both points
     assert other["label"] in pg.locator("#w-plot .gtitle").text_content()
     pg.locator("#w-plot").screenshot(path=str(tmp_path / "wave_overlay.png"))
 

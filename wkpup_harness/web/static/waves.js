@@ -48,11 +48,14 @@ function vectorChoices(plot) {
   $$("#w-vectors input").forEach((box) => box.addEventListener("change", () => { box.checked ? WAVES.selected.add(box.value) : WAVES.selected.delete(box.value); drawWaves(); }));
 }
 
+// a vector keeps its colour in both points: the overlay differs by its dash only
+const WAVE_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
 function waveTraces(view, plot, dash, axisOf) {
+  const colour = (name) => WAVE_COLOURS[Math.max(0, plot.vectors.findIndex((v) => v.name === name)) % WAVE_COLOURS.length];
   return plot.vectors.filter((v) => WAVES.selected.has(v.name)).map((v) => ({
     type: "scatter", mode: "lines", name: `${v.name} — ${view.point}${view.k ? ` a${view.k}` : ""}`,
     legendgroup: view.point, x: plot.scale.values, y: v.values, yaxis: axisOf(v.unit),
-    line: {dash, width: 1.5}, hovertemplate: `${esc(v.name)} %{y:.4s}${esc(v.unit)} at %{x:.4s}${esc(plot.scale.unit)}<extra>${esc(view.point)}</extra>`,
+    line: {dash, width: 1.5, color: colour(v.name)}, hovertemplate: `${esc(v.name)} %{y:.4s}${esc(v.unit)} at %{x:.4s}${esc(plot.scale.unit)}<extra>${esc(view.point)}</extra>`,
   }));
 }
 
@@ -79,7 +82,7 @@ async function drawWaves() {
     yaxis: {title: {text: axisTitle(units[0])}, exponentformat: "SI"},
     legend: {orientation: "h", x: 0, y: -0.22, yanchor: "top", font: {size: 10}}, margin: {l: 70, r: 70, t: 50, b: 110},
   };
-  if (units.length > 1) layout.yaxis2 = {title: {text: axisTitle(units[1])}, overlaying: "y", side: "right", exponentformat: "SI"};
+  if (units.length > 1) layout.yaxis2 = {title: {text: axisTitle(units[1])}, overlaying: "y", side: "right", exponentformat: "SI", showgrid: false};
   $("#w-plot").hidden = false;
   Plotly.react($("#w-plot"), data, layout, {displaylogo: false, responsive: true});
   const thinned = main.plots[0].step > 1 ? ` (every ${main.plots[0].step}th of ${main.plots[0].samples} samples)` : ` (${main.plots[0].samples} samples)`;
