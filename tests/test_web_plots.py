@@ -175,6 +175,7 @@ def test_axes_scaled_to_the_data_limits_off_scale_and_no_one_column_plot(
     assert pg.locator("[id^=plot-volt-]").count() == pg.locator("[id^=plot-temp-]").count() > 0
     volts = pg.locator("#points tbody td.supplies").all_inner_texts()
     assert len(set(volts)) == 5, volts  # each combination its own volts
+    pg.locator("[id^=plot-volt-]").first.screenshot(path=str(tmp_path / "vs_supply.png"))
 
 
 def test_legends_grouped_by_corner_and_never_scrolling(
