@@ -120,6 +120,17 @@ def test_tables_in_engineering_units_with_margins_and_supply_volts(
     assert param(netlist, "vctx") == '"0.5*vcn"'
     assert volts == f"vcc {eng(vc, 'V')}, vccn {eng(vcn, 'V')}, vcctx {eng(0.5 * vcn, 'V')}"
     assert "max/max" in tt.inner_text()  # beside its min/nom/max labels
+    # every combination of the five-combination job (perf, VID on): its row's volts are the
+    # .params of its own netlist
+    open_job(pg, server, jobs_done["combos"]["id"])
+    rows = pg.locator("#points tbody tr")
+    assert rows.count() == 5
+    for i in range(rows.count()):
+        r = rows.nth(i)
+        net = fetch(server, r.locator("a.p-netlist").get_attribute("href"))
+        vc, vcn = float(param(net, "vc")), float(param(net, "vcn"))
+        want = f"vcc {eng(vc, 'V')}, vccn {eng(vcn, 'V')}, vcctx {eng(0.5 * vcn, 'V')}"
+        assert r.locator("td.supplies").inner_text() == want, r.inner_text()
     pg.screenshot(path=str(tmp_path / "job_tables.png"), full_page=True)
 
 
