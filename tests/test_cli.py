@@ -134,7 +134,9 @@ def test_import_real_backup_then_show_worst_cases(store: Path, capsys) -> None:
     assert code == 0, err
     assert "worst cases over 92 points" in out
     for name in NINE:
-        assert re.search(rf"^{name}\s+{unit(name)}\s+\S+\s+\S+ typical (-40|125)C", out, re.M)
+        # engineering text: "−336.9 µA" (the number, the prefixed unit)
+        u = unit(name)
+        assert re.search(rf"^{name}\s+{u}\s+\S+ \S?{u}\s+\S+ typical (-40|125)C", out, re.M)
     # The real rwkpull0 extremes: FFG hot and SSG cold, as the physics says.
     assert re.search(r"^rwkpull0 .*FFG typical 125C .*SSG typical -40C", out, re.M)
 
@@ -286,8 +288,15 @@ def test_export_csv_and_self_contained_html(store: Path, tmp_path: Path, capsys)
     record_specs(connect(store), job, spec_check.verdicts(parse_creport(text), limits))
     code, out, _ = run_cli(capsys, "show", str(job))
     assert code == 1
-    assert re.search(r"^ioh\s+A\s+\[0, 100\]\s+PASS\s+0/12", out, re.M), out
-    assert re.search(r"^vwkp\s+V\s+\[-inf, 0.001\]\s+FAIL\s+12/12\s+\S+\s+\S+ typical", out, re.M)
+    assert re.search(r"^ioh\s+A\s+\[0 A, 100 A\]\s+PASS\s+0/12", out, re.M), out
+    # worst value and margin (value and percent of the limit) in engineering units
+    m = re.search(
+        r"^vwkp\s+V\s+\[-inf, 1 mV\]\s+FAIL\s+12/12\s+(\S+ V)\s+(\S+ \S?V \(\S+ %\))\s+\S+ typical",
+        out,
+        re.M,
+    )
+    assert m, out
+    assert float(m.group(1).split()[0]) > 1 and m.group(2).startswith("\u2212"), m.groups()
 
     out_html = tmp_path / "job.html"
     code, _, err = run_cli(capsys, "export", str(job), "--html", str(out_html))
@@ -302,7 +311,7 @@ def test_export_csv_and_self_contained_html(store: Path, tmp_path: Path, capsys)
     for name in NINE:
         assert f'"{name} vs temperature"' in page and f'"{name} vs supply levels"' in page
     assert '"temperature (°C)"' in page and '"ioh (A)"' in page and '"rwkpull0 (Ω)"' in page
-    assert '"spec max 0.001"' in page  # limits drawn on the plots
+    assert '"spec max 1 mV"' in page  # limits drawn on the plots, in engineering units
     # pass / near / fail with margins: ioh within 5 % of its [0, 100] span is near
     assert '<td class="fail">FAIL</td>' in page and '<td class="near">NEAR</td>' in page
     figures = page.split("var figs=", 1)[1]
@@ -488,7 +497,9 @@ def test_run_tiny_job_is_recorded(store: Path, tmp_path: Path, capsys) -> None:
     assert (pts[0]["corner"], pts[0]["temperature"], pts[0]["v1"]) == ("TT", -40, "max")
 
     # Judged by the domain's limits (domains/gpio/1p8v/spec.yaml), as every face's job is.
-    assert re.search(r"^spec: pass; worst margin rwkpull\S+ \S+ Ω \(\d+\.\d %\)$", out, re.M), out
+    assert re.search(r"^spec: pass; worst margin rwkpull\S+ \S+ \S?Ω \(\d+\.\d %\)$", out, re.M), (
+        out
+    )
     assert got["spec_verdict"] == "pass"
     assert json.loads(got["spec_json"])["vwkp_drop"] == {"max": 0.01}
     code, out, _ = run_cli(capsys, "history")

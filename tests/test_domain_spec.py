@@ -228,9 +228,9 @@ def spec_row(name: str, lo, hi, value, margin, verdict="pass") -> dict[str, obje
 def test_worst_margin_is_relative_to_the_nearest_limit_with_units() -> None:
     r = spec_row("rwkpull0", 4000.0, 14000.0, 5218.0, 1218.0)
     assert math.isclose(relative_margin(r), 1218 / 4000)
-    assert margin_text(r) == "rwkpull0 1218 Ω (30.4 %)"
+    assert margin_text(r) == "rwkpull0 1.218 kΩ (30.4 %)"
     drop = spec_row("vwkp_drop", None, 0.01, 0.0004, 0.0096)
-    assert margin_text(drop) == "vwkp_drop 0.0096 V (96.0 %)"
+    assert margin_text(drop) == "vwkp_drop 9.6 mV (96.0 %)"
     # Relative ranking across units: the resistance is nearer its limit than the voltage.
     assert worst_spec([drop, r]) is r
     # A limit at zero: the span is the scale.
@@ -256,7 +256,7 @@ def test_the_session_table_lists_every_job_with_both_verdicts() -> None:
     assert lines[0].split() == ["job", "name", "domain", "status", "points", "golden", "spec",
                                 "worst", "margin"]  # fmt: skip
     first = ["3", "gpio/wkpup_1p8v::smoke", "gpio/1p8v", "completed", "6", "identical", "pass"]
-    assert lines[2].split() == [*first, "rwkpull0", "1218", "Ω", "(30.4", "%)"]
+    assert lines[2].split() == [*first, "rwkpull0", "1.218", "kΩ", "(30.4", "%)"]
     assert lines[3].split() == ["4", "cli::TT", "m40", "gpio/1p8v", "failed", "5", "(2",
                                 "failed)", "-", "-", "-"]  # fmt: skip
 

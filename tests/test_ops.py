@@ -29,7 +29,7 @@ from hostile import assert_one_line_error, isolated, snapshot, wkpup
 import wkpup_harness
 from wkpup_harness.core import manifest
 from wkpup_harness.engine.joblog import JobLog
-from wkpup_harness.report.units import number, quantity, unit
+from wkpup_harness.report.units import eng, number, quantity, unit
 from wkpup_harness.store import connect, jobs
 from wkpup_harness.store.schema import LATEST, MIGRATIONS
 
@@ -332,7 +332,7 @@ def test_units_in_show_compare_and_csv(ran: dict[str, Any]) -> None:
     units_seen = set()
     for name, cols in shown.items():
         values = [p["cells"][name][1] for p in points]
-        assert cols[1] == unit(name) and cols[2] == number(min(values)), cols
+        assert cols[1] == unit(name) and " ".join(cols[2:4]) == eng(min(values), cols[1]), cols
         units_seen.add(cols[1])
     assert units_seen == {"A", "Ω", "V"}
 

@@ -244,8 +244,8 @@ def test_each_session_ends_with_the_verdict_table_worst_cases_and_next_steps(pro
         [
             "*job*name*domain*status*points*golden*spec*worst margin*",
             # rwkpull0 is loose in this file (1k..50k): the domain's rwkpull_vih is nearest
-            "1 *gpio/tiny::one_point*gpio/1p8v*completed*1*created*pass*rwkpull_vih * Ω (*%)*",
-            "2 *gpio/tiny::two_corners*gpio/1p8v*completed*2*created*pass*rwkpull_vih * Ω (*%)*",
+            "1 *gpio/tiny::one_point*gpio/1p8v*completed*1*created*pass*rwkpull_vih *Ω (*%)*",
+            "2 *gpio/tiny::two_corners*gpio/1p8v*completed*2*created*pass*rwkpull_vih *Ω (*%)*",
             "*wkpup: worst cases of gpio/tiny::two_corners*",
             "job 2: 2 PVT points*",
             "*rwkpull0*Ω*SSG typical 125C*",

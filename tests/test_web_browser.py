@@ -17,6 +17,7 @@ import pytest
 
 from tests.webutil import Server, ngspice_under, running, smoke_limits
 from wkpup_harness.engine.reaper import processes_with_token
+from wkpup_harness.report.units import eng, unit
 from wkpup_harness.store import jobs, queries
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -101,17 +102,19 @@ def test_submit_watch_progress_job_page_plots_and_golden(page, server: Server, t
     assert "completed" in pg.inner_text("#title")
     specs = pg.inner_text("#specs")
     lo, hi = smoke_limits()
-    assert re.search(rf"rwkpull0\s+\[{lo:g}, {hi:g}\] Ω\s+(PASS|NEAR)", specs), specs
+    limits = rf"\[{eng(lo, 'Ω')}, {eng(hi, 'Ω')}\]"  # engineering units: [4 kΩ, 14 kΩ]
+    assert re.search(rf"rwkpull0\s+{limits}\s+(PASS|NEAR)", specs), specs
     worst = pg.inner_text("#worst")
     assert re.search(r"ioh_0\s+A\s", worst) and re.search(r"rwkpull0\s+Ω\s", worst), worst
     assert "golden" in pg.inner_text("#summary") and "identical" in pg.inner_text("#summary")
     n_plots = pg.locator("#plots .plot").count()
-    assert n_plots == 18  # 9 measurements x (temperature, voltage)
+    assert n_plots == 9  # 9 measurements x temperature; one supply combination: no column plot
     svg = pg.locator("#plot-temp-rwkpull0")  # SVG text: text_content, not inner_text
     assert svg.locator(".gtitle").text_content() == "rwkpull0 vs temperature"
     assert svg.locator(".ytitle").text_content() == "rwkpull0 (Ω)"
     assert svg.locator(".xtitle").text_content() == "temperature (°C)"
-    assert f"spec max {hi:g}" in svg.text_content() and f"spec min {lo:g}" in svg.text_content()
+    text = svg.text_content()  # a limit far from the data is an edge marker, still named
+    assert f"spec max {eng(hi, 'Ω')}" in text and f"spec min {eng(lo, 'Ω')}" in text
     # points table: filter by corner, sort by a measurement
     assert pg.inner_text("#p-count") == "6 of 6 points"
     pg.select_option("#p-corner", "SSG")
@@ -120,12 +123,14 @@ def test_submit_watch_progress_job_page_plots_and_golden(page, server: Server, t
     pg.click("#points th:has-text('rwkpull0 (Ω)')")
     first = pg.inner_text("#points tbody tr:first-child td:first-child")
     assert first == "FFG"  # strongest corner, lowest pull-up resistance first
-    # values in the one number format (%.6g, as every table); the exact text kept as data-raw
-    cells = pg.locator("#points tbody tr:first-child td[data-raw]")
-    assert cells.count() == 9
-    for i in range(cells.count()):
+    # values in engineering units (report.units.eng); the exact text kept as data-raw
+    heads = [h.split(" (")[0] for h in pg.locator("#points thead th").all_inner_texts()]
+    cells = pg.locator("#points tbody tr:first-child td")
+    assert pg.locator("#points tbody tr:first-child td[data-raw]").count() == 9
+    for i, name in enumerate(heads):
         raw = cells.nth(i).get_attribute("data-raw")
-        assert cells.nth(i).inner_text() == f"{float(raw):.6g}", raw
+        if raw is not None:
+            assert cells.nth(i).inner_text() == eng(float(raw), unit(name)), raw
     pg.set_viewport_size({"width": 1400, "height": 2400})  # header, tables, heat map, plots
     pg.evaluate("window.scrollTo(0, 0)")
     pg.wait_for_timeout(500)  # Plotly re-lays out responsive plots

@@ -8,7 +8,8 @@ from typing import Any
 
 from wkpup_harness.cli import common, status
 from wkpup_harness.report import views
-from wkpup_harness.report.units import number, unit
+from wkpup_harness.report.units import eng, margin_text, unit
+from wkpup_harness.results import spec as spec_check
 
 
 def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
@@ -41,9 +42,26 @@ def verdict(data: dict[str, Any]) -> int:
 
 
 def limits(spec: dict[str, Any]) -> str:
-    lo = "-inf" if spec["lo"] is None else number(spec["lo"])
-    hi = "+inf" if spec["hi"] is None else number(spec["hi"])
+    u = unit(spec["name"])
+    lo = "-inf" if spec["lo"] is None else eng(spec["lo"], u)
+    hi = "+inf" if spec["hi"] is None else eng(spec["hi"], u)
     return f"[{lo}, {hi}]"
+
+
+def margin(spec: dict[str, Any]) -> str:
+    """The worst point's margin to the limits, and in percent of the nearer limit."""
+    if spec["worst_seq"] is None:
+        return ""
+    bounds = spec_check.Bounds(spec["lo"], spec["hi"])
+    value = spec["worst_value"]
+    m = spec_check.margin(bounds, value)
+    return margin_text(m, views.margin_percent(bounds, value), unit(spec["name"]))
+
+
+def worst(spec: dict[str, Any]) -> str:
+    if spec["worst_value"] is None:
+        return "failed" if spec["worst_seq"] is not None else ""
+    return eng(spec["worst_value"], unit(spec["name"]))
 
 
 def main(args: argparse.Namespace) -> int:
@@ -60,8 +78,8 @@ def main(args: argparse.Namespace) -> int:
     if data["worst"]:
         print(f"worst cases over {job['n_points']} points:")
         rows = [
-            [w["name"], unit(w["name"]), number(w["min"]), w["min_point"], number(w["max"]),
-             w["max_point"], w["failed"] or ""]
+            [w["name"], unit(w["name"]), eng(w["min"], unit(w["name"])), w["min_point"],
+             eng(w["max"], unit(w["name"])), w["max_point"], w["failed"] or ""]
             for w in data["worst"]
         ]  # fmt: skip
         print(common.table(rows, ["measurement", "unit", "min", "at", "max", "at", "failed"]))
@@ -71,13 +89,11 @@ def main(args: argparse.Namespace) -> int:
         print()
         rows = [
             [s["name"], unit(s["name"]), limits(s), s["status"].upper(),
-             f"{s['n_fail']}/{s['n_points']}",
-             "failed" if s["worst_value"] is None and s["worst_seq"] is not None
-             else "" if s["worst_value"] is None else number(s["worst_value"]),
-             s["worst_point"] or ""]
+             f"{s['n_fail']}/{s['n_points']}", worst(s), margin(s), s["worst_point"] or ""]
             for s in data["specs"]
         ]  # fmt: skip
-        print(common.table(rows, ["spec", "unit", "limits", "verdict", "fail", "worst", "at"]))
+        head = ["spec", "unit", "limits", "verdict", "fail", "worst", "margin", "at"]
+        print(common.table(rows, head))
     if data["failed_simulations"]:
         print()
         print(f"{len(data['failed_simulations'])} simulation(s) not ok:")

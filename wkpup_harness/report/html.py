@@ -20,7 +20,8 @@ from typing import Any
 
 from wkpup_harness.report import plots
 from wkpup_harness.report.summary import extremes
-from wkpup_harness.report.units import number, quantity, unit
+from wkpup_harness.report.units import eng, margin_text, unit
+from wkpup_harness.report.verdicts import margin_percent
 from wkpup_harness.results import Creport
 from wkpup_harness.results import spec as spec_check
 
@@ -80,18 +81,21 @@ def _spec_rows(specs: Sequence[Mapping[str, Any]], report: Creport | None, near:
     rows = []
     for s in specs:
         u = unit(s["name"])
-        lo = "-inf" if s["lo"] is None else number(s["lo"])
-        hi = "+inf" if s["hi"] is None else number(s["hi"])
-        verdict, margin = s["status"], None
+        lo = "-inf" if s["lo"] is None else eng(s["lo"], u)
+        hi = "+inf" if s["hi"] is None else eng(s["hi"], u)
+        verdict, margin, pct = s["status"], None, None
         limit = limits.get(s["name"])
         if report is not None and limit is not None:
             cells = [(r.corner, _value(r, s["name"])) for r in report.rows]
             judged = spec_check.judge(limit, cells, near)
             verdict, margin = judged.verdict, judged.margin
-        worst = "failed" if s["worst_value"] is None else quantity(s["worst_value"], u)
-        shown = "-" if margin is None or margin == float("-inf") else quantity(margin, u)
+            if judged.worst is not None:
+                row = report.rows[judged.worst]
+                pct = margin_percent(limit.for_corner(row.corner), _value(row, s["name"]))
+        worst = "failed" if s["worst_value"] is None else eng(s["worst_value"], u)
+        shown = "-" if margin is None or margin == float("-inf") else margin_text(margin, pct, u)
         rows.append(
-            f"<tr><td>{esc(s['name'])}</td><td>[{esc(lo)}, {esc(hi)}] {esc(u)}</td>"
+            f"<tr><td>{esc(s['name'])}</td><td>[{esc(lo)}, {esc(hi)}]</td>"
             f'<td class="{esc(verdict)}">{esc(verdict.upper())}</td>'
             f"<td>{esc(s['n_fail'])}/{esc(s['n_points'])}</td><td>{esc(worst)}</td>"
             f"<td>{esc(shown)}</td><td>{esc(s.get('worst_point') or '')}</td></tr>"
@@ -178,8 +182,8 @@ def render(
         ]
     if report is not None:
         worst = [
-            (e.name, unit(e.name), number(e.low), e.low_row.label, number(e.high),
-             e.high_row.label, e.failed or "")
+            (e.name, unit(e.name), eng(e.low, unit(e.name)), e.low_row.label,
+             eng(e.high, unit(e.name)), e.high_row.label, e.failed or "")
             for e in extremes(report)
         ]  # fmt: skip
         parts += [

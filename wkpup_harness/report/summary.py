@@ -13,7 +13,7 @@ from pathlib import Path
 from tabulate import tabulate
 
 from wkpup_harness.errors import WkpupError
-from wkpup_harness.report.units import number, unit
+from wkpup_harness.report.units import eng, unit
 from wkpup_harness.results import Creport, CreportRow, read_creport
 
 # The simulator appends these to every measure file; they are conditions, not results.
@@ -48,7 +48,14 @@ def extremes(report: Creport) -> list[Extreme]:
 
 def render(report: Creport) -> str:
     table = [
-        [e.name, unit(e.name), number(e.low), e.low_row.label, number(e.high), e.high_row.label]
+        [
+            e.name,
+            unit(e.name),
+            eng(e.low, unit(e.name)),
+            e.low_row.label,
+            eng(e.high, unit(e.name)),
+            e.high_row.label,
+        ]
         + ([e.failed] if any(x.failed for x in extremes(report)) else [])
         for e in extremes(report)
     ]

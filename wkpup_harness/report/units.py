@@ -8,10 +8,11 @@ distortion, a difference of two delays) is named in ``EXACT`` with the unit its 
 documents (docs/domains.md). Every ``.meas`` of every domain template has a unit
 (tests/test_ops.py reads them); the creport's bookkeeping columns have none.
 
-Numbers shown to people are written by ``number`` (``%.6g``: six significant digits, the
-exponent form for very small or large values, no trailing zeros); the web page's ``fmt``
-(static/app.js) writes the same text. Data meant for programs (CSV ``value``, ``--json``)
-keeps every digit.
+A measurement shown to people is written by ``eng`` (``−336.9 µA``, ``9.517 mV``,
+``2.448 kΩ``: SI prefix, four significant digits, the typographic minus), a spec margin by
+``margin_text`` (``2.448 kΩ (61.2 %)``); the pages' ``eng`` (static/app.js) writes the same
+text. A number without a unit is written by ``number`` (``%.6g``), as the pages' ``fmt``.
+Data meant for programs (CSV ``value``, ``--json``, the API) keeps every digit.
 """
 
 from __future__ import annotations
@@ -101,6 +102,15 @@ def eng(value: float | None, unit_name: str = "") -> str:
         mant = _mantissa(value, e3)
     text = format(mant.normalize(), "f")
     return f"{text.replace('-', MINUS)} {ENG_PREFIX[e3]}{unit_name}"
+
+
+def margin_text(margin: float | None, percent: float | None, unit_name: str) -> str:
+    """``2.448 kΩ (61.2 %)``: a spec margin and its percent of the limit it is measured
+    from (the job page writes the same text)."""
+    if margin is None:
+        return MISSING
+    text = "failed" if math.isinf(margin) and margin < 0 else eng(margin, unit_name)
+    return text if percent is None else f"{text} ({percent:.1f} %)"
 
 
 def mib(kib: float | None) -> float | None:

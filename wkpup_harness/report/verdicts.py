@@ -14,7 +14,9 @@ from typing import Any
 
 from tabulate import tabulate
 
-from wkpup_harness.report.units import MISSING, number, unit
+from wkpup_harness.report.units import MISSING, unit
+from wkpup_harness.report.units import margin_text as margin_value
+from wkpup_harness.results import spec as spec_check
 
 SERVE_URL = "http://127.0.0.1:8888"  # ``wkpup serve``'s default address (cli/serve.py)
 
@@ -34,6 +36,18 @@ def relative_margin(spec: Mapping[str, Any]) -> float:
     return margin / scale if scale else margin
 
 
+def margin_percent(bounds: spec_check.Bounds, value: float | None) -> float | None:
+    """A margin as a percent of the limit it is measured from (``2.448 kΩ`` inside a
+    4 kΩ minimum: 61.2), as ``report.verdicts.relative_margin`` ranks them; None without a
+    value or a limit to relate to."""
+    m = spec_check.margin(bounds, value)
+    if not math.isfinite(m):
+        return None
+    spec = {"margin": m, "worst_value": value, "lo": bounds.min, "hi": bounds.max}
+    rel = relative_margin(spec)
+    return None if rel == m else 100.0 * rel  # the same number: no limit to relate to
+
+
 def worst_spec(specs: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
     """The measurement nearest (or furthest past) its limit, relatively."""
     found = list(specs)
@@ -41,17 +55,16 @@ def worst_spec(specs: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
 
 
 def margin_text(spec: Mapping[str, Any] | None) -> str:
-    """``rwkpull0 2600 Ω (18.6 %)``: the measurement, its margin with unit, and the margin
+    """``rwkpull0 2.6 kΩ (18.6 %)``: the measurement, its margin with unit, and the margin
     as a percentage of the nearest limit (negative: past it)."""
     if spec is None:
         return MISSING
     name = str(spec["name"])
     if spec.get("margin") is None:
         return f"{name} no value"
-    u = unit(name)
     rel = relative_margin(spec)
-    pct = f" ({100 * rel:.1f} %)" if math.isfinite(rel) and rel != spec["margin"] else ""
-    return f"{name} {number(spec['margin'], 4)}{' ' + u if u else ''}{pct}"
+    pct = 100 * rel if math.isfinite(rel) and rel != spec["margin"] else None
+    return f"{name} {margin_value(spec['margin'], pct, unit(name))}"
 
 
 def golden_text(job: Mapping[str, Any]) -> str:

@@ -18,11 +18,11 @@ from wkpup_harness.errors import WkpupError
 from wkpup_harness.settings import Settings
 from wkpup_harness.web import errors, guard, security, service
 from wkpup_harness.web.deps import AppState
-from wkpup_harness.web.routes import compare, events, files, health, jobs, pages, trend
+from wkpup_harness.web.routes import compare, events, files, health, jobs, pages, trend, waves
 
 ROUTERS = (
     health.router, jobs.router, events.router, compare.router, trend.router, files.router,
-    pages.router,
+    waves.router, pages.router,
 )  # fmt: skip
 
 

@@ -186,9 +186,10 @@ def results(job_id: JobId, state: State) -> dict[str, Any]:
         else:
             data = views.collect(conn, row)
             pts = jobs.points(conn, job_id)
+    tables = views.tables_of(state.core)  # for the points' supply volts
     if views.results_partial(row):
-        return clean(views.partial_view(row, run_dir(row, state), sims, near))
-    return clean({**views.result_view(row, data, pts, near), "partial": False})
+        return clean(views.partial_view(row, run_dir(row, state), sims, near, tables))
+    return clean({**views.result_view(row, data, pts, near, tables), "partial": False})
 
 
 @router.get("/jobs/{job_id}/plots")

@@ -85,15 +85,23 @@ async function jobPage() {
     const res = await api(`/api/jobs/${id}/results`);
     if (!res.points.length) return;
     $("#results").hidden = false;
-    const u = (n) => (res.units[n] ? ` (${res.units[n]})` : "");
-    $("#near-note").textContent = `near = within ${(100 * res.near_margin).toFixed(0)} % of the limit span (or value)`;
-    $("#specs tbody").innerHTML = res.specs.map((s) => `<tr><td>${esc(s.name)}</td><td>[${s.lo == null ? "-inf" : fmt(s.lo)}, ${s.hi == null ? "+inf" : fmt(s.hi)}] ${esc(s.unit)}</td><td class="${esc(s.verdict)}">${esc(s.verdict.toUpperCase())}</td><td class="num">${s.n_fail}/${s.n_points}</td><td class="num">${s.n_near}</td><td class="num">${fmt(s.worst_value)} ${esc(s.unit)}</td><td class="num">${fmt(s.margin)} ${esc(s.unit)}</td><td>${esc(s.margin_point || "")}</td></tr>`).join("") || '<tr><td colspan="8" class="muted">no spec limits for this job</td></tr>';
-    $("#worst tbody").innerHTML = res.worst.map((w) => `<tr><td>${esc(w.name)}</td><td>${esc(w.unit)}</td><td class="num">${fmt(w.min)}</td><td>${esc(w.min_point)}</td><td class="num">${fmt(w.max)}</td><td>${esc(w.max_point)}</td><td>${w.failed || ""}</td></tr>`).join("");
+    // every number people read: engineering units (eng, app.js); the exact text stays in data-raw
+    const un = (n) => res.units[n] || "";
+    const u = (n) => (un(n) ? ` (${un(n)})` : "");
+    const pct = (p) => (p == null ? "" : ` (${Number(p).toFixed(1)} %)`);
+    const margin = (m, p, unit) => `${eng(m, unit)}${pct(p)}`;
+    $("#near-note").textContent = `near = within ${(100 * res.near_margin).toFixed(0)} % of the limit span (or value); margin in % of the limit it is measured from`;
+    $("#specs tbody").innerHTML = res.specs.map((s) => `<tr><td>${esc(s.name)}</td><td>[${s.lo == null ? "-inf" : esc(eng(s.lo, s.unit))}, ${s.hi == null ? "+inf" : esc(eng(s.hi, s.unit))}]</td><td class="${esc(s.verdict)}">${esc(s.verdict.toUpperCase())}</td><td class="num">${s.n_fail}/${s.n_points}</td><td class="num">${s.n_near}</td><td class="num">${esc(eng(s.worst_value, s.unit))}</td><td class="num">${esc(margin(s.margin, s.margin_pct, s.unit))}</td><td>${esc(s.margin_point || "")}</td></tr>`).join("") || '<tr><td colspan="8" class="muted">no spec limits for this job</td></tr>';
+    $("#worst tbody").innerHTML = res.worst.map((w) => `<tr><td>${esc(w.name)}</td><td>${esc(w.unit)}</td><td class="num">${esc(eng(w.min, w.unit))}</td><td>${esc(w.min_point)}</td><td class="num">${esc(eng(w.max, w.unit))}</td><td>${esc(w.max_point)}</td><td>${w.failed || ""}</td></tr>`).join("");
+    // each point's files: log, netlist, kept waveforms (waves.js draws them)
+    let files = {};
+    try { files = Object.fromEntries((await api(`/api/jobs/${id}/points/files`)).points.map((f) => [f.seq, f])); } catch (e) { files = {}; }
     // points table: sortable, filterable
     const volts = (p) => [p.v1, p.v2, p.v3].filter((x) => x != null).join("/") + (p.swp ? " " + p.swp : "");
-    const cols = [["corner", (p) => p.corner], ["extraction", (p) => p.extraction], ["temp (°C)", (p) => p.temperature], ["voltages", volts]]
+    const supplies = (p) => Object.entries(p.supplies || {}).map(([k, v]) => `${k} ${typeof v === "number" ? eng(v, "V") : v}`).join(", ");
+    const cols = [["corner", (p) => p.corner], ["extraction", (p) => p.extraction], ["temp (°C)", (p) => p.temperature], ["voltages", volts], ["supply volts", supplies]]
       .concat(res.names.map((n) => [n + u(n), (p) => (p.cells[n] ? p.cells[n].value : null), n]));
-    $("#points thead").innerHTML = "<tr>" + cols.map((c, i) => `<th class="sortable" data-col="${i}">${esc(c[0])}</th>`).join("") + "</tr>";
+    $("#points thead").innerHTML = "<tr>" + cols.map((c, i) => `<th class="sortable" data-col="${i}">${esc(c[0])}</th>`).join("") + "<th>files</th></tr>";
     for (const [sel, f] of [["#p-corner", (p) => p.corner], ["#p-extraction", (p) => p.extraction], ["#p-temperature", (p) => p.temperature], ["#p-volts", volts]]) {
       const vals = [...new Set(res.points.map(f))];
       $(sel).innerHTML = '<option value="">all</option>' + vals.map((v) => `<option>${esc(v)}</option>`).join("");
@@ -101,24 +109,45 @@ async function jobPage() {
     }
     let sortCol = null, sortDir = 1;
     $$("#points th.sortable").forEach((th) => th.addEventListener("click", () => { const c = Number(th.dataset.col); sortDir = sortCol === c ? -sortDir : 1; sortCol = c; drawPoints(); }));
+    const fileLinks = (p) => {
+      const f = files[p.seq]; if (!f) return "";
+      const out = [];
+      if (f.log) out.push(`<a class="p-log" href="${esc(f.log)}">log</a>`);
+      if (f.report) out.push(`<a class="p-report" href="${esc(f.report)}">report</a>`);
+      if (f.netlist) out.push(`<a class="p-netlist" href="${esc(f.netlist)}">netlist</a>`);
+      for (const w of f.waves) out.push(`<a class="p-wave" href="#waves" data-seq="${p.seq}" data-k="${w.k}">${w.k ? "wave a" + w.k : "wave"}</a>`);
+      return out.join(" · ");
+    };
+    const cell = (p, n) => {
+      const c = p.cells[n]; if (!c) return "<td></td>";
+      const cls = c.verdict ? ` ${c.verdict}` : "";
+      const title = c.verdict ? ` title="${esc(c.verdict)}, margin ${esc(margin(c.margin, c.margin_pct, un(n)))}"` : "";
+      const shown = c.value == null ? esc(c.raw) : esc(eng(c.value, un(n)));
+      const exact = c.value == null ? "" : ` data-raw="${esc(c.raw)}"`;
+      return `<td class="num${cls}"${title}${exact}>${shown}</td>`;
+    };
     function drawPoints() {
       const want = {corner: $("#p-corner").value, extraction: $("#p-extraction").value, temperature: $("#p-temperature").value, volts: $("#p-volts").value};
       let rows = res.points.filter((p) => (!want.corner || p.corner === want.corner) && (!want.extraction || p.extraction === want.extraction) && (!want.temperature || String(p.temperature) === want.temperature) && (!want.volts || volts(p) === want.volts));
       if (sortCol != null) { const f = cols[sortCol][1]; rows = rows.slice().sort((a, b) => { const x = f(a), y = f(b); return (x == null) - (y == null) || (x < y ? -1 : x > y ? 1 : 0) * sortDir; }); }
       $("#p-count").textContent = `${rows.length} of ${res.points.length} points`;
-      $("#points tbody").innerHTML = rows.map((p) => "<tr>" + `<td>${esc(p.corner)}</td><td>${esc(p.extraction)}</td><td class="num">${p.temperature}</td><td>${esc(volts(p))}</td>` +
-        res.names.map((n) => { const c = p.cells[n]; if (!c) return "<td></td>"; const cls = c.verdict ? ` ${c.verdict}` : ""; const title = c.verdict ? ` title="${c.verdict}, margin ${fmt(c.margin)}${esc(res.units[n] || "")}"` : ""; const shown = c.value == null ? esc(c.raw) : fmt(c.value); const exact = c.value == null ? "" : ` data-raw="${esc(c.raw)}"`; return `<td class="num${cls}"${title}${exact}>${shown}</td>`; }).join("") + "</tr>").join("");
+      $("#points tbody").innerHTML = rows.map((p) => `<tr data-seq="${p.seq}">` + `<td>${esc(p.corner)}</td><td>${esc(p.extraction)}</td><td class="num">${p.temperature}</td><td>${esc(volts(p))}</td><td class="supplies">${esc(supplies(p))}</td>` +
+        res.names.map((n) => cell(p, n)).join("") + `<td class="files">${fileLinks(p)}</td></tr>`).join("");
     }
     drawPoints();
-    // plots: the same Plotly figures as the HTML export
+    $("#points tbody").onclick = (ev) => { const a = ev.target.closest("a.p-wave"); if (!a) return; ev.preventDefault(); if (typeof showWaves === "function") showWaves(Number(a.dataset.seq), Number(a.dataset.k)); };
+    if (typeof initWaves === "function") initWaves(id, Object.values(files));
+    // plots: the same Plotly figures as the HTML export; a click on a point opens its waveforms
     const figs = (await api(`/api/jobs/${id}/plots`)).figures;
     const box = $("#plots"); box.innerHTML = "";
+    const onClick = (ev) => { const pt = ev.points && ev.points[0]; if (pt && pt.customdata != null && files[pt.customdata] && files[pt.customdata].waves.length) showWaves(pt.customdata, 0); };
     for (const f of figs) {
       const div = document.createElement("div");
       div.className = "plot"; div.id = `plot-${f.id}`;
       if (f.kind === "heatmap") { const h = $("#heatmap"); h.hidden = false; Plotly.newPlot(h, f.figure.data, f.figure.layout, {displaylogo: false, responsive: true}); continue; }
       box.appendChild(div);
       Plotly.newPlot(div, f.figure.data, f.figure.layout, {displaylogo: false, responsive: true});
+      div.on("plotly_click", onClick);
     }
   }
 }
