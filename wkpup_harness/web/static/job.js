@@ -27,6 +27,10 @@ async function jobPage() {
     const cg = $("#compare-golden");
     cg.hidden = !(j.scenario && !["cli", "web"].includes(j.scenario) && j.n_points != null);
     cg.href = `/compare?a=${j.id}&b=golden`;
+    // its runs over time (trend.py names a scenario job SCENARIO::NAME, any other by its name)
+    const tl = $("#trend-link"), label = j.scenario && !["cli", "web"].includes(j.scenario) ? `${j.scenario}::${j.name}` : j.name;
+    tl.hidden = !(label && j.n_points != null);
+    tl.href = `/trend?job=${encodeURIComponent(label || "")}`;
   };
   // live slots the page's HTML does not have: elapsed / ETA, the cancel confirmation, the partial label
   $("#progress-box").insertAdjacentHTML("beforeend", ' <span id="timing" class="muted"></span>');
