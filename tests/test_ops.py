@@ -345,8 +345,10 @@ def test_units_in_show_compare_and_csv(ran: dict[str, Any]) -> None:
     assert {"A", "Ω", "V"} <= {r["unit"] for r in table}
 
     c = wkpup("compare", "1", "2", cwd=ran["tmp"], env=ran["env"])
-    head = next(line for line in c.out.splitlines() if line.startswith("point "))
-    assert head.split() == ["point", "measurement", "unit", "a", "b", "b", "-", "a", "rel"]
+    # job 2's one point failed (0.05 s limit): job 1's two points are its only, listed apart
+    assert c.code == 1 and "point sets differ (2 only in A); no point in common" in c.out
+    assert "2 point(s) only in A:\n  TT typical -40C max/max\n  TT typical 125C max/max" in c.out
+    assert "config temperatures: A -40, 125 / B none with results" in c.out
 
 
 def test_the_web_page_formats_numbers_as_the_cli_does() -> None:

@@ -80,7 +80,11 @@ def test_different_point_sets_are_listed_apart_and_paged(tmp_path) -> None:
     assert got["only_a"] == [] and len(only_b) == 92 - 6
     changed = {r["point"] for r in jobs_rows(conn, smoke, full)}
     assert not only_b & changed  # a point of one side only is never a changed cell
-    assert got["cells"] == 6 * 9 and got["verdict"].endswith(f"of {got['cells']} cells differ")
+    assert (
+        got["cells"] == 6 * 9
+        and got["verdict"].startswith(f"point sets differ ({92 - 6} only in B); ")
+        and got["verdict"].endswith(f"of the {got['cells']} cells in common differ")
+    )
     pages, offset = [], 0
     while offset < got["differences"]:
         page = cmp.comparison(rows, smoke, full, "job B", offset=offset, limit=7)["rows"]
@@ -237,7 +241,8 @@ def test_different_point_sets_listed_apart_and_paging(page, world, tmp_path) -> 
     server, ids = world
     a, b = ids["trend"][0], ids["pair"]
     verdict = compare_verdict(page, server, f"a={a}&b={b}")
-    assert verdict == "0 of 9 cells differ"  # the shared point is identical
+    # the shared point is identical; the point sets' difference is said first
+    assert verdict == "point sets differ (1 only in B); the 9 cells in common identical"
     assert page.locator("#only-b li").count() == 1
     assert page.inner_text("#only-b").startswith("TT typical 125C ")
     assert page.locator("#only-a").count() == 0
@@ -476,3 +481,25 @@ def test_bad_compare_and_trend_requests_are_one_line_4xx(world) -> None:
     # paging past the end is an empty page with the true total, never an error
     code, reply = server.get(f"/api/compare?a={a}&b={b}&rel=0&abs=0&offset=1000")
     assert code == 200 and reply["rows"] == [] and reply["differences"] > 0
+
+
+@pytest.mark.parametrize(
+    ("counts", "text"),
+    [
+        ((0, 54, 0, 0, 0), "identical"),
+        ((0, 54, 1, 0, 0), "identical within tolerance"),
+        ((3, 54, 0, 0, 0), "3 of 54 cells differ"),
+        ((0, 9, 0, 0, 5), "point sets differ (5 only in B); the 9 cells in common identical"),
+        (
+            (0, 9, 2, 1, 0),
+            "point sets differ (1 only in A); the 9 cells in common identical within tolerance",
+        ),
+        (
+            (2, 9, 0, 1, 1),
+            "point sets differ (1 only in A, 1 only in B); 2 of the 9 cells in common differ",
+        ),
+        ((0, 0, 0, 2, 0), "point sets differ (2 only in A); no point in common"),
+    ],
+)
+def test_the_verdict_says_a_point_set_difference_first(counts, text) -> None:
+    assert cmp.verdict(*counts) == text

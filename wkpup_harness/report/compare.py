@@ -148,11 +148,22 @@ def _classify(
     return changed, same, close, {s: list(keys) for s, keys in order.items()}
 
 
-def verdict(n_changed: int, n_cells: int, n_close: int, n_only: int) -> str:
-    """``identical``, ``identical within tolerance`` or ``N of M cells differ``."""
-    if n_changed or n_only:
-        return f"{n_changed} of {n_cells} cells differ"
-    return "identical within tolerance" if n_close else "identical"
+def verdict(n_changed: int, n_cells: int, n_close: int, only_a: int = 0, only_b: int = 0) -> str:
+    """``identical``, ``identical within tolerance`` or ``N of M cells differ``; when the two
+    point sets differ, that first (``point sets differ (2 only in A); the 9 cells in common
+    identical``), never a count of changed cells that hides it."""
+    same = "identical within tolerance" if n_close else "identical"
+    if not only_a and not only_b:
+        return f"{n_changed} of {n_cells} cells differ" if n_changed else same
+    apart = ", ".join(f"{n} only in {s}" for n, s in ((only_a, "A"), (only_b, "B")) if n)
+    if not n_cells:
+        return f"point sets differ ({apart}); no point in common"
+    common = (
+        f"{n_changed} of the {n_cells} cells in common differ"
+        if n_changed
+        else (f"the {n_cells} cells in common {same}")
+    )
+    return f"point sets differ ({apart}); {common}"
 
 
 def _only_points(
@@ -200,7 +211,8 @@ def config_differences(
     for key, column in (("corners", "corner"), ("temperatures", "temperature")):
         a, b = _values(rows, "a", column), _values(rows, "b", column)
         if a != b:
-            out.append({"key": key, "a": ", ".join(map(str, a)), "b": ", ".join(map(str, b))})
+            out.append({"key": key, "a": ", ".join(map(str, a)) or "none with results",
+                        "b": ", ".join(map(str, b)) or "none with results"})  # fmt: skip
     return out
 
 
@@ -230,7 +242,7 @@ def comparison(
     return {
         "a": side(job_a, f"job {job_a['id']}"),
         "b": side(job_b, b_label),
-        "verdict": verdict(len(changed), n_cells, close, n_only),
+        "verdict": verdict(len(changed), n_cells, close, len(only["a"]), len(only["b"])),
         "identical": not changed and not n_only,
         "tolerance": tol.as_dict(),
         "cells": n_cells,
