@@ -329,8 +329,10 @@ def test_optional_key_defaults(tables: CoreTables) -> None:
 @pytest.mark.parametrize("key", KNOWN_KEYS)
 def test_duplicate_key(tables: CoreTables, key: str) -> None:
     cfg = parse(BASE, tables)
-    line = f"{key}:{cfg.get(key)}"
+    line = f"{key}:{cfg.get(key) or '200'}"  # (mc_samples has no default: absent is off)
     base = BASE if key in REQUIRED_KEYS else BASE + line + "\n"
+    if key.startswith("mc_") and key != "mc_samples":
+        base += "mc_samples:200\n"  # the other Monte Carlo keys need it
     err = reject(base + line + "\n", tables)
     assert err.key == key and "duplicate" in err.problem
     assert err.line == base.count("\n") + 1

@@ -266,6 +266,7 @@ sub check_mc_at {
     $ok{"$typ_corner/85"} = $ok{"$typ_corner/100"} = 1;
     my @allowed = ('worst', sort keys %ok);
     my %seen;
+    fail(where('mc_at') . ": mc_at: empty value; allowed: " . join(', ', @allowed)) if $at eq '';
     for my $e (split / /, $at, -1) {
         fail(where('mc_at') . ": mc_at: '$at': entries must be separated by single spaces; allowed: " . join(', ', @allowed))
             if $e eq '';
