@@ -209,9 +209,7 @@ def mc_entries(draw: st.DrawFn, tables: CoreTables, entries: dict[str, str]) -> 
     if kind is not None:
         out["mc_kind"] = kind
     nom = tables.corners.get("nom_tt")
-    full = tables.corners.get(
-        "full_tt_gsgf" if entries["gs/gf_corner"] == "Yes" else "full_tt"
-    )
+    full = tables.corners.get("full_tt_gsgf" if entries["gs/gf_corner"] == "Yes" else "full_tt")
     if draw(st.booleans()) and nom is not None and full is not None:
         typical = nom.corners[0]
         corners = [typical] if kind == "process+mismatch" else list(full.corners)

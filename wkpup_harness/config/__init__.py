@@ -81,8 +81,8 @@ INT_KEYS: Mapping[str, tuple[re.Pattern[str], str]] = {
     "CPU #": (POSITIVE_INT, "integer 1..9999 without sign or leading zero"),
     "MEM [G]": (POSITIVE_INT, "integer 1..9999 without sign or leading zero"),
     "alter_string#": (COUNT_INT, "integer 0..9999 without sign or leading zero"),
-    "mc_samples": (re.compile(r"[1-9][0-9]{0,4}"), "integer 1..99999 without sign or leading zero"),
-    "mc_seed": (re.compile(r"0|[1-9][0-9]{0,8}"), "integer 0..999999999 without sign or leading zero"),
+    "mc_samples": (re.compile(r"[1-9][0-9]{0,4}"), "integer 1..99999, no sign or leading zero"),
+    "mc_seed": (re.compile(r"0|[1-9][0-9]{0,8}"), "integer 0..999999999, no sign or leading zero"),
 }
 SWEEP_KEYS = ("1st_supply_swp", "2nd_supply_swp", "3rd_supply_swp")
 VID_ROWS = tuple(f"vcc_vid_{c}_{t}" for c in ("tt", "ff", "ss") for t in ("h", "c"))

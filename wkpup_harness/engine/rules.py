@@ -18,10 +18,13 @@ from wkpup_harness.errors import WkpupError
 from wkpup_harness.inputs import echo
 
 PIPELINE: tuple[str, ...] = ("gen", "run", "ext", "srt", "bkp")
+# A job whose config has mc_samples (ours, docs/montecarlo.md): the Monte Carlo samples
+# after srt (the worst points come from its creport), before bkp.
+MC_PIPELINE: tuple[str, ...] = ("gen", "run", "ext", "srt", "mc", "bkp")
 STAGES: tuple[str, ...] = STAGE_ORDER  # the core's own stage list (one place: core/stage.py)
 USER_STAGE = "usr_script"  # the user's own script (stages/usr_script.sh): not in the order
 # Stages whose exit 1 means "some points failed, every other point is done".
-POINT_STAGES: tuple[str, ...] = ("run", "chk", "ext")
+POINT_STAGES: tuple[str, ...] = ("run", "chk", "ext", "mc")
 
 
 class StagesError(WkpupError):
@@ -116,6 +119,8 @@ def error_line(
         return executor_error, "run"
     if failed.stage == "run" and failed_points and not failed.cancelled:
         return f"{failed_points} point(s) failed", "run"
+    if failed.stage == "mc" and failed.returncode == 1 and not failed.cancelled:
+        return "Monte Carlo sample(s) failed", "mc"
     if failed.stage == "ext" and failed.returncode == 1:
         return "point(s) without measurements", "ext"
     return failed.describe(), failed.stage
