@@ -297,6 +297,16 @@ def _number(value: float | None) -> float | None:
     return None if value is None or math.isnan(value) else float(value)
 
 
+def values_at(samples: Sequence[Sample], measurement: str, point: str) -> list[float]:
+    """The numbers of ``measurement`` at ``point``, in sample order (failed ones left out:
+    what a histogram draws; ``McStat.failed`` names those)."""
+    return [
+        v
+        for s in samples
+        if s.point == point and (v := _number(s.values.get(measurement))) is not None
+    ]
+
+
 def sigma_to(
     limit: float | None, mean: float | None, sigma: float | None, side: int
 ) -> float | None:
