@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from decimal import ROUND_CEILING, ROUND_FLOOR
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -393,3 +395,17 @@ def test_percent_and_sigma_text() -> None:
     s = only(summarize(samples([1.0, 2.0]), {"r": (0.0, 5.0)}, 0.9, CLOPPER_PEARSON))
     assert interval_text(s).endswith("100.00 %")
     assert "interval: two-sided 90 % Clopper–Pearson" in yield_table([s], {})
+
+
+def test_the_docs_table_of_n_is_required_samples() -> None:
+    """docs/montecarlo.md "Choosing N": every cell of the table is what the code says."""
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "montecarlo.md").read_text("utf-8")
+    section = doc.split("## Choosing N", 1)[1]
+    rows = re.findall(r"^\| ([0-9.]+) % \|((?: [0-9]+ \|)+)$", section, re.MULTILINE)
+    assert [y for y, _ in rows] == ["90", "95", "99", "99.9"]
+    for y, cells in rows:
+        want = [required_samples(float(y) / 100, c, k) for c in (0.90, 0.95) for k in (0, 1, 2)]
+        assert [int(c) for c in cells.split("|") if c.strip()] == want, y
+    assert "298 samples cannot show a yield of 99 % at 95 % confidence" in section
+    lo95, lo90 = clopper_pearson(299, 299)[0], clopper_pearson(299, 299, 0.90)[0]
+    assert f"{pct(lo95, ROUND_FLOOR)} … 100 %" in section and f"{100 * lo90:.3f} %" in section
