@@ -525,6 +525,13 @@ class Job:
         Monte Carlo sample of the mc stage (``sample``, ``sample-retry``)."""
         self._emit(self._event(kind, stage, point=result))
 
+    def mc_outcomes(self) -> dict[int, tuple[bool, int, str, float]]:
+        """How each Monte Carlo sample simulated by this run ended, by sample index."""
+        return {
+            getattr(r.point, "index", 0): (r.ok, r.attempts, r.reason, r.elapsed)
+            for r in self.mc.sample_results.values()
+        }
+
     @property
     def mcreport_path(self) -> Path | None:
         """The job's report/mcreport.txt (in its backup once bkp ran); None without one."""
