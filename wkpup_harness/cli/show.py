@@ -8,6 +8,7 @@ from typing import Any
 
 from wkpup_harness.cli import common, status
 from wkpup_harness.report import views
+from wkpup_harness.report.mcsummary import stored_mc
 from wkpup_harness.report.units import number, unit
 
 
@@ -50,6 +51,9 @@ def main(args: argparse.Namespace) -> int:
     conn = common.open_store(args)
     job = common.require_job(conn, args.job)
     data = collect(conn, job)
+    mc = stored_mc(conn, job)
+    if mc is not None:
+        data["monte_carlo"] = mc
     if args.json:
         common.print_json(data)
         return verdict(data)
@@ -90,4 +94,10 @@ def main(args: argparse.Namespace) -> int:
         print(f"{len(data['failed_points'])} failed point(s):")
         for f in data["failed_points"]:
             print(f"  {f['point']}: {', '.join(f['failed']) or 'missing cells'}")
+    if mc is not None:
+        print()
+        print(
+            f"{mc['kind']}, mc_seed {mc['seed']}, {mc['samples_per_point']} per point at {mc['at']}"
+        )
+        print(mc["table"])
     return verdict(data)
