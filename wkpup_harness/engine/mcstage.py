@@ -22,14 +22,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wkpup_harness.core.stage import StageResult
+from wkpup_harness.core.stage import StageResult, run_stage
+from wkpup_harness.engine.budget import Budget
 from wkpup_harness.engine.runstage import RunStage
 from wkpup_harness.errors import ResultError
 from wkpup_harness.points import Point, SamplePoint
 from wkpup_harness.results.runlog import PointResult
 
 if TYPE_CHECKING:
+    from wkpup_harness.core import Core
     from wkpup_harness.engine.runstage import Owner
+    from wkpup_harness.settings import Settings
 
 SAMPLES_FILE = Path("mc") / "samples.txt"
 MC_LOG = Path("mc") / "mc_log.txt"
@@ -155,3 +158,30 @@ class McStage:
             timed_out=False,
             command=["wkpup-engine", "mc"],
         )
+
+
+def rerun_sample(
+    core: Core, settings: Settings, workdir: Path, sample: SamplePoint, log_dir: Path
+) -> tuple[StageResult, Path]:
+    """Sample ``sample`` of a finished job alone again, in the job's own directory: the
+    core's gen for its PVT point only (when the point's netlist is gone: bkp removed it),
+    then the core's ``mc s<i>`` (its netlist from its recorded row, one simulation under the
+    CPU budget). The stage result and where its measure file is."""
+    env = Budget(settings.cpus, settings.slot_dir).env()
+    netlist = workdir / sample.pvt.directory / f"{tb_name(workdir)}.sp"
+    if not netlist.is_file():
+        gen_env = {**env, "PAIHO_CORNERS": sample.corner, "PAIHO_TEMPS": sample.temp_token}
+        gen = run_stage(core, workdir, "gen", env=gen_env, log_dir=log_dir)
+        if not gen.ok:
+            return gen, netlist
+    result = run_stage(
+        core, workdir, "mc", ex=f"s{sample.index}", env=env, log_dir=log_dir,
+        timeout=settings.stage_timeout,
+    )  # fmt: skip
+    return result, workdir / sample.directory / f"{tb_name(workdir)}.mt0"
+
+
+def tb_name(workdir: Path) -> str:
+    """The testbench name: the one template/*.sp (as the core finds it)."""
+    found = sorted((workdir / "template").glob("*.sp"))
+    return found[0].stem if found else "sim_tx"

@@ -81,3 +81,18 @@ def mc_samples(conn: sqlite3.Connection, job: int) -> tuple[list[Sample], dict[s
         if r["name"] is not None:
             sample.values[r["name"]] = r["value"]  # type: ignore[index]
     return list(out.values()), corners
+
+
+def mc_sample(conn: sqlite3.Connection, job: int, idx: int) -> dict[str, Any] | None:
+    """One stored sample: its row and its values as written (``raw``: name -> text)."""
+    with read(conn):
+        row = conn.execute(
+            "SELECT * FROM mc_samples WHERE job_id = ? AND idx = ?", (job, idx)
+        ).fetchone()
+        if row is None:
+            return None
+        values = conn.execute(
+            "SELECT name, raw FROM mc_values WHERE job_id = ? AND idx = ? ORDER BY col",
+            (job, idx),
+        ).fetchall()
+    return {**dict(row), "raw": {v["name"]: v["raw"] for v in values}}

@@ -20,6 +20,8 @@
 # directory, so the netlist's relative includes resolve alike), and mc/samples.txt:
 #   <i> <seed> <CORNER> <EX> <TTOK> <VT> <dir>
 # Sample k has the same seed at every point: it is one part, seen at each PVT point.
+# With --sample '<row of samples.txt>' (and --tb, --kind only) it writes that one sample's
+# netlist again, from its point's netlist (a rerun of one sample: `mc s<i>`), nothing else.
 # Exit: 0 ok; 1 a netlist or the creport cannot be read; 2 an --at entry matches no point.
 use strict;
 use warnings;
@@ -29,19 +31,29 @@ sub fail { my ($msg, $rc) = @_; print STDERR "ERROR: mc: $msg\n"; exit($rc // 1)
 my %opt;
 while (@ARGV) {
     my $k = shift @ARGV;
-    $k =~ /\A--(points|creport|tb|samples|seed|kind|at|typ-corner|nominal)\z/ or fail("usage: unknown argument '$k'", 2);
+    $k =~ /\A--(points|creport|tb|samples|seed|kind|at|typ-corner|nominal|sample)\z/ or fail("usage: unknown argument '$k'", 2);
     @ARGV or fail("usage: $k needs a value", 2);
     $opt{$1} = shift @ARGV;
 }
-for my $k (qw(points tb samples seed kind at typ-corner nominal)) {
+for my $k (defined $opt{sample} ? qw(tb kind) : qw(points tb samples seed kind at typ-corner nominal)) {
     defined $opt{$k} or fail("usage: --$k missing", 2);
+}
+if (defined $opt{sample}) {
+    my ($i, $seed, $c, $e, $t, $vt, $dir) = split ' ', $opt{sample};
+    defined $dir && $i =~ /\A[1-9][0-9]*\z/ && $seed =~ /\A[1-9][0-9]*\z/
+        or fail("--sample: expected '<i> <seed> <CORNER> <EX> <T> <VT> <dir>'", 2);
+    $dir eq "mc/${c}_$e/${t}_$vt/s$i" or fail("--sample: directory '$dir' is not mc/${c}_$e/${t}_$vt/s$i", 2);
+    $opt{kind} eq 'mismatch' || $opt{kind} eq 'process+mismatch' or fail("mc_kind '$opt{kind}' unknown", 2);
+    write_sample([$c, $e, $t, $vt], $opt{kind}, $opt{tb}, $i, $seed);
+    print "mc: s$i seed=$seed $c $e $t $vt: netlist written\n";
+    exit 0;
 }
 my ($n, $seed0, $kind) = @opt{qw(samples seed kind)};
 $n =~ /\A[1-9][0-9]{0,4}\z/ or fail("mc_samples '$n' not 1..99999", 2);
 $seed0 =~ /\A(?:0|[1-9][0-9]{0,8})\z/ or fail("mc_seed '$seed0' not 0..999999999", 2);
 $kind eq 'mismatch' || $kind eq 'process+mismatch' or fail("mc_kind '$kind' unknown", 2);
 
-# seed of part k: a 32-bit mix of (mc_seed, k) (every product stays below 2**53), 1..2**31-2
+# seed of part k: a 32-bit mix of (mc_seed, k) (every product stays below 2**63: exact perl integers), 1..2**31-2
 sub part_seed {
     my ($s, $k) = @_;
     my $m = 4294967296;
@@ -146,6 +158,19 @@ my @rows;
 my $i = 0;
 for my $pi (@chosen) {
     my ($c, $e, $t, $vt) = @{ $points[$pi] };
+    for my $k (1 .. $n) {
+        $i++;
+        my $seed = part_seed($seed0, $k);
+        my $dir = write_sample($points[$pi], $kind, $tb, $i, $seed);
+        push @rows, "$i $seed $c $e $t $vt $dir\n";
+    }
+}
+
+# write_sample([CORNER, EX, T, VT], kind, tb, i, seed): the sample's netlist, from its
+# point's: the model section switched to the Monte Carlo one, the seed after it. Its dir.
+sub write_sample {
+    my ($pt, $kind, $tb, $i, $seed) = @_;
+    my ($c, $e, $t, $vt) = @$pt;
     my $src = "$c/$e/${e}_$t/$vt/$tb.sp";
     open my $fh, '<', $src or fail("$src: cannot read ($!); run gen first");
     my $text = do { local $/; <$fh> };
@@ -153,19 +178,15 @@ for my $pi (@chosen) {
     my $section = $kind eq 'mismatch' ? "${c}_mm" : 'mc_mm';
     my $hits = ($text =~ s/^(\s*\.lib\s+"?\$DP_HSPICE_MODEL"?\s+)\Q$c\E([ \t]*)$/$1$section$2/mgi);
     $hits or fail("$src: no '.lib \"\$DP_HSPICE_MODEL\" $c' line to select the Monte Carlo models");
-    for my $k (1 .. $n) {
-        $i++;
-        my $seed = part_seed($seed0, $k);
-        (my $deck = $text) =~ s/^(\s*\.lib\s+"?\$DP_HSPICE_MODEL"?\s+\Q$section\E[ \t]*\n)/$1.option seed=$seed\n/mi;
-        my $dir = "mc/${c}_$e/${t}_$vt/s$i";
-        for my $d ("mc/${c}_$e", "mc/${c}_$e/${t}_$vt", $dir) {
-            -d $d or mkdir $d or fail("$d: $!");
-        }
-        open my $out, '>', "$dir/$tb.sp" or fail("$dir/$tb.sp: $!");
-        print {$out} $deck;
-        close $out or fail("$dir/$tb.sp: $!");
-        push @rows, "$i $seed $c $e $t $vt $dir\n";
+    $text =~ s/^(\s*\.lib\s+"?\$DP_HSPICE_MODEL"?\s+\Q$section\E[ \t]*\n)/$1.option seed=$seed\n/mi;
+    my $dir = "mc/${c}_$e/${t}_$vt/s$i";
+    for my $d ('mc', "mc/${c}_$e", "mc/${c}_$e/${t}_$vt", $dir) {
+        -d $d or mkdir $d or fail("$d: $!");
     }
+    open my $out, '>', "$dir/$tb.sp" or fail("$dir/$tb.sp: $!");
+    print {$out} $text;
+    close $out or fail("$dir/$tb.sp: $!");
+    return $dir;
 }
 open my $sfh, '>', 'mc/samples.txt.tmp' or fail("mc/samples.txt: $!");
 print {$sfh} @rows;

@@ -7,6 +7,7 @@
 #   run  every sample's netlist through run_point.sh, as the run stage runs a point (slots,
 #        PAIHO_SIM_TIMEOUT, PAIHO_JOBS at a time); status lines in mc/mc_log.txt
 #   ext  report/mcreport.txt (mc_report.pl)
+#   s<i> sample i alone again (wkpup rerun <job> --sample i): mc_one
 # Exit: 2 the config has no mc_samples or an unknown step; 1 samples failed (named).
 # shellcheck disable=SC2154  # CFG_* come from read_cfg.sh
 
@@ -56,6 +57,36 @@ mc_run() {
     fi
 }
 
+# mc_one <i>: sample i alone again (a rerun): its row from mc/samples.txt, else from the
+# newest backup's; its netlist written again from its point's (gen must have written that
+# point: PAIHO_CORNERS / PAIHO_TEMPS may limit gen to it); simulated as mc run does; its
+# measure file is <dir>/<tb>.mt0.
+mc_one() {
+    local i=$1 list='' row='' b dir
+    [ -f mc/samples.txt ] && list=mc/samples.txt
+    if [ -z "$list" ]; then
+        for b in 00bkp_*; do
+            if [[ $b =~ ^00bkp_[0-9]{12}$ ]] && [ -f "$b/mc/samples.txt" ]; then list=$b/mc/samples.txt; fi
+        done
+    fi
+    if [ -z "$list" ]; then
+        echo "ERROR: mc: no mc/samples.txt here or in a backup: run the mc stage first" >&2
+        exit 2
+    fi
+    while IFS= read -r b; do
+        [ "${b%% *}" != "$i" ] || row=$b
+    done < "$list"
+    if [ -z "$row" ]; then
+        echo "ERROR: mc: sample $i not in $list" >&2
+        exit 2
+    fi
+    perl "$PAIHO_CORE/montecarlo/mc_gen.pl" --sample "$row" --tb "$PAIHO_TB" --kind "$CFG_mc_kind" || exit 1
+    run_setup
+    dir=${row##* }
+    rm -f -- "$dir/$PAIHO_TB.mt0"
+    mc_sample "$row"
+}
+
 mc_ext() {
     local i dir
     mkdir -p compiled_waveform
@@ -84,8 +115,16 @@ stage_mc() {
         gen) mc_gen ;;
         run) mc_run || rc=1 ;;
         ext) mc_ext || rc=1 ;;
+        s[1-9] | s[1-9]*[0-9])
+            if ! [[ $step =~ ^s[1-9][0-9]{0,8}$ ]]; then
+                echo "ERROR: mc: step '$step' unknown; allowed: gen, run, ext, s<sample> (none: gen, run, ext)" >&2
+                exit 2
+            fi
+            mkdir -p mc
+            mc_one "${step#s}" || rc=1
+            ;;
         *)
-            echo "ERROR: mc: step '$step' unknown; allowed: gen, run, ext (none: all three)" >&2
+            echo "ERROR: mc: step '$step' unknown; allowed: gen, run, ext, s<sample> (none: gen, run, ext)" >&2
             exit 2
             ;;
     esac
