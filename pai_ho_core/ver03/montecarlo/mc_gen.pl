@@ -10,8 +10,9 @@
 #   FILE     the run's PVT points, one `CORNER EX TTOK VT T1 T2 T3` line each (pvt_points)
 #
 # Picks the Monte Carlo points: with --at worst, per measurement of creport.txt the point
-# whose value lies farthest from the nominal point's (|v - nominal| / |nominal|; ties: the
-# first in loop order; `failed` values ignored), only typ-corner points for
+# whose value lies farthest from the nominal point's (|v - nominal| / |nominal|, the mean
+# over the points when the run has no nominal point; ties: the first in loop order; `failed`
+# values ignored), only typ-corner points for
 # process+mismatch; else every point of each CORNER/T entry. Then writes, per point (loop
 # order) and per sample k = 1..N, the point's netlist with its `.lib "$DP_HSPICE_MODEL"
 # <CORNER>` lines selecting the mismatch twin <CORNER>_mm (mismatch) or mc_mm
@@ -127,8 +128,15 @@ sub worst_points {
     }
     my %pick;
     for my $c (@cols) {
+        next unless $vals{$c};
+        # the reference: the nominal point's value; without it (a corner/temperature subset
+        # leaving TT 85 out), the mean over the run's points
         my $nom = $nominal{$c};
-        next unless defined $nom && $vals{$c};
+        if (!defined $nom) {
+            $nom = 0;
+            $nom += $_->[1] for @{ $vals{$c} };
+            $nom /= @{ $vals{$c} };
+        }
         my ($best, $dev) = (undef, -1);
         for my $pv (@{ $vals{$c} }) {
             my ($pi, $v) = @$pv;
@@ -138,7 +146,7 @@ sub worst_points {
         }
         $pick{$best} = 1 if defined $best;
     }
-    %pick or fail("$opt{creport}: no measurement with a nominal value: no worst point");
+    %pick or fail("$opt{creport}: no measurement with a value: no worst point");
     return sort { $a <=> $b } keys %pick;
 }
 
