@@ -587,7 +587,8 @@ def _job_config(c: _Checker, f: _File, i: int, job: JobModel) -> Config | None:
             # Name the override and its line, not the line of the domain's file it replaced.
             loc, key = c.override_loc(i, p.key, job)
             if p.key in mc:
-                loc, key = ("jobs", i, "monte_carlo"), f"jobs[{i}].monte_carlo"
+                name = next(k for k, v in MC_BLOCK_KEYS.items() if v == p.key)
+                loc, key = ("jobs", i, "monte_carlo", name), f"jobs[{i}].monte_carlo.{name}"
             elif p.key not in overrides:
                 loc, key = ("jobs", i, "config"), f"jobs[{i}].config"
             c.add(key, p.problem, p.allowed, loc)
