@@ -244,14 +244,15 @@ class Progress:
         bar = "#" * filled + "." * (BAR_WIDTH - filled)
         tail = f"  {event.failed} failed" if event.failed else ""
         elapsed = common.fmt_elapsed(time.monotonic() - self.t0)
-        return f"[{bar}] {done}/{event.total} points  {elapsed}{tail}"
+        what = "samples" if event.kind == "sample" else "points"
+        return f"[{bar}] {done}/{event.total} {what}  {elapsed}{tail}"
 
     def __call__(self, event: Event) -> None:
         if not self.enabled:
             return
-        if event.kind == "stage-start" and event.stage == "run":
+        if event.kind == "stage-start" and event.stage in ("run", "mc"):
             self.t0 = time.monotonic()
-        elif event.kind == "point":
+        elif event.kind in ("point", "sample"):
             now = time.monotonic()
             if self.tty:
                 self.stream.write("\r" + self.line(event))

@@ -280,13 +280,16 @@ class Job:
         result = data.get("result")
         if result is not None:
             data["status"] = stage_status(result)
+        runs: RunStage = self.runs
+        if kind == "sample" and self.mc.samples is not None:
+            runs = self.mc.samples  # a Monte Carlo sample: the samples so far
         return Event(
             kind,
             self.id,
             stage,
-            done=self.points_done,
-            total=len(self.points),
-            failed=len(self.failed_points),
+            done=runs.points_done,
+            total=len(runs.points),
+            failed=len(runs.failed_points),
             scenario=self.spec.scenario,
             name=self.spec.name,
             log_dir=self.log_dir if self.workdir_root is not None else None,
