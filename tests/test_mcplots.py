@@ -108,6 +108,7 @@ def test_equal_values_one_bar_and_no_fit() -> None:
     # σ = 0: every limit is infinitely many σ away, and far from the one narrow bin
     notes = [a["text"] for a in fig["layout"]["annotations"]]
     assert notes == ["← spec min 400 µA (+inf σ)", "spec max 600 µA (+inf σ) →"]
+    json.dumps(fig, allow_nan=False)  # an infinite σ to limit is text, never a JSON number
 
 
 def test_no_value_no_limits() -> None:

@@ -92,6 +92,21 @@ def test_the_exact_interval_with_no_failure_is_the_closed_form() -> None:
     assert clopper_pearson(0, 300, 0.90)[1] == pytest.approx(3 / 300, rel=0.01)
 
 
+def test_clopper_pearson_far_in_the_tail_and_at_a_million() -> None:
+    """3 failures in 100,000 (a high-yield run): the bounds by bisection on the exact binomial
+    tail in mpmath 1.3.0 at 50 digits (run once outside this suite): 6.18676395892e-6 and
+    8.76702025664e-5 (scipy 1.17.1 gives 6.1867639159e-6, 7e-9 off). 999,000 of 1,000,000:
+    scipy 1.17.1, 0.998936081893 and 0.999060998792."""
+    lo, hi = clopper_pearson(3, 100_000)
+    assert lo == pytest.approx(6.18676395892e-6, rel=1e-9)
+    assert hi == pytest.approx(8.76702025664e-5, rel=1e-9)
+    lo, hi = clopper_pearson(999_000, 1_000_000)
+    assert (lo, hi) == (
+        pytest.approx(0.998936081893, abs=1e-11),
+        pytest.approx(0.999060998792, abs=1e-11),
+    )
+
+
 def _exact_cdf(k: int, n: int, p: Fraction) -> Fraction:
     return sum((math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(k + 1)), Fraction(0))
 
