@@ -232,6 +232,9 @@ def test_check_claim_refuses_too_few_samples_in_one_line() -> None:
         lambda: interval(1, 2, 0.95, "wald"),
         lambda: summarize([], {}, 1.5),
         lambda: summarize([], {}, 0.95, "agresti"),
+        lambda: summarize(samples([1.0]), {"r": (2.0, 1.0)}),
+        lambda: summarize(samples([1.0]), {"r": (float("nan"), None)}),
+        lambda: summarize(samples([1.0]), {"r": (None, "5")}),
     ],
 )
 def test_impossible_input_is_one_clear_error(call: object) -> None:
@@ -294,11 +297,11 @@ def test_one_sided_limits_give_one_sided_cpk() -> None:
 
 
 def test_failed_samples_fail_the_yield_and_are_reported() -> None:
-    data = samples([1.0, None, 3.0, float("nan"), 5.0])
-    data.append(Sample(6, 106, POINT, {}))  # a sample without the measurement at all
+    data = samples([1.0, None, 3.0, float("nan"), 5.0, math.inf])
+    data.append(Sample(7, 107, POINT, {}))  # a sample without the measurement at all
     s = only(summarize(data, {"r": (0.0, 10.0)}))
-    assert (s.n, s.n_failed, s.failed, s.n_valid, s.n_pass) == (6, 3, (2, 4, 6), 3, 3)
-    assert s.yield_ == 0.5 and (s.ci_lo, s.ci_hi) == wilson(3, 6)
+    assert (s.n, s.n_failed, s.failed, s.n_valid, s.n_pass) == (7, 4, (2, 4, 6, 7), 3, 3)
+    assert s.yield_ == 3 / 7 and (s.ci_lo, s.ci_hi) == wilson(3, 7)
     assert s.mean == 3.0 and s.sigma == 2.0  # over the three values only
     assert s.worst == mcstats.Worst(1, 101, 1.0, 1.0)  # the worst *value*
 

@@ -15,7 +15,7 @@ the samples arrive in.
 
 Defined edge cases (no ZeroDivisionError, no NaN):
 
-- a sample whose value is None (failed, missing) or NaN fails every limit of that
+- a sample whose value is None (failed, missing), NaN or infinite fails every limit of that
   measurement: it counts in ``n`` and ``n_failed`` (its index in ``failed``), never in
   ``n_pass``; ``worst`` is the worst sample *with a value* (a failed one only when no
   sample has a value: value None, margin −inf);
@@ -294,7 +294,8 @@ def check_claim(n: int, yield_target: float, confidence: float = CONFIDENCE) -> 
 
 
 def _number(value: float | None) -> float | None:
-    return None if value is None or math.isnan(value) else float(value)
+    """A sample's value, or None when it has none: failed, missing, NaN or infinite."""
+    return None if value is None or not math.isfinite(value) else float(value)
 
 
 def values_at(samples: Sequence[Sample], measurement: str, point: str) -> list[float]:
@@ -333,8 +334,16 @@ def _worst(samples: Sequence[tuple[Sample, float | None]], bounds: Bounds) -> Wo
 
 
 def _limits_for(limits: Mapping, measurement: str, point: str) -> LimitPair:
-    pair = limits.get((measurement, point), limits.get(measurement, (None, None)))
-    lo, hi = pair
+    lo, hi = limits.get((measurement, point), limits.get(measurement, (None, None)))
+    for bound in (lo, hi):
+        if bound is not None and (
+            isinstance(bound, bool)
+            or not isinstance(bound, int | float)
+            or not math.isfinite(bound)
+        ):
+            raise McStatsError(f"{measurement} at {point}: limit {bound!r} is not a finite number")
+    if lo is not None and hi is not None and lo > hi:
+        raise McStatsError(f"{measurement} at {point}: min limit {lo:g} is above max {hi:g}")
     return (None if lo is None else float(lo), None if hi is None else float(hi))
 
 
