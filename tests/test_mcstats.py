@@ -30,6 +30,7 @@ from wkpup_harness.results.mcstats import (
     check_claim,
     clopper_pearson,
     interval,
+    lower_bound,
     required_samples,
     summarize,
     wilson,
@@ -196,9 +197,18 @@ def test_required_samples_with_failures_is_the_least_n(y: float, c: float, k: in
     q = 1 - Fraction(y)
     assert _exact_cdf(k, n, q) <= 1 - Fraction(c)
     assert _exact_cdf(k, n - 1, q) > 1 - Fraction(c)
-    # the claim's bound is the one-sided exact one: the two-sided bound at 2c - 1
-    lo = clopper_pearson(n - k, n, 2 * c - 1)[0]
-    assert lo >= y - 1e-12
+    # the claim's bound is the one-sided exact one (the two-sided one's at 2c - 1)
+    lo = lower_bound(n - k, n, c)
+    assert lo == pytest.approx(clopper_pearson(n - k, n, 2 * c - 1)[0], abs=1e-12)
+    assert lo >= y - 1e-12 and lower_bound(n - 1 - k, n - 1, c) < y
+
+
+def test_the_lower_bound_of_a_clean_run_is_the_zero_failure_formula() -> None:
+    assert lower_bound(299, 299) == 0.05 ** (1 / 299) and lower_bound(299, 299) > 0.99
+    assert lower_bound(298, 298) < 0.99
+    assert lower_bound(0, 10) == 0.0
+    # 95 of 100 at one-sided 95 %: the lower end of the two-sided 90 % interval (scipy 1.17.1)
+    assert lower_bound(95, 100) == pytest.approx(0.897746622357, abs=1e-9)
 
 
 def test_check_claim_refuses_too_few_samples_in_one_line() -> None:
@@ -229,6 +239,8 @@ def test_check_claim_refuses_too_few_samples_in_one_line() -> None:
         lambda: wilson(3, 0),
         lambda: wilson(11, 10),
         lambda: clopper_pearson(-1, 10),
+        lambda: lower_bound(5, 4),
+        lambda: lower_bound(1, 4, 1.0),
         lambda: interval(1, 2, 0.95, "wald"),
         lambda: summarize([], {}, 1.5),
         lambda: summarize([], {}, 0.95, "agresti"),

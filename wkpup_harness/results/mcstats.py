@@ -193,10 +193,7 @@ def _bisect(f: Callable[[float], float], target: float, increasing: bool) -> flo
 
 def wilson(x: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
     """Wilson's score interval (no continuity correction) for x successes in n trials."""
-    _count(n, "the number of samples", 1)
-    _count(x, "the number passing")
-    if x > n:
-        raise McStatsError(f"{x} passing out of {n} samples")
+    _check_counts(x, n)
     alpha = 1.0 - _fraction(confidence, "the confidence")
     z = statistics.NormalDist().inv_cdf(1.0 - alpha / 2.0)
     p = x / n
@@ -208,26 +205,43 @@ def wilson(x: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float
     return lo, hi
 
 
-def clopper_pearson(x: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
-    """The exact (Clopper–Pearson) interval: P(X >= x | lo) = P(X <= x | hi) = α/2."""
+def _exact_lower(x: int, n: int, tail: float) -> float:
+    """The p with P(X >= x | p) = tail (0 at x = 0; tail^(1/n) at x = n)."""
+    if x == 0:
+        return 0.0
+    if x == n:
+        return tail ** (1.0 / n)
+    return _bisect(lambda p: 1.0 - binom_cdf(x - 1, n, p), tail, increasing=True)
+
+
+def _exact_upper(x: int, n: int, tail: float) -> float:
+    """The p with P(X <= x | p) = tail (1 at x = n; 1 - tail^(1/n) at x = 0)."""
+    if x == n:
+        return 1.0
+    if x == 0:
+        return 1.0 - tail ** (1.0 / n)
+    return _bisect(lambda p: binom_cdf(x, n, p), tail, increasing=False)
+
+
+def _check_counts(x: int, n: int) -> None:
     _count(n, "the number of samples", 1)
     _count(x, "the number passing")
     if x > n:
         raise McStatsError(f"{x} passing out of {n} samples")
+
+
+def clopper_pearson(x: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """The exact (Clopper–Pearson) interval: P(X >= x | lo) = P(X <= x | hi) = α/2."""
+    _check_counts(x, n)
     tail = (1.0 - _fraction(confidence, "the confidence")) / 2.0
-    if x == 0:
-        lo = 0.0
-    elif x == n:
-        lo = tail ** (1.0 / n)
-    else:
-        lo = _bisect(lambda p: 1.0 - binom_cdf(x - 1, n, p), tail, increasing=True)
-    if x == n:
-        hi = 1.0
-    elif x == 0:
-        hi = 1.0 - tail ** (1.0 / n)
-    else:
-        hi = _bisect(lambda p: binom_cdf(x, n, p), tail, increasing=False)
-    return lo, hi
+    return _exact_lower(x, n, tail), _exact_upper(x, n, tail)
+
+
+def lower_bound(x: int, n: int, confidence: float = CONFIDENCE) -> float:
+    """The one-sided exact lower bound of the yield with x of n passing: the largest Y that
+    "yield >= Y at ``confidence``" may claim (what ``required_samples`` plans for)."""
+    _check_counts(x, n)
+    return _exact_lower(x, n, 1.0 - _fraction(confidence, "the confidence"))
 
 
 def interval(
