@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from wkpup_harness.errors import WkpupError
-from wkpup_harness.report.mctable import interval_text, pct, sigmas, yield_table
+from wkpup_harness.report.mctable import HEADERS, interval_text, pct, sigmas, yield_table
 from wkpup_harness.results import mcstats
 from wkpup_harness.results.mcstats import (
     CLOPPER_PEARSON,
@@ -439,3 +439,14 @@ def test_the_docs_table_of_n_is_required_samples() -> None:
     assert "298 samples cannot show a yield of 99 % at 95 % confidence" in section
     lo95, lo90 = clopper_pearson(299, 299)[0], clopper_pearson(299, 299, 0.90)[0]
     assert f"{pct(lo95, ROUND_FLOOR)} … 100 %" in section and f"{100 * lo90:.3f} %" in section
+
+
+def test_the_docs_explain_every_column_of_the_yield_table() -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "montecarlo.md").read_text("utf-8")
+    section = doc.split("## Statistics", 1)[1].split("\n## ", 1)[0]
+    explained = {
+        name.strip()
+        for cell in re.findall(r"^\| ([^|]+) \| ", section, re.MULTILINE)
+        for name in cell.split(",")
+    }
+    assert set(HEADERS) - {"measurement", "point"} <= explained
