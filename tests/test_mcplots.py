@@ -11,6 +11,8 @@ import statistics
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from wkpup_harness.report import mcplots, plots
 from wkpup_harness.results.mcstats import Sample, summarize, values_at, wilson
@@ -108,6 +110,7 @@ def test_equal_values_one_bar_and_no_fit() -> None:
     # σ = 0: every limit is infinitely many σ away, and far from the one narrow bin
     notes = [a["text"] for a in fig["layout"]["annotations"]]
     assert notes == ["← spec min 400 µA (+inf σ)", "spec max 600 µA (+inf σ) →"]
+    json.dumps(fig, allow_nan=False)  # an infinite σ to limit is text, never a JSON number
 
 
 def test_no_value_no_limits() -> None:
@@ -189,3 +192,16 @@ def test_the_section_draws_in_a_real_browser(tmp_path: Path) -> None:
         finally:
             browser.close()
     assert errors == [] and fetched == [page_file.as_uri()]
+
+
+@given(st.lists(st.floats(-1e9, 1e9, allow_nan=False), min_size=1, max_size=300))
+def test_every_value_is_in_its_bin(values: list[float]) -> None:
+    start, width, counts = mcplots.bins(values)
+    assert sum(counts) == len(values) and width > 0
+    assert len(counts) == (
+        1 if min(values) == max(values) else min(40, math.ceil(len(values) ** 0.5))
+    )
+    slack = 1e-9 * (max(values) - min(values)) + 1e-300  # float rounding of the edges
+    for v in values:
+        i = min(len(counts) - 1, int((v - start) / width))
+        assert start + i * width - slack <= v <= start + (i + 1) * width + slack

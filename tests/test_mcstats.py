@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from wkpup_harness.errors import WkpupError
-from wkpup_harness.report.mctable import interval_text, pct, sigmas, yield_table
+from wkpup_harness.report.mctable import HEADERS, interval_text, pct, sigmas, yield_table
 from wkpup_harness.results import mcstats
 from wkpup_harness.results.mcstats import (
     CLOPPER_PEARSON,
@@ -30,6 +30,7 @@ from wkpup_harness.results.mcstats import (
     check_claim,
     clopper_pearson,
     interval,
+    lower_bound,
     required_samples,
     summarize,
     wilson,
@@ -90,6 +91,21 @@ def test_the_exact_interval_with_no_failure_is_the_closed_form() -> None:
     assert clopper_pearson(0, 10) == (0.0, 1 - 0.025 ** (1 / 10))
     # the "rule of three": 0 of n -> the one-sided 95 % bound is about 3/n
     assert clopper_pearson(0, 300, 0.90)[1] == pytest.approx(3 / 300, rel=0.01)
+
+
+def test_clopper_pearson_far_in_the_tail_and_at_a_million() -> None:
+    """3 failures in 100,000 (a high-yield run): the bounds by bisection on the exact binomial
+    tail in mpmath 1.3.0 at 50 digits (run once outside this suite): 6.18676395892e-6 and
+    8.76702025664e-5 (scipy 1.17.1 gives 6.1867639159e-6, 7e-9 off). 999,000 of 1,000,000:
+    scipy 1.17.1, 0.998936081893 and 0.999060998792."""
+    lo, hi = clopper_pearson(3, 100_000)
+    assert lo == pytest.approx(6.18676395892e-6, rel=1e-9)
+    assert hi == pytest.approx(8.76702025664e-5, rel=1e-9)
+    lo, hi = clopper_pearson(999_000, 1_000_000)
+    assert (lo, hi) == (
+        pytest.approx(0.998936081893, abs=1e-11),
+        pytest.approx(0.999060998792, abs=1e-11),
+    )
 
 
 def _exact_cdf(k: int, n: int, p: Fraction) -> Fraction:
@@ -181,9 +197,18 @@ def test_required_samples_with_failures_is_the_least_n(y: float, c: float, k: in
     q = 1 - Fraction(y)
     assert _exact_cdf(k, n, q) <= 1 - Fraction(c)
     assert _exact_cdf(k, n - 1, q) > 1 - Fraction(c)
-    # the claim's bound is the one-sided exact one: the two-sided bound at 2c - 1
-    lo = clopper_pearson(n - k, n, 2 * c - 1)[0]
-    assert lo >= y - 1e-12
+    # the claim's bound is the one-sided exact one (the two-sided one's at 2c - 1)
+    lo = lower_bound(n - k, n, c)
+    assert lo == pytest.approx(clopper_pearson(n - k, n, 2 * c - 1)[0], abs=1e-12)
+    assert lo >= y - 1e-12 and lower_bound(n - 1 - k, n - 1, c) < y
+
+
+def test_the_lower_bound_of_a_clean_run_is_the_zero_failure_formula() -> None:
+    assert lower_bound(299, 299) == 0.05 ** (1 / 299) and lower_bound(299, 299) > 0.99
+    assert lower_bound(298, 298) < 0.99
+    assert lower_bound(0, 10) == 0.0
+    # 95 of 100 at one-sided 95 %: the lower end of the two-sided 90 % interval (scipy 1.17.1)
+    assert lower_bound(95, 100) == pytest.approx(0.897746622357, abs=1e-9)
 
 
 def test_check_claim_refuses_too_few_samples_in_one_line() -> None:
@@ -214,9 +239,14 @@ def test_check_claim_refuses_too_few_samples_in_one_line() -> None:
         lambda: wilson(3, 0),
         lambda: wilson(11, 10),
         lambda: clopper_pearson(-1, 10),
+        lambda: lower_bound(5, 4),
+        lambda: lower_bound(1, 4, 1.0),
         lambda: interval(1, 2, 0.95, "wald"),
         lambda: summarize([], {}, 1.5),
         lambda: summarize([], {}, 0.95, "agresti"),
+        lambda: summarize(samples([1.0]), {"r": (2.0, 1.0)}),
+        lambda: summarize(samples([1.0]), {"r": (float("nan"), None)}),
+        lambda: summarize(samples([1.0]), {"r": (None, "5")}),
     ],
 )
 def test_impossible_input_is_one_clear_error(call: object) -> None:
@@ -279,11 +309,11 @@ def test_one_sided_limits_give_one_sided_cpk() -> None:
 
 
 def test_failed_samples_fail_the_yield_and_are_reported() -> None:
-    data = samples([1.0, None, 3.0, float("nan"), 5.0])
-    data.append(Sample(6, 106, POINT, {}))  # a sample without the measurement at all
+    data = samples([1.0, None, 3.0, float("nan"), 5.0, math.inf])
+    data.append(Sample(7, 107, POINT, {}))  # a sample without the measurement at all
     s = only(summarize(data, {"r": (0.0, 10.0)}))
-    assert (s.n, s.n_failed, s.failed, s.n_valid, s.n_pass) == (6, 3, (2, 4, 6), 3, 3)
-    assert s.yield_ == 0.5 and (s.ci_lo, s.ci_hi) == wilson(3, 6)
+    assert (s.n, s.n_failed, s.failed, s.n_valid, s.n_pass) == (7, 4, (2, 4, 6, 7), 3, 3)
+    assert s.yield_ == 3 / 7 and (s.ci_lo, s.ci_hi) == wilson(3, 7)
     assert s.mean == 3.0 and s.sigma == 2.0  # over the three values only
     assert s.worst == mcstats.Worst(1, 101, 1.0, 1.0)  # the worst *value*
 
@@ -409,3 +439,14 @@ def test_the_docs_table_of_n_is_required_samples() -> None:
     assert "298 samples cannot show a yield of 99 % at 95 % confidence" in section
     lo95, lo90 = clopper_pearson(299, 299)[0], clopper_pearson(299, 299, 0.90)[0]
     assert f"{pct(lo95, ROUND_FLOOR)} … 100 %" in section and f"{100 * lo90:.3f} %" in section
+
+
+def test_the_docs_explain_every_column_of_the_yield_table() -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "montecarlo.md").read_text("utf-8")
+    section = doc.split("## Statistics", 1)[1].split("\n## ", 1)[0]
+    explained = {
+        name.strip()
+        for cell in re.findall(r"^\| ([^|]+) \| ", section, re.MULTILINE)
+        for name in cell.split(",")
+    }
+    assert set(HEADERS) - {"measurement", "point"} <= explained

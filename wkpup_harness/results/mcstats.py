@@ -15,7 +15,7 @@ the samples arrive in.
 
 Defined edge cases (no ZeroDivisionError, no NaN):
 
-- a sample whose value is None (failed, missing) or NaN fails every limit of that
+- a sample whose value is None (failed, missing), NaN or infinite fails every limit of that
   measurement: it counts in ``n`` and ``n_failed`` (its index in ``failed``), never in
   ``n_pass``; ``worst`` is the worst sample *with a value* (a failed one only when no
   sample has a value: value None, margin −inf);
@@ -193,10 +193,7 @@ def _bisect(f: Callable[[float], float], target: float, increasing: bool) -> flo
 
 def wilson(x: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
     """Wilson's score interval (no continuity correction) for x successes in n trials."""
-    _count(n, "the number of samples", 1)
-    _count(x, "the number passing")
-    if x > n:
-        raise McStatsError(f"{x} passing out of {n} samples")
+    _check_counts(x, n)
     alpha = 1.0 - _fraction(confidence, "the confidence")
     z = statistics.NormalDist().inv_cdf(1.0 - alpha / 2.0)
     p = x / n
@@ -208,26 +205,43 @@ def wilson(x: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float
     return lo, hi
 
 
-def clopper_pearson(x: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
-    """The exact (Clopper–Pearson) interval: P(X >= x | lo) = P(X <= x | hi) = α/2."""
+def _exact_lower(x: int, n: int, tail: float) -> float:
+    """The p with P(X >= x | p) = tail (0 at x = 0; tail^(1/n) at x = n)."""
+    if x == 0:
+        return 0.0
+    if x == n:
+        return tail ** (1.0 / n)
+    return _bisect(lambda p: 1.0 - binom_cdf(x - 1, n, p), tail, increasing=True)
+
+
+def _exact_upper(x: int, n: int, tail: float) -> float:
+    """The p with P(X <= x | p) = tail (1 at x = n; 1 - tail^(1/n) at x = 0)."""
+    if x == n:
+        return 1.0
+    if x == 0:
+        return 1.0 - tail ** (1.0 / n)
+    return _bisect(lambda p: binom_cdf(x, n, p), tail, increasing=False)
+
+
+def _check_counts(x: int, n: int) -> None:
     _count(n, "the number of samples", 1)
     _count(x, "the number passing")
     if x > n:
         raise McStatsError(f"{x} passing out of {n} samples")
+
+
+def clopper_pearson(x: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """The exact (Clopper–Pearson) interval: P(X >= x | lo) = P(X <= x | hi) = α/2."""
+    _check_counts(x, n)
     tail = (1.0 - _fraction(confidence, "the confidence")) / 2.0
-    if x == 0:
-        lo = 0.0
-    elif x == n:
-        lo = tail ** (1.0 / n)
-    else:
-        lo = _bisect(lambda p: 1.0 - binom_cdf(x - 1, n, p), tail, increasing=True)
-    if x == n:
-        hi = 1.0
-    elif x == 0:
-        hi = 1.0 - tail ** (1.0 / n)
-    else:
-        hi = _bisect(lambda p: binom_cdf(x, n, p), tail, increasing=False)
-    return lo, hi
+    return _exact_lower(x, n, tail), _exact_upper(x, n, tail)
+
+
+def lower_bound(x: int, n: int, confidence: float = CONFIDENCE) -> float:
+    """The one-sided exact lower bound of the yield with x of n passing: the largest Y that
+    "yield >= Y at ``confidence``" may claim (what ``required_samples`` plans for)."""
+    _check_counts(x, n)
+    return _exact_lower(x, n, 1.0 - _fraction(confidence, "the confidence"))
 
 
 def interval(
@@ -294,7 +308,8 @@ def check_claim(n: int, yield_target: float, confidence: float = CONFIDENCE) -> 
 
 
 def _number(value: float | None) -> float | None:
-    return None if value is None or math.isnan(value) else float(value)
+    """A sample's value, or None when it has none: failed, missing, NaN or infinite."""
+    return None if value is None or not math.isfinite(value) else float(value)
 
 
 def values_at(samples: Sequence[Sample], measurement: str, point: str) -> list[float]:
@@ -333,8 +348,16 @@ def _worst(samples: Sequence[tuple[Sample, float | None]], bounds: Bounds) -> Wo
 
 
 def _limits_for(limits: Mapping, measurement: str, point: str) -> LimitPair:
-    pair = limits.get((measurement, point), limits.get(measurement, (None, None)))
-    lo, hi = pair
+    lo, hi = limits.get((measurement, point), limits.get(measurement, (None, None)))
+    for bound in (lo, hi):
+        if bound is not None and (
+            isinstance(bound, bool)
+            or not isinstance(bound, int | float)
+            or not math.isfinite(bound)
+        ):
+            raise McStatsError(f"{measurement} at {point}: limit {bound!r} is not a finite number")
+    if lo is not None and hi is not None and lo > hi:
+        raise McStatsError(f"{measurement} at {point}: min limit {lo:g} is above max {hi:g}")
     return (None if lo is None else float(lo), None if hi is None else float(hi))
 
 
