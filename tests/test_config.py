@@ -10,7 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wkpup_harness.config import (
+    ALLOWED_KEYS_SHOWN,
     KNOWN_KEYS,
+    MC_DEFAULTS,
     REQUIRED_KEYS,
     Config,
     allowed_temperatures,
@@ -189,7 +191,8 @@ def test_value_is_between_first_and_second_colon(tables: CoreTables) -> None:
 def test_keys_are_exact(tables: CoreTables, key: str) -> None:
     err = reject(BASE + f"{key}:prelay\n", tables)
     assert err.line == 16 and err.key == key and "unknown key" in err.problem
-    assert err.allowed == KNOWN_KEYS
+    assert err.allowed == ALLOWED_KEYS_SHOWN
+    assert set(KNOWN_KEYS) - set(ALLOWED_KEYS_SHOWN) == set(MC_DEFAULTS)
 
 
 def test_line_without_colon_is_a_key_without_value(tables: CoreTables) -> None:

@@ -57,6 +57,8 @@ MC_DEFAULTS: Mapping[str, str] = {
 }
 MC_KINDS = ("mismatch", "process+mismatch")
 KNOWN_KEYS: tuple[str, ...] = REQUIRED_KEYS + tuple(OPTIONAL_DEFAULTS) + tuple(MC_DEFAULTS)
+# What an unknown key's error offers: the Monte Carlo keys folded (the line stays short).
+ALLOWED_KEYS_SHOWN: tuple[str, ...] = (*REQUIRED_KEYS, *OPTIONAL_DEFAULTS, "mc_*")
 CROSS_KEY = "postlay_cross_cornerlist"
 
 # Keys whose values are fixed lists (the others are checked against the tables).
@@ -326,7 +328,7 @@ class _Validator:
                 continue
             key, value, third = _split(line)
             if key not in KNOWN_KEYS:
-                self.add(key, f"unknown key {_quote(key)}", KNOWN_KEYS, number)
+                self.add(key, f"unknown key {_quote(key)}", ALLOWED_KEYS_SHOWN, number)
                 continue
             if key in seen:
                 problem = f"duplicate key (first at line {seen[key]})"
