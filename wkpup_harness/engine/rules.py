@@ -65,7 +65,7 @@ def check_stages(
 
 
 def in_pipeline_order(stages: Sequence[str]) -> list[str]:
-    """Stage names in the order the core runs them (gen, run, chk, ext, srt, bkp,
+    """Stage names in the order the core runs them (gen, run, chk, ext, srt, mc, bkp,
     usr_script), whatever order they were stored or started in; unknown names last."""
     rank = {s: i for i, s in enumerate(STAGES)}
     return sorted(stages, key=lambda s: (rank.get(s, len(STAGES)), s))
