@@ -10,7 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wkpup_harness.config import (
+    ALLOWED_KEYS_SHOWN,
     KNOWN_KEYS,
+    MC_DEFAULTS,
     REQUIRED_KEYS,
     Config,
     allowed_temperatures,
@@ -189,7 +191,8 @@ def test_value_is_between_first_and_second_colon(tables: CoreTables) -> None:
 def test_keys_are_exact(tables: CoreTables, key: str) -> None:
     err = reject(BASE + f"{key}:prelay\n", tables)
     assert err.line == 16 and err.key == key and "unknown key" in err.problem
-    assert err.allowed == KNOWN_KEYS
+    assert err.allowed == ALLOWED_KEYS_SHOWN
+    assert set(KNOWN_KEYS) - set(ALLOWED_KEYS_SHOWN) == set(MC_DEFAULTS)
 
 
 def test_line_without_colon_is_a_key_without_value(tables: CoreTables) -> None:
@@ -329,8 +332,10 @@ def test_optional_key_defaults(tables: CoreTables) -> None:
 @pytest.mark.parametrize("key", KNOWN_KEYS)
 def test_duplicate_key(tables: CoreTables, key: str) -> None:
     cfg = parse(BASE, tables)
-    line = f"{key}:{cfg.get(key)}"
+    line = f"{key}:{cfg.get(key) or '200'}"  # (mc_samples has no default: absent is off)
     base = BASE if key in REQUIRED_KEYS else BASE + line + "\n"
+    if key.startswith("mc_") and key != "mc_samples":
+        base += "mc_samples:200\n"  # the other Monte Carlo keys need it
     err = reject(base + line + "\n", tables)
     assert err.key == key and "duplicate" in err.problem
     assert err.line == base.count("\n") + 1

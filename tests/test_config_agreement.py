@@ -191,8 +191,33 @@ def valid_entries(draw: st.DrawFn, tables: CoreTables) -> list[tuple[str, str]]:
         entries["postlay_cross_cornerlist"] = "custom:" + " ".join(corners)
     elif cross is not None:
         entries["postlay_cross_cornerlist"] = cross
+    entries.update(draw(mc_entries(tables, entries)))
     keys = draw(st.permutations(list(entries)))
     return [(k, entries[k]) for k in keys]
+
+
+@st.composite
+def mc_entries(draw: st.DrawFn, tables: CoreTables, entries: dict[str, str]) -> dict[str, str]:
+    """The Monte Carlo keys (ours), valid: none, or mc_samples with any of the other three
+    (mc_at: worst or CORNER/T entries of the run's corners)."""
+    if not draw(st.booleans()):
+        return {}
+    out = {"mc_samples": str(draw(st.integers(1, 99999)))}
+    if draw(st.booleans()):
+        out["mc_seed"] = str(draw(st.integers(0, 999999999)))
+    kind = draw(st.sampled_from((None, "mismatch", "process+mismatch")))
+    if kind is not None:
+        out["mc_kind"] = kind
+    nom = tables.corners.get("nom_tt")
+    full = tables.corners.get("full_tt_gsgf" if entries["gs/gf_corner"] == "Yes" else "full_tt")
+    if draw(st.booleans()) and nom is not None and full is not None:
+        typical = nom.corners[0]
+        corners = [typical] if kind == "process+mismatch" else list(full.corners)
+        pool = [f"{c}/{t}" for c in corners for t in ("m40", "125")]
+        pool += [f"{typical}/85", f"{typical}/100"]
+        picked = draw(st.lists(st.sampled_from(pool), unique=True, min_size=1, max_size=3))
+        out["mc_at"] = draw(st.sampled_from(("worst", " ".join(picked))))
+    return out
 
 
 BLANKS = ("", " ", "\t", "  \t ")
@@ -236,7 +261,14 @@ ASCII_TEXT = st.text(st.characters(codec="ascii", exclude_characters="\n"), max_
 MUTATIONS = (
     "blank", "wrong_value", "drop", "unknown", "duplicate", "space", "crlf_line", "crlf_all",
     "non_ascii", "nul", "no_colon", "second_colon", "custom", "empty", "random_line", "int",
-    "random_value",
+    "random_value", "mc",
+)  # fmt: skip
+MC_LINES = (
+    "mc_samples:0", "mc_samples:100000", "mc_samples:01", "mc_samples:200", "mc_seed:0",
+    "mc_seed:1000000000", "mc_seed:-1", "mc_kind:process", "mc_kind:process+mismatch",
+    "mc_at:", "mc_at:worst ", "mc_at:TT/m40", "mc_at:TT/85 TT/85", "mc_at:SSG/85",
+    "mc_at:FSG/125", "mc_at:TT/m40  TT/125", "mc_at:XYZ/m40", "mc_at:worst TT/m40",
+    "mc_at:TT/m40 SSAG/125", "mc_at:FFG_SSG/m40",
 )  # fmt: skip
 
 
@@ -291,6 +323,8 @@ def _mutate(draw: st.DrawFn, lines: list[str], kind: str) -> bool:
         lines[:] = draw(st.lists(st.sampled_from(BLANKS), max_size=3))
     elif kind == "random_line":
         lines.insert(draw(st.integers(0, len(lines))), draw(ASCII_TEXT))
+    elif kind == "mc":
+        lines.insert(draw(st.integers(0, len(lines))), draw(st.sampled_from(MC_LINES)))
     elif kind == "int":
         target = draw(st.sampled_from(("CPU #", "MEM [G]", "alter_string#")))
         edge = draw(st.sampled_from(("0", "1", "9999", "10000", "01", "00", "+1", "1e3", "٣")))
@@ -369,6 +403,19 @@ EDGE_CASES = {
     ),
     "only blank lines": (lambda b: ["", " ", "\t"], False),
     "key without value": (lambda b: [*b, "vcc"], False),
+    "mc_samples alone": (lambda b: [*b, "mc_samples:200"], True),
+    "mc_seed without mc_samples": (lambda b: [*b, "mc_seed:3"], False),
+    "mc worst, process+mismatch": (
+        lambda b: [*b, "mc_samples:2", "mc_kind:process+mismatch", "mc_at:worst"],
+        True,
+    ),
+    "mc_at at a slow corner": (lambda b: [*b, "mc_samples:2", "mc_at:SSG/m40 TT/85"], True),
+    "mc_at slow corner, process+mismatch": (
+        lambda b: [*b, "mc_samples:2", "mc_kind:process+mismatch", "mc_at:SSG/m40"],
+        False,
+    ),
+    "mc_at 85 off the typical corner": (lambda b: [*b, "mc_samples:2", "mc_at:SSG/85"], False),
+    "mc_at empty": (lambda b: [*b, "mc_samples:2", "mc_at:"], False),
 }
 
 

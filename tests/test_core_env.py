@@ -125,7 +125,7 @@ def test_stage_that_is_not_a_name_gets_the_usage_line(tmp_path, stage):
     p = sim_pvt(domain, stage, env=clean_env())
     line = one_error_line(p)
     assert "unknown; usage: sh sim_pvt.sh <config.cfg> <stage> [ex]" in line, line
-    assert "stages: gen run chk ext srt bkp usr_script" in line, line
+    assert "stages: gen run chk ext srt mc bkp usr_script" in line, line
     assert tree(domain) == before
     assert "No such file" not in p.stderr and "line " not in p.stderr  # no raw bash error
 

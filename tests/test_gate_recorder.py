@@ -90,6 +90,10 @@ class FakeJob:
     backup_dir: Path | None = None
     report: object = None  # a Creport, or an exception creport() raises
     error: tuple[str | None, str | None] = (None, None)
+    mcreport_path: Path | None = None  # a Monte Carlo job's report/mcreport.txt
+
+    def mc_outcomes(self):
+        return {}
 
     @property
     def core(self):

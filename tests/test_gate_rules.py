@@ -15,7 +15,7 @@ from wkpup_harness.core.stage import STAGE_ORDER, StageResult
 from wkpup_harness.engine import rules
 from wkpup_harness.errors import WkpupError
 
-ALLOWED = "gen, run, chk, ext, srt, bkp, usr_script"
+ALLOWED = "gen, run, chk, ext, srt, mc, bkp, usr_script"
 
 
 def sr(stage: str, rc: int = 0, *, timed_out=False, cancelled=False, ex=None) -> StageResult:
@@ -49,8 +49,11 @@ def message(stages) -> str:
 # --- the constants ---------------------------------------------------------------------------
 def test_the_pipeline_the_core_stages_and_the_point_stages():
     assert rules.PIPELINE == ("gen", "run", "ext", "srt", "bkp")
-    assert rules.STAGES == STAGE_ORDER == ("gen", "run", "chk", "ext", "srt", "bkp", "usr_script")
-    assert rules.POINT_STAGES == ("run", "chk", "ext")
+    stages = ("gen", "run", "chk", "ext", "srt", "mc", "bkp", "usr_script")
+    assert rules.STAGES == STAGE_ORDER == stages
+    # a job whose config has mc_samples (docs/montecarlo.md)
+    assert rules.MC_PIPELINE == ("gen", "run", "ext", "srt", "mc", "bkp")
+    assert rules.POINT_STAGES == ("run", "chk", "ext", "mc")
 
 
 def test_a_stages_error_is_a_wkpup_error_of_the_stages_field():

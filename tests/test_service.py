@@ -170,7 +170,7 @@ def test_one_stage_list_rule_for_every_face() -> None:
     assert rules.check_stages("usr_script,gen") == ("usr_script", "gen")  # the user's own
     assert rules.check_stages(None) == rules.PIPELINE
     rule = (
-        "allowed: gen, run, chk, ext, srt, bkp, usr_script; "
+        "allowed: gen, run, chk, ext, srt, mc, bkp, usr_script; "
         "each once, in this order (usr_script anywhere)"
     )
     for bad, what in (

@@ -205,6 +205,39 @@ def test_cli_run_on_slurm_gives_the_local_creport(
     assert got["status"] == "completed" and got["points_done"] == 3
 
 
+MC_JOB = ["gpio/1p8v", "--set", "condition=htol", "--corners", "SSG", "--temperatures", "m40"]
+MC_JOB += ["--mc", "3", "--seed", "7", "-q"]
+
+
+def mcreport(tmp: Path, job: int) -> bytes:
+    row = job_row(tmp, job)
+    assert row["status"] == "completed" and row["backup_path"], dict(row)
+    return (Path(row["backup_path"]) / "report" / "mcreport.txt").read_bytes()
+
+
+def test_monte_carlo_samples_are_array_tasks_and_give_the_local_mcreport(
+    cluster: OneNodeCluster, tmp_path: Path
+) -> None:
+    """docs/montecarlo.md: the samples run as the points do, here as Slurm array tasks; the
+    mcreport.txt is the local one, byte for byte."""
+    local = tmp_path / "local"
+    local.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WKPUP_", "SLURM_"))}
+    env.update(WKPUP_DB=str(local / "wk.db"), WKPUP_RUNS=str(local / "runs"),
+               WKPUP_SLOT_DIR=str(local / "slots"), WKPUP_DOMAINS=str(DOMAINS))  # fmt: skip
+    done = wkpup(env, "run", *MC_JOB, cwd=local)
+    assert done.returncode == 0, done.stderr
+    reference = mcreport(local, 1)
+    env = env_for(cluster, tmp_path)
+    done = wkpup(env, "run", *MC_JOB, "--executor", "slurm", "--sim-timeout", "100", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert mcreport(tmp_path, 1) == reference
+    log = (tmp_path / "runs" / "1" / SLURM_DIR / "submit.log").read_text()
+    # the PVT point, then the three samples: a second array
+    assert "--array=0-0 " in log and "--array=0-2 " in log, log
+    assert "3 samples with ngspice, slurm" in (tmp_path / "runs/1/logs/mc.log").read_text()
+
+
 SCENARIO = """\
 domain: gpio/1p8v
 jobs:

@@ -98,3 +98,37 @@ def label(
         return f"{corner} {extraction} {temperature}C {volts}" + (f" swp={swp}" if swp else "")
     tail = f" {swp}" if swp else ""
     return f"{corner} {extraction} {temperature}C {'/'.join(lv)}{tail}"
+
+
+@dataclass(frozen=True)
+class SamplePoint(Point):
+    """A Monte Carlo sample (ours, docs/montecarlo.md): one simulation of the PVT point it
+    carries, with its own seed, in ``mc/<CORNER>_<EX>/<Ttok>_<vt>/s<index>`` (the core's
+    ``mc gen`` writes it; the depth of a point directory, so the netlist's includes resolve
+    alike). ``index`` runs 1.. over the job's samples; samples of one seed are one part."""
+
+    index: int = 0
+    seed: int = 0
+
+    @property
+    def pvt(self) -> Point:
+        return Point(self.corner, self.extraction, self.temp_token, self.levels)
+
+    @property
+    def name(self) -> str:
+        return f"mc_s{self.index}"
+
+    @property
+    def directory(self) -> str:
+        return f"mc/{self.corner}_{self.extraction}/{self.temp_token}_{self.vt}/s{self.index}"
+
+    @property
+    def label(self) -> str:
+        return f"sample {self.index} (seed {self.seed}) at {self.pvt.label}"
+
+    def status_line(self, state: str, elapsed: float) -> str:
+        """The core's ``mc/mc_log.txt`` line of this sample."""
+        return (
+            f"s{self.index} seed={self.seed} {self.corner} {self.extraction} {self.temp_token}"
+            f" {self.vt} {state} {elapsed:.2f}s"
+        )

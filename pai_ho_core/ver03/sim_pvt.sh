@@ -9,9 +9,11 @@
 #   chk         job_stat.log + rerun.sh: which points finished, which did not
 #   ext         report/report_<CORNER>_<EX>_<T>_<vt>.txt per point, waveforms to compiled_waveform/
 #   srt         report/creport.txt, every point in loop order
+#   mc          Monte Carlo samples (ours, config key mc_samples): [gen|run|ext] -> report/mcreport.txt
 #   bkp         00bkp_<YYYYMMDDHHMM>/ holding report/, simulation.log, tb_bkp/; corner dirs removed
 #   usr_script  source ./usr_script.sh and loop its core_func over the points
-# [ex] limits run/chk/ext to one extraction (polo: typical, cworst_CCworst_T, cbest_CCbest_T).
+# [ex] limits run/chk/ext to one extraction (polo: typical, cworst_CCworst_T, cbest_CCbest_T);
+# for mc it is the step (gen, run or ext).
 #
 # Exit status: 0 ok; 1 a stage failed (the failed points are named); 2 bad usage or config.
 
@@ -27,7 +29,7 @@ export LC_ALL=C
 
 PAIHO_CORE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export PAIHO_CORE
-PAIHO_STAGES="gen run chk ext srt bkp usr_script"
+PAIHO_STAGES="gen run chk ext srt mc bkp usr_script"
 
 usage="usage: sh sim_pvt.sh <config.cfg> <stage> [ex]   (stages: $PAIHO_STAGES)"
 if [ $# -lt 2 ] || [ $# -gt 3 ]; then
@@ -62,6 +64,11 @@ fi
 paiho_check_env
 paiho_read_cfg "$cfg"
 paiho_find_tb
+step=
+if [ "$stage" = mc ]; then
+    step=$ex
+    ex=
+fi
 PAIHO_POINTS=$(pvt_points "$ex") || exit 2
 export PAIHO_POINTS
-"stage_$stage" "$ex"
+"stage_$stage" "${step:-$ex}"

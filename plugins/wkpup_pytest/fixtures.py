@@ -273,6 +273,9 @@ def pvt_srt(request: pytest.FixtureRequest, pvt_workdir: PvtJob, pvt_ext) -> Sta
 
 @pytest.fixture
 def pvt_bkp(request: pytest.FixtureRequest, pvt_workdir: PvtJob, pvt_srt) -> StageResult | None:
+    # A Monte Carlo job (config mc_samples, a scenario's monte_carlo:) samples after srt,
+    # before bkp; for any other job the engine has no mc stage and this is a no-op.
+    _step(request, pvt_workdir, "mc")
     return _step(request, pvt_workdir, "bkp")
 
 
@@ -287,7 +290,8 @@ def pvt_job(request: pytest.FixtureRequest, pvt_workdir: PvtJob, pvt_bkp) -> Pvt
     record_verdict(request.node, job)
     if job_of(request.node) is None and job.verdict is not None:
         # A Python test's job: its golden (marked golden=True) and the hooks' gates.
-        problems = [job.verdict.golden_problem, *job.verdict.gates]
+        v = job.verdict
+        problems = [v.golden_problem, v.mc_golden_problem, *v.gates]
         if any(problems):
             setattr(request.node, GOLDEN_PROBLEM_ATTR, "\n\n".join(p for p in problems if p))
     return pvt_workdir

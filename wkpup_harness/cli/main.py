@@ -22,6 +22,7 @@ from wkpup_harness.cli import (
     golden,
     history,
     importcmd,
+    rerun,
     resume,
     run,
     serve,
@@ -38,9 +39,8 @@ from wkpup_harness.settings import resolve as resolve_settings
 from wkpup_harness.store.db import DatabaseError
 
 COMMANDS: tuple[ModuleType, ...] = (
-    validate, run, resume, cancel, status, history, show, compare, trend, golden, export,
-    importcmd,
-    db, core, doctor, serve,
+    validate, run, resume, rerun, cancel, status, history, show, compare, trend, golden, export,
+    importcmd, db, core, doctor, serve,
 )  # fmt: skip
 
 

@@ -30,10 +30,12 @@ from wkpup_harness.core import Core, guard, locate_core
 from wkpup_harness.engine import rules, service
 from wkpup_harness.engine.events import Event
 from wkpup_harness.engine.job import Job
-from wkpup_harness.errors import ConfigError, ResultError
+from wkpup_harness.errors import ConfigError, ResultError, WkpupError
 from wkpup_harness.inputs import echo
 from wkpup_harness.report import summary
 from wkpup_harness.report import verdicts as verdict_table
+from wkpup_harness.report.mcsummary import mc_yield_text
+from wkpup_harness.results.mcreport import read_mcreport
 from wkpup_harness.settings import Settings
 from wkpup_harness.store.recorder import Recorder
 
@@ -74,6 +76,19 @@ def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
         help=f"comma-separated stages (default {','.join(rules.PIPELINE)})",
     )
     p.add_argument("--workdir", metavar="DIR", help="job root (default: <run root>/<job id>)")
+    p.add_argument(
+        "--mc",
+        metavar="N",
+        help="Monte Carlo: N samples at each worst PVT point after the PVT run "
+        "(config key mc_samples; docs/montecarlo.md)",
+    )
+    p.add_argument("--seed", metavar="S", help="Monte Carlo seed (mc_seed, default 1)")
+    p.add_argument(
+        "--mc-kind",
+        metavar="K",
+        help="mismatch (default: at the PVT points) or process+mismatch (at TT)",
+    )
+    p.add_argument("--mc-at", metavar="AT", help="worst (default) or 'CORNER/T ...' (mc_at)")
     add_engine_options(p)
     p.add_argument("--core", metavar="PATH", help="core to drive (default: embedded)")
     p.add_argument("--domains", metavar="DIR", help="where domain names are looked up")
@@ -124,6 +139,22 @@ def parse_sets(items: Sequence[str]) -> dict[str, str]:
     return out
 
 
+MC_FLAGS = (("mc", "mc_samples"), ("seed", "mc_seed"), ("mc_kind", "mc_kind"), ("mc_at", "mc_at"))
+
+
+def mc_overrides(args: argparse.Namespace) -> dict[str, str]:
+    """--mc N --seed S --mc-kind K --mc-at AT as config overrides (checked as config lines)."""
+    given = {key: getattr(args, flag, None) for flag, key in MC_FLAGS}
+    out = {k: v for k, v in given.items() if v is not None}
+    if out and "mc_samples" not in out:
+        first = next(f for f, k in MC_FLAGS if k in out)
+        raise common.UsageError(f"--{first.replace('_', '-')} needs --mc N (Monte Carlo samples)")
+    clash = sorted(set(out) & set(parse_sets(args.set)))
+    if clash:
+        raise common.UsageError(f"--set {clash[0]}: given by a Monte Carlo flag too")
+    return out
+
+
 def check_stages(text: str) -> tuple[str, ...]:
     """``--stages``: the one stage-list rule of every face (``rules.check_stages``)."""
     try:
@@ -157,7 +188,7 @@ def scenario_job(text: str, core: Core, settings: Settings) -> JobSpec:
 
 def job_spec(args: argparse.Namespace, core: Core, settings: Settings) -> JobSpec:
     if "::" in args.domain or args.domain.endswith((".yaml", ".yml")):
-        if args.set or args.corners or args.temperatures or args.config:
+        if args.set or args.corners or args.temperatures or args.config or mc_overrides(args):
             raise common.UsageError(
                 "a scenario job is run as written: --config, --set, --corners and "
                 "--temperatures are for domains"
@@ -173,7 +204,7 @@ def job_spec(args: argparse.Namespace, core: Core, settings: Settings) -> JobSpe
             domain,
             domain_dir,
             config,
-            overrides=parse_sets(args.set),
+            overrides={**parse_sets(args.set), **mc_overrides(args)},
             corners=args.corners,
             temperatures=args.temperatures,
             name=args.name,
@@ -213,14 +244,15 @@ class Progress:
         bar = "#" * filled + "." * (BAR_WIDTH - filled)
         tail = f"  {event.failed} failed" if event.failed else ""
         elapsed = common.fmt_elapsed(time.monotonic() - self.t0)
-        return f"[{bar}] {done}/{event.total} points  {elapsed}{tail}"
+        what = "samples" if event.kind == "sample" else "points"
+        return f"[{bar}] {done}/{event.total} {what}  {elapsed}{tail}"
 
     def __call__(self, event: Event) -> None:
         if not self.enabled:
             return
-        if event.kind == "stage-start" and event.stage == "run":
+        if event.kind == "stage-start" and event.stage in ("run", "mc"):
             self.t0 = time.monotonic()
-        elif event.kind == "point":
+        elif event.kind in ("point", "sample"):
             now = time.monotonic()
             if self.tty:
                 self.stream.write("\r" + self.line(event))
@@ -264,6 +296,7 @@ def drive(job: Job, args: argparse.Namespace, *, judge: bool = False) -> int:
             common.say(args, summary.render(job.creport()))
         except ResultError as exc:
             print(f"wkpup: job {job.id}: {exc}", file=sys.stderr)
+    mc_summary(job, args)
     error, _ = job.error_line()
     if job.unrecorded:
         # A fault the store did not take: one line, what to do about it.
@@ -284,6 +317,18 @@ def drive(job: Job, args: argparse.Namespace, *, judge: bool = False) -> int:
     if getattr(args, "quiet", False):
         print(job.id)  # -q: just the id, for scripts
     return common.EXIT_BAD if bad else common.EXIT_OK
+
+
+def mc_summary(job: Job, args: argparse.Namespace) -> None:
+    """The yield table of the job's Monte Carlo samples (report/mcreport.txt), if any."""
+    path = job.mcreport_path
+    if path is None:
+        return
+    try:
+        report = read_mcreport(path)
+        common.say(args, mc_yield_text(report.stat_samples(), job.spec.spec, report.corners()))
+    except WkpupError as exc:
+        print(f"wkpup: job {job.id}: {exc}", file=sys.stderr)
 
 
 def judged_bad(job: Job, args: argparse.Namespace) -> bool:

@@ -4,12 +4,18 @@ the PVT point that gave it, the spec verdicts and the failed points."""
 from __future__ import annotations
 
 import argparse
+import json
+from collections.abc import Mapping
 from typing import Any
 
 from wkpup_harness.cli import common, status
 from wkpup_harness.report import views
+from wkpup_harness.report.mcsummary import mc_yield_text
 from wkpup_harness.report.units import eng, margin_text, unit
 from wkpup_harness.results import spec as spec_check
+from wkpup_harness.results.spec import parse_spec
+from wkpup_harness.store import mcsamples
+from wkpup_harness.store.db import Connection
 
 
 def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
@@ -24,6 +30,24 @@ def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
     p.add_argument("job", help="job id")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=main)
+
+
+def stored_mc(conn: Connection, job: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A stored job's Monte Carlo run (``wkpup show``): its settings, sample count and yield
+    table against the limits recorded with the job; None for a job without samples."""
+    head = mcsamples.mc_header(conn, job["id"])
+    if head is None:
+        return None
+    samples, corners = mcsamples.mc_samples(conn, job["id"])
+    spec = parse_spec(json.loads(job["spec_json"])) if job.get("spec_json") else {}
+    return {
+        "kind": head["mc_kind"],
+        "seed": head["mc_seed"],
+        "samples_per_point": head["mc_samples"],
+        "at": head["mc_at"],
+        "samples": head["n"],
+        "table": mc_yield_text(samples, spec, corners),
+    }
 
 
 failed_points = views.failed_points
@@ -68,6 +92,9 @@ def main(args: argparse.Namespace) -> int:
     conn = common.open_store(args)
     job = common.require_job(conn, args.job)
     data = collect(conn, job)
+    mc = stored_mc(conn, job)
+    if mc is not None:
+        data["monte_carlo"] = mc
     if args.json:
         common.print_json(data)
         return verdict(data)
@@ -106,4 +133,10 @@ def main(args: argparse.Namespace) -> int:
         print(f"{len(data['failed_points'])} failed point(s):")
         for f in data["failed_points"]:
             print(f"  {f['point']}: {', '.join(f['failed']) or 'missing cells'}")
+    if mc is not None:
+        print()
+        print(
+            f"{mc['kind']}, mc_seed {mc['seed']}, {mc['samples_per_point']} per point at {mc['at']}"
+        )
+        print(mc["table"])
     return verdict(data)

@@ -47,7 +47,18 @@ OPTIONAL_DEFAULTS: Mapping[str, str] = {
     "vccana": "vccana",
     "postlay_cross_cornerlist": "default",
 }
-KNOWN_KEYS: tuple[str, ...] = REQUIRED_KEYS + tuple(OPTIONAL_DEFAULTS)
+# Monte Carlo (ours, docs/montecarlo.md): mc_samples turns the job's mc stage on; the other
+# three need it. The real flow has none of these keys.
+MC_DEFAULTS: Mapping[str, str] = {
+    "mc_samples": "",
+    "mc_seed": "1",
+    "mc_kind": "mismatch",
+    "mc_at": "worst",
+}
+MC_KINDS = ("mismatch", "process+mismatch")
+KNOWN_KEYS: tuple[str, ...] = REQUIRED_KEYS + tuple(OPTIONAL_DEFAULTS) + tuple(MC_DEFAULTS)
+# What an unknown key's error offers: the Monte Carlo keys folded (the line stays short).
+ALLOWED_KEYS_SHOWN: tuple[str, ...] = (*REQUIRED_KEYS, *OPTIONAL_DEFAULTS, "mc_*")
 CROSS_KEY = "postlay_cross_cornerlist"
 
 # Keys whose values are fixed lists (the others are checked against the tables).
@@ -64,6 +75,7 @@ STATIC_VALUES: Mapping[str, tuple[str, ...]] = {
     "vcc_vid": ("Yes", "No"),
     "simulator": ("ngspice", "primesim", "finesim"),
     CROSS_KEY: ("default", "full", "custom"),
+    "mc_kind": MC_KINDS,
 }
 POSITIVE_INT = re.compile(r"[1-9][0-9]{0,3}")
 COUNT_INT = re.compile(r"0|[1-9][0-9]{0,3}")
@@ -71,6 +83,8 @@ INT_KEYS: Mapping[str, tuple[re.Pattern[str], str]] = {
     "CPU #": (POSITIVE_INT, "integer 1..9999 without sign or leading zero"),
     "MEM [G]": (POSITIVE_INT, "integer 1..9999 without sign or leading zero"),
     "alter_string#": (COUNT_INT, "integer 0..9999 without sign or leading zero"),
+    "mc_samples": (re.compile(r"[1-9][0-9]{0,4}"), "integer 1..99999, no sign or leading zero"),
+    "mc_seed": (re.compile(r"0|[1-9][0-9]{0,8}"), "integer 0..999999999, no sign or leading zero"),
 }
 SWEEP_KEYS = ("1st_supply_swp", "2nd_supply_swp", "3rd_supply_swp")
 VID_ROWS = tuple(f"vcc_vid_{c}_{t}" for c in ("tt", "ff", "ss") for t in ("h", "c"))
@@ -255,6 +269,7 @@ class _Validator:
             self.check_corner_rows(values)
         if table is not None and self.good("condition"):
             self.check_cells(values, table)
+        self.check_mc(entries)
         if self.problems:
             raise ConfigError.collected(self.problems)
         return lines
@@ -272,6 +287,8 @@ class _Validator:
             return STATIC_VALUES[key]
         if key in INT_KEYS:
             return (INT_KEYS[key][1],)
+        if key == "mc_at":
+            return ("worst", "CORNER/T entries (docs/montecarlo.md)")
         return ("rows of the selected supply table",)
 
     def whole_file_problem(self, raw: list[str]) -> bool:
@@ -311,7 +328,7 @@ class _Validator:
                 continue
             key, value, third = _split(line)
             if key not in KNOWN_KEYS:
-                self.add(key, f"unknown key {_quote(key)}", KNOWN_KEYS, number)
+                self.add(key, f"unknown key {_quote(key)}", ALLOWED_KEYS_SHOWN, number)
                 continue
             if key in seen:
                 problem = f"duplicate key (first at line {seen[key]})"
@@ -428,6 +445,65 @@ class _Validator:
                     self.tables.corners.types(),
                 )
 
+    def check_mc(self, entries: Mapping[str, ConfigLine]) -> None:
+        """The Monte Carlo keys (ours): the others need mc_samples; mc_at is ``worst`` or
+        CORNER/T entries of this run (m40 or 125 at any of its corners, 85 or 100 at the
+        typical one; only the typical corner for process+mismatch), each once."""
+        if "mc_samples" not in entries:
+            if not self.good("mc_samples"):
+                return
+            for key in ("mc_seed", "mc_kind", "mc_at"):
+                if key in entries and self.good(key):
+                    self.add(key, "needs mc_samples", ("a mc_samples:<1..99999> line",),
+                             entries[key].number)  # fmt: skip
+            return
+        at = entries.get("mc_at")
+        if at is None or at.value == "worst" or not self.good("mc_at", "mc_kind"):
+            return
+        allowed = self.mc_at_entries(entries)
+        if allowed is None:
+            return
+        seen: set[str] = set()
+        for entry in at.value.split(" "):
+            if entry == "":
+                problem = "entries must be separated by single spaces"
+            elif entry not in allowed:
+                problem = f"entry {_quote(entry)} not in this run"
+            elif entry in seen:
+                problem = f"entry {_quote(entry)} repeated"
+            else:
+                seen.add(entry)
+                continue
+            self.add("mc_at", problem, ("worst", *allowed), at.number)
+            return
+
+    def mc_at_entries(self, entries: Mapping[str, ConfigLine]) -> tuple[str, ...] | None:
+        """The CORNER/T entries mc_at may name (None when the corner rows are broken)."""
+        if not self.good("mode", "gs/gf_corner", CROSS_KEY):
+            return None
+        values = {k: ln.value for k, ln in entries.items()}
+        gsgf = "_gsgf" if values.get("gs/gf_corner") == "Yes" else ""
+        nom = self.tables.corners.get("nom_tt")
+        full = self.tables.corners.get(f"full_tt{gsgf}")
+        if nom is None or full is None:
+            return None
+        corners = list(full.corners)
+        if values.get("mode", "prelay") != "prelay":
+            cross = entries.get(CROSS_KEY)
+            if cross is not None and cross.value == "custom":
+                corners += (cross.third or "").split(" ")
+            else:
+                row = self.tables.corners.get(
+                    f"cross_{cross.value if cross is not None else 'default'}{gsgf}"
+                )
+                corners += list(row.corners) if row is not None else []
+        typical = nom.corners[0]
+        if values.get("mc_kind") == "process+mismatch":
+            corners = [typical]
+        out = {f"{c}/{t}": None for c in corners for t in SWEPT_TEMPERATURES}
+        out.update({f"{typical}/{t}": None for t in NOMINAL_TEMPERATURES})
+        return tuple(sorted(out))
+
     def check_cells(self, values: Mapping[str, str], table: SupplyTable) -> None:
         condition = values["condition"]
         for key in ("vcc", "vccn", "vccana", "vcctx"):
@@ -496,7 +572,28 @@ class Config:
         for ln in self.lines:
             if ln.key == key:
                 return ln.value
+        if key in MC_DEFAULTS:
+            return MC_DEFAULTS[key]
         return OPTIONAL_DEFAULTS[key]
+
+    # --- Monte Carlo (ours) -----------------------------------------------------------------
+    @property
+    def mc_samples(self) -> int | None:
+        """Samples per Monte Carlo point; None: no Monte Carlo in this job."""
+        value = self.get("mc_samples")
+        return int(value) if value else None
+
+    @property
+    def mc_seed(self) -> int:
+        return int(self.get("mc_seed"))
+
+    @property
+    def mc_kind(self) -> str:
+        return self.get("mc_kind")
+
+    @property
+    def mc_at(self) -> str:
+        return self.get("mc_at")
 
     def with_overrides(self, overrides: Mapping[str, str | None]) -> Config:
         """A new validated config where each given key's line is replaced by ``key:value``.

@@ -49,7 +49,12 @@ SPEC_FILE = "spec.yaml"  # a domain's own spec limits, beside its config.cfg
 SPEC_FILE_KEYS = {"spec", "description"}
 SPEC_RULE = "a regular file inside the domain folder"
 FILE_KEYS = {"domain", "config", "spec", "marks", "jobs", "golden", "description"}
-JOB_KEYS = {"name", "config", "spec", "marks", "corners", "temperatures", "golden", "description"}
+JOB_KEYS = {
+    "name", "config", "spec", "marks", "corners", "temperatures", "golden", "description",
+    "monte_carlo",
+}  # fmt: skip
+# A job's monte_carlo: block (ours, docs/montecarlo.md): the config's mc_* keys, by name.
+MC_BLOCK_KEYS = {"samples": "mc_samples", "seed": "mc_seed", "kind": "mc_kind", "at": "mc_at"}
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 NAME_RULE = "1 to 120 of letters, digits, _ . - (first a letter or digit)"
 MARK = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
@@ -191,8 +196,23 @@ class LimitModel(BoundsModel):
     corners: dict[Word, BoundsModel] = {}
 
 
+class MonteCarloModel(_Strict):
+    """``monte_carlo: {samples: 200, seed: 1, kind: mismatch, at: worst}``: the values are
+    checked as the config keys mc_samples, mc_seed, mc_kind, mc_at are."""
+
+    samples: int
+    seed: int | None = None
+    kind: str | None = None
+    at: str | None = None
+
+    def overrides(self) -> dict[str, str]:
+        raw = {"samples": self.samples, "seed": self.seed, "kind": self.kind, "at": self.at}
+        return {MC_BLOCK_KEYS[k]: str(v) for k, v in raw.items() if v is not None}
+
+
 class JobModel(_Strict):
     name: Name
+    monte_carlo: MonteCarloModel | None = None
     config: dict[ConfigKey, ConfigValue] = {}
     spec: dict[Word, LimitModel] = {}
     marks: list[Mark] = []
@@ -558,14 +578,18 @@ def scenario_from_data(
 
 def _job_config(c: _Checker, f: _File, i: int, job: JobModel) -> Config | None:
     """The job's config: the domain's with the file's and the job's overrides."""
-    overrides = {**f.model.config, **job.config}
+    mc = job.monte_carlo.overrides() if job.monte_carlo is not None else {}
+    overrides = {**f.model.config, **job.config, **mc}
     try:
         return f.base.with_overrides(overrides)
     except ConfigError as exc:
         for p in exc.problems:
             # Name the override and its line, not the line of the domain's file it replaced.
             loc, key = c.override_loc(i, p.key, job)
-            if p.key not in overrides:
+            if p.key in mc:
+                name = next(k for k, v in MC_BLOCK_KEYS.items() if v == p.key)
+                loc, key = ("jobs", i, "monte_carlo", name), f"jobs[{i}].monte_carlo.{name}"
+            elif p.key not in overrides:
                 loc, key = ("jobs", i, "config"), f"jobs[{i}].config"
             c.add(key, p.problem, p.allowed, loc)
         return None
@@ -646,7 +670,11 @@ def _scenario_job(c: _Checker, f: _File, i: int, job: JobModel) -> JobSpec | Non
         domain=f.model.domain,
         domain_dir=f.domain_dir,
         config=config,
-        overrides={**f.model.config, **job.config},
+        overrides={
+            **f.model.config,
+            **job.config,
+            **(job.monte_carlo.overrides() if job.monte_carlo is not None else {}),
+        },
         corners=corners,
         temperatures=temperatures,
         spec=spec,

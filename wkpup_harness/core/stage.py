@@ -29,7 +29,7 @@ from wkpup_harness.core import Core, procs
 from wkpup_harness.errors import WkpupError
 
 # The core's stages in pipeline order (sim_pvt.sh's PAIHO_STAGES): how stages are listed.
-STAGE_ORDER: tuple[str, ...] = ("gen", "run", "chk", "ext", "srt", "bkp", "usr_script")
+STAGE_ORDER: tuple[str, ...] = ("gen", "run", "chk", "ext", "srt", "mc", "bkp", "usr_script")
 LOG_DIR = ".wkpup_logs"
 KILL_GRACE = 5.0  # seconds between SIGTERM and SIGKILL
 _POLL = 0.1  # seconds between cancel checks while a stage runs

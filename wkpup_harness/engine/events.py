@@ -12,7 +12,7 @@ the engine.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -102,4 +102,7 @@ class JobFacts(Protocol):
     @property
     def backup_dir(self) -> Path | None: ...
     def creport(self) -> Creport: ...
+    @property
+    def mcreport_path(self) -> Path | None: ...
+    def mc_outcomes(self) -> Mapping[int, tuple[bool, int, str, float]]: ...
     def error_line(self) -> tuple[str | None, str | None]: ...

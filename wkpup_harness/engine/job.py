@@ -54,6 +54,7 @@ from wkpup_harness.engine import outcome, rules
 from wkpup_harness.engine.budget import Budget
 from wkpup_harness.engine.events import Event, Listener, stage_status
 from wkpup_harness.engine.joblog import JobLog
+from wkpup_harness.engine.mcstage import McStage
 from wkpup_harness.engine.reaper import TOKEN_ENV, Watchdog
 from wkpup_harness.engine.runstage import RunStage, os_error_line
 from wkpup_harness.engine.workdir import prepare_job_dir
@@ -160,8 +161,11 @@ class Job:
             raise JobError(str(exc)) from None
         self.budget = Budget(self.settings.cpus, self.settings.slot_dir)
         self.points: tuple[Point, ...] = self.spec.points
+        if self.spec.config.mc_samples is not None and self.stages == PIPELINE:
+            self.stages = rules.MC_PIPELINE
         self.workdir = Path()
         self.runs = RunStage(self)
+        self.mc = McStage(self)
 
     # --- lifecycle ---------------------------------------------------------------------------
     @property
@@ -276,13 +280,16 @@ class Job:
         result = data.get("result")
         if result is not None:
             data["status"] = stage_status(result)
+        runs: RunStage = self.runs
+        if kind == "sample" and self.mc.samples is not None:
+            runs = self.mc.samples  # a Monte Carlo sample: the samples so far
         return Event(
             kind,
             self.id,
             stage,
-            done=self.points_done,
-            total=len(self.points),
-            failed=len(self.failed_points),
+            done=runs.points_done,
+            total=len(runs.points),
+            failed=len(runs.failed_points),
             scenario=self.spec.scenario,
             name=self.spec.name,
             log_dir=self.log_dir if self.workdir_root is not None else None,
@@ -344,6 +351,8 @@ class Job:
                 raise _Refused
             if stage == "run":
                 result = self.runs.run()
+            elif stage == "mc":
+                result = self.mc.run()
             elif stage == "ext":
                 result = self._ext_stage()
             else:
@@ -465,11 +474,12 @@ class Job:
         )
 
     # --- stages ---------------------------------------------------------------------------------
-    def core_stage(self, stage: str) -> StageResult:
+    def core_stage(self, stage: str, ex: str | None = None) -> StageResult:
         return run_stage(
             self.core,
             self.workdir,
             stage,
+            ex=ex,
             env=self.env(),
             timeout=self.settings.stage_timeout,
             log_dir=self.log_dir,
@@ -513,9 +523,26 @@ class Job:
     def executor_error(self) -> str | None:
         return self.runs.executor_error
 
-    def point_event(self, kind: str, result: PointResult) -> None:
-        """A point of the run stage booked (``point``) or retried (``point-retry``)."""
-        self._emit(self._event(kind, "run", point=result))
+    def point_event(self, kind: str, result: PointResult, stage: str = "run") -> None:
+        """A point of the run stage booked (``point``) or retried (``point-retry``); a
+        Monte Carlo sample of the mc stage (``sample``, ``sample-retry``)."""
+        self._emit(self._event(kind, stage, point=result))
+
+    def mc_outcomes(self) -> dict[int, tuple[bool, int, str, float]]:
+        """How each Monte Carlo sample simulated by this run ended, by sample index."""
+        return {
+            getattr(r.point, "index", 0): (r.ok, r.attempts, r.reason, r.elapsed)
+            for r in self.mc.sample_results.values()
+        }
+
+    @property
+    def mcreport_path(self) -> Path | None:
+        """The job's report/mcreport.txt (in its backup once bkp ran); None without one."""
+        if self.spec.config.mc_samples is None:
+            return None
+        backup = self.backup_dir
+        path = (backup if backup is not None else self.workdir) / "report" / "mcreport.txt"
+        return path if path.is_file() else None
 
     # --- what the job produced ------------------------------------------------------------------
     @property

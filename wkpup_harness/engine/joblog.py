@@ -110,6 +110,17 @@ class JobLog:
                 seconds=round(p.elapsed, 3),
                 skipped=True if p.skipped else None,
             )
+        elif kind == "sample" and ev.point is not None:
+            p = ev.point
+            self.write(
+                "sample_done" if p.ok else "sample_failed",
+                stage=ev.stage,
+                sample=p.point.name,
+                status=p.status,
+                reason=p.reason or None,
+                attempts=p.attempts,
+                seconds=round(p.elapsed, 3),
+            )
         elif kind == "point-retry" and ev.point is not None:
             p = ev.point
             self.write(

@@ -18,10 +18,13 @@ from wkpup_harness.errors import WkpupError
 from wkpup_harness.inputs import echo
 
 PIPELINE: tuple[str, ...] = ("gen", "run", "ext", "srt", "bkp")
+# A job whose config has mc_samples (ours, docs/montecarlo.md): the Monte Carlo samples
+# after srt (the worst points come from its creport), before bkp.
+MC_PIPELINE: tuple[str, ...] = ("gen", "run", "ext", "srt", "mc", "bkp")
 STAGES: tuple[str, ...] = STAGE_ORDER  # the core's own stage list (one place: core/stage.py)
 USER_STAGE = "usr_script"  # the user's own script (stages/usr_script.sh): not in the order
 # Stages whose exit 1 means "some points failed, every other point is done".
-POINT_STAGES: tuple[str, ...] = ("run", "chk", "ext")
+POINT_STAGES: tuple[str, ...] = ("run", "chk", "ext", "mc")
 
 
 class StagesError(WkpupError):
@@ -62,7 +65,7 @@ def check_stages(
 
 
 def in_pipeline_order(stages: Sequence[str]) -> list[str]:
-    """Stage names in the order the core runs them (gen, run, chk, ext, srt, bkp,
+    """Stage names in the order the core runs them (gen, run, chk, ext, srt, mc, bkp,
     usr_script), whatever order they were stored or started in; unknown names last."""
     rank = {s: i for i, s in enumerate(STAGES)}
     return sorted(stages, key=lambda s: (rank.get(s, len(STAGES)), s))
@@ -116,6 +119,8 @@ def error_line(
         return executor_error, "run"
     if failed.stage == "run" and failed_points and not failed.cancelled:
         return f"{failed_points} point(s) failed", "run"
+    if failed.stage == "mc" and failed.returncode == 1 and not failed.cancelled:
+        return "Monte Carlo sample(s) failed", "mc"
     if failed.stage == "ext" and failed.returncode == 1:
         return "point(s) without measurements", "ext"
     return failed.describe(), failed.stage

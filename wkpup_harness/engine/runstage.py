@@ -65,9 +65,9 @@ class Owner(Protocol):
     def stop_for_fault(self, reason: str) -> None: ...
     def stop_reason(self) -> str: ...
     def env(self) -> dict[str, str]: ...
-    def core_stage(self, stage: str) -> StageResult: ...
+    def core_stage(self, stage: str, ex: str | None = None) -> StageResult: ...
     def report_path(self, point: Point) -> Path: ...
-    def point_event(self, kind: str, result: PointResult) -> None: ...
+    def point_event(self, kind: str, result: PointResult, stage: str = "run") -> None: ...
 
 
 def os_error_line(exc: OSError) -> str:
@@ -77,7 +77,13 @@ def os_error_line(exc: OSError) -> str:
 
 
 class RunStage:
-    """The run stage of one job and its points' bookkeeping (a ``PointJob``)."""
+    """The run stage of one job and its points' bookkeeping (a ``PointJob``). The Monte
+    Carlo stage runs its samples through a subclass (``engine/mcstage.py``): the same
+    executors, budget, timeouts, retries."""
+
+    stage = "run"
+    status_file = "job_log.txt"  # the core's status lines of the stage
+    event_kind = "point"
 
     def __init__(self, job: Owner) -> None:
         self.job = job
@@ -135,6 +141,10 @@ class RunStage:
         return self.job.stop_reason()
 
     # --- the points ------------------------------------------------------------------------------
+    @property
+    def points(self) -> Sequence[Point]:
+        return self.job.points
+
     @property
     def points_done(self) -> int:
         return len(self.point_results)
@@ -203,26 +213,32 @@ class RunStage:
 
     def retrying(self, point: Point, attempt: int, reason: str) -> None:
         """An executor runs ``point`` again after its attempt ``attempt`` failed."""
-        self.job.point_event("point-retry", PointResult(point, False, reason, attempt, 0.0))
+        self.job.point_event(
+            f"{self.event_kind}-retry", PointResult(point, False, reason, attempt, 0.0), self.stage
+        )
 
     def _point_done(self, result: PointResult) -> None:
         with self._lock:
             self.point_results[result.point.name] = result
-        self.job.point_event("point", result)
+        self.job.point_event(self.event_kind, result, self.stage)
+
+    def status_line(self, result: PointResult) -> str:
+        """The core's status line of a booked point."""
+        return result.line()
 
     def book(self, result: PointResult) -> None:
         """A point finished: the run log, job_log.txt (the core's format), listeners, store.
         Called by the executor from the thread that runs the stage."""
-        line = result.line()
+        line = self.status_line(result)
         assert self._log is not None
         self._point_done(result)
         try:
             self._log.write(line + "\n")
             self._log.flush()
-            with open(self.workdir / "job_log.txt", "a", encoding="utf-8") as jl:
+            with open(self.workdir / self.status_file, "a", encoding="utf-8") as jl:
                 jl.write(line + "\n")
         except OSError as exc:
-            self.job.stop_for_fault(f"stage run: {os_error_line(exc)}")
+            self.job.stop_for_fault(f"stage {self.stage}: {os_error_line(exc)}")
 
     # --- the stage ------------------------------------------------------------------------------
     def _todo(self) -> list[Point]:
@@ -261,14 +277,14 @@ class RunStage:
                 self._point_done(status)
             return result
         started, t0 = time.time(), time.monotonic()
-        log_path = self.job.log_dir / "run.log"
+        log_path = self.job.log_dir / f"{self.stage}.log"
         self._usage = None
         todo = self._todo()
         with open(log_path, "w", encoding="utf-8") as log:
             timed_out = self._simulate(todo, log, t0)
             failed = self._summary(log, timed_out)
         return StageResult(
-            stage="run",
+            stage=self.stage,
             ex=None,
             # 2 (fatal): the executor could not run the points; 1: some points failed
             returncode=2
@@ -289,7 +305,7 @@ class RunStage:
         executor_name = self.settings.executor
         where = f"{self.budget.slots} at a time" if executor_name == "local" else executor_name
         log.write(
-            f"run: {len(todo)} points with {self.spec.config.simulator}, "
+            f"{self.stage}: {len(todo)} {self.event_kind}s with {self.spec.config.simulator}, "
             f"{where} (engine, {self.settings.retries} retries)\n"
         )
         if self.job.resuming:
@@ -310,17 +326,19 @@ class RunStage:
     def _summary(self, log: IO[str], timed_out: bool) -> list[PointResult]:
         """The run log's last lines; the failed points."""
         failed = self.failed_points
-        total = len(self.job.points)
+        total = len(self.points)
+        what = f"{self.event_kind}s"
         if failed:
-            log.write(f"ERROR: run: {len(failed)} of {total} points failed:\n")
+            log.write(f"ERROR: {self.stage}: {len(failed)} of {total} {what} failed:\n")
             for r in failed:
                 log.write(f"  {r.point.directory} ({r.reason})\n")
         if timed_out:
             log.write(
-                f"\nwkpup: stage run killed after the {self.settings.stage_timeout:g}s timeout\n"
+                f"\nwkpup: stage {self.stage} killed after the "
+                f"{self.settings.stage_timeout:g}s timeout\n"
             )
         elif self.cancelled:
-            log.write("\nwkpup: stage run cancelled\n")
+            log.write(f"\nwkpup: stage {self.stage} cancelled\n")
         else:
-            log.write(f"run: done, {total} points\n")
+            log.write(f"{self.stage}: done, {total} {what}\n")
         return failed

@@ -26,7 +26,8 @@ from wkpup_harness.engine.events import Event, Listener
 from wkpup_harness.engine.job import Job
 from wkpup_harness.engine.workdir import holds_job
 from wkpup_harness.errors import WkpupError
-from wkpup_harness.results.verdict import GoldenTarget, Verdict
+from wkpup_harness.results import golden as golden_gate
+from wkpup_harness.results.verdict import GoldenTarget, Verdict, judge_golden
 from wkpup_harness.results.verdict import judge as judge_report
 from wkpup_harness.settings import Settings
 from wkpup_harness.store import jobs, runroot
@@ -52,13 +53,17 @@ def judge(job: Job, *, golden_root: Path | None, update: bool = False) -> Verdic
     target = None
     if job.spec.golden and golden_root is not None:
         target = GoldenTarget(golden_root, job.spec.scenario, job.spec.name, update)
-    return judge_report(
-        report,
-        job.spec.spec,
-        job.settings.near_margin,
-        target,
-        may_update=report is not None and job.failure_message() is None,
+    may_update = report is not None and job.failure_message() is None
+    verdict = judge_report(report, job.spec.spec, job.settings.near_margin, target,
+                           may_update=may_update)  # fmt: skip
+    mc = job.mcreport_path
+    if target is None or mc is None:
+        return verdict
+    # A Monte Carlo job's samples are gated too: mcreport.txt beside the golden creport.
+    mc_verdict, _, mc_problem = judge_golden(
+        target, mc, may_update=may_update, name=golden_gate.MC_GOLDEN_NAME
     )
+    return dataclasses.replace(verdict, mc_golden=mc_verdict, mc_golden_problem=mc_problem)
 
 
 def _judge_with(settings: Settings, update: bool, relay: Any) -> Any:

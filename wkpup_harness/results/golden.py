@@ -17,10 +17,11 @@ from wkpup_harness.points import label as point_label
 from wkpup_harness.results import Creport, CreportRow, parse_creport
 
 GOLDEN_NAME = "creport.txt"
+MC_GOLDEN_NAME = "mcreport.txt"  # a Monte Carlo job's samples (docs/montecarlo.md), beside it
 OBTAINED_SUFFIX = ".obtained"  # creport.txt.obtained beside the golden, for review
 
 
-def golden_path(golden_root: Path, scenario: str, job: str) -> Path:
+def golden_path(golden_root: Path, scenario: str, job: str, name: str = GOLDEN_NAME) -> Path:
     """``<golden root>/<scenario>/<job>/creport.txt``. The names come from scenario files
     and the store: the scenario is a relative path (``gpio/wkpup_1p8v``) and the job one
     name, each part a plain name, so that no name makes the gate read or (on update) write
@@ -36,7 +37,7 @@ def golden_path(golden_root: Path, scenario: str, job: str) -> Path:
                 "(plain names only: no '..', '.', empty part, backslash or NUL"
                 + (", no '/')" if what == "job" else ")")
             )
-    return golden_root.joinpath(*parts, job, GOLDEN_NAME)
+    return golden_root.joinpath(*parts, job, name)
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ class GoldenMismatch(WkpupError):
         self.path = path
         self.difference = difference
         super().__init__(
-            f"creport differs from golden {path}: {len(difference.lines)} difference(s)"
+            f"{path.stem} differs from golden {path}: {len(difference.lines)} difference(s)"
         )
 
     @property
@@ -134,10 +135,10 @@ class GoldenMismatch(WkpupError):
 
     def report(self, limit: int = 40) -> str:
         return (
-            f"creport differs from golden {self.path} (golden -> new):\n"
+            f"{self.path.stem} differs from golden {self.path} (golden -> new):\n"
             f"{self.difference.describe(limit)}\n"
-            f"new creport written to {self.obtained} for review; if the change is intended, "
-            "rerun with --pvt-update-golden (or: wkpup golden <job> --update)"
+            f"new {self.path.stem} written to {self.obtained} for review; if the change is "
+            "intended, rerun with --pvt-update-golden (or: wkpup golden <job> --update)"
         )
 
 

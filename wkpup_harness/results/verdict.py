@@ -47,12 +47,15 @@ class Verdict:
     spec_error: str = ""
     judged_limits: bool = field(default=False)
     gates: tuple[str, ...] = ()  # problems the pytest_pvt_job_finished hooks returned
+    # a Monte Carlo job's mcreport.txt against its golden (None: no samples or not gated)
+    mc_golden: str | None = None
+    mc_golden_problem: str = ""
 
     @property
     def problems(self) -> list[str]:
         """The readable problems: the golden difference, the spec violations (or why the
         limits could not be applied)."""
-        out = [self.golden_problem] if self.golden_problem else []
+        out = [p for p in (self.golden_problem, self.mc_golden_problem) if p]
         if self.spec_error:
             out.append(self.spec_error)
         elif self.violations:
@@ -65,11 +68,12 @@ class Verdict:
 
 
 def judge_golden(
-    target: GoldenTarget, report: Path, *, may_update: bool
+    target: GoldenTarget, report: Path, *, may_update: bool, name: str = golden_gate.GOLDEN_NAME
 ) -> tuple[str, Path | None, str]:
-    """(verdict, golden path, problem) of a creport against its golden."""
+    """(verdict, golden path, problem) of a creport (or a job's other gated report, ``name``:
+    its mcreport.txt) against its golden."""
     try:
-        path = golden_gate.golden_path(target.root, target.scenario, target.name)
+        path = golden_gate.golden_path(target.root, target.scenario, target.name, name)
     except WkpupError as exc:  # a name that cannot be a golden directory: no golden
         return "missing", None, str(exc)
     try:

@@ -30,7 +30,7 @@ from wkpup_harness.store.schema import (
 )
 
 INTERRUPTED = "interrupted"
-# Stages sort in pipeline order (gen run chk ext srt bkp usr_script), never by name; a stage
+# Stages sort in pipeline order (gen run chk ext srt mc bkp usr_script), never by name; a stage
 # the core does not know sorts last.
 STAGE_RANK = (
     "CASE stage "

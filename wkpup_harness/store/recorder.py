@@ -30,8 +30,9 @@ from wkpup_harness.engine.events import Event, JobFacts, stage_status
 from wkpup_harness.errors import WkpupError
 from wkpup_harness.perms import restrict_umask
 from wkpup_harness.results import spec as spec_check
+from wkpup_harness.results.mcreport import read_mcreport
 from wkpup_harness.results.verdict import Verdict
-from wkpup_harness.store import db, jobs
+from wkpup_harness.store import db, jobs, mcsamples
 from wkpup_harness.store.schema import StoreError, StoreUnavailable
 
 __all__ = ["Recorder", "open_store", "stage_status"]
@@ -196,6 +197,7 @@ class Recorder:
                     jobs.finish_job(self.conn, job.id, status, error=error, error_stage=error_stage)
                     return
                 backup = job.backup_dir
+                self._mc(job, job.id)
                 # The golden verdict first: no reader sees a finished job without it.
                 self._verdict(job.id, job.verdict, specs=False)
                 jobs.store_result(
@@ -213,6 +215,17 @@ class Recorder:
             except StoreError:
                 # Reaped as interrupted or finished from outside: what is stored stays.
                 return
+
+    def _mc(self, job: JobFacts, job_id: int) -> None:
+        """The job's Monte Carlo samples (report/mcreport.txt), before it is finished."""
+        path = job.mcreport_path
+        if path is None:
+            return
+        try:
+            report = read_mcreport(path)
+        except WkpupError:
+            return  # the mc stage's own log says why; the PVT result is still recorded
+        mcsamples.record_mc(self.conn, job_id, report, job.mc_outcomes())
 
     def _verdict(
         self, job_id: int, verdict: Verdict | None, *, golden: bool = True, specs: bool = True

@@ -201,7 +201,42 @@ _V4: tuple[str, ...] = (
     "ALTER TABLE spec_results ADD COLUMN margin REAL",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
+# V5: Monte Carlo (ours, docs/montecarlo.md): the job's kind, seed, samples per point and
+# where it sampled; one row per sample (its index, seed, PVT point, how its simulation
+# ended) and its measurements, as report/mcreport.txt holds them (value NULL: failed).
+SAMPLE_STATUSES = ("ok", "failed")
+_V5: tuple[str, ...] = (
+    "ALTER TABLE jobs ADD COLUMN mc_kind TEXT",
+    "ALTER TABLE jobs ADD COLUMN mc_seed INTEGER",
+    "ALTER TABLE jobs ADD COLUMN mc_samples INTEGER",
+    "ALTER TABLE jobs ADD COLUMN mc_at TEXT",
+    f"""CREATE TABLE mc_samples (
+        job_id INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        seed INTEGER NOT NULL,
+        corner TEXT NOT NULL,
+        extraction TEXT NOT NULL,
+        temp_token TEXT NOT NULL,
+        vt TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ({_in(SAMPLE_STATUSES)})),
+        attempts INTEGER,
+        reason TEXT,
+        elapsed_s REAL,
+        PRIMARY KEY (job_id, idx)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE mc_values (
+        job_id INTEGER NOT NULL,
+        idx INTEGER NOT NULL,
+        col INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        value REAL,
+        raw TEXT NOT NULL,
+        PRIMARY KEY (job_id, idx, col),
+        FOREIGN KEY (job_id, idx) REFERENCES mc_samples (job_id, idx) ON DELETE CASCADE
+    ) WITHOUT ROWID""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
 LATEST = len(MIGRATIONS)
 
 

@@ -105,7 +105,9 @@ my %required = map { $_ => 1 } ('mode', 'vccn', 'vcctx', '1st_supply_swp', '2nd_
 my @required_order = ('mode', 'vccn', 'vcctx', '1st_supply_swp', '2nd_supply_swp',
     '3rd_supply_swp', 'condition', 'CPU #', 'MEM [G]', 'alter_extraction', 'alter_string#',
     'sim_mode', 'gs/gf_corner', 'vcc_vid', 'simulator');
-my %optional = map { $_ => 1 } ('vcc', 'vccana', 'postlay_cross_cornerlist');
+# mc_*: ours, Monte Carlo (docs/montecarlo.md); the real flow has none of them.
+my %optional = map { $_ => 1 } ('vcc', 'vccana', 'postlay_cross_cornerlist', 'mc_samples', 'mc_seed',
+    'mc_kind', 'mc_at');
 
 open my $cfh, '<:raw', $cfg_path or fail("$cfg_path: cannot read config ($!)");
 my $raw = do { local $/; <$cfh> };
@@ -233,6 +235,47 @@ if ($cl eq 'custom') {
     $cross_list = $corner_table{"cross_$cl" . ($gsgf ? '_gsgf' : '')}[1];
 }
 
+# ---------------------------------------------------------------- Monte Carlo (ours)
+# mc_samples N (1..99999) turns the job's mc stage on; mc_seed (0..999999999, default 1),
+# mc_kind (mismatch, process+mismatch; default mismatch) and mc_at (worst, or CORNER/T
+# entries separated by single spaces: a corner of this run and m40 or 125, or the typical
+# corner and 85 or 100; only the typical corner for process+mismatch) need it.
+my $mc = exists $val{mc_samples};
+for my $k (qw(mc_seed mc_kind mc_at)) {
+    fail(where($k) . ": $k: needs mc_samples; allowed: a mc_samples:<1..99999> line")
+        if exists $val{$k} && !$mc;
+}
+if ($mc) {
+    fail(where('mc_samples') . ": mc_samples: '$val{mc_samples}' is not an integer; allowed: 1..99999")
+        unless $val{mc_samples} =~ /\A[1-9][0-9]{0,4}\z/;
+    $val{mc_seed} //= '1';
+    fail(where('mc_seed') . ": mc_seed: '$val{mc_seed}' is not an integer; allowed: 0..999999999")
+        unless $val{mc_seed} =~ /\A(?:0|[1-9][0-9]{0,8})\z/;
+    $val{mc_kind} //= 'mismatch';
+    check_enum('mc_kind', qw(mismatch process+mismatch));
+    $val{mc_at} //= 'worst';
+    check_mc_at($val{mc_at}) unless $val{mc_at} eq 'worst';
+}
+
+sub check_mc_at {
+    my ($at) = @_;
+    my @corners = $val{mode} eq 'prelay' ? (split / /, $typ_list) : (split(/ /, $typ_list), split(/ /, $cross_list));
+    @corners = ($typ_corner) if $val{mc_kind} eq 'process+mismatch';
+    my %ok;
+    for my $c (@corners) { $ok{"$c/m40"} = $ok{"$c/125"} = 1; }
+    $ok{"$typ_corner/85"} = $ok{"$typ_corner/100"} = 1;
+    my @allowed = ('worst', sort keys %ok);
+    my %seen;
+    fail(where('mc_at') . ": mc_at: empty value; allowed: " . join(', ', @allowed)) if $at eq '';
+    for my $e (split / /, $at, -1) {
+        fail(where('mc_at') . ": mc_at: '$at': entries must be separated by single spaces; allowed: " . join(', ', @allowed))
+            if $e eq '';
+        fail(where('mc_at') . ": mc_at: '$e' not allowed" . ($val{mc_kind} eq 'process+mismatch' ? ' (process+mismatch runs at the typical corner)' : '')
+             . "; allowed: " . join(', ', @allowed)) unless $ok{$e};
+        fail(where('mc_at') . ": mc_at: '$e' listed twice; allowed: each entry once") if $seen{$e}++;
+    }
+}
+
 # ---------------------------------------------------------------- supplies
 my %cond_cols = (func => [0, 2, 4], perf => [1, 2, 3], htol => [0, 2, 5], hvqk => [0, 2, 6]);
 my @cols = @{$cond_cols{$val{condition}}};
@@ -274,6 +317,8 @@ my %out = (
     vccana_min => $vccana[0], vccana_nom => $vccana[1], vccana_max => $vccana[2],
     vctx_min => $vctx[0], vctx_nom => $vctx[1], vctx_max => $vctx[2],
     vid => join(' ', @vid),
+    mc_samples => $val{mc_samples} // '', mc_seed => $val{mc_seed} // '',
+    mc_kind => $val{mc_kind} // '', mc_at => $val{mc_at} // '',
 );
 for my $k (sort keys %out) {
     print 'CFG_', $k, '=', sh_quote($out{$k}), "\n";

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR/..
 # runme.sh [script_opt] — the whole job, run from the domain directory:
-#   Gen_run_compile_all (default)  gen -> run -> ext -> srt -> bkp [-> usr_script]
+#   Gen_run_compile_all (default)  gen -> run -> ext -> srt [-> mc] -> bkp [-> usr_script]
 #   Gen_only                       gen
 #   run_only_all                   run
 #   run_only_cworst_CCworst_T      run of the cworst extraction (polo)
@@ -53,6 +53,14 @@ compile_all() {
         stage chk || true
         log "points failed: backup skipped, point directories kept; see job_stat.log and rerun.sh"
         exit 1
+    fi
+    # Monte Carlo (ours, config key mc_samples): after srt, before bkp; failed samples keep
+    # the directories (no bkp), as failed points do.
+    if grep -q '^mc_samples:' "$cfg"; then
+        if ! stage mc; then
+            log "samples failed: backup skipped, mc/ kept; see mc/mc_log.txt"
+            exit 1
+        fi
     fi
     stage bkp
 }

@@ -122,7 +122,8 @@ sub library {
         my @rescap_files = map { ("$dir/rescap/$_.spice", "$dir/rescap/${_}__lin.spice") } @rnames;
         my ($devices, $geo, $sections, $refs) = scan_devices(\@decks, $opt{lib_file}, $dir);
         # only the sections the decks select: ngspice reads every section of a .lib file
-        my @used = grep { $sections->{ lc $_->[0] } } @$rows;
+        # (a Monte Carlo deck selects a mismatch twin, <CORNER>_mm, or mc_mm: mc_rows)
+        my @used = grep { $sections->{ lc $_->[0] } } @$rows, @{ mc_rows($rows) };
         $rows = \@used if @used;
         my $names = @$devices ? join(' ', map { $_->[0] } @$devices) : '(no sky130 device)';
         # the answer of an earlier point with the same inputs (the common case: every point
@@ -172,6 +173,17 @@ sub library {
     return (lib_text($dir, $rows, $fet_include, $note, \%rescap, @rc), $note);
 }
 
+# The Monte Carlo sections (ours; docs/montecarlo.md), written only when a deck selects them:
+# <CORNER>_mm, the mismatch twin of each corner of the map (SKY130's tt_mm, ss_hh_mm ...: the
+# same files with mc_mm_switch=1), and mc_mm, process and mismatch at TT (SKY130's mc section,
+# whose process draws are the parameters files' MC_PR_SWITCH terms, with mc_mm_switch=1 too).
+sub mc_rows {
+    my ($rows) = @_;
+    my @mc = map { ["$_->[0]_mm", @{$_}[1 .. 4], 1, 0] } @$rows;
+    push @mc, ['mc_mm', 'tt', 'nom', 'nom', 'res_typical__cap_typical', 1, 1];
+    return \@mc;
+}
+
 sub lib_text {
     my ($dir, $rows, $fet_include, $note, $rescap_files, @rc) = @_;
     @rc = map { "$dir/continuous/models_$_.spice" } qw(resistors capacitors) unless @rc;
@@ -180,7 +192,7 @@ sub lib_text {
         . "* models: $dir\n* $note\n"
         . "* map: table_model_map.csv (corner -> fet/res/cap corner + rescap)\n";
     for my $r (@$rows) {
-        my ($corner, $fet, $res, $cap, $rescap) = @$r;
+        my ($corner, $fet, $res, $cap, $rescap, $mm, $pr) = @$r;
         my @files = (
             "$dir/continuous/parameters_fet_$fet.spice",
             "$dir/continuous/parameters_res_$res.spice",
@@ -189,7 +201,8 @@ sub lib_text {
             @{ $rescap_files->{$rescap} // ["$dir/rescap/$rescap.spice", "$dir/rescap/${rescap}__lin.spice"] },
         );
         $out .= "\n.lib $corner\n* fet=$fet res=$res cap=$cap rescap=$rescap\n"
-            . ".param mc_mm_switch=0 mc_pr_switch=0 corner_factor=1 process_mc_factor=1 mismatch_factor=1\n";
+            . '.param mc_mm_switch=' . ($mm // 0) . ' mc_pr_switch=' . ($pr // 0)
+            . " corner_factor=1 process_mc_factor=1 mismatch_factor=1\n";
         for my $f (@files) {
             -f $f or fail("$f: missing model file");
             $out .= ".include \"$f\"\n";

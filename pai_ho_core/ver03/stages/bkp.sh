@@ -1,8 +1,8 @@
 # shellcheck shell=bash
 # bkp: 00bkp_<YYYYMMDDHHMM>/ (local time, 12 digits, as the real flow) receives report/,
 # compiled_waveform/, simulation.log (the log of TT/typical/85/nominal), tb_bkp/ (the
-# generated netlists of TT/typical) and job_stat.log when chk ran; then every corner
-# directory is removed. PAIHO_BKP_TIMESTAMP (12 digits) fixes the stamp, for reruns and tests.
+# generated netlists of TT/typical), job_stat.log when chk ran and mc/samples.txt,
+# mc/mc_log.txt of a Monte Carlo job; then every corner directory and mc/ are removed. PAIHO_BKP_TIMESTAMP (12 digits) fixes the stamp, for reruns and tests.
 # shellcheck disable=SC2154  # CFG_* come from read_cfg.sh
 
 stage_bkp() {
@@ -43,6 +43,13 @@ stage_bkp() {
     for f in job_stat.log job_log.txt; do
         if [ -f "$f" ]; then mv "$f" "$dest.partial/"; fi
     done
+    # Monte Carlo (ours): the sample list and status lines are kept, the sample dirs removed
+    if [ -d mc ]; then
+        mkdir "$dest.partial/mc"
+        for f in mc/samples.txt mc/mc_log.txt; do
+            if [ -f "$f" ]; then mv "$f" "$dest.partial/mc/"; fi
+        done
+    fi
     rm -f rerun.sh
     mv "$dest.partial" "$dest"
     # Corner names come from a table that a site may replace: read_cfg.pl refuses unsafe
@@ -56,5 +63,6 @@ stage_bkp() {
     for corner in $CFG_typ_list $CFG_cross_list; do
         rm -rf -- "./$corner"
     done
+    rm -rf -- ./mc
     echo "bkp: $dest"
 }

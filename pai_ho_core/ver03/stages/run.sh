@@ -36,9 +36,17 @@ run_take_slot() {
 }
 
 run_point() {
-    local corner ex t vt dir start end elapsed line rc=0 status
+    local corner ex t vt
     read -r corner ex t vt _ <<< "$1"
-    dir="$corner/$ex/${ex}_$t/$vt" # pvt_dir, without a subshell (once per point)
+    # (pvt_dir, without a subshell: once per point)
+    run_dir "$corner/$ex/${ex}_$t/$vt" "$corner $ex $t $vt" job_log.txt
+}
+
+# run_dir <dir> <label> <log>: simulates the netlist of one directory (a PVT point, or a
+# Monte Carlo sample: stages/mc.sh) under the slot budget and the timeout; appends
+# `<label> <status> <elapsed>s` to <log> and prints it.
+run_dir() {
+    local dir=$1 label=$2 joblog=$3 start end elapsed line rc=0 status
     [ -z "${PAIHO_SLOT_DIR:-}" ] || run_take_slot
     start=${EPOCHREALTIME/[.,]/} # paiho_now, without a subshell
     if [ ! -f "$dir/$PAIHO_TB.sp" ]; then
@@ -62,15 +70,15 @@ run_point() {
     # One line per point; short appends are atomic, so parallel points never interleave.
     end=${EPOCHREALTIME/[.,]/}
     paiho_elapsed elapsed "$start" "$end"
-    printf -v line '%s %s %s %s %s %ss' "$corner" "$ex" "$t" "$vt" "$status" "$elapsed"
-    printf '%s\n' "$line" >> job_log.txt
+    printf -v line '%s %s %ss' "$label" "$status" "$elapsed"
+    printf '%s\n' "$line" >> "$joblog"
     printf '%s\n' "$line"
     return "$rc"
 }
 
-stage_run() {
-    local n
-    n=$(paiho_count "$PAIHO_POINTS")
+# run_setup: the run's budget (PAIHO_NJOBS, PAIHO_NSLOTS), its timeout checked, and the
+# per-job constants (models directory, ngspice version) resolved once.
+run_setup() {
     paiho_jobs
     if [ -n "${PAIHO_SLOT_DIR:-}" ]; then
         PAIHO_NSLOTS=${PAIHO_SLOTS-}
@@ -96,6 +104,12 @@ stage_run() {
             done <<< "$consts"
         fi
     fi
+}
+
+stage_run() {
+    local n
+    n=$(paiho_count "$PAIHO_POINTS")
+    run_setup
     echo "run: $n points with $CFG_simulator, $PAIHO_NJOBS at a time"
     if ! paiho_parallel "$PAIHO_NJOBS" run_point <<< "$PAIHO_POINTS"; then
         local nf
