@@ -47,6 +47,8 @@ FLAGS = {
     "pvt_sim_timeout": "sim_timeout",
     "pvt_stage_timeout": "stage_timeout",
     "pvt_executor": "executor",
+    "pvt_cache": "cache",
+    "pvt_cache_verify": "cache_verify",
 }
 INI = ("pvt_core", "pvt_db", "pvt_domains", "pvt_golden_dir")
 

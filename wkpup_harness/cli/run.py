@@ -93,6 +93,18 @@ def add_engine_options(p: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="where the run stage's points run: local (default) or slurm (docs/slurm.md)",
     )
+    p.add_argument(
+        "--cache",
+        action="store_const",
+        const=True,
+        default=None,
+        help="reuse the result of a point whose inputs are unchanged (docs/cache.md)",
+    )
+    p.add_argument(
+        "--cache-verify",
+        metavar="K",
+        help="simulate K random cache hits again and fail on any difference (turns --cache on)",
+    )
 
 
 # --- the job description ----------------------------------------------------------------------

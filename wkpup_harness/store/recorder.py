@@ -31,7 +31,7 @@ from wkpup_harness.errors import WkpupError
 from wkpup_harness.perms import restrict_umask
 from wkpup_harness.results import spec as spec_check
 from wkpup_harness.results.verdict import Verdict
-from wkpup_harness.store import db, jobs
+from wkpup_harness.store import cachequeries, db, jobs
 from wkpup_harness.store.schema import StoreError, StoreUnavailable
 
 __all__ = ["Recorder", "open_store", "stage_status"]
@@ -173,6 +173,8 @@ class Recorder:
                 finished_at=None if p.skipped else p.finished,
                 count_attempts=not p.skipped,
             )
+            if p.reused:
+                cachequeries.mark_reused(self.conn, job_id, p.point.name)
 
     def cancel_requested(self, job_id: int) -> bool:
         with self.lock:

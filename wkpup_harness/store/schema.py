@@ -201,7 +201,15 @@ _V4: tuple[str, ...] = (
     "ALTER TABLE spec_results ADD COLUMN margin REAL",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
+# V5 belongs to the Monte Carlo branch (mc-core: jobs.mc_*, mc_samples, mc_values). MERGE:
+# take that branch's _V5 here; this placeholder only keeps the numbering on this branch.
+_V5: tuple[str, ...] = ()
+
+# V6: the result cache (docs/cache.md): whether a point was copied from the cache (1)
+# instead of simulated (0).
+_V6: tuple[str, ...] = ("ALTER TABLE sims ADD COLUMN reused INTEGER NOT NULL DEFAULT 0",)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 LATEST = len(MIGRATIONS)
 
 
