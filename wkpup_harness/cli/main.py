@@ -12,6 +12,7 @@ from typing import Any
 
 import wkpup_harness
 from wkpup_harness.cli import (
+    cache,
     cancel,
     common,
     compare,
@@ -38,7 +39,7 @@ from wkpup_harness.store.db import DatabaseError
 
 COMMANDS: tuple[ModuleType, ...] = (
     validate, run, resume, cancel, status, history, show, compare, golden, export, importcmd,
-    db, core, doctor, serve,
+    db, core, doctor, serve, cache,
 )  # fmt: skip
 
 

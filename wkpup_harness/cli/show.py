@@ -9,6 +9,7 @@ from typing import Any
 from wkpup_harness.cli import common, status
 from wkpup_harness.report import views
 from wkpup_harness.report.units import number, unit
+from wkpup_harness.store import cachequeries
 
 
 def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
@@ -50,6 +51,7 @@ def main(args: argparse.Namespace) -> int:
     conn = common.open_store(args)
     job = common.require_job(conn, args.job)
     data = collect(conn, job)
+    data["reused_points"] = cachequeries.reused_count(conn, job["id"])
     if args.json:
         common.print_json(data)
         return verdict(data)
@@ -57,6 +59,12 @@ def main(args: argparse.Namespace) -> int:
     print()
     print(status.stages_table(job))
     print()
+    if data["reused_points"]:
+        print(
+            f"result cache: {data['reused_points']} of {job['points_total']} point(s) reused,"
+            " not simulated (docs/cache.md)"
+        )
+        print()
     if data["worst"]:
         print(f"worst cases over {job['n_points']} points:")
         rows = [

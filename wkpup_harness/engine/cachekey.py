@@ -47,8 +47,6 @@ CORE_POINT_ENV = (
     "PAIHO_CONF_DIR",  # another configuration/ directory (tables)
     "HOME",  # PAIHO_CACHE's default (~/.cache/pai_ho_core)
     "XDG_CACHE_HOME",  # PAIHO_CACHE's default
-    "NGSPICE_MEAS_PRECISION",  # ngspice's .meas print precision (the perl pins it)
-    "OMP_NUM_THREADS",  # ngspice's threads (the perl pins it)
 )
 SIMULATOR_ENV = (
     "SPICE_LIB_DIR",  # where ngspice's spinit and code models are
@@ -72,6 +70,8 @@ NOT_KEYED = {
     "PAIHO_TEMPS": "which points run, not what one writes",
     "PAIHO_BKP_TIMESTAMP": "the bkp stage",
     "PAIHO_CONFIG": "runme.sh's config file (gen: the netlist is in the key)",
+    "NGSPICE_MEAS_PRECISION": "set by ngspice_deck.pl itself for ngspice (16)",
+    "OMP_NUM_THREADS": "set by ngspice_deck.pl itself for ngspice (1)",
 }
 # The programs a point runs, found on PATH (or NGSPICE): in the key by content.
 PROGRAMS = ("bash", "perl")
@@ -79,6 +79,7 @@ _INCLUDE = re.compile(
     r"^[ \t]*\.(?:inc|include|lib)[ \t]+(\"[^\"]*\"|'[^']*'|[^ \t\r\n]+)([ \t]+[^ \t\r\n]+)?",
     re.IGNORECASE | re.MULTILINE,
 )
+_PATH_VAR = re.compile(r"\$\{(\w+)\}|\$(\w+)")
 _CODEMODEL = re.compile(r"^[ \t]*(?:codemodel|osdi)[ \t]+(\S+)", re.MULTILINE)
 # A trimmed copy in the core's model cache: <stem>.<hex>.spice or models_fet.bins.<hex>.spice
 _TRIMMED = re.compile(r"^(?P<stem>[A-Za-z0-9_]+)\.(?:[a-z]+\.)?[0-9a-f]{8,}\.spice$")
@@ -177,9 +178,23 @@ def job_inputs(
     return JobInputs(tuple(parts))
 
 
-def point_key(job: JobInputs, netlist: bytes) -> str:
-    """The inputs key of one point: the job's constants and its netlist."""
-    return hashlib.sha256(f"{job.digest}\0".encode() + netlist).hexdigest()
+def netlist_env(netlist: bytes) -> list[str]:
+    """The environment variables a netlist's ``.inc``/``.lib`` paths name (``$X``, ``${X}``):
+    the run stage's deck builder expands them, so their values are inputs too."""
+    text = netlist.decode("utf-8", "replace")
+    names = {a or b for line in _INCLUDE.finditer(text) for a, b in _PATH_VAR.findall(line[1])}
+    return sorted(names - set(NOT_KEYED))
+
+
+def point_key(job: JobInputs, netlist: bytes, env: Mapping[str, str]) -> str:
+    """The inputs key of one point: the job's constants, its netlist and the values of the
+    environment variables its include paths name."""
+    h = hashlib.sha256(f"{job.digest}\0".encode())
+    for name in netlist_env(netlist):
+        value = "unset" if name not in env else f"={env[name]}"
+        h.update(f"env {name}{value}\0".encode("utf-8", "surrogateescape"))
+    h.update(netlist)
+    return h.hexdigest()
 
 
 def _references(text: str) -> Iterable[str]:

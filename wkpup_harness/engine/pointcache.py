@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from wkpup_harness.engine import cachekey
-from wkpup_harness.engine.resultcache import ENTRY_FILE, CorruptEntry, ResultCache
+from wkpup_harness.engine.resultcache import ENTRY_FILE, CorruptEntry, EntryGone, ResultCache
 from wkpup_harness.points import Point
 from wkpup_harness.results.runlog import PointResult
 from wkpup_harness.settings import Settings, default_cache_dir
@@ -90,6 +90,7 @@ class PointCache:
         self.log = log
         self.job_id = job_id
         self.models_dir = env.get("PAIHO_SKY130_MODELS")
+        self.env = dict(env)
         self.inputs = cachekey.job_inputs(core_root, env, tb=tb, simulator=simulator, cpu=cpu)
         self.keys: dict[str, str] = {}
         self.verifying: dict[str, str] = {}  # point name -> key of the hit it re-simulates
@@ -130,6 +131,16 @@ class PointCache:
         self.log.flush()
         return todo
 
+    def summary(self) -> str:
+        """One line for the faces: what the cache did in this run."""
+        t = self.tally
+        text = f"result cache: {t.reused} point(s) reused, {len(self.keys) - t.reused} simulated"
+        if t.verified:
+            text += f" ({t.verified} hit(s) verified)"
+        if t.corrupt:
+            text += f", {t.corrupt} corrupted entr{'y' if t.corrupt == 1 else 'ies'} ignored"
+        return f"{text} ({self.store.root})"
+
     def _verify_choice(self, candidates: Sequence[Point]) -> set[str]:
         k = min(self.verify_count, len(candidates))
         rng = random.Random(f"wkpup-cache-verify:{self.job_id}")
@@ -140,7 +151,7 @@ class PointCache:
             netlist = (self.point_dir(point) / f"{self.tb}.sp").read_bytes()
         except OSError:
             return None
-        key = self.keys[point.name] = cachekey.point_key(self.inputs, netlist)
+        key = self.keys[point.name] = cachekey.point_key(self.inputs, netlist, self.env)
         return key
 
     def _valid(self, key: str, point: Point) -> bool:
@@ -170,7 +181,9 @@ class PointCache:
             return None
         fd, meta = found
         try:
-            return self.store.read_files(fd, meta)
+            return self.store.read_files(key, fd, meta)
+        except EntryGone:  # another writer replaced it meanwhile: a miss
+            return None
         finally:
             os.close(fd)
 

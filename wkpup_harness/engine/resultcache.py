@@ -38,6 +38,10 @@ class CorruptEntry(Exception):
     """An entry whose files do not match its checksums (or whose entry.json is unreadable)."""
 
 
+class EntryGone(Exception):
+    """The entry was replaced or removed by another process while it was read: a miss."""
+
+
 @dataclass
 class Entry:
     """One entry as read: its record and its files' bytes (checked)."""
@@ -78,11 +82,14 @@ class ResultCache:
             ):
                 raise ValueError("no file list")
         except (OSError, ValueError) as exc:
+            gone = isinstance(exc, OSError) and not self._still_there(key, fd)
             os.close(fd)
+            if gone:  # replaced or removed by another process meanwhile: a miss
+                return None
             raise CorruptEntry(f"{ENTRY_FILE}: {exc}") from None
         return fd, meta
 
-    def read_files(self, fd: int, meta: Mapping[str, Any]) -> dict[str, bytes]:
+    def read_files(self, key: str, fd: int, meta: Mapping[str, Any]) -> dict[str, bytes]:
         """Every file of an entry, each checked against its size and sha256."""
         out = {}
         for name, info in meta["files"].items():
@@ -91,11 +98,21 @@ class ResultCache:
             try:
                 data = _read_at(fd, name, int(info.get("size", -1)) + 1)
             except OSError as exc:
+                if not self._still_there(key, fd):
+                    raise EntryGone(key) from None
                 raise CorruptEntry(f"{name}: {exc.strerror}") from None
             if len(data) != info.get("size") or hashlib.sha256(data).hexdigest() != info["sha256"]:
                 raise CorruptEntry(f"{name}: checksum mismatch")
             out[name] = data
         return out
+
+    def _still_there(self, key: str, fd: int) -> bool:
+        """Whether the directory open as ``fd`` is still the entry of ``key``."""
+        try:
+            here, there = os.fstat(fd), os.stat(self.entry_dir(key))
+        except OSError:
+            return False
+        return (here.st_dev, here.st_ino, here.st_nlink > 0) == (there.st_dev, there.st_ino, True)
 
     # --- writing ---------------------------------------------------------------------------------
     def put(self, key: str, files: Mapping[str, bytes], meta: Mapping[str, Any]) -> bool:
