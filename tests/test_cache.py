@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from coreutil import DOMAINS, REPO, our_domain
 from test_engine import clean_env, cli, cli_env, query, settings_for, spec_for  # noqa: F401
+from test_plugin import project, run  # noqa: F401
 
 from wkpup_harness.core import Core, locate_core, manifest
 from wkpup_harness.engine import Job, cachekey
@@ -148,6 +149,28 @@ def test_wkpup_run_cache_says_what_it_reused_and_show_counts_it(
     assert json.loads(out)["reused_points"] == 1
     code, out, err = cli(capsys, "show", "1")
     assert "result cache" not in out
+
+
+def test_pytest_pvt_cache_reuses_and_the_gate_still_holds(
+    project: pytest.Pytester,  # noqa: F811 (the fixture of test_plugin)
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``pytest --pvt-cache``: the first session simulates and writes the golden, the second
+    reuses every point and its creport still equals the golden byte for byte; without the
+    flag (and in CI, where nothing sets it) the cache is off."""
+    monkeypatch.setenv("WKPUP_CACHE_DIR", str(tmp_path / "cache"))
+    args = ("regression", "-k", "two_corners")
+    run(project, *args, "--pvt-cache", "--pvt-update-golden").assert_outcomes(passed=1)
+    run(project, *args, "--pvt-cache").assert_outcomes(passed=1)
+    run(project, *args).assert_outcomes(passed=1)
+    db = project.path / "wk.db"
+    rows = query(db, "SELECT job_id, reused, attempts FROM sims ORDER BY job_id, idx")
+    assert [(r["job_id"], r["reused"], r["attempts"]) for r in rows] == [
+        (1, 0, 1), (1, 0, 1), (2, 1, 0), (2, 1, 0), (3, 0, 1), (3, 0, 1),
+    ]  # fmt: skip
+    golden = query(db, "SELECT golden FROM jobs ORDER BY id")
+    assert [g["golden"] for g in golden] == ["created", "identical", "identical"]
 
 
 # --- the key leaks nothing ----------------------------------------------------------------------
