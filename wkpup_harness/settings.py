@@ -174,7 +174,7 @@ def _defaults(root: Path) -> dict[str, Any]:
         "slurm_poll": 1.0,
         "store_wait": 120.0,
         "cache": False,
-        "cache_dir": None,
+        "cache_dir": default_cache_dir(),
         "cache_verify": 0,
     }
 
