@@ -22,6 +22,10 @@ import pytest
 from coreutil import DOMAINS, REPO, our_domain
 from test_engine import clean_env, cli, cli_env, query, settings_for, spec_for  # noqa: F401
 from test_plugin import project, run  # noqa: F401
+from test_slurm import JOB, cluster, local_reference  # noqa: F401
+from test_slurm import creport as slurm_creport
+from test_slurm import env_for as slurm_env
+from test_slurm import wkpup as slurm_wkpup
 
 from wkpup_harness.core import Core, locate_core, manifest
 from wkpup_harness.engine import Job, cachekey
@@ -171,6 +175,29 @@ def test_pytest_pvt_cache_reuses_and_the_gate_still_holds(
     ]  # fmt: skip
     golden = query(db, "SELECT golden FROM jobs ORDER BY id")
     assert [g["golden"] for g in golden] == ["created", "identical", "identical"]
+
+
+@pytest.mark.xdist_group("slurm")
+def test_on_slurm_a_cached_rerun_submits_nothing_and_equals_the_local_creport(
+    cluster: Any,  # noqa: F811 (the fixture of test_slurm)
+    local_reference: bytes,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The Slurm executor with the cache: the first run simulates on the cluster and stores
+    (the controller books the points), the second reuses every point without an sbatch; both
+    creports equal the local run's, byte for byte."""
+    env = slurm_env(cluster, tmp_path, WKPUP_CACHE_DIR=str(tmp_path / "cache"))
+    for job in (1, 2):
+        done = slurm_wkpup(env, "run", *JOB, "--executor", "slurm", "--cache", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr + done.stdout
+        assert slurm_creport(tmp_path, job) == local_reference
+    db = tmp_path / "wk.db"
+    rows = query(db, "SELECT job_id, reused, attempts FROM sims ORDER BY job_id, idx")
+    assert [(r["job_id"], r["reused"], r["attempts"]) for r in rows] == [
+        (1, 0, 1), (1, 0, 1), (1, 0, 1), (2, 1, 0), (2, 1, 0), (2, 1, 0),
+    ]  # fmt: skip
+    assert (tmp_path / "runs" / "1" / "slurm" / "submit.log").is_file()
+    assert not (tmp_path / "runs" / "2" / "slurm" / "submit.log").exists()
 
 
 # --- the key leaks nothing ----------------------------------------------------------------------
@@ -377,6 +404,34 @@ def test_concurrent_writers_never_leave_a_mixed_or_broken_entry(tmp_path: Path) 
     os.close(fd)
     assert len(list(cache.entries())) == 1
     assert not [d for d in (tmp_path / "v1" / "tmp").iterdir()]  # no leftovers
+
+
+def test_two_jobs_filling_the_cache_at_once_both_complete_and_agree(tmp_path: Path) -> None:
+    """Two `wkpup run --cache` of the same two points at once, the cache cold: both store
+    the same keys concurrently, both complete with the same creport, and a third run reuses
+    every point from what they left."""
+    env = {**clean_env(tmp_path), "WKPUP_CACHE_DIR": str(tmp_path / "cache"), "WKPUP_CPUS": "2"}
+    argv = [str(WKPUP), "run", "gpio/1p8v", "--domains", str(DOMAINS), "--set",
+            "condition=htol", "--corners", "TT", "FFG", "--temperatures", "m40",
+            "--cache", "-q"]  # fmt: skip
+    procs = [
+        subprocess.Popen(
+            argv, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for _ in range(2)
+    ]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    third = subprocess.run(argv, env=env, cwd=tmp_path, capture_output=True, check=False)
+    assert third.returncode == 0, third.stderr
+    db = tmp_path / "store" / "wkpup.db"
+    jobs = query(db, "SELECT id, backup_path FROM jobs ORDER BY id")
+    reports = {(Path(j["backup_path"]) / "report" / "creport.txt").read_bytes() for j in jobs}
+    assert len(jobs) == 3 and len(reports) == 1
+    rows = query(db, "SELECT reused FROM sims WHERE job_id = 3")
+    assert [r["reused"] for r in rows] == [1, 1]
+    assert len(entries(tmp_path)) == 2
+    assert not list((tmp_path / "cache" / "v1" / "tmp").iterdir())
 
 
 # --- the environment list -----------------------------------------------------------------------
