@@ -180,8 +180,12 @@ def test_pytest_pvt_cache_reuses_and_the_gate_still_holds(
     monkeypatch.setenv("WKPUP_CACHE_DIR", str(tmp_path / "cache"))
     args = ("regression", "-k", "two_corners")
     run(project, *args, "--pvt-cache", "--pvt-update-golden").assert_outcomes(passed=1)
-    run(project, *args, "--pvt-cache").assert_outcomes(passed=1)
-    run(project, *args).assert_outcomes(passed=1)
+    warm = run(project, *args, "--pvt-cache")
+    warm.assert_outcomes(passed=1)
+    warm.stdout.fnmatch_lines(["result cache: 2 of 2 point(s) reused, not simulated*"])
+    off = run(project, *args)
+    off.assert_outcomes(passed=1)
+    assert "result cache" not in off.stdout.str()
     db = project.path / "wk.db"
     rows = query(db, "SELECT job_id, reused, attempts FROM sims ORDER BY job_id, idx")
     assert [(r["job_id"], r["reused"], r["attempts"]) for r in rows] == [

@@ -26,7 +26,7 @@ from wkpup_harness.report import summary, views
 from wkpup_harness.report import verdicts as verdict_table
 from wkpup_harness.settings import Settings, SettingsError
 from wkpup_harness.settings import resolve as resolve_settings
-from wkpup_harness.store import db, enginequeries, jobs
+from wkpup_harness.store import cachequeries, db, enginequeries, jobs
 from wkpup_harness.store.db import Connection, DatabaseError
 from wkpup_harness.store.recorder import Recorder
 from wkpup_pytest.collect import SESSION_NAME, ScenarioFile, job_of
@@ -274,6 +274,12 @@ class WkpupSession:
                 "=", f"wkpup: {len(rows)} PVT job(s), recorded in {self.settings.db}"
             )
             reporter.write_line(verdict_table.render_jobs(rows))
+            reused, points = cachequeries.reused_of(conn, [r["id"] for r in rows])
+            if reused:
+                reporter.write_line(
+                    f"result cache: {reused} of {points} point(s) reused, not simulated "
+                    "(docs/cache.md)"
+                )
             chosen = next(
                 (r for r in rows if f"{r['scenario']}::{r['name']}" == self.worst_job), None
             )
