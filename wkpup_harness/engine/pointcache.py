@@ -16,13 +16,13 @@ import random
 import re
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from wkpup_harness.engine import cachekey
-from wkpup_harness.engine.resultcache import ENTRY_FILE, CorruptEntry, EntryGone, ResultCache
+from wkpup_harness.engine.resultcache import CorruptEntry, EntryGone, ResultCache
 from wkpup_harness.points import Point
 from wkpup_harness.results.runlog import PointResult
 from wkpup_harness.settings import Settings, default_cache_dir
@@ -100,7 +100,7 @@ class PointCache:
         return self.workdir / point.directory
 
     # --- before the executor ---------------------------------------------------------------------
-    def reuse(self, points: Sequence[Point], book: Any) -> list[Point]:
+    def reuse(self, points: Sequence[Point], book: Callable[[PointResult], None]) -> list[Point]:
         """Restore and ``book`` every hit (but the ones verify re-simulates); the points left
         to simulate."""
         candidates: list[Point] = []
@@ -166,13 +166,14 @@ class PointCache:
         fd, meta = found
         os.close(fd)
         deps = meta.get("deps")
-        if not isinstance(deps, list):
+        if not isinstance(deps, list) or not all(
+            isinstance(d, list) and len(d) == 2 and all(isinstance(x, str) for x in d) for d in deps
+        ):
             self._corrupt(key, point, "no dependency list")
             return False
         here = self.point_dir(point)
         return all(
-            cachekey.file_sha256(cachekey.dep_path(str(ref), here)) == digest
-            for ref, digest in deps
+            cachekey.file_sha256(cachekey.dep_path(ref, here)) == digest for ref, digest in deps
         )
 
     def _read(self, key: str) -> dict[str, bytes] | None:
@@ -196,10 +197,14 @@ class PointCache:
         if files is None:
             return False
         here = self.point_dir(point)
-        for old in self._outputs(here):
-            old.unlink()
-        for name, data in files.items():
-            (here / name).write_bytes(data)
+        try:
+            for old in self._outputs(here):
+                old.unlink()
+            for name, data in files.items():
+                (here / name).write_bytes(data)
+        except OSError as exc:  # the point is simulated instead (and says what is wrong)
+            self.log.write(f"WARNING: run: cache: {point.name} not restored: {exc}\n")
+            return False
         self.store.touch(key)
         return True
 
@@ -282,9 +287,3 @@ class PointCache:
         )
         print(f"wkpup: ERROR: {p.name}: {reason}", file=sys.stderr)
         return replace(result, ok=False, reason=reason)
-
-
-def entry_files(store: ResultCache, key: str) -> list[str]:
-    """The file names of an entry (for tests and ``wkpup cache``)."""
-    d = store.entry_dir(key)
-    return sorted(f.name for f in d.iterdir() if f.name != ENTRY_FILE) if d.is_dir() else []

@@ -25,7 +25,6 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,19 +39,6 @@ class CorruptEntry(Exception):
 
 class EntryGone(Exception):
     """The entry was replaced or removed by another process while it was read: a miss."""
-
-
-@dataclass
-class Entry:
-    """One entry as read: its record and its files' bytes (checked)."""
-
-    key: str
-    meta: dict[str, Any]
-    files: dict[str, bytes] = field(default_factory=dict)
-
-    @property
-    def deps(self) -> list[tuple[str, str]]:
-        return [(str(r), str(h)) for r, h in self.meta.get("deps", [])]
 
 
 class ResultCache:
@@ -78,7 +64,10 @@ class ResultCache:
                 raise ValueError("not this key's record")
             files = meta.get("files")
             if not isinstance(files, dict) or not all(
-                isinstance(v, dict) and isinstance(v.get("sha256"), str) for v in files.values()
+                isinstance(v, dict)
+                and isinstance(v.get("sha256"), str)
+                and isinstance(v.get("size"), int)
+                for v in files.values()
             ):
                 raise ValueError("no file list")
         except (OSError, ValueError) as exc:
@@ -96,7 +85,7 @@ class ResultCache:
             if "/" in name or name in ("", ".", "..", ENTRY_FILE):
                 raise CorruptEntry(f"{name!r}: not a file name")
             try:
-                data = _read_at(fd, name, int(info.get("size", -1)) + 1)
+                data = _read_at(fd, name, info["size"] + 1)
             except OSError as exc:
                 if not self._still_there(key, fd):
                     raise EntryGone(key) from None
