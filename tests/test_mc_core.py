@@ -60,7 +60,7 @@ def test_a_seed_gives_the_same_mcreport_byte_for_byte_another_seed_another(two_r
 
 def test_the_store_holds_the_samples_linked_to_the_job(two_runs: Path):
     conn = sqlite3.connect(two_runs / "store" / "wkpup.db")
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST == 5
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST == 6
     job = conn.execute("SELECT mc_kind, mc_seed, mc_samples, mc_at FROM jobs WHERE id = 1")
     assert job.fetchone() == ("mismatch", 1, 3, "worst")
     rows = conn.execute(

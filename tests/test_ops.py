@@ -291,7 +291,7 @@ def test_a_v2_store_migrates_to_the_latest_keeping_its_rows(tmp_path: Path) -> N
     make_v2_store(db)
     conn = connect(db)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST == 4
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST == 6
         job = jobs.get_job(conn, 1)
         assert job is not None
         # V4: a job recorded before it has no limits and no spec verdict (not "pass").

@@ -147,7 +147,9 @@ def test_settings_describe_names_every_source(tmp_path: Path) -> None:
     assert lines[0] == f"project_root = {tmp_path.resolve()} (-)"
     assert "cpus = 2 (flag)" in lines and "retries = 0 (environment)" in lines
     assert "executor = local (default)" in lines and "near_margin = 0.05 (default)" in lines
-    assert lines[-2:] == ["slurm_poll = 1.0 (default)", "store_wait = 120.0 (default)"]
+    assert lines[-5:-3] == ["slurm_poll = 1.0 (default)", "store_wait = 120.0 (default)"]
+    assert lines[-3] == "cache = False (default)" and lines[-1] == "cache_verify = 0 (default)"
+    assert lines[-2].startswith("cache_dir = /") and lines[-2].endswith("/wkpup/results (default)")
     shown = resolve({}, project_root=tmp_path, env={"WKPUP_WEB_TOKEN": "s3cret-token-0123456"})
     assert "web_token = (set, not shown) (environment)" in shown.describe()
     assert shown.web_token == "s3cret-token-0123456"
@@ -422,7 +424,7 @@ def test_unknown_key_in_wkpup_toml(tmp_path: Path) -> None:
     assert message.endswith(
         ", stage_timeout, executor, web_token, near_margin, "
         + ", ".join(SLURM_SETTINGS)
-        + ", store_wait"
+        + ", store_wait, cache, cache_dir, cache_verify"
     )
 
 

@@ -66,6 +66,13 @@ def default_slot_dir() -> Path:
     return Path(base) / f"wkpup-slots-{os.getuid()}"
 
 
+def default_cache_dir() -> Path:
+    """The result cache's default home, outside any checkout: ``$XDG_CACHE_HOME/wkpup/results``
+    (``~/.cache/wkpup/results``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "wkpup" / "results"
+
+
 @dataclass(frozen=True)
 class Settings:
     project_root: Path
@@ -88,6 +95,9 @@ class Settings:
     slurm_options: tuple[str, ...] = ()
     slurm_poll: float = 1.0
     store_wait: float | None = 120.0  # seconds a store write waits for another's lock
+    cache: bool = False  # the result cache (docs/cache.md): reuse points whose inputs are unchanged
+    cache_dir: Path | None = None  # None: default_cache_dir()
+    cache_verify: int = 0  # re-simulate this many random hits per run stage and compare
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def describe(self) -> list[str]:
@@ -107,6 +117,7 @@ _PATH, _OPT_PATH, _INT, _COUNT, _SECONDS, _CHOICE = "path", "opt_path", "int", "
 _TOKEN, _FRACTION = "token", "fraction"
 TOKEN_CHARS = re.compile(r"[A-Za-z0-9_.~+/=-]{16,256}")
 _NAME, _OPTIONS, _POLL = "name", "options", "poll"
+_BOOL = "bool"
 SPECS: dict[str, str] = {
     "core": _OPT_PATH,
     "domains": _PATH,
@@ -127,6 +138,9 @@ SPECS: dict[str, str] = {
     "slurm_options": _OPTIONS,
     "slurm_poll": _POLL,
     "store_wait": _SECONDS,
+    "cache": _BOOL,
+    "cache_dir": _OPT_PATH,
+    "cache_verify": _COUNT,
 }
 # pytest ini names accepted at the project-file level
 INI_ALIASES = {
@@ -159,6 +173,9 @@ def _defaults(root: Path) -> dict[str, Any]:
         "slurm_options": (),
         "slurm_poll": 1.0,
         "store_wait": 120.0,
+        "cache": False,
+        "cache_dir": default_cache_dir(),
+        "cache_verify": 0,
     }
 
 
@@ -308,6 +325,20 @@ def _to_fraction(kind: str, name: str, value: Any, where: str, root: Path) -> fl
     return fraction
 
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off", "")
+
+
+def _to_bool(kind: str, name: str, value: Any, where: str, root: Path) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = _text(value)
+    word = text.strip().lower() if text is not None else None
+    if word in _TRUE or word in _FALSE:
+        return word in _TRUE
+    raise SettingsError(f"{where}: {name} {_shown(value)}: expected true or false")
+
+
 def executor_names() -> tuple[str, ...]:
     """The executors a setting may name: the built-in ones and every site executor
     registered through the ``wkpup.executors`` entry-point group (docs/engine.md)."""
@@ -360,6 +391,7 @@ _CONVERTERS: dict[str, Callable[[str, str, Any, str, Path], Any]] = {
     _NAME: _to_name,
     _OPTIONS: _to_options,
     _POLL: _to_poll,
+    _BOOL: _to_bool,
 }
 
 

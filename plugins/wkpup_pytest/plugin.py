@@ -67,6 +67,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="where the run stage's points run: local (default) or slurm (docs/slurm.md)",
     )
     add(
+        "--pvt-cache",
+        action="store_const",
+        const=True,
+        default=None,
+        help="reuse the result of a point whose inputs are unchanged (docs/cache.md)",
+    )
+    add(
+        "--pvt-cache-verify",
+        default=None,
+        metavar="K",
+        help="simulate K random cache hits again per job and fail on any difference",
+    )
+    add(
         "--pvt-resume",
         action="store_true",
         default=False,

@@ -26,7 +26,7 @@ from wkpup_harness.report import summary, views
 from wkpup_harness.report import verdicts as verdict_table
 from wkpup_harness.settings import Settings, SettingsError
 from wkpup_harness.settings import resolve as resolve_settings
-from wkpup_harness.store import db, enginequeries, jobs
+from wkpup_harness.store import cachequeries, db, enginequeries, jobs
 from wkpup_harness.store.db import Connection, DatabaseError
 from wkpup_harness.store.recorder import Recorder
 from wkpup_pytest.collect import SESSION_NAME, ScenarioFile, job_of
@@ -47,6 +47,8 @@ FLAGS = {
     "pvt_sim_timeout": "sim_timeout",
     "pvt_stage_timeout": "stage_timeout",
     "pvt_executor": "executor",
+    "pvt_cache": "cache",
+    "pvt_cache_verify": "cache_verify",
 }
 INI = ("pvt_core", "pvt_db", "pvt_domains", "pvt_golden_dir")
 
@@ -272,6 +274,12 @@ class WkpupSession:
                 "=", f"wkpup: {len(rows)} PVT job(s), recorded in {self.settings.db}"
             )
             reporter.write_line(verdict_table.render_jobs(rows))
+            reused, points = cachequeries.reused_of(conn, [r["id"] for r in rows])
+            if reused:
+                reporter.write_line(
+                    f"result cache: {reused} of {points} point(s) reused, not simulated "
+                    "(docs/cache.md)"
+                )
             chosen = next(
                 (r for r in rows if f"{r['scenario']}::{r['name']}" == self.worst_job), None
             )

@@ -50,6 +50,7 @@ SETTING_FLAGS = {
     "db": "db", "core": "core", "domains": "domains", "golden_dir": "golden", "runs": "runs",
     "cpus": "cpus", "retries": "retries", "sim_timeout": "sim_timeout",
     "stage_timeout": "stage_timeout", "executor": "executor",
+    "cache": "cache", "cache_verify": "cache_verify",
 }  # fmt: skip
 
 

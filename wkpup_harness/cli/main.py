@@ -12,6 +12,7 @@ from typing import Any
 
 import wkpup_harness
 from wkpup_harness.cli import (
+    cache,
     cancel,
     common,
     compare,
@@ -40,7 +41,7 @@ from wkpup_harness.store.db import DatabaseError
 
 COMMANDS: tuple[ModuleType, ...] = (
     validate, run, resume, rerun, cancel, status, history, show, compare, trend, golden, export,
-    importcmd, db, core, doctor, serve,
+    importcmd, db, core, doctor, serve, cache,
 )  # fmt: skip
 
 

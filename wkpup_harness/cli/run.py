@@ -108,6 +108,18 @@ def add_engine_options(p: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="where the run stage's points run: local (default) or slurm (docs/slurm.md)",
     )
+    p.add_argument(
+        "--cache",
+        action="store_const",
+        const=True,
+        default=None,
+        help="reuse the result of a point whose inputs are unchanged (docs/cache.md)",
+    )
+    p.add_argument(
+        "--cache-verify",
+        metavar="K",
+        help="simulate K random cache hits again and fail on any difference (turns --cache on)",
+    )
 
 
 # --- the job description ----------------------------------------------------------------------
@@ -310,6 +322,8 @@ def drive(job: Job, args: argparse.Namespace, *, judge: bool = False) -> int:
         print(f"wkpup: job {job.id}: {error}", file=sys.stderr)
         for r in [r for r in job.failed_points if r.status == "failed"][:20]:
             print(f"  {r.point.label}: {r.reason} ({r.attempts} attempt(s))", file=sys.stderr)
+    if job.runs.cache is not None:
+        common.say(args, job.runs.cache.summary())
     bad = job.status != "completed" or job.unrecorded is not None
     if judge and not bad:
         bad = judged_bad(job, args)

@@ -14,7 +14,7 @@ from wkpup_harness.report.mcsummary import mc_yield_text
 from wkpup_harness.report.units import eng, margin_text, unit
 from wkpup_harness.results import spec as spec_check
 from wkpup_harness.results.spec import parse_spec
-from wkpup_harness.store import mcsamples
+from wkpup_harness.store import cachequeries, mcsamples
 from wkpup_harness.store.db import Connection
 
 
@@ -95,6 +95,7 @@ def main(args: argparse.Namespace) -> int:
     mc = stored_mc(conn, job)
     if mc is not None:
         data["monte_carlo"] = mc
+    data["reused_points"] = cachequeries.reused_count(conn, job["id"])
     if args.json:
         common.print_json(data)
         return verdict(data)
@@ -102,6 +103,12 @@ def main(args: argparse.Namespace) -> int:
     print()
     print(status.stages_table(job))
     print()
+    if data["reused_points"]:
+        print(
+            f"result cache: {data['reused_points']} of {job['points_total']} point(s) reused,"
+            " not simulated (docs/cache.md)"
+        )
+        print()
     if data["worst"]:
         print(f"worst cases over {job['n_points']} points:")
         rows = [

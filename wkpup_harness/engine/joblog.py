@@ -12,7 +12,8 @@ id, absent when the job is not recorded); the other keys depend on the event:
                       ``seconds``, ``cpu_s``, ``max_rss_mib`` (absent when not measured)
 ``stage_skipped``     ``stage``
 ``point_done``        ``stage``, ``point``, ``status`` (ok), ``attempts``, ``seconds``;
-                      ``skipped: true`` for a point complete from before a resume
+                      ``skipped: true`` for a point complete from before a resume,
+                      ``reused: true`` for a point copied from the result cache
 ``point_failed``      ``stage``, ``point``, ``status`` (failed / cancelled), ``reason``,
                       ``attempts``, ``seconds``
 ``point_retried``     ``stage``, ``point``, ``attempt`` (the one that failed), ``reason``
@@ -109,6 +110,7 @@ class JobLog:
                 attempts=p.attempts,
                 seconds=round(p.elapsed, 3),
                 skipped=True if p.skipped else None,
+                reused=True if p.reused else None,
             )
         elif kind == "sample" and ev.point is not None:
             p = ev.point

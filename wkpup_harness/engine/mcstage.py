@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from wkpup_harness.core.stage import StageResult, run_stage
 from wkpup_harness.engine.budget import Budget
@@ -84,6 +84,12 @@ class SampleRun(RunStage):
 
     def point_output(self, point: Point) -> Path:
         return self.job.log_dir / "samples" / f"{point.name}.log"
+
+    def _reuse(self, todo: list[Point], log: IO[str]) -> list[Point]:
+        """Samples are always simulated: the result cache (docs/cache.md) keys PVT points'
+        outputs, not a sample's (its seed, its mc/ directory)."""
+        self.cache = None
+        return todo
 
     def status_line(self, result: PointResult) -> str:
         p = result.point

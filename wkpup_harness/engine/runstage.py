@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Protocol
 
 from wkpup_harness.core.stage import StageResult, Usage, stage_env
-from wkpup_harness.engine import executors
+from wkpup_harness.engine import executors, pointcache
 from wkpup_harness.errors import ExecutorError
 from wkpup_harness.points import Point
 from wkpup_harness.results.runlog import PointResult, classify, parse_point_status, read_job_stat
@@ -93,6 +93,7 @@ class RunStage:
         self._log: IO[str] | None = None
         self._usage: Usage | None = None
         self._consts: dict[str, str] | None = None
+        self.cache: pointcache.PointCache | None = None  # docs/cache.md
 
     # --- the PointJob protocol: what an executor sees of the job -------------------------------
     @property
@@ -229,6 +230,8 @@ class RunStage:
     def book(self, result: PointResult) -> None:
         """A point finished: the run log, job_log.txt (the core's format), listeners, store.
         Called by the executor from the thread that runs the stage."""
+        if self.cache is not None:
+            result = self.cache.after(result)  # verify a re-simulated hit, or store it
         line = self.status_line(result)
         assert self._log is not None
         self._point_done(result)
@@ -304,6 +307,8 @@ class RunStage:
         """The executor's part; True when the stage deadline passed."""
         executor_name = self.settings.executor
         where = f"{self.budget.slots} at a time" if executor_name == "local" else executor_name
+        self._log = log
+        todo = self._reuse(todo, log)
         log.write(
             f"{self.stage}: {len(todo)} {self.event_kind}s with {self.spec.config.simulator}, "
             f"{where} (engine, {self.settings.retries} retries)\n"
@@ -313,7 +318,6 @@ class RunStage:
         log.flush()
         limit = self.settings.stage_timeout
         deadline = None if limit is None else t0 + limit
-        self._log = log
         try:
             return executors.get(executor_name).simulate(self, todo, deadline)
         except ExecutorError as exc:  # e.g. sbatch refused the submission: stop the job
@@ -322,6 +326,27 @@ class RunStage:
             return False
         finally:
             self._log = None
+
+    def _reuse(self, todo: list[Point], log: IO[str]) -> list[Point]:
+        """With the result cache on (ngspice points): the hits restored and booked as reused;
+        the points left to simulate."""
+        self.cache = None
+        cfg = self.spec.config
+        if not pointcache.enabled(self.settings) or cfg.simulator != "ngspice" or not todo:
+            return todo
+        self.cache = pointcache.PointCache(
+            self.settings,
+            core_root=self.job.core.root,
+            workdir=self.workdir,
+            job_root=self.root,
+            tb=self.job.tb_name,
+            simulator=cfg.simulator,
+            cpu=cfg.cpu,
+            env=self.point_env(),
+            job_id=self.id,
+            log=log,
+        )
+        return self.cache.reuse(todo, self.book)
 
     def _summary(self, log: IO[str], timed_out: bool) -> list[PointResult]:
         """The run log's last lines; the failed points."""

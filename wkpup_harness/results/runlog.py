@@ -31,6 +31,7 @@ class PointResult:
     started: float = 0.0  # epoch seconds
     finished: float = 0.0
     skipped: bool = False  # complete before this run (resume): not simulated again
+    reused: bool = False  # copied from the result cache: not simulated (docs/cache.md)
 
     @property
     def status(self) -> str:

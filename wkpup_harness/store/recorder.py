@@ -32,7 +32,7 @@ from wkpup_harness.perms import restrict_umask
 from wkpup_harness.results import spec as spec_check
 from wkpup_harness.results.mcreport import read_mcreport
 from wkpup_harness.results.verdict import Verdict
-from wkpup_harness.store import db, jobs, mcsamples
+from wkpup_harness.store import cachequeries, db, jobs, mcsamples
 from wkpup_harness.store.schema import StoreError, StoreUnavailable
 
 __all__ = ["Recorder", "open_store", "stage_status"]
@@ -174,6 +174,8 @@ class Recorder:
                 finished_at=None if p.skipped else p.finished,
                 count_attempts=not p.skipped,
             )
+            if p.reused:
+                cachequeries.mark_reused(self.conn, job_id, p.point.name)
 
     def cancel_requested(self, job_id: int) -> bool:
         with self.lock:

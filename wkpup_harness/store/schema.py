@@ -236,7 +236,11 @@ _V5: tuple[str, ...] = (
     ) WITHOUT ROWID""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
+# V6: the result cache (docs/cache.md): whether a point was copied from the cache (1)
+# instead of simulated (0).
+_V6: tuple[str, ...] = ("ALTER TABLE sims ADD COLUMN reused INTEGER NOT NULL DEFAULT 0",)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 LATEST = len(MIGRATIONS)
 
 
