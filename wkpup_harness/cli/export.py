@@ -74,12 +74,14 @@ def csv_text(conn: Any, job: dict[str, Any]) -> tuple[str, int]:
 
 def html_text(conn: Any, job: dict[str, Any], near: float = 0.05) -> str:
     data = views.collect(conn, job)
+    mc = views.stored_mc(conn, job)
     return report_html.render(
         job,
         views.stored_creport(conn, job),
         data["specs"],
         data["failed_points"],
         near=near,
+        mc=None if mc is None else (mc["samples"], mc["stats"]),
     )
 
 

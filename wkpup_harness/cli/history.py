@@ -50,8 +50,9 @@ def main(args: argparse.Namespace) -> int:
         since=since,
         limit=args.limit,
     )
+    yields = views.mc_yields(conn, rows)
     if args.json:
-        common.print_json(rows)
+        common.print_json([{**r, "mc_yield": yields.get(r["id"], "")} for r in rows])
         return common.EXIT_OK
     if not rows:
         common.say(args, "no jobs match")
@@ -61,9 +62,9 @@ def main(args: argparse.Namespace) -> int:
          common.fmt_elapsed(r["elapsed_s"]), r["user"] or "", r["domain"], r["name"] or "",
          "" if r["n_points"] is None else r["n_points"],
          "" if r["n_failed_points"] is None else r["n_failed_points"],
-         verdicts.golden_text(r), verdicts.spec_text(r)]
+         verdicts.golden_text(r), verdicts.spec_text(r), yields.get(r["id"], "")]
         for r in rows
     ]  # fmt: skip
     header = ["job", "status", "submitted", "elapsed", "user", "domain", "name", "points"]
-    print(common.table(table, [*header, "failed", "golden", "spec"]))
+    print(common.table(table, [*header, "failed", "golden", "spec", "yield"]))
     return common.EXIT_OK

@@ -4,7 +4,6 @@ the PVT point that gave it, the spec verdicts and the failed points."""
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,8 +12,7 @@ from wkpup_harness.report import views
 from wkpup_harness.report.mcsummary import mc_yield_text
 from wkpup_harness.report.units import eng, margin_text, unit
 from wkpup_harness.results import spec as spec_check
-from wkpup_harness.results.spec import parse_spec
-from wkpup_harness.store import cachequeries, mcsamples
+from wkpup_harness.store import cachequeries
 from wkpup_harness.store.db import Connection
 
 
@@ -35,18 +33,17 @@ def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
 def stored_mc(conn: Connection, job: Mapping[str, Any]) -> dict[str, Any] | None:
     """A stored job's Monte Carlo run (``wkpup show``): its settings, sample count and yield
     table against the limits recorded with the job; None for a job without samples."""
-    head = mcsamples.mc_header(conn, job["id"])
-    if head is None:
+    mc = views.stored_mc(conn, job)
+    if mc is None:
         return None
-    samples, corners = mcsamples.mc_samples(conn, job["id"])
-    spec = parse_spec(json.loads(job["spec_json"])) if job.get("spec_json") else {}
+    head = mc["head"]
     return {
         "kind": head["mc_kind"],
         "seed": head["mc_seed"],
         "samples_per_point": head["mc_samples"],
         "at": head["mc_at"],
         "samples": head["n"],
-        "table": mc_yield_text(samples, spec, corners),
+        "table": mc_yield_text(mc["samples"], mc["spec"], mc["corners"]),
     }
 
 

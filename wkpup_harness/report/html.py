@@ -1,8 +1,9 @@
 """A job's self-contained HTML report: header, spec verdicts (pass / near / fail with
 margins), worst cases with units, failed points, the job's Plotly figures (``report.plots``:
 each measurement against temperature and against the supply levels, units on the axes,
-spec limits drawn, the worst-margin heat map — the same figures the web pages show), the
-supply header and the exact config text.
+spec limits drawn, the worst-margin heat map — the same figures the web pages show), a
+Monte Carlo job's yield table and histograms (``report.mcplots``), the supply header and the
+exact config text.
 
 Plotly's offline bundle (``plotly.min.js`` of the ``plotly`` package, MIT) is inlined: no
 script, stylesheet or font is fetched, so the file can be mailed, archived and opened
@@ -18,12 +19,13 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from wkpup_harness.report import plots
+from wkpup_harness.report import mcplots, plots
 from wkpup_harness.report.summary import extremes
 from wkpup_harness.report.units import eng, margin_text, unit
 from wkpup_harness.report.verdicts import margin_percent
 from wkpup_harness.results import Creport
 from wkpup_harness.results import spec as spec_check
+from wkpup_harness.results.mcstats import McStat, Sample
 
 CSS = """
 body{font-family:sans-serif;margin:1.5em;color:#222}
@@ -164,8 +166,11 @@ def render(
     specs: Sequence[Mapping[str, Any]] = (),
     failed: Sequence[Mapping[str, Any]] = (),
     near: float = spec_check.NEAR_DEFAULT,
+    mc: tuple[Sequence[Sample], Sequence[McStat]] | None = None,
 ) -> str:
-    """The whole report as one HTML document (a str; write it as UTF-8)."""
+    """The whole report as one HTML document (a str; write it as UTF-8). ``mc``: a Monte
+    Carlo job's samples and statistics (``report.views.stored_mc``): its section
+    (``mcplots.mc_section_html``) follows the plots, Plotly inlined once for both."""
     title = f"wkpup job {job['id']}: {job['domain']} {job.get('name') or ''}".rstrip()
     parts = [
         "<!DOCTYPE html>",
@@ -197,9 +202,15 @@ def render(
                 (f["point"], ", ".join(f["failed"])) for f in failed
             ]),
         ]  # fmt: skip
+    plotly_in = False
     if report is not None:
-        parts.append("<h2>Plots</h2>")
-        parts += plots_html(report, spec_check.stored_limits(specs), near)
+        drawn = plots_html(report, spec_check.stored_limits(specs), near)
+        plotly_in = len(drawn) > 1  # the figures and the bundle, or one "nothing to plot"
+        parts += ["<h2>Plots</h2>", *drawn]
+    if mc is not None:
+        samples, stats = mc
+        figs = mcplots.figures(samples, stats)
+        parts.append(mcplots.mc_section_html(stats, figs, with_plotly=bool(figs) and not plotly_in))
     if job.get("report_header"):
         parts += ["<h2>Supply condition</h2>", f"<pre>{esc(job['report_header'])}</pre>"]
     if job.get("config_text") is not None:

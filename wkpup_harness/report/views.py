@@ -23,13 +23,14 @@ from wkpup_harness.core import Core
 from wkpup_harness.engine import STAGES
 from wkpup_harness.errors import WkpupError
 from wkpup_harness.points import label as point_label
+from wkpup_harness.report.mcsummary import mc_stats, yield_cell
 from wkpup_harness.report.partial import partial_creport
 from wkpup_harness.report.summary import BOOKKEEPING, extremes
 from wkpup_harness.report.units import unit
 from wkpup_harness.report.verdicts import margin_percent
 from wkpup_harness.results import Creport
 from wkpup_harness.results import spec as spec_check
-from wkpup_harness.store import jobs
+from wkpup_harness.store import jobs, mcsamples
 from wkpup_harness.store.maintenance import DAY_S
 from wkpup_harness.store.queries import (
     Connection,
@@ -47,6 +48,7 @@ __all__ = [
     "job_limits",
     "job_state",
     "live_stages",
+    "mc_yields",
     "ordered_stages",
     "parse_since",
     "partial_view",
@@ -56,6 +58,7 @@ __all__ = [
     "results_partial",
     "spec_results",
     "stored_creport",
+    "stored_mc",
     "strip",
     "worst_cases",
 ]
@@ -471,3 +474,35 @@ def partial_view(
     view = result_view({**row, "report_names": json.dumps(names)}, data, pts, near, tables)
     done = sum(1 for s in sims if s["status"] in ("ok", "failed"))
     return {**view, "partial": True, "points_done": done, "points_total": len(sims)}
+
+
+def stored_mc(conn: Connection, job: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A stored job's Monte Carlo run as every face shows it (``wkpup show``, the web, the
+    HTML export): its settings (``head``: kind, seed, samples per point, at, count), its
+    samples, and the statistics against the limits recorded with the job (per-corner
+    overrides honoured; ``report.mcsummary.mc_stats``); None for a job without samples."""
+    head = mcsamples.mc_header(conn, job["id"])
+    if head is None:
+        return None
+    samples, corners = mcsamples.mc_samples(conn, job["id"])
+    spec = spec_check.parse_spec(json.loads(job["spec_json"])) if job.get("spec_json") else {}
+    return {
+        "head": head,
+        "samples": samples,
+        "corners": corners,
+        "spec": spec,
+        "stats": mc_stats(samples, spec, corners),
+    }
+
+
+def mc_yields(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> dict[int, str]:
+    """The history's yield column: per job with Monte Carlo samples, its lowest yield over
+    the measurements with limits and its interval's lower end (``mcsummary.yield_cell``)."""
+    out: dict[int, str] = {}
+    for r in rows:
+        if mcsamples.mc_header(conn, r["id"]) is None:
+            continue
+        job = jobs.get_job(conn, r["id"])
+        mc = stored_mc(conn, job) if job is not None else None
+        out[r["id"]] = yield_cell(mc["stats"]) if mc is not None else ""
+    return out

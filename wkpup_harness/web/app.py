@@ -2,9 +2,10 @@
 progress, the pages and their static files (Plotly's offline bundle from the ``plotly``
 package), job files under ``/files``.
 
-The routes live in ``web/routes/`` by resource (health, jobs, events, compare, trend, files, pages),
-each a thin call into the library; what they share (settings, core, the job service's
-worker, the store) reaches them through ``web.deps``. This module only assembles them."""
+The routes live in ``web/routes/`` by resource (health, jobs, mc, events, compare, trend,
+files, waves, pages), each a thin call into the library; what they share (settings, core,
+the job service's worker, the store) reaches them through ``web.deps``. This module only
+assembles them."""
 
 from __future__ import annotations
 
@@ -18,11 +19,11 @@ from wkpup_harness.errors import WkpupError
 from wkpup_harness.settings import Settings
 from wkpup_harness.web import errors, guard, security, service
 from wkpup_harness.web.deps import AppState
-from wkpup_harness.web.routes import compare, events, files, health, jobs, pages, trend, waves
+from wkpup_harness.web.routes import compare, events, files, health, jobs, mc, pages, trend, waves
 
 ROUTERS = (
-    health.router, jobs.router, events.router, compare.router, trend.router, files.router,
-    waves.router, pages.router,
+    health.router, jobs.router, mc.router, events.router, compare.router, trend.router,
+    files.router, waves.router, pages.router,
 )  # fmt: skip
 
 

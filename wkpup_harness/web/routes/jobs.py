@@ -71,7 +71,8 @@ def history(
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[dict[str, Any]]:
     """Jobs newest first, filtered by domain, status, user, since (YYYY-MM-DD or Nd),
-    scenario."""
+    scenario; ``mc_yield``: a Monte Carlo job's lowest yield with its interval's lower end
+    (``99.50 % (≥ 97.91 %)``), empty for a job without samples."""
     if status is not None and status not in JOB_STATUSES:
         raise service.InputError(
             f"status {echo(status)}; allowed: {', '.join(JOB_STATUSES)}", "status"
@@ -85,8 +86,12 @@ def history(
             conn, domain=domain, status=status, user=user, since=when,
             scenario=scenario, limit=limit,
         )  # fmt: skip
+        yields = views.mc_yields(conn, rows)
     keep = trusted(state, request)
-    return [{**redact(r, keep), "state": views.job_state(r)} for r in rows]
+    return [
+        {**redact(r, keep), "state": views.job_state(r), "mc_yield": yields.get(r["id"], "")}
+        for r in rows
+    ]
 
 
 def trusted(state: AppState, request: Request) -> bool:

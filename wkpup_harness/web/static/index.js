@@ -113,7 +113,7 @@ async function indexPage() {
     const slot = $('.err[data-field="history"]'); slot.textContent = "";
     let rows;
     try { rows = await api("/api/jobs?" + q); } catch (e) { slot.textContent = e.message; return; }
-    $("#history tbody").innerHTML = rows.map((r) => `<tr><td><a href="/jobs/${r.id}">${r.id}</a></td><td>${stateCell(r.state)}</td><td>${when(r.submitted_at)}</td><td>${took(r.elapsed_s)}</td><td>${esc(r.user)}</td><td>${esc(r.face)}</td><td>${esc(r.domain)}</td><td>${esc(r.scenario)}</td><td>${esc(r.name)}</td><td class="num">${r.n_points ?? r.points_total ?? ""}</td><td class="num">${r.n_failed_points ?? ""}</td><td>${esc(r.golden || (r.status === "completed" ? "none" : "-"))}</td><td class="${esc(r.spec_verdict || "")}">${esc(r.spec_verdict || (r.status === "completed" ? "none" : "-"))}</td></tr>`).join("");
+    $("#history tbody").innerHTML = rows.map((r) => `<tr><td><a href="/jobs/${r.id}">${r.id}</a></td><td>${stateCell(r.state)}</td><td>${when(r.submitted_at)}</td><td>${took(r.elapsed_s)}</td><td>${esc(r.user)}</td><td>${esc(r.face)}</td><td>${esc(r.domain)}</td><td>${esc(r.scenario)}</td><td>${esc(r.name)}</td><td class="num">${r.n_points ?? r.points_total ?? ""}</td><td class="num">${r.n_failed_points ?? ""}</td><td>${esc(r.golden || (r.status === "completed" ? "none" : "-"))}</td><td class="${esc(r.spec_verdict || "")}">${esc(r.spec_verdict || (r.status === "completed" ? "none" : "-"))}</td><td class="mc-yield">${esc(r.mc_yield || "")}</td></tr>`).join("");
   }
   $("#f-apply").addEventListener("click", loadHistory);
   loadHistory();

@@ -153,6 +153,7 @@ async function jobPage() {
       Plotly.newPlot(div, f.figure.data, f.figure.layout, {displaylogo: false, responsive: true});
       div.on("plotly_click", onClick);
     }
+    if (typeof loadMc === "function") await loadMc(id);  // mc.js: the Monte Carlo section, if any
   }
 }
 PAGES.job = jobPage;
