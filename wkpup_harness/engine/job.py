@@ -4,7 +4,7 @@ PVT job through ``Job``.
 A job is a JobSpec (domain, config, subsets) run on a private copy of its domain under the
 run root (``<runs>/<job id>/``), stage by stage through the core:
 
-    gen -> run -> ext -> srt -> bkp
+    gen -> run -> ext -> srt [-> mc] -> bkp      (mc: a job with mc_samples)
 
 The engine owns the rules between stages, so every face behaves the same:
 

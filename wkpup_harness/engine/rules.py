@@ -2,7 +2,7 @@
 what, the job's final status and its one-line error. ``engine.job.Job`` applies them; the
 faces check a stage list with ``check_stages`` (the one rule for every face).
 
-    gen -> run -> ext -> srt -> bkp
+    gen -> run -> ext -> srt [-> mc] -> bkp      (mc: a job with mc_samples)
 
 - ``gen`` or ``srt`` failing, a stage timing out or being cancelled, stops the job;
 - points failing in ``run`` (exit 1) or ``ext`` finding a point without measurements do

@@ -86,8 +86,9 @@ def job_state(job: Mapping[str, Any]) -> str:
 
 
 def stage_rank(stage: str) -> tuple[int, str]:
-    """Where a stage sits in the engine's pipeline (gen, run, chk, ext, srt, bkp,
-    usr_script); a stage the engine does not know comes last, by name."""
+    """Where a stage sits in the engine's pipeline (gen, run, chk, ext, srt, mc, bkp,
+    usr_script; ``mc`` only in a Monte Carlo job); a stage the engine does not know comes
+    last, by name."""
     return (STAGES.index(stage), "") if stage in STAGES else (len(STAGES), stage)
 
 
