@@ -119,6 +119,10 @@ def test_api_mc_shape_numbers_and_nothing_private(server: Server, jobs) -> None:
         assert sum(f["figure"]["data"][0]["y"]) == N
     text = json.dumps(body)
     assert "token" not in text and str(root) not in text  # no secret, no path
+    # the job's stages in pipeline order, mc between srt and bkp
+    _, job = server.get(f"/api/jobs/{mc}")
+    assert [s["stage"] for s in job["stages"]] == ["gen", "run", "ext", "srt", "mc", "bkp"]
+    assert [s["stage"] for s in job["progress"]["stages"]][-2:] == ["mc", "bkp"]
 
 
 def test_api_mc_404_and_hostile_ids(server: Server, jobs) -> None:
