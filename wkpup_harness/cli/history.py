@@ -17,7 +17,8 @@ def add_parser(subs: Any, parent: argparse.ArgumentParser) -> None:
         "history",
         parents=[parent],
         help="past jobs, newest first",
-        description="Jobs in the store, newest first.",
+        description="Jobs in the store, newest first; a Monte Carlo job's yield column: its "
+        "lowest yield over the measurements with limits (>= its 95 %% interval's lower end).",
     )
     p.add_argument("--domain", help="only this domain (e.g. gpio/1p8v)")
     p.add_argument("--status", choices=JOB_STATUSES, help="only jobs in this state")
