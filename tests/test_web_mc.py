@@ -176,8 +176,10 @@ def test_job_page_mc_section_in_a_browser(page, server: Server, jobs, tmp_path) 
             assert got[col] == eng(s[key], s["unit"]), (col, got[col])
             assert got[col].endswith(s["unit"])
         assert got["yield"] == s["cells"]["yield"] and got["interval"].endswith("%")
-        assert got["worst sample"].startswith(f"#{s['worst']['index']} seed {s['worst']['seed']}")
-        assert got["rerun it alone"] == s["worst"]["rerun"]
+        worst, rerun = got["worst sample, rerun alone"].split("\n")
+        w = s["worst"]
+        assert worst == f"#{w['index']} seed {w['seed']}: {eng(w['value'], s['unit'])}"
+        assert rerun == w["rerun"] == rows.nth(i).locator("code.mc-rerun").inner_text()
     # one histogram per measurement; its limits drawn (a line, or an edge marker when far)
     plots_ = pg.locator("#mc-plots .mc-histogram")
     assert plots_.count() == len(stats)

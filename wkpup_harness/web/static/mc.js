@@ -17,8 +17,8 @@ function mcRow(s) {
   const low = s.yield != null && s.yield < 1 ? " fail" : "";
   return `<tr data-measurement="${esc(s.measurement)}"><td>${esc(s.measurement)}</td><td>${esc(s.point)}</td><td class="num">${s.n}</td><td class="num">${s.n_failed}</td>` +
     n(s.mean) + n(s.sigma) + n(s.min) + n(s.max) + `<td>${esc(mcLimits(s))}</td><td class="num mc-yield${low}">${esc(c.yield)}</td><td class="num">${esc(c.interval)}</td>` +
-    `<td class="num">${esc(c["σ to min"])}</td><td class="num">${esc(c["σ to max"])}</td><td class="num">${esc(c.Cpk)}</td><td class="mc-worst">${esc(mcWorst(s))}</td>` +
-    `<td>${s.worst ? `<code>${esc(s.worst.rerun)}</code>` : ""}</td></tr>`;
+    `<td class="num">${esc(c["σ to min"])}</td><td class="num">${esc(c["σ to max"])}</td><td class="num">${esc(c.Cpk)}</td>` +
+    `<td class="mc-worst">${esc(mcWorst(s))}${s.worst ? `<br><code class="mc-rerun">${esc(s.worst.rerun)}</code>` : ""}</td></tr>`;
 }
 async function loadMc(id) {
   const box = $("#mc");
@@ -26,7 +26,7 @@ async function loadMc(id) {
   try { mc = await api(`/api/jobs/${id}/mc`); } catch (e) { box.hidden = true; if (e.status !== 404) $("#message").textContent = "Monte Carlo: " + e.message; return; }
   box.hidden = false;
   $("#mc-summary").textContent = `${mc.samples} samples: ${mc.samples_per_point} per point at ${mc.points} PVT point(s), kind ${mc.kind}, seed ${mc.seed}, at ${mc.at}`;
-  $("#mc-table tbody").innerHTML = mc.stats.map(mcRow).join("") || '<tr><td colspan="16" class="muted">no measurement</td></tr>';
+  $("#mc-table tbody").innerHTML = mc.stats.map(mcRow).join("") || '<tr><td colspan="15" class="muted">no measurement</td></tr>';
   const failed = mc.stats.filter((s) => s.failed.length).map((s) => `${s.measurement} at ${s.point}: ${s.n_failed} sample(s) without a value (failing): ${s.failed.map((i) => "#" + i).join(", ")}`);
   $("#mc-legend").textContent = `yield: samples inside the limits / N, a failed sample fails; ${mc.legend}` + (failed.length ? ". " + failed.join("; ") : "");
   const plots = $("#mc-plots"); plots.innerHTML = "";
