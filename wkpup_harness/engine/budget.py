@@ -66,11 +66,6 @@ def _wait_local(lock: threading.Lock, cancel: threading.Event | None) -> None:
     """Take the process's turnstile, sleeping (no polling) until it is free or cancelled."""
     while not lock.acquire(timeout=WAKE_S):
         _cancelled(cancel)
-    try:
-        _cancelled(cancel)
-    except Cancelled:
-        lock.release()
-        raise
 
 
 def _lock_queue(path: Path, cancel: threading.Event | None) -> int:
@@ -93,7 +88,7 @@ def _lock_queue(path: Path, cancel: threading.Event | None) -> int:
                 os.close(mine)  # releases the lock
                 return
             state["fd"] = mine
-        got.set()
+            got.set()  # under the guard: a cancel either sees it or abandons before it
 
     threading.Thread(target=take, name="budget-queue", daemon=True).start()
     while not got.wait(WAKE_S):
@@ -104,28 +99,25 @@ def _lock_queue(path: Path, cancel: threading.Event | None) -> int:
                     _cancelled(cancel)
             break
     with guard:
-        fd = int(state["fd"])
-    if cancel is not None and cancel.is_set():
-        os.close(fd)
-        _cancelled(cancel)
-    return fd
+        return int(state["fd"])
 
 
 def _take_slot(slot_dir: Path, slots: int, cancel: threading.Event | None) -> tuple[int, int]:
-    """(index, descriptor) of a free slot, taken by the head of the queue."""
-    fds = [_open(slot_dir / f"slot.{i}") for i in range(slots)]
+    """(index, descriptor) of a free slot, the lowest, taken by the head of the queue; a slot
+    file is created when first tried. ``cancel`` counts only once every slot was busy."""
+    fds: dict[int, int] = {}
     try:
         while True:
-            for i, fd in enumerate(fds):
-                if _try_lock(fd):
-                    fds[i] = -1
-                    return i, fd
+            for i in range(slots):
+                if i not in fds:
+                    fds[i] = _open(slot_dir / f"slot.{i}")
+                if _try_lock(fds[i]):
+                    return i, fds.pop(i)
             _cancelled(cancel)
             time.sleep(POLL_S)
     finally:
-        for fd in fds:
-            if fd >= 0:
-                os.close(fd)
+        for fd in fds.values():
+            os.close(fd)
 
 
 @dataclass(frozen=True)
