@@ -167,3 +167,32 @@ def test_a_cancelled_waiter_leaves_the_queue_and_keeps_no_lock(
     with budget.slot() as i:
         assert i == 0
     assert not queue_held(slots)
+
+
+def test_a_forked_child_does_not_inherit_a_held_turnstile(tmp_path: Path) -> None:
+    """A process forked while one of its threads waits in the queue (holding the process's
+    turnstile) takes a free slot at once: the child has no such thread to let go."""
+    from wkpup_harness.engine import budget as budget_mod
+
+    slots = tmp_path / "slots"
+    slots.mkdir()
+    turnstile = budget_mod._turnstile(slots)
+    turnstile.acquire()  # as a waiting thread of this process would
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child: one slot, free
+            try:
+                with Budget(1, slots).slot() as i:
+                    os._exit(10 + i)
+            finally:
+                os._exit(1)
+        deadline = time.monotonic() + 20
+        while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if done[0] == 0:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child waited on its parent's turnstile")
+        assert os.waitstatus_to_exitcode(done[1]) == 10
+    finally:
+        turnstile.release()

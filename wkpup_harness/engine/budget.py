@@ -40,6 +40,16 @@ _turnstiles: dict[Path, threading.Lock] = {}
 _turnstiles_lock = threading.Lock()
 
 
+def _forget_turnstiles() -> None:
+    """In a forked child: the parent's turnstiles may be held by threads it does not have."""
+    global _turnstiles_lock
+    _turnstiles.clear()
+    _turnstiles_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_turnstiles)
+
+
 def _turnstile(slot_dir: Path) -> threading.Lock:
     with _turnstiles_lock:
         return _turnstiles.setdefault(slot_dir, threading.Lock())
