@@ -7,18 +7,25 @@ The same job (GPIO 1.8 V, a corner/temperature subset by default) is run alterna
 and the medians are compared. Both produce the same creport (checked byte for byte).
 
     python bench/harness_overhead.py [--corners "TT FFG SSG"] [--repeat 3] [--full]
+
+`figures()` (the bench summary, bench/figures.py): the whole 92-point job, bare core,
+`pytest` item and `wkpup run` interleaved, median of 3 each; target: harness / bare <= 1.03
+for both, and the three creports byte-identical.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from figures import Figure, load
 
 from wkpup_harness.engine.workdir import copy_domain
 
@@ -60,6 +67,69 @@ def harness(root: Path, corners: str | None, n: int) -> tuple[float, bytes]:
     if proc.returncode != 0:
         raise SystemExit(f"harness run failed: {proc.stdout[-3000:]}")
     return wall, (work / "golden" / "bench" / "job" / "creport.txt").read_bytes()
+
+
+def wkpup_run(root: Path, corners: str | None, n: int) -> tuple[float, bytes]:
+    """`wkpup run gpio/1p8v` of the same job (a fresh store and run root)."""
+    work = root / f"run{n}"
+    copy_domain(REPO / "domains", work / "domains")
+    cmd = [str(Path(sys.executable).with_name("wkpup")), "--db", str(work / "wk.db"), "-q",
+           "run", "gpio/1p8v", "--core", str(CORE), "--domains", str(work / "domains"),
+           "--runs", str(work / "runs")]  # fmt: skip
+    if corners:
+        cmd += ["--corners", *corners.split()]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WKPUP_")}
+    env.setdefault("PAIHO_PYTHON", sys.executable)
+    env["WKPUP_SLOT_DIR"] = os.environ.get("WKPUP_SLOT_DIR", str(root / "slots"))
+    t0 = time.monotonic()
+    proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, env=env, check=False)
+    wall = time.monotonic() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"wkpup run failed: {proc.stderr[-2000:]}")
+    (report,) = (work / "runs").glob("**/00bkp_*/report/creport.txt")
+    return wall, report.read_bytes()
+
+
+FACES = {"bare": bare, "pytest": harness, "wkpup run": wkpup_run}
+
+
+def measure(root: Path, corners: str | None, repeat: int) -> tuple[dict[str, list[float]], int]:
+    """Wall times of each face, interleaved (load drifts hit each alike); creports checked
+    byte for byte. Returns the times and how many distinct creports there were."""
+    times: dict[str, list[float]] = {k: [] for k in FACES}
+    reports = set()
+    # A budget of its own: the machine-wide default is shared with whatever else runs here.
+    os.environ["WKPUP_SLOT_DIR"] = str(root / "slots")
+    for n in range(repeat):
+        for name, fn in FACES.items():
+            wall, report = fn(root, corners, n)
+            times[name].append(wall)
+            reports.add(report)
+            print(f"  {name:10} run {n + 1}: {wall:7.2f} s", flush=True)
+        for work in root.glob(f"*{n}"):
+            shutil.rmtree(work)
+    return times, len(reports)
+
+
+def figures(repeat: int = 3) -> list[Figure]:
+    """harness / bare for `pytest` and `wkpup run` on the 92-point job (target <= 1.03)."""
+    with tempfile.TemporaryDirectory(prefix="wkpup-overhead-") as tmp:
+        times, distinct = measure(Path(tmp), None, repeat)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    raw = ", ".join(f"{k} {' '.join(f'{x:.1f}' for x in v)} s" for k, v in times.items())
+    out = [
+        Figure(
+            f"harness / bare core, 92 points: {face}",
+            round(med[face] / med["bare"], 3),
+            1.03,
+            med[face] / med["bare"] <= 1.03,
+            f"{raw}; {load()}",
+        )
+        for face in ("pytest", "wkpup run")
+    ]
+    out.append(Figure("creports bare / pytest / wkpup run", "identical" if distinct == 1
+                      else "DIFFERENT", "identical", distinct == 1))  # fmt: skip
+    return out
 
 
 def main() -> int:

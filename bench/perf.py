@@ -10,9 +10,10 @@ table of the targets with PASS/FAIL.
   2. model load: one point (TT, -40 C) with models_fet bin-trimmed (default), device-trimmed,
      whole (PAIHO_MODEL_TRIM=0) and the whole official library section (sky130.lib.spice tt):
      ngspice elapsed minus analysis (= load + setup), and the measurements compared;
-  3. harness vs bare core for the same 92-point job: `pytest <scenario>::<job>` and
-     `wkpup run gpio/1p8v` against `bash runme.sh` (bench/harness_overhead.py);
-  4. `pytest -n 8` vs `-n 2` on this machine (bench/xdist_scaling.py);
+  3./4. and every other figure of a bench module that provides one (bench/figures.py: the
+     protocol): harness vs bare core for `pytest` and `wkpup run` (harness_overhead.py),
+     `pytest -n 8` vs `-n 2` (xdist_scaling.py), flat cost in points (scale_bench.py), the
+     result cache (cache_bench.py when present): each with its target and PASS/FAIL;
   5. scaling: the 272-point polo job (gpio/1p8v, mode polo, postlay_cross_cornerlist full) and
      a 1,088-point batch (four such jobs at once, sharing the machine's cores through
      PAIHO_SLOT_DIR) against the 92-point job, as time per point (target: within 10 %);
@@ -45,12 +46,10 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
 import db_bench  # noqa: E402
-import harness_overhead  # noqa: E402
-import xdist_scaling  # noqa: E402
+import figures  # noqa: E402
 from coreutil import set_keys  # noqa: E402
 
 from wkpup_harness.core.pdk import sky130_models_dir  # noqa: E402
-from wkpup_harness.engine.workdir import copy_domain  # noqa: E402
 
 CORE = REPO / "pai_ho_core"
 SIM_PVT = CORE / "ver03" / "sim_pvt.sh"
@@ -219,50 +218,6 @@ def model_load(tmp: Path, reps: int = 3) -> dict[str, tuple[float, float, bool]]
     return out
 
 
-def wkpup_run(tmp: Path) -> float:
-    work = tmp / "wkpup_run"
-    copy_domain(REPO / "domains", work / "domains")
-    cmd = [str(Path(sys.executable).with_name("wkpup")), "--db", str(work / "wk.db"), "-q",
-           "run", "gpio/1p8v", "--core", str(CORE), "--domains", str(work / "domains"),
-           "--runs", str(work / "runs"), "--cpus", str(CORES)]  # fmt: skip
-    t0 = time.perf_counter()
-    p = subprocess.run(cmd, cwd=work, capture_output=True, text=True, env=core_env(work))
-    wall = time.perf_counter() - t0
-    if p.returncode != 0:
-        sys.exit(f"ERROR: wkpup run failed: {p.stderr.strip()[-2000:]}")
-    shutil.rmtree(work)
-    return wall
-
-
-def harness(tmp: Path) -> dict[str, float]:
-    print("\n== 3. harness vs bare core: the 92-point GPIO 1p8v job (gen run ext srt bkp)")
-    root = tmp / "harness"
-    root.mkdir()
-    bare, report_b = harness_overhead.bare(root, None, 0)
-    item, report_h = harness_overhead.harness(root, None, 0)
-    cli = wkpup_run(tmp)
-    shutil.rmtree(root)
-    out = {"bare core (runme.sh)": bare, "pytest item": item, "wkpup run": cli}
-    for k, v in out.items():
-        print(f"{k:<22} {v:8.2f} s  x{v / bare:.3f}")
-    print(f"creport identical (bare, pytest): {'yes' if report_b == report_h else 'NO'}")
-    return out
-
-
-def xdist(tmp: Path) -> dict[int, float]:
-    print("\n== 4. pytest -n 8 vs -n 2 (8 small jobs, gpio + i3c)")
-    root = tmp / "xdist"
-    root.mkdir()
-    xdist_scaling.make_project(root, 8)
-    out = {}
-    for workers in (2, 8):
-        wall, peak, *_ = xdist_scaling.run(root, workers)
-        out[workers] = wall
-        print(f"-n {workers}: {wall:8.2f} s, at most {peak} ngspice at once", flush=True)
-    shutil.rmtree(root)
-    return out
-
-
 def scaling(tmp: Path, base: dict[str, float]) -> dict[str, dict[str, float]]:
     print("\n== 5. scaling: time per point against the 92-point job")
     out = {"92-point GPIO job": base}
@@ -306,64 +261,68 @@ def db(tmp: Path) -> dict[str, float]:
     return out
 
 
+# --skip names for the figure modules (bench/figures.py), besides their own names
+ALIASES = {"harness": "harness_overhead", "xdist": "xdist_scaling", "scale": "scale_bench",
+           "cache": "cache_bench"}  # fmt: skip
+
+
+def own_figures(tmp: Path, repeat: int, skip: set[str]) -> list[figures.Figure]:
+    """This script's own sections (1, 2, 5, 6) as summary rows."""
+    fig = figures.Figure
+    rows = []
+    runs = sweep(tmp, repeat)
+    ratio = statistics.median(r["ratio"] for r in runs)
+    outside = statistics.median(r["outside_median"] for r in runs)
+    rows.append(fig("wall x cores / sum analysis, 92 pts (median)", round(ratio, 3), 1.15,
+                    ratio <= 1.15))  # fmt: skip
+    cpu_ratio = statistics.median(r["cpu_ratio"] for r in runs)
+    rows.append(fig("run-stage CPU / sum analysis (proxy)", round(cpu_ratio, 3), "info", None))
+    rows.append(fig("per-point time outside analysis (median)", f"{outside:.3f} s", "<= 0.05 s",
+                    outside <= 0.05))  # fmt: skip
+    if "load" not in skip:
+        load = model_load(tmp)
+        b, d = load["bin-trimmed (default)"][0], load["device-trimmed"][0]
+        w = load["whole library section"][0]
+        rows.append(fig("model load+setup: bin / device / whole lib",
+                        f"{b:.3f} / {d:.3f} / {w:.3f} s", "bin < device",
+                        b < d and all(v[2] for v in load.values())))  # fmt: skip
+    if "scaling" not in skip:
+        base = sorted(runs, key=lambda r: r["per_point"])[len(runs) // 2]
+        sc = scaling(tmp, base)
+        for k in ("272-point polo job", "1,088-point batch"):
+            rel = sc[k]["per_point"] / base["per_point"]
+            rows.append(fig(f"time per point, {k} / 92", f"x{rel:.3f}", "within 10 %",
+                            abs(rel - 1) <= 0.10))  # fmt: skip
+            # the same normalised by the analysis (what a load change cannot move)
+            rel = sc[k]["ratio"] / base["ratio"]
+            rows.append(fig(f"  wall x cores / analysis, {k} / 92", f"x{rel:.3f}", "info", None))
+    if "db" not in skip:
+        worst = max(db(tmp).values())
+        rows.append(fig("wkpup history/show/export at 10,000 jobs (slowest)", f"{worst:.3f} s",
+                        "info", None))  # fmt: skip
+    return rows
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3, help="runs of the 92-point job")
-    ap.add_argument("--skip", default="", help="comma-separated: load,harness,xdist,scaling,db")
+    ap.add_argument(
+        "--skip",
+        default="",
+        help="comma-separated: load,scaling,db, and figure modules (bench/figures.py) by name"
+        " or alias: harness,xdist,scale,cache",
+    )
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
+    skip |= {ALIASES[s] for s in skip if s in ALIASES}
     random.seed(12)
     t_start = time.perf_counter()
-    rows = []  # (target, measured, bar, ok | None)
     with tempfile.TemporaryDirectory(prefix="wkpup-perf-") as tmpname:
-        tmp = Path(tmpname)
-        runs = sweep(tmp, args.repeat)
-        ratio = statistics.median(r["ratio"] for r in runs)
-        outside = statistics.median(r["outside_median"] for r in runs)
-        rows.append(("wall x cores / sum analysis, 92 pts (median)", f"{ratio:.3f}", "<= 1.15",
-                     ratio <= 1.15))  # fmt: skip
-        cpu_ratio = statistics.median(r["cpu_ratio"] for r in runs)
-        rows.append(("run-stage CPU / sum analysis (proxy)", f"{cpu_ratio:.3f}", "info", None))
-        rows.append(("per-point time outside analysis (median)", f"{outside:.3f} s", "<= 0.05 s",
-                     outside <= 0.05))  # fmt: skip
-        if "load" not in skip:
-            load = model_load(tmp)
-            b, d = load["bin-trimmed (default)"][0], load["device-trimmed"][0]
-            w = load["whole library section"][0]
-            rows.append(("model load+setup: bin / device / whole lib",
-                         f"{b:.3f} / {d:.3f} / {w:.3f} s", "bin < device",
-                         b < d and all(v[2] for v in load.values())))  # fmt: skip
-        if "harness" not in skip:
-            h = harness(tmp)
-            bare = h["bare core (runme.sh)"]
-            rows.append(("pytest item / wkpup run vs bare core",
-                         f"x{h['pytest item'] / bare:.3f} / x{h['wkpup run'] / bare:.3f}",
-                         "info", None))  # fmt: skip
-        if "xdist" not in skip:
-            x = xdist(tmp)
-            rows.append(("pytest -n 8 / -n 2 wall", f"x{x[8] / x[2]:.3f}", "info", None))
-        if "scaling" not in skip:
-            base = sorted(runs, key=lambda r: r["per_point"])[len(runs) // 2]
-            sc = scaling(tmp, base)
-            for k in ("272-point polo job", "1,088-point batch"):
-                rel = sc[k]["per_point"] / base["per_point"]
-                rows.append((f"time per point, {k} / 92", f"x{rel:.3f}", "within 10 %",
-                             abs(rel - 1) <= 0.10))  # fmt: skip
-                # the same normalised by the analysis (what a load change cannot move)
-                rel = sc[k]["ratio"] / base["ratio"]
-                rows.append((f"  wall x cores / analysis, {k} / 92", f"x{rel:.3f}", "info", None))
-        if "db" not in skip:
-            d = db(tmp)
-            worst = max(d.values())
-            rows.append(("wkpup history/show/export at 10,000 jobs (slowest)", f"{worst:.3f} s",
-                         "info", None))  # fmt: skip
+        rows = own_figures(Path(tmpname), args.repeat, skip)
+    rows += figures.collect(skip)
     print(f"\n== summary ({CORES} cores, load average {os.getloadavg()[0]:.2f},"
           f" bench took {time.perf_counter() - t_start:.0f} s)")  # fmt: skip
-    print(f"{'figure':<52} {'measured':>24} {'target':>13}  result")
-    for name, value, bar, ok in rows:
-        res = "info" if ok is None else ("PASS" if ok else "FAIL")
-        print(f"{name:<52} {value:>24} {bar:>13}  {res}")
-    return 0 if all(ok is not False for *_, ok in rows) else 1
+    return 0 if figures.print_summary(rows) else 1
 
 
 if __name__ == "__main__":

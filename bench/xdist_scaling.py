@@ -6,6 +6,10 @@ of ngspice processes alive at once (sampled from /proc every 5 ms), and the rati
 `-n 2` run. The plugin's CPU budget should keep the peak at the core count whatever N is.
 
     python bench/xdist_scaling.py [--workers 2 8] [--jobs 8] [--repeat 1]
+
+`figures()` (the bench summary, bench/figures.py): -n 2 and -n 8 interleaved, 3 runs each,
+in a budget of their own; target: median -n 8 / median -n 2 <= 1.05, and never more
+ngspice at once than cores.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -20,6 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from figures import Figure, load
 from procwatch import Watcher
 
 from wkpup_harness.engine.workdir import copy_domain
@@ -64,6 +70,30 @@ def run(root: Path, workers: int) -> tuple[float, int, int, str]:
         print(proc.stdout[-3000:], proc.stderr[-2000:], file=sys.stderr)
         raise SystemExit(f"pytest -n {workers} failed: {last}")
     return wall, watch.peak, len(watch.seen), last
+
+
+def figures(repeat: int = 3, jobs: int = 8) -> list[Figure]:
+    """-n 8 against -n 2 (median of `repeat` each, interleaved)."""
+    cores = len(os.sched_getaffinity(0))
+    walls: dict[int, list[float]] = {2: [], 8: []}
+    peak = 0
+    with tempfile.TemporaryDirectory(prefix="wkpup-xdist-") as tmp:
+        root = Path(tmp)
+        make_project(root, jobs)
+        os.environ["WKPUP_SLOT_DIR"] = str(root / "slots")  # not the machine-wide default
+        for _ in range(repeat):
+            for n in walls:
+                wall, p, _seen, _last = run(root, n)
+                walls[n].append(wall)
+                peak = max(peak, p)
+                print(f"  -n {n}: {wall:6.2f} s, peak ngspice {p}", flush=True)
+    ratio = statistics.median(walls[8]) / statistics.median(walls[2])
+    raw = "; ".join(f"-n {n}: {' '.join(f'{w:.1f}' for w in v)} s" for n, v in walls.items())
+    return [
+        Figure(f"pytest -n 8 / -n 2 wall ({jobs} jobs)", round(ratio, 3), 1.05, ratio <= 1.05,
+               f"{raw}; {load()}"),
+        Figure("ngspice at once, -n 8 (peak)", peak, cores, 0 < peak <= cores),
+    ]  # fmt: skip
 
 
 def main() -> int:

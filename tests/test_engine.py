@@ -896,7 +896,11 @@ def test_three_wkpup_runs_never_exceed_a_budget_of_two(tmp_path: Path, spawned: 
     assert len(watch.seen) == 6  # every simulation was seen by the sampler
     assert watch.peak <= 2
     assert watch.peak == 2
-    assert sorted(p.name for p in (tmp_path / "slots").iterdir()) == ["slot.0", "slot.1"]
+    assert sorted(p.name for p in (tmp_path / "slots").iterdir()) == [
+        "queue",
+        "slot.0",
+        "slot.1",
+    ]
     rows = query(Path(env["WKPUP_DB"]), "SELECT status, points_done FROM jobs ORDER BY id")
     assert rows == [{"status": "completed", "points_done": 2}] * 3
 

@@ -115,7 +115,8 @@ def test_slot_makes_a_private_directory(tmp_path: Path) -> None:
     with Budget(2, d).slot() as i:
         assert i == 0
         assert d.stat().st_mode & 0o777 == 0o700
-        assert sorted(p.name for p in d.iterdir()) == ["slot.0"]
+        # the slot taken, and the queue waiters line up on (as in the core's run stage)
+        assert sorted(p.name for p in d.iterdir()) == ["queue", "slot.0"]
         assert (d / "slot.0").stat().st_mode & 0o777 == 0o600
 
 
@@ -132,7 +133,7 @@ def test_two_slots_held_then_a_third_is_cancelled(tmp_path: Path) -> None:
         ):
             pytest.fail("got a third slot of two")
         assert time.monotonic() - started < 1.0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["slot.0", "slot.1"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["queue", "slot.0", "slot.1"]
     # both released: a set cancel does not stop taking a free slot
     with budget.slot(cancel=cancel) as again:
         assert again == 0

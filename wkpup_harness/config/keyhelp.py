@@ -25,4 +25,8 @@ KEY_HELP: Mapping[str, str] = {
     "vcc": "core supply row: vcc or a vcc_* row (not vcc_vid_*); default vcc",
     "vccana": "analog supply row: a vccana* row; default vccana",
     "postlay_cross_cornerlist": "post-layout cross corners: default, full, or custom:<corners>",
+    "mc_samples": "Monte Carlo (ours): samples per chosen point, 1..99999; present = an mc stage",
+    "mc_seed": "Monte Carlo: the run's seed, 0..999999999 (sample k's seed derives from it); 1",
+    "mc_kind": "Monte Carlo: mismatch (at the PVT corners) or process+mismatch (at TT)",
+    "mc_at": "Monte Carlo: worst (each measurement's worst PVT point) or CORNER/T entries",
 }

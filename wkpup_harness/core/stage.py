@@ -188,6 +188,23 @@ def kill_session(proc: subprocess.Popen[bytes], grace: float = KILL_GRACE) -> Us
     return reap(proc)
 
 
+def end_session(proc: subprocess.Popen[bytes], grace: float = KILL_GRACE) -> Usage | None:
+    """The leader exited by itself (a point done): reap it, and kill what is left of its
+    session only when its process group still has a member. One kill(2) instead of reading
+    every /proc/<pid>/stat per point; the number cannot be reused meanwhile, as a group
+    with members keeps it. (A straggler that moved to a group of its own is left to the
+    job's token: cancel and the watchdog find it by its environment.)"""
+    usage = reap(proc)
+    try:
+        os.killpg(proc.pid, 0)
+    except ProcessLookupError:
+        return usage
+    except PermissionError:
+        pass
+    kill_session(proc, grace)  # a member is alive: the whole session goes
+    return usage
+
+
 def pidfd_open(pid: int) -> int | None:
     try:
         return os.pidfd_open(pid)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING
 
-from wkpup_harness.core.stage import kill_session, pidfd_open, wait_exit
+from wkpup_harness.core.stage import end_session, kill_session, pidfd_open, wait_exit
 from wkpup_harness.engine.budget import Cancelled
 from wkpup_harness.points import Point
 from wkpup_harness.results.runlog import PointResult
@@ -94,13 +94,16 @@ class LocalExecutor:
         limit = job.settings.sim_timeout
         t0 = time.monotonic()
         try:
-            while not wait_exit(proc, pidfd, POLL_S):
+            while not (exited := wait_exit(proc, pidfd, POLL_S)):
                 if job.cancelled:
                     break
                 if limit is not None and time.monotonic() - t0 >= limit:
                     timed_out = True
                     break
-            job.add_usage(kill_session(proc, 2.0 if (timed_out or job.cancelled) else 1.0))
+            if exited:  # done by itself: no /proc scan unless something of it is left
+                job.add_usage(end_session(proc, 1.0))
+            else:
+                job.add_usage(kill_session(proc, 2.0))
         except BaseException:
             kill_session(proc, 2.0)
             raise

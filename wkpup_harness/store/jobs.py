@@ -431,6 +431,9 @@ def record_specs(
 
 
 # --- the engine's live records -----------------------------------------------------------------
+FINISHED_SIM = ("ok", "failed")  # the statuses points_done counts
+
+
 def plan_sims(conn: sqlite3.Connection, job: int, points: Iterable[Any]) -> None:
     """One 'pending' row per PVT point the job simulates (kept on resume)."""
     with write(conn):
@@ -442,10 +445,14 @@ def plan_sims(conn: sqlite3.Connection, job: int, points: Iterable[Any]) -> None
                 for i, p in enumerate(points)
             ],
         )
+        # (counted once per job here; record_sim then moves the counters point by point)
         conn.execute(
-            "UPDATE jobs SET points_total = (SELECT count(*) FROM sims WHERE job_id = ?)"
-            " WHERE id = ?",
-            (job, job),
+            "UPDATE jobs SET points_total = (SELECT count(*) FROM sims WHERE job_id = ?1),"
+            " points_done = (SELECT count(*) FROM sims WHERE job_id = ?1"
+            " AND status IN ('ok', 'failed')),"
+            " points_failed = (SELECT count(*) FROM sims WHERE job_id = ?1"
+            " AND status = 'failed') WHERE id = ?1",
+            (job,),
         )
 
 
@@ -462,8 +469,12 @@ def record_sim(
     finished_at: float | None,
     count_attempts: bool = True,
 ) -> None:
-    """One point's outcome; attempts add up over resumes. Updates the job's progress."""
+    """One point's outcome; attempts add up over resumes. Updates the job's progress by the
+    point's status transition (O(1) per write, whatever the number of points)."""
     with write(conn):
+        row = conn.execute(
+            "SELECT status FROM sims WHERE job_id = ? AND name = ?", (job, name)
+        ).fetchone()
         conn.execute(
             "UPDATE sims SET status = ?, attempts = attempts + ?, reason = ?,"
             " elapsed_s = coalesce(?, elapsed_s), started_at = coalesce(?, started_at),"
@@ -471,15 +482,25 @@ def record_sim(
             (status, attempts if count_attempts else 0, reason or None, elapsed, started_at,
              finished_at, job, name),
         )  # fmt: skip
-        _progress(conn, job)
+        if row is not None:
+            _progress(conn, job, row[0], status)
 
 
-def _progress(conn: sqlite3.Connection, job: int) -> None:
+def _progress(conn: sqlite3.Connection, job: int, old: str, new: str) -> None:
+    """points_done counts the points finished (ok or failed), points_failed the failed ones:
+    moved by one point's change of status. A job without counters yet (NULL) is counted
+    once."""
+    done = (new in FINISHED_SIM) - (old in FINISHED_SIM)
+    failed = (new == "failed") - (old == "failed")
+    if not (done or failed):
+        return
     conn.execute(
-        "UPDATE jobs SET points_done = (SELECT count(*) FROM sims WHERE job_id = ?1"
-        " AND status IN ('ok', 'failed')), points_failed = (SELECT count(*) FROM sims"
-        " WHERE job_id = ?1 AND status = 'failed') WHERE id = ?1",
-        (job,),
+        "UPDATE jobs SET"
+        " points_done = coalesce(points_done, (SELECT count(*) FROM sims WHERE job_id = ?1"
+        " AND status IN ('ok', 'failed')) - ?2) + ?2,"
+        " points_failed = coalesce(points_failed, (SELECT count(*) FROM sims WHERE job_id = ?1"
+        " AND status = 'failed') - ?3) + ?3 WHERE id = ?1",
+        (job, done, failed),
     )
 
 
