@@ -503,8 +503,11 @@ def test_run_tiny_job_is_recorded(store: Path, tmp_path: Path, capsys) -> None:
     assert got["spec_verdict"] == "pass"
     assert json.loads(got["spec_json"])["vwkp_drop"] == {"max": 0.01}
     code, out, _ = run_cli(capsys, "history")
-    assert code == 0 and out.splitlines()[0].split()[-2:] == ["golden", "spec"]
-    assert out.splitlines()[2].split()[-2:] == ["none", "pass"]  # a domain job has no golden
+    assert code == 0 and out.splitlines()[0].split()[-3:] == ["golden", "spec", "yield"]
+    assert out.splitlines()[2].split()[-2:] == [
+        "none",
+        "pass",
+    ]  # a domain job has no golden; no Monte Carlo: no yield
 
     code, out, _ = run_cli(capsys, "show", str(job))
     assert code == 0 and "worst cases over 1 points" in out
