@@ -73,7 +73,8 @@ def _names(rows: Iterable[CreportRow]) -> tuple[str, ...]:
 
 def partial_creport(workdir: Path, sims: Iterable[Mapping[str, Any]]) -> Creport | None:
     """The finished points of a job (its ``sims`` records, in order) as a Creport; a failed
-    point without measure files is a row without cells. None: no point has ended yet."""
+    point without measure files is a row without cells (it fails its specs), a point that
+    simulated fine but cannot be read now is left out. None: no point to show yet."""
     rows: list[CreportRow] = []
     for s in sims:
         if s["status"] not in DONE:
@@ -83,7 +84,12 @@ def partial_creport(workdir: Path, sims: Iterable[Mapping[str, Any]]) -> Creport
             temperature = point.temperature
         except (ValueError, KeyError):
             continue
-        found = point_rows(point, workdir) or [(None, {})]
+        found = point_rows(point, workdir)
+        if not found and s["status"] == "ok":
+            # Simulated fine, but its files are between places (ext moving them, a cancel
+            # mid-move): not readable now is not a failure; it shows once readable.
+            continue
+        found = found or [(None, {})]
         for swp, cells in found:
             rows.append(
                 CreportRow(point.corner, point.extraction, temperature, point.levels,
