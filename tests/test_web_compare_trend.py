@@ -214,7 +214,7 @@ def test_compare_same_job_twice_is_identical(page, world, tmp_path) -> None:
     assert "job " + str(ids["on"]) in page.inner_text("#jobs") and "vid_on" in page.inner_text(
         "#jobs"
     )
-    assert page.locator("#diffs tbody tr").count() == 0
+    assert page.locator("#diffs tbody tr").count() == 0 and page.locator("#diffs").is_hidden()
     shot(page, tmp_path, "compare_identical")
 
 
@@ -223,7 +223,7 @@ def test_vid_on_vs_vid_off_within_tolerance_then_differs_at_zero(page, world, tm
     server, ids = world
     q = f"a={ids['on']}&b={ids['off']}"
     assert compare_verdict(page, server, q) == "identical within tolerance"
-    assert page.locator("#diffs tbody tr").count() == 0
+    assert page.locator("#diffs tbody tr").count() == 0 and page.locator("#diffs").is_hidden()
     # config differences at the top: the key that differs, with both values
     assert re.search(r"vcc_vid\s+Yes\s+No", page.inner_text("#config"))
     page.fill("#rel", "0")

@@ -17,6 +17,7 @@ async function comparePage() {
   const COMPARE_PAGE = Math.max(1, Number(q.get("limit")) || 50);  // rows per page
   let offset = Number(q.get("offset") || 0), rows = [];
   const draw = () => {
+    $("#diffs").hidden = !rows.length;  // no changed cell: no empty table under the verdict
     $("#diffs tbody").innerHTML = rows.map((d) => `<tr><td>${esc(d.point)}</td><td>${esc(d.name)}</td><td class="num" title="${esc(d.a_raw ?? "")}">${d.a == null ? esc(d.a_raw ?? "-") : eng(d.a, d.unit)}</td><td class="num" title="${esc(d.b_raw ?? "")}">${d.b == null ? esc(d.b_raw ?? "-") : eng(d.b, d.unit)}</td><td class="num">${eng(d.delta, d.unit)}</td><td class="num">${d.rel == null ? "-" : fmt(100 * d.rel) + " %"}</td></tr>`).join("");
   };
   sortableHeaders($("#diffs"), (key, dir) => { rows.sort(byKey(key, dir)); draw(); });
