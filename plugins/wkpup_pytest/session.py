@@ -273,6 +273,8 @@ class WkpupSession:
             reporter.write_sep(
                 "=", f"wkpup: {len(rows)} PVT job(s), recorded in {self.settings.db}"
             )
+            yields = views.mc_yields(conn, rows)
+            rows = [{**r, "mc_yield": yields.get(r["id"], "")} for r in rows]
             reporter.write_line(verdict_table.render_jobs(rows))
             reused, points = cachequeries.reused_of(conn, [r["id"] for r in rows])
             if reused:

@@ -9,7 +9,7 @@ face or worker ran the jobs.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from tabulate import tabulate
@@ -83,9 +83,10 @@ def spec_text(job: Mapping[str, Any]) -> str:
     return "none" if job.get("status") == "completed" else MISSING
 
 
-def render_jobs(rows: Iterable[Mapping[str, Any]]) -> str:
+def render_jobs(rows: Sequence[Mapping[str, Any]]) -> str:
     """One line per job: id, job (scenario::name), domain, status, points (failed),
-    golden verdict, spec verdict, worst margin."""
+    golden verdict, spec verdict, worst margin; and the Monte Carlo yield (``mc_yield``, the
+    lowest over the measurements with limits) when a job of the table has one."""
     table = []
     for r in rows:
         points = "" if r.get("n_points") is None else str(r["n_points"])
@@ -105,6 +106,10 @@ def render_jobs(rows: Iterable[Mapping[str, Any]]) -> str:
             ]
         )
     headers = ["job", "name", "domain", "status", "points", "golden", "spec", "worst margin"]
+    if any(r.get("mc_yield") for r in rows):
+        headers.append("MC yield")
+        for line, r in zip(table, rows, strict=True):
+            line.append(r.get("mc_yield") or "")
     return tabulate(table, headers, tablefmt="simple", disable_numparse=True)
 
 
