@@ -92,6 +92,23 @@ class StageResult:
             return "completed"
         return "cancelled" if self.cancelled else "failed"
 
+    @classmethod
+    def engine_failed(cls, stage: str, log_path: Path, started: float, t0: float) -> StageResult:
+        """The record of a stage the engine itself stopped before or while it ran (a fault,
+        a Monte Carlo stage that could not start): exit 2, ``log_path`` says why; ``started``
+        is epoch seconds, ``t0`` the monotonic clock at the start."""
+        return cls(
+            stage=stage,
+            ex=None,
+            returncode=2,
+            started=started,
+            finished=time.time(),
+            elapsed=time.monotonic() - t0,
+            log_path=log_path,
+            timed_out=False,
+            command=["wkpup-engine", stage],
+        )
+
     def log(self) -> str:
         try:
             return self.log_path.read_bytes().decode("utf-8", errors="replace")

@@ -388,17 +388,7 @@ class Job:
                 fh.write(f"\nwkpup: {self.fault}\n")
         except OSError:
             pass  # the disk may be what failed
-        return StageResult(
-            stage=stage,
-            ex=None,
-            returncode=2,
-            started=started,
-            finished=time.time(),
-            elapsed=time.monotonic() - t0,
-            log_path=log_path,
-            timed_out=False,
-            command=["wkpup-engine", stage],
-        )
+        return StageResult.engine_failed(stage, log_path, started, t0)
 
     def run(self) -> Job:
         """open, every stage in order, close."""

@@ -153,17 +153,7 @@ class McStage:
     def _failed(self, message: str, started: float, t0: float) -> StageResult:
         log_path = self.job.log_dir / "mc.log"
         log_path.write_text(f"ERROR: {message}\n", encoding="utf-8")
-        return StageResult(
-            stage="mc",
-            ex=None,
-            returncode=2,
-            started=started,
-            finished=time.time(),
-            elapsed=time.monotonic() - t0,
-            log_path=log_path,
-            timed_out=False,
-            command=["wkpup-engine", "mc"],
-        )
+        return StageResult.engine_failed("mc", log_path, started, t0)
 
 
 def rerun_sample(

@@ -39,37 +39,32 @@ def runs(
     return [dict(r) for r in reversed(found)]
 
 
-def spec_rows(conn: Connection, ids: list[int]) -> list[dict[str, Any]]:
-    """Every spec result of the jobs ``ids`` (job_id, name, lo, hi, verdict, margin, ...)."""
+def _rows_of_jobs(conn: Connection, sql: str, ids: list[int]) -> list[dict[str, Any]]:
+    """The rows of ``sql`` (its ``{marks}``: one placeholder per job id) for the jobs
+    ``ids``; [] for none."""
     if not ids:
         return []
-    marks = ", ".join("?" * len(ids))
     with read(conn):
-        return [
-            dict(r)
-            for r in conn.execute(
-                f"SELECT * FROM spec_results WHERE job_id IN ({marks}) ORDER BY job_id, name",
-                ids,
-            )
-        ]
+        return [dict(r) for r in conn.execute(sql.format(marks=", ".join("?" * len(ids))), ids)]
+
+
+def spec_rows(conn: Connection, ids: list[int]) -> list[dict[str, Any]]:
+    """Every spec result of the jobs ``ids`` (job_id, name, lo, hi, verdict, margin, ...)."""
+    return _rows_of_jobs(
+        conn, "SELECT * FROM spec_results WHERE job_id IN ({marks}) ORDER BY job_id, name", ids
+    )
 
 
 def extremes(conn: Connection, ids: list[int]) -> list[dict[str, Any]]:
     """Per job and measurement: the smallest and largest value over its points and how many
     points gave no number (failed cells)."""
-    if not ids:
-        return []
-    marks = ", ".join("?" * len(ids))
-    with read(conn):
-        return [
-            dict(r)
-            for r in conn.execute(
-                "SELECT job_id, name, min(value) AS lo_value, max(value) AS hi_value,"
-                " count(*) - count(value) AS n_failed FROM measurements"
-                f" WHERE job_id IN ({marks}) GROUP BY job_id, name ORDER BY job_id, name",
-                ids,
-            )
-        ]
+    return _rows_of_jobs(
+        conn,
+        "SELECT job_id, name, min(value) AS lo_value, max(value) AS hi_value,"
+        " count(*) - count(value) AS n_failed FROM measurements"
+        " WHERE job_id IN ({marks}) GROUP BY job_id, name ORDER BY job_id, name",
+        ids,
+    )
 
 
 def job_names(conn: Connection, limit: int = 200) -> list[dict[str, Any]]:
