@@ -97,9 +97,10 @@ def test_rerun_of_one_sample_gives_its_recorded_values(two_runs: Path):
     ("args", "words"),
     [
         (["--seed", "3"], ["--seed needs --mc"]),
-        (["--mc", "0"], ["mc_samples"]),
-        (["--mc", "2", "--mc-kind", "process"], ["mc_kind"]),
-        (["--mc", "2", "--mc-at", "SSG/85"], ["mc_at", "SSG/85"]),
+        (["--mc", "0"], ["--mc: mc_samples"]),  # named as the flag given, not --set
+        (["--mc", "2", "--mc-kind", "process"], ["--mc-kind: mc_kind"]),
+        (["--mc", "2", "--mc-at", "SSG/85"], ["--mc-at: mc_at", "SSG/85"]),
+        (["--set", "mc_samples=0"], ["--set: mc_samples"]),
         (["--mc", "2", "--mc-kind", "process+mismatch", "--mc-at", "SSG/m40"], ["mc_at"]),
     ],
 )

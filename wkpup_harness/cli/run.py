@@ -167,6 +167,14 @@ def mc_overrides(args: argparse.Namespace) -> dict[str, str]:
     return out
 
 
+def mc_flag(args: argparse.Namespace, key: str | None) -> str | None:
+    """``--mc`` for mc_samples (and so on) when that flag, not --set, gave the key."""
+    for flag, k in MC_FLAGS:
+        if k == key and getattr(args, flag, None) is not None:
+            return "--" + flag.replace("_", "-")
+    return None
+
+
 def check_stages(text: str) -> tuple[str, ...]:
     """``--stages``: the one stage-list rule of every face (``rules.check_stages``)."""
     try:
@@ -230,6 +238,9 @@ def job_spec(args: argparse.Namespace, core: Core, settings: Settings) -> JobSpe
         flag = "--" if exc.field in ("corners", "name") else ""
         raise common.UsageError(flag + str(exc)) from None
     except ConfigError as exc:
+        flag = mc_flag(args, exc.key) if exc.file == "--set" else None
+        if flag is not None:  # a Monte Carlo flag's value: named as the flag the user gave
+            raise ConfigError(flag, exc.key, exc.problem, exc.allowed) from None
         if exc.file != "<temperatures>":
             raise
         raise ConfigError("--temperatures", exc.key, exc.problem, exc.allowed) from None
