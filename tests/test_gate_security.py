@@ -11,7 +11,10 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given as hypothesis_given
+from hypothesis import strategies as st
 
+from wkpup_harness.errors import WkpupError, show
 from wkpup_harness.web import security
 from wkpup_harness.web.security import Refused
 
@@ -350,3 +353,13 @@ def test_inside(base, tmp_path):
     assert not security.inside(base, [])
     os.symlink(tmp_path, runs / "escape")
     assert not security.inside(runs / "escape", [runs])
+
+
+@hypothesis_given(st.text(max_size=60))
+def test_show_writes_one_printable_line_and_showing_twice_changes_nothing(text: str) -> None:
+    """An error that quotes another error's text (a trend name through the store, the web's
+    JSON) must not double its backslashes at each pass: seen as 'a\\\\\\\\x01b' before."""
+    shown = show(text)
+    assert all(" " <= c <= "~" for c in shown)
+    assert show(shown) == shown
+    assert str(WkpupError(f"job name {text!r}")) == show(f"job name {text!r}")

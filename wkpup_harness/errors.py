@@ -6,8 +6,12 @@ from collections.abc import Sequence
 
 
 def show(text: str) -> str:
-    """Render untrusted text on one printable ASCII line (CR, NUL, non-ASCII escaped)."""
-    return text.encode("unicode_escape").decode("ascii")
+    """Render untrusted text on one printable ASCII line: every character outside printable
+    ASCII (CR, LF, NUL, escapes, non-ASCII) written as Python writes it (``\\n``,
+    ``\\x00``, ``\\u03a9``). Printable text, backslashes included, is kept as it is, so a
+    message shown twice (an error quoting another) reads the same as shown once."""
+    return "".join(c if " " <= c <= "~" else c.encode("unicode_escape").decode("ascii")
+                   for c in text)  # fmt: skip
 
 
 class WkpupError(Exception):
