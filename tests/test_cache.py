@@ -80,8 +80,12 @@ def reused(tmp_path: Path, job: Job) -> list[int]:
     return [s["reused"] for s in sims(tmp_path, job)]
 
 
-def entries(tmp_path: Path) -> list[Path]:
-    return sorted((tmp_path / "cache" / "v1").glob("??/*"))
+def entries(tmp_path: Path, kind: str = "point") -> list[Path]:
+    """The cache's entries of one kind: a point's, or a whole job's (jobcache.py)."""
+    found = sorted((tmp_path / "cache" / "v1").glob("??/*"))
+    return [
+        e for e in found if json.loads((e / ENTRY_FILE).read_text()).get("kind", "point") == kind
+    ]
 
 
 @pytest.mark.ngspice
@@ -118,8 +122,25 @@ def test_a_cached_rerun_reuses_every_point_with_a_byte_identical_creport(
     assert len([n for n in names if n.startswith("parameters_fet_")]) == 1, names
     assert "../../../../../../common/lib/weakpullup.lib" in deps
     assert not [n for n in names if n == "sky130_models.lib" or n.startswith("sim_tx")]
-    assert warm.runs.cache is not None and warm.runs.cache.tally.reused == 2
-    assert "2 of 2 points reused" in (warm.log_dir / "run.log").read_text()
+    # The unchanged job is served whole (jobcache.py): gen .. bkp not run, each stage's log
+    # says so, the job's directory is what the stages left (the backup named for now).
+    assert cold.jobcache is not None and not cold.jobcache.hit
+    assert warm.jobcache is not None and warm.jobcache.hit
+    assert warm.runs.cache is None  # no point looked up: the run stage did not run
+    assert (
+        "the whole job reused from the result cache: 2 of 2 points"
+        in (warm.log_dir / "run.log").read_text()
+    )
+    for stage in ("gen", "ext", "srt", "bkp"):
+        assert (
+            f"wkpup: {stage} not run: the whole job was reused"
+            in (warm.log_dir / f"{stage}.log").read_text()
+        )
+    assert _tree(warm.workdir) == _tree(cold.workdir)
+    (job_entry,) = entries(tmp_path, "job")
+    job_deps = [ref for ref, _ in json.loads((job_entry / ENTRY_FILE).read_text())["deps"]]
+    assert all(os.path.isabs(d) for d in job_deps), job_deps
+    assert any(d.endswith("/continuous/models_fet.spice") for d in job_deps), job_deps
     lines = [json.loads(x) for x in (warm.log_dir / "job.jsonl").read_text().splitlines()]
     done = [x for x in lines if x["event"] == "point_done"]
     assert [x.get("reused") for x in done] == [True, True]
@@ -159,7 +180,7 @@ def test_wkpup_run_cache_says_what_it_reused_and_show_counts_it(
     assert "result cache: 0 point(s) reused, 1 simulated" in out + err
     code, out, err = cli(capsys, *argv)
     assert code == 0, err
-    assert "result cache: 1 point(s) reused, 0 simulated" in out + err
+    assert "result cache: the whole job reused (1 point(s), gen..bkp not run" in out + err
     code, out, err = cli(capsys, "show", "2")
     assert "result cache: 1 of 1 point(s) reused, not simulated" in out
     code, out, err = cli(capsys, "show", "2", "--json")
@@ -298,6 +319,8 @@ def test_changing_any_one_input_makes_the_point_simulate_again(
         jobs.append(job)
     got = [(s["reused"], s["attempts"]) for j in jobs for s in sims(tmp_path, j)]
     assert got == [(0, 1), (1, 0), (0, 1)], change
+    # The unchanged run was served whole; the changed one not (the job's key leaks nothing).
+    assert [j.jobcache is not None and j.jobcache.hit for j in jobs] == [False, True, False]
 
 
 def _models_dir() -> str:
@@ -365,6 +388,8 @@ def test_a_corrupted_entry_is_a_miss_with_a_warning(
     data = bytearray(raw.read_bytes())
     data[-1] ^= 0xFF  # one flipped byte, the checksum left as it was
     raw.write_bytes(bytes(data))
+    for whole in entries(tmp_path, "job"):  # the point entries are what this test is about
+        shutil.rmtree(whole)
     capsys.readouterr()
     second = run_job(tmp_path, core, cache=True)
     assert second.status == "completed", second.error_line()
@@ -375,6 +400,60 @@ def test_a_corrupted_entry_is_a_miss_with_a_warning(
     # The simulated point stored a good entry again: a third run reuses both.
     third = run_job(tmp_path, core, cache=True)
     assert reused(tmp_path, third) == [1, 1]
+
+
+def _tree(workdir: Path) -> dict[str, bytes]:
+    """A job directory's files (the backup's stamp left out of their names) and contents."""
+    return {
+        re.sub(r"00bkp_[0-9]{12}", "00bkp_*", str(f.relative_to(workdir))): f.read_bytes()
+        for f in sorted(workdir.rglob("*"))
+        if f.is_file()
+    }
+
+
+@pytest.mark.ngspice
+def test_a_corrupted_job_entry_is_a_miss_with_a_warning_and_is_written_again(
+    tmp_path: Path, core: Core, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = run_job(tmp_path, core, cache=True)
+    (whole,) = entries(tmp_path, "job")
+    meta = json.loads((whole / ENTRY_FILE).read_text())
+    creport = next(blob for rel, blob, _ in meta["tree"] if rel.endswith("report/creport.txt"))
+    data = bytearray((whole / creport).read_bytes())
+    data[-2] ^= 0x01  # one flipped bit of the stored creport, its checksum as it was
+    (whole / creport).write_bytes(bytes(data))
+    capsys.readouterr()
+    second = run_job(tmp_path, core, cache=True)
+    assert second.status == "completed", second.error_line()
+    assert second.jobcache is not None and not second.jobcache.hit
+    assert f"{creport}: checksum mismatch" in capsys.readouterr().err
+    # The stages ran (the points from their own entries) and wrote the job's entry again.
+    assert "wkpup: gen not run" not in (second.log_dir / "gen.log").read_text()
+    assert reused(tmp_path, second) == [1, 1]
+    assert second.creport_path.read_bytes() == first.creport_path.read_bytes()
+    assert not list(second.root.glob(".wkpup-cache-*"))  # nothing half restored left over
+    # PAIHO_BKP_TIMESTAMP names a restored backup as it names bkp's own.
+    monkeypatch.setenv("PAIHO_BKP_TIMESTAMP", "203001020304")
+    third = run_job(tmp_path, core, cache=True)
+    assert third.jobcache is not None and third.jobcache.hit
+    assert third.backup_dir == third.workdir / "00bkp_203001020304"
+    assert third.creport_path.read_bytes() == first.creport_path.read_bytes()
+    assert (third.log_dir / "bkp.log").read_text().startswith("bkp: 00bkp_203001020304\n")
+
+
+@pytest.mark.ngspice
+def test_only_the_core_pipeline_outside_resume_and_verify_is_served_whole(
+    tmp_path: Path, core: Core
+) -> None:
+    run_job(tmp_path, core, cache=True)
+    verifying = run_job(tmp_path, core, cache_verify=1)  # verify must simulate
+    assert verifying.jobcache is None and verifying.runs.cache is not None
+    assert reused(tmp_path, verifying) == [0, 1] or reused(tmp_path, verifying) == [1, 0]
+    settings = settings_for(tmp_path, cache_dir=tmp_path / "cache", cache=True)
+    part = Job(spec_for(core, *TWO), settings, core, stages=("gen", "run", "ext", "srt"))
+    part.run()
+    assert part.status == "completed", part.error_line()
+    assert part.jobcache is None and part.runs.cache is not None
 
 
 def test_an_unreadable_entry_record_is_corrupt_not_a_crash(tmp_path: Path) -> None:

@@ -333,8 +333,9 @@ def drive(job: Job, args: argparse.Namespace, *, judge: bool = False) -> int:
         print(f"wkpup: job {job.id}: {error}", file=sys.stderr)
         for r in [r for r in job.failed_points if r.status == "failed"][:20]:
             print(f"  {r.point.label}: {r.reason} ({r.attempts} attempt(s))", file=sys.stderr)
-    if job.runs.cache is not None:
-        common.say(args, job.runs.cache.summary())
+    cached = job.cache_summary()
+    if cached is not None:
+        common.say(args, cached)
     bad = job.status != "completed" or job.unrecorded is not None
     if judge and not bad:
         bad = judged_bad(job, args)

@@ -97,16 +97,24 @@ class StageResult:
         """The record of a stage the engine itself stopped before or while it ran (a fault,
         a Monte Carlo stage that could not start): exit 2, ``log_path`` says why; ``started``
         is epoch seconds, ``t0`` the monotonic clock at the start."""
+        return cls.by_engine(stage, log_path, started, t0, 2, ["wkpup-engine", stage])
+
+    @classmethod
+    def by_engine(
+        cls, stage: str, log_path: Path, started: float, t0: float, rc: int, command: list[str]
+    ) -> StageResult:
+        """The record of a stage the engine did itself, not the core (stopped it, or served
+        it from the result cache): exit ``rc``, ``log_path`` says what happened."""
         return cls(
             stage=stage,
             ex=None,
-            returncode=2,
+            returncode=rc,
             started=started,
             finished=time.time(),
             elapsed=time.monotonic() - t0,
             log_path=log_path,
             timed_out=False,
-            command=["wkpup-engine", stage],
+            command=command,
         )
 
     def log(self) -> str:

@@ -50,7 +50,7 @@ from wkpup_harness.core.stage import (
     StageResult,
     run_stage,
 )
-from wkpup_harness.engine import outcome, rules
+from wkpup_harness.engine import jobcache, outcome, rules
 from wkpup_harness.engine.budget import Budget
 from wkpup_harness.engine.events import Event, Listener, stage_status
 from wkpup_harness.engine.joblog import JobLog
@@ -166,6 +166,7 @@ class Job:
         self.workdir = Path()
         self.runs = RunStage(self)
         self.mc = McStage(self)
+        self.jobcache: jobcache.JobCache | None = None  # docs/cache.md: a whole job at once
 
     # --- lifecycle ---------------------------------------------------------------------------
     @property
@@ -349,7 +350,11 @@ class Job:
             if changed is not None:
                 self.stop_for_fault(f"stage {stage} not started: {changed}")
                 raise _Refused
-            if stage == "run":
+            if stage == "gen":
+                self._look_up_whole_job()
+            if self.jobcache is not None and self.jobcache.hit and stage in PIPELINE:
+                result = self.runs.replayed() if stage == "run" else self.jobcache.replay(stage)
+            elif stage == "run":
                 result = self.runs.run()
             elif stage == "mc":
                 result = self.mc.run()
@@ -366,8 +371,32 @@ class Job:
             if full is not None:
                 self.stop_for_fault(f"stage {stage}: {full}")
         self.results.append(result)
+        if stage == "bkp" and self.jobcache is not None and self.ok:
+            self.jobcache.save(self.runs.cache)
         self._emit(self._event("stage-end", stage, result=result))
         return result
+
+    def _look_up_whole_job(self) -> None:
+        """With the result cache on: the whole job restored when its inputs are unchanged
+        (``jobcache.py``); the five stages are then recorded as reused, not run."""
+        cfg = self.spec.config
+        if (
+            self.setup_error is not None
+            or not jobcache.eligible(self)
+            or cfg.simulator != "ngspice"
+            or self.runs.point_script is None
+        ):
+            return
+        self.jobcache = jobcache.JobCache(
+            self, self.core.root, self.runs.point_env(), simulator=cfg.simulator, cpu=cfg.cpu
+        )
+        self.jobcache.lookup()
+
+    def cache_summary(self) -> str | None:
+        """One line for the faces: what the result cache did in this job (None: it was off)."""
+        if self.jobcache is not None and self.jobcache.hit:
+            return self.jobcache.summary()
+        return self.runs.cache.summary() if self.runs.cache is not None else None
 
     def _core_changed(self) -> str | None:
         """Why the core is no longer the validated one (a file changed or removed since the

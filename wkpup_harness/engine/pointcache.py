@@ -95,6 +95,11 @@ class PointCache:
         self.keys: dict[str, str] = {}
         self.verifying: dict[str, str] = {}  # point name -> key of the hit it re-simulates
         self.tally = Tally()
+        # What the job-level entry (jobcache.py) depends on beyond the job's own tree: each
+        # point's files outside the job directory (absolute path, sha256), and the values of
+        # the environment variables its netlist's include paths name.
+        self.deps: dict[str, list[tuple[str, str]]] = {}
+        self.env_refs: dict[str, str | None] = {}
 
     def point_dir(self, point: Point) -> Path:
         return self.workdir / point.directory
@@ -152,7 +157,12 @@ class PointCache:
         except OSError:
             return None
         key = self.keys[point.name] = cachekey.point_key(self.inputs, netlist, self.env)
+        for name in cachekey.netlist_env(netlist):
+            self.env_refs[name] = self.env.get(name)
         return key
+
+    def _outside(self, point: Point, deps: list[tuple[str, str]]) -> None:
+        self.deps[point.name] = [(ref, digest) for ref, digest in deps if os.path.isabs(ref)]
 
     def _valid(self, key: str, point: Point) -> bool:
         """An entry is there, readable, and every file it depends on is as it was."""
@@ -172,9 +182,12 @@ class PointCache:
             self._corrupt(key, point, "no dependency list")
             return False
         here = self.point_dir(point)
-        return all(
+        if all(
             cachekey.file_sha256(cachekey.dep_path(ref, here)) == digest for ref, digest in deps
-        )
+        ):
+            self._outside(point, [(ref, digest) for ref, digest in deps])
+            return True
+        return False
 
     def _read(self, key: str) -> dict[str, bytes] | None:
         found = self.store.meta(key)
@@ -253,6 +266,7 @@ class PointCache:
                 (cachekey.dep_ref(d, here, self.job_root), cachekey.file_sha256(d)) for d in deps
             ],
         }
+        self._outside(point, meta["deps"])
         try:
             files = {f.name: f.read_bytes() for f in outputs}
             if self.store.put(key, files, meta):

@@ -26,7 +26,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 LAYOUT = "v1"
 ENTRY_FILE = "entry.json"
@@ -106,9 +106,7 @@ class ResultCache:
     # --- writing ---------------------------------------------------------------------------------
     def put(self, key: str, files: Mapping[str, bytes], meta: Mapping[str, Any]) -> bool:
         """Write an entry (replacing one there); False when another writer's stayed."""
-        tmp_root = self.base / "tmp"
-        tmp_root.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix="new-", dir=tmp_root))
+        tmp = self._new_tmp()
         try:
             record = dict(meta, key=key, files={})
             for name, data in files.items():
@@ -117,21 +115,59 @@ class ResultCache:
                     "size": len(data),
                     "sha256": hashlib.sha256(data).hexdigest(),
                 }
-            (tmp / ENTRY_FILE).write_text(json.dumps(record, indent=1, sort_keys=True))
-            final = self.entry_dir(key)
-            final.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.rename(tmp, final)
-                return True
-            except OSError:  # an entry is there: move it aside, then try once more
-                self.discard(key)
-            try:
-                os.rename(tmp, final)
-                return True
-            except OSError:  # another writer's entry came first: it stays
-                return False
+            return self._publish(key, tmp, record)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+    def put_paths(self, key: str, files: Mapping[str, Path], meta: Mapping[str, Any]) -> bool:
+        """``put`` of files copied from disk (streamed: a whole job's outputs are not read
+        into memory), each hashed as it is copied."""
+        tmp = self._new_tmp()
+        try:
+            record = dict(meta, key=key, files={})
+            for name, src in files.items():
+                record["files"][name] = _copy_hashed(src, tmp / name)
+            return self._publish(key, tmp, record)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def copy_out(self, key: str, fd: int, name: str, info: Mapping[str, Any], dest: Path) -> None:
+        """One file of an entry (open as ``fd``) copied to ``dest``, checked against its size
+        and sha256 as it is copied: CorruptEntry on a mismatch, EntryGone when the entry was
+        replaced meanwhile."""
+        if "/" in name or name in ("", ".", "..", ENTRY_FILE):
+            raise CorruptEntry(f"{name!r}: not a file name")
+        try:
+            src = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=fd)
+        except OSError as exc:
+            if not self._still_there(key, fd):
+                raise EntryGone(key) from None
+            raise CorruptEntry(f"{name}: {exc.strerror}") from None
+        with os.fdopen(src, "rb") as fh:
+            got = _copy_hashed(fh, dest)
+        if got["size"] != info.get("size") or got["sha256"] != info.get("sha256"):
+            raise CorruptEntry(f"{name}: checksum mismatch")
+
+    def _new_tmp(self) -> Path:
+        tmp_root = self.base / "tmp"
+        tmp_root.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix="new-", dir=tmp_root))
+
+    def _publish(self, key: str, tmp: Path, record: Mapping[str, Any]) -> bool:
+        """The entry built in ``tmp`` renamed into place (an entry there moved aside first)."""
+        (tmp / ENTRY_FILE).write_text(json.dumps(record, indent=1, sort_keys=True))
+        final = self.entry_dir(key)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(tmp, final)
+            return True
+        except OSError:  # an entry is there: move it aside, then try once more
+            self.discard(key)
+        try:
+            os.rename(tmp, final)
+            return True
+        except OSError:  # another writer's entry came first: it stays
+            return False
 
     def discard(self, key: str) -> None:
         """Remove an entry (renamed aside first, so readers never see half of it)."""
@@ -197,6 +233,19 @@ class ResultCache:
             with contextlib.suppress(OSError):
                 if now - d.stat().st_mtime > 3600:
                     shutil.rmtree(d, ignore_errors=True)
+
+
+def _copy_hashed(src: Path | BinaryIO, dest: Path) -> dict[str, Any]:
+    """Copy a file (a path or an open binary file) to ``dest``: its size and sha256."""
+    h, size = hashlib.sha256(), 0
+    with contextlib.ExitStack() as stack:
+        fin = stack.enter_context(open(src, "rb")) if isinstance(src, Path) else src
+        fout = stack.enter_context(open(dest, "wb"))
+        while chunk := fin.read(1 << 20):
+            h.update(chunk)
+            size += len(chunk)
+            fout.write(chunk)
+    return {"size": size, "sha256": h.hexdigest()}
 
 
 def _read_at(dir_fd: int, name: str, limit: int) -> bytes:

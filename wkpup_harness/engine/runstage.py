@@ -303,6 +303,24 @@ class RunStage:
             usage=self._usage,
         )
 
+    def replayed(self) -> StageResult:
+        """The run stage of a job restored whole from the result cache: every point booked
+        reused, nothing simulated (``jobcache.py``)."""
+        started, t0 = time.time(), time.monotonic()
+        log_path = self.job.log_dir / f"{self.stage}.log"
+        total = len(self.points)
+        with open(log_path, "w", encoding="utf-8") as log:
+            log.write(
+                f"{self.stage}: the whole job reused from the result cache: {total} of {total} "
+                f"{self.event_kind}s, nothing simulated\n"
+            )
+            for p in self.points:
+                result = PointResult(p, True, "", 0, 0.0, started, time.time(), reused=True)
+                self._point_done(result)
+                log.write(self.status_line(result) + "\n")
+            log.write(f"{self.stage}: done, {total} {self.event_kind}s\n")
+        return StageResult.by_engine(self.stage, log_path, started, t0, 0, ["wkpup-cache", "job"])
+
     def _simulate(self, todo: list[Point], log: IO[str], t0: float) -> bool:
         """The executor's part; True when the stage deadline passed."""
         executor_name = self.settings.executor
