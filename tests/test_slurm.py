@@ -35,6 +35,7 @@ from wkpup_harness.engine.slurm import (
     task_script,
     time_limit_minutes,
 )
+from wkpup_harness.engine.slurmbatch import TASK_COST_S, task_lines, tasks_for
 from wkpup_harness.engine.workdir import copy_domain
 
 pytestmark = [pytest.mark.ngspice, pytest.mark.xdist_group("slurm")]
@@ -758,6 +759,31 @@ def test_generated_batch_script_is_clean_shell() -> None:
     )
     assert done.returncode == 0, done.stdout
     assert [time_limit_minutes(s) for s in (0.5, 60, 61, 3600.5)] == [1, 1, 2, 61]
+
+
+@pytest.mark.parametrize(
+    ("n", "slots", "point_s", "tasks"),
+    [
+        (92, 2, 0.2, 2),  # short points (the first guess): one wave of 46 per CPU
+        (92, 2, 1.0, 12),  # 1 s points: >= 7 per task, 6 waves of 2
+        (92, 200, 1.0, 92),  # more CPUs than points: every point at once (the shortest wall)
+        (92, 2, 7.0, 92),  # long points: a task per point, as before batching
+        (3, 2, 0.2, 2),
+        (2, 2, 0.2, 2),
+        (1, 8, 0.2, 1),
+    ],
+)
+def test_batch_rule(n: int, slots: int, point_s: float, tasks: int) -> None:
+    """engine/slurmbatch.py: per-task overhead at most 10 % where that is possible, never
+    fewer tasks than CPU slots (or points), every point in exactly one task."""
+    got = tasks_for(n, slots, point_s, TASK_COST_S)
+    assert got == tasks
+    if got < n:
+        k = n // got
+        assert TASK_COST_S / (TASK_COST_S + k * point_s) <= 0.10 or got == min(n, slots)
+    assert got >= min(n, slots)
+    lines = sorted(x for t in range(got) for x in task_lines(t, got, n))
+    assert lines == list(range(n))
 
 
 def test_doctor_asks_slurm_only_when_configured(cluster: OneNodeCluster, tmp_path: Path) -> None:
