@@ -534,11 +534,11 @@ def test_sim_timeout_applies_to_each_point_of_a_batch(
 def test_cancel_mid_batch_books_the_rest_cancelled_and_resume_runs_only_those(
     cluster: OneNodeCluster, tmp_path: Path
 ) -> None:
-    """Twelve points in two tasks of six: cancelled once a point is booked (the batches
+    """Twenty-four points in two tasks of twelve: cancelled once a point is booked (the batches
     half run), the booked points stay ok, the rest are cancelled, the queue is empty; the
     resume submits just the points not ok, and they all complete."""
     env = env_for(cluster, tmp_path)
-    job = ["gpio/1p8v", "--corners", "TT", "--temperatures", "m40", "125", "85", "100"]
+    job = ["gpio/1p8v", "--corners", "TT", "FFG", "--temperatures", "m40", "125", "85", "100"]
     proc = start(env, "run", *job, "--executor", "slurm", cwd=tmp_path)
     try:
         wait_for("a point booked", lambda: booked(tmp_path, 1) >= 1, proc=proc)
@@ -553,8 +553,8 @@ def test_cancel_mid_batch_books_the_rest_cancelled_and_resume_runs_only_those(
     assert queued(cluster, 1) == []
     slurm = tmp_path / "runs" / "1" / SLURM_DIR
     rows = sims(tmp_path, 1)
-    n = len(rows)  # 12 (perf: three temperatures' worth of supply points)
-    assert n >= 8 and f"2 task(s), {n} point(s) in s1" in (slurm / "submit.log").read_text()
+    n = len(rows)  # 24 (perf: 12 supply points per corner)
+    assert n >= 16 and f"2 task(s), {n} point(s) in s1" in (slurm / "submit.log").read_text()
     statuses = [r["status"] for r in rows]
     assert set(statuses) == {"ok", "cancelled"}, statuses
     ok = {r["name"] for r in rows if r["status"] == "ok"}
