@@ -17,6 +17,13 @@ missing) unless --slurm-conf names a running cluster, then measures:
 and the 10,000-point / 100-node extrapolation docs/scale.md discusses.
 
 Usage: python3 bench/slurm_bench.py [--tasks N] [--reps N] [--slurm-conf PATH] [--no-jobs]
+       python3 bench/slurm_bench.py --figures [--repeat N] [--corners ..] [--temperatures ..]
+
+`figures()` (the bench summary, bench/figures.py): the 92-point gpio/1p8v job through
+`wkpup run`, locally and with the Slurm executor on the one-node cluster (2 CPUs, as the
+local budget), interleaved, median of `repeat` each: "Slurm / local wall (92-point job)",
+target <= 1.10, and the creports byte-identical. `--figures` runs just that (a corner /
+temperature subset for a quick look).
 """
 
 from __future__ import annotations
@@ -36,7 +43,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
-from slurm_cluster import one_node_cluster  # noqa: E402
+from figures import Figure, load, print_summary  # noqa: E402
+from slurm_cluster import ClusterUnavailable, one_node_cluster  # noqa: E402
 
 from wkpup_harness.points import Point  # noqa: E402
 from wkpup_harness.results import Cell, Creport, CreportRow  # noqa: E402
@@ -102,12 +110,23 @@ def array_throughput(env: dict[str, str], base: Path, n: int) -> tuple[float, fl
 
 
 def run_job(env: dict[str, str], tmp: Path, executor: str, job: list[str]) -> tuple[float, bytes]:
+    """(the run stage's seconds, from the store; the creport)."""
+    stage_s, _, report = run_wall(env, tmp, executor, job)
+    return stage_s, report
+
+
+def run_wall(
+    env: dict[str, str], tmp: Path, executor: str, job: list[str]
+) -> tuple[float, float, bytes]:
+    """(run stage s, `wkpup run` wall s, creport) of one job in a fresh store and run root."""
     env = {**env, "WKPUP_DB": str(tmp / "wk.db"), "WKPUP_RUNS": str(tmp / "runs")}
-    env["WKPUP_SLOT_DIR"] = str(tmp / "slots")
+    env.setdefault("WKPUP_SLOT_DIR", str(tmp / "slots"))
+    t_wall = time.monotonic()
     done = subprocess.run(
         [*WKPUP, "run", *job, "--executor", executor, "-q"],
         env=env, cwd=tmp, capture_output=True, text=True, check=False,
     )  # fmt: skip
+    wall = time.monotonic() - t_wall
     if done.returncode != 0:
         raise SystemExit(f"bench: wkpup run --executor {executor}: {done.stderr}")
     conn = sqlite3.connect(tmp / "wk.db")
@@ -118,7 +137,7 @@ def run_job(env: dict[str, str], tmp: Path, executor: str, job: list[str]) -> tu
         (backup,) = conn.execute("SELECT backup_path FROM jobs").fetchone()
     finally:
         conn.close()
-    return t1 - t0, (Path(backup) / "report" / "creport.txt").read_bytes()
+    return t1 - t0, wall, (Path(backup) / "report" / "creport.txt").read_bytes()
 
 
 def record_cost(conn: sqlite3.Connection, n: int, samples: int = 300) -> float:
@@ -158,15 +177,77 @@ def store_costs(tmp: Path, n: int = 10_000) -> tuple[float, float, float]:
     return small, large, result_s
 
 
+def side_by_side(env: dict[str, str], tmp: Path, job: list[str], repeat: int) -> dict:
+    """`wkpup run` of ``job`` locally and on Slurm, interleaved ``repeat`` times, one CPU
+    budget of 2 slots for the local runs (the cluster's node has 2 CPUs)."""
+    env = {k: v for k, v in env.items() if not k.startswith("WKPUP_")}
+    env["WKPUP_DOMAINS"] = str(REPO / "domains")
+    env["WKPUP_SLOT_DIR"] = str(tmp / "slots")
+    env.setdefault("PAIHO_PYTHON", sys.executable)
+    walls: dict[str, list[float]] = {"local": [], "slurm": []}
+    reports, batching = set(), ""
+    for n in range(repeat):
+        for name in ("local", "slurm"):
+            work = tmp / f"{name}{n}"
+            work.mkdir()
+            run_env = {**env, "WKPUP_SLURM_POLL": "0.2"} if name == "slurm" else env
+            _, wall, report = run_wall(run_env, work, name, job)
+            walls[name].append(wall)
+            reports.add(report)
+            print(f"  {name:6} run {n + 1}: {wall:7.2f} s", flush=True)
+            log = work / "runs" / "1" / "slurm" / "submit.log"
+            if log.is_file():
+                batching = "; ".join(
+                    line.split(" ", 1)[1] for line in log.read_text().splitlines()
+                    if " batching: " in line or " first task started " in line
+                )  # fmt: skip
+    return {"walls": walls, "identical": len(reports) == 1, "batching": batching}
+
+
+def figures(repeat: int = 3, corners: list[str] | None = None,
+            temperatures: list[str] | None = None) -> list[Figure]:  # fmt: skip
+    """Slurm / local wall of the 92-point job (`wkpup run`), target <= 1.10."""
+    job = ["gpio/1p8v"]
+    if corners:
+        job += ["--corners", *corners]
+    if temperatures:
+        job += ["--temperatures", *temperatures]
+    with tempfile.TemporaryDirectory(prefix="wkpup-slurm-bench-") as tmp_text:
+        tmp = Path(tmp_text)
+        try:
+            with one_node_cluster(tmp / "cluster") as cluster:
+                got = side_by_side(cluster.env, tmp, job, repeat)
+        except ClusterUnavailable as exc:  # not root, no packages: not measured, not passed
+            return [Figure("Slurm / local wall (92-point job)", f"not measured: {exc}", 1.10,
+                           False, load())]  # fmt: skip
+    med = {k: statistics.median(v) for k, v in got["walls"].items()}
+    ratio = med["slurm"] / med["local"]
+    raw = ", ".join(f"{k} {' '.join(f'{x:.1f}' for x in v)} s" for k, v in got["walls"].items())
+    what = "92-point job" if len(job) == 1 else "subset: " + " ".join(job[1:])
+    return [
+        Figure(f"Slurm / local wall ({what})", round(ratio, 3), 1.10, ratio <= 1.10,
+               f"{raw}; {got['batching']}; {load()}"),
+        Figure("creports local / slurm", "identical" if got["identical"] else "DIFFERENT",
+               "identical", got["identical"]),
+    ]  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tasks", type=int, default=200, help="no-op tasks for throughput")
     ap.add_argument("--reps", type=int, default=5, help="latency repetitions")
     ap.add_argument("--slurm-conf", help="use this running cluster instead of starting one")
     ap.add_argument("--no-jobs", action="store_true", help="skip the real PVT jobs")
-    ap.add_argument("--corners", nargs="+", default=["TT", "FFG", "SSG"])
-    ap.add_argument("--temperatures", nargs="+", default=["m40", "125"])
+    ap.add_argument("--corners", nargs="+", default=None, help="default TT FFG SSG")
+    ap.add_argument("--temperatures", nargs="+", default=None, help="default m40 125")
+    ap.add_argument("--figures", action="store_true", help="just the summary's figures")
+    ap.add_argument("--repeat", type=int, default=3, help="--figures: runs of each")
     args = ap.parse_args()
+    if args.figures:
+        ok = print_summary(figures(args.repeat, args.corners, args.temperatures))
+        raise SystemExit(0 if ok else 1)
+    args.corners = args.corners or ["TT", "FFG", "SSG"]
+    args.temperatures = args.temperatures or ["m40", "125"]
     job = ["gpio/1p8v", "--set", "condition=htol", "--corners", *args.corners]
     job += ["--temperatures", *args.temperatures]
     n_points = len(args.corners) * len(args.temperatures)
@@ -174,13 +255,13 @@ def main() -> None:
         tmp = Path(tmp_text)
         if args.slurm_conf:
             env = {**os.environ, "SLURM_CONF": args.slurm_conf}
-            figures = measure(env, tmp, args, job, n_points)
+            found = measure(env, tmp, args, job, n_points)
         else:
             t0 = time.monotonic()
             with one_node_cluster(tmp / "cluster") as cluster:
                 print(f"one-node Slurm up in {time.monotonic() - t0:.1f} s ({cluster.conf})")
-                figures = measure(cluster.env, tmp, args, job, n_points)
-    report(figures, n_points)
+                found = measure(cluster.env, tmp, args, job, n_points)
+    report(found, n_points)
 
 
 def measure(env: dict[str, str], tmp: Path, args, job: list[str], n_points: int) -> dict:

@@ -35,6 +35,7 @@ from wkpup_harness.engine.slurm import (
     task_script,
     time_limit_minutes,
 )
+from wkpup_harness.engine.slurmbatch import TASK_COST_S, task_lines, tasks_for
 from wkpup_harness.engine.workdir import copy_domain
 
 pytestmark = [pytest.mark.ngspice, pytest.mark.xdist_group("slurm")]
@@ -189,11 +190,14 @@ def test_cli_run_on_slurm_gives_the_local_creport(
     assert creport(tmp_path, 1) == local_reference
     rows = sims(tmp_path, 1)
     assert [(r["status"], r["attempts"]) for r in rows] == [("ok", 1)] * 3
-    # One array of three tasks, sized from the config (CPU # 1, MEM [G] 1) and the timeout.
+    # One array, the three points batched on the node's two CPUs (two tasks: one of two
+    # points, one of one), sized from the config (CPU # 1, MEM [G] 1) and the timeout: a
+    # batch of two may use 2 x (100 + 2 + 5) s = 4 min.
     slurm = tmp_path / "runs" / "1" / SLURM_DIR
     log = (slurm / "submit.log").read_text()
-    assert "--array=0-2 --job-name=wkpup-1" in log
-    assert "--cpus-per-task=1 --mem=1G --time=2" in log
+    assert "--array=0-1 --job-name=wkpup-1" in log
+    assert "--cpus-per-task=1 --mem=1G --time=4" in log
+    assert "batching: 3 point(s), 2 CPU slot(s)" in log
     assert [a[:2] for a in recorded_arrays(tmp_path / "runs" / "1")] == [
         (log.split("array ")[1].split(":")[0], "wkpup-1")
     ]
@@ -233,8 +237,9 @@ def test_monte_carlo_samples_are_array_tasks_and_give_the_local_mcreport(
     assert done.returncode == 0, done.stderr + done.stdout
     assert mcreport(tmp_path, 1) == reference
     log = (tmp_path / "runs" / "1" / SLURM_DIR / "submit.log").read_text()
-    # the PVT point, then the three samples: a second array
-    assert "--array=0-0 " in log and "--array=0-2 " in log, log
+    # the PVT point, then the three samples: a second array, batched on the two CPUs
+    assert "--array=0-0 " in log and "--array=0-1 " in log, log
+    assert "2 task(s), 3 point(s) in s2" in log
     assert "3 samples with ngspice, slurm" in (tmp_path / "runs/1/logs/mc.log").read_text()
 
 
@@ -455,6 +460,122 @@ def test_sim_timeout_is_the_task_limit(cluster: OneNodeCluster, tmp_path: Path) 
     assert rc[0] in ("124", "137")
 
 
+# --- batches: several points per array task -------------------------------------------------
+FOUR = ["--set", "condition=htol", "--corners", "TT", "--temperatures", "m40", "125", "85", "100"]
+
+
+def rc_fields(sub: Path, line: int) -> tuple[int, float, float]:
+    """(exit code, start, end) of the point on ``line`` of a submission's points file."""
+    rc, start, end = (sub / f"{line}.rc").read_text().split()
+    return int(rc), float(start), float(end)
+
+
+def line_of(sub: Path, point: str) -> int:
+    lines = (sub / "points").read_text().splitlines()
+    return next(i for i, line in enumerate(lines) if f"/{point}.log" in line)
+
+
+def test_a_failing_point_inside_a_batch_is_retried_alone(
+    cluster: OneNodeCluster, tmp_path: Path
+) -> None:
+    """Four points in two tasks of two; the cold one fails for real. Its batch goes on with
+    its other point (booked ok, once), and only the cold point is resubmitted, alone."""
+    domain = our_domain(tmp_path)
+    tb = domain / "template" / "sim_tx.sp"
+    tb.write_text(tb.read_text().replace("\n.end", "\n" + FRAGILE + ".end"))
+    env = env_for(cluster, tmp_path)
+    done = wkpup(
+        env, "run", str(domain), *FOUR, "--executor", "slurm", "--retries", "1", cwd=tmp_path
+    )
+    assert done.returncode == 1, done.stderr + done.stdout
+    rows = {r["name"]: r for r in sims(tmp_path, 1)}
+    cold = "TT_typical_m40_v1max_v2max"
+    assert (rows[cold]["status"], rows[cold]["attempts"]) == ("failed", 2)
+    assert [(r["status"], r["attempts"]) for n, r in rows.items() if n != cold] == [("ok", 1)] * 3
+    slurm = tmp_path / "runs" / "1" / SLURM_DIR
+    log = (slurm / "submit.log").read_text()
+    assert "array " in log and "2 task(s), 4 point(s) in s1" in log, log
+    assert "1 task(s), 1 point(s) in s2" in log and not (slurm / "s3").exists()
+    assert (slurm / "s2" / "points").read_text().count(f"/{cold}.log") == 1
+    # The cold point's batch partner (same task: lines i and i+2) ran after it failed.
+    s1 = slurm / "s1"
+    first = line_of(s1, cold)
+    partner = (first + 2) % 4
+    rc_cold, rc_partner = rc_fields(s1, first), rc_fields(s1, partner)
+    assert rc_cold[0] != 0 and rc_partner[0] == 0
+    assert (rc_partner[1] >= rc_cold[2]) == (partner > first)
+    assert len(recorded_arrays(tmp_path / "runs" / "1")) == 2
+
+
+def test_sim_timeout_applies_to_each_point_of_a_batch(
+    cluster: OneNodeCluster, tmp_path: Path
+) -> None:
+    """--sim-timeout 0.2 with two points per task: each point is killed at its own limit and
+    booked 'timeout', and its task goes on with the next point (not one limit per batch)."""
+    env = env_for(cluster, tmp_path)
+    done = wkpup(
+        env, "run", "gpio/1p8v", *FOUR, "--executor", "slurm", "--sim-timeout", "0.2",
+        "--retries", "0", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 1
+    rows = sims(tmp_path, 1)
+    assert [(r["status"], r["reason"]) for r in rows] == [("failed", "timeout 0.2s")] * 4
+    s1 = tmp_path / "runs" / "1" / SLURM_DIR / "s1"
+    log = (s1.parent / "submit.log").read_text()
+    # two points per task: --time = 2 x (0.2 + 2 + 5) s, one minute
+    assert "2 task(s), 4 point(s) in s1" in log and "--array=0-1 " in log and "--time=1 " in log
+    for first in (0, 1):  # task 0: lines 0, 2; task 1: lines 1, 3
+        a, b = rc_fields(s1, first), rc_fields(s1, first + 2)
+        assert a[0] in (124, 137) and b[0] in (124, 137)
+        assert b[1] >= a[2]  # the second point started once the first was killed
+        assert a[2] - a[1] < 2.0 + 0.2 + 1.0  # killed at its limit (+ kill grace)
+
+
+def test_cancel_mid_batch_books_the_rest_cancelled_and_resume_runs_only_those(
+    cluster: OneNodeCluster, tmp_path: Path
+) -> None:
+    """Twenty-four points in two tasks of twelve: cancelled once a point is booked (the batches
+    half run), the booked points stay ok, the rest are cancelled, the queue is empty; the
+    resume submits just the points not ok, and they all complete."""
+    env = env_for(cluster, tmp_path)
+    job = ["gpio/1p8v", "--corners", "TT", "FFG", "--temperatures", "m40", "125", "85", "100"]
+    proc = start(env, "run", *job, "--executor", "slurm", cwd=tmp_path)
+    try:
+        wait_for("a point booked", lambda: booked(tmp_path, 1) >= 1, proc=proc)
+        done = wkpup(env, "cancel", "1", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr + done.stdout
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 1, out
+    assert queued(cluster, 1) == []
+    slurm = tmp_path / "runs" / "1" / SLURM_DIR
+    rows = sims(tmp_path, 1)
+    n = len(rows)  # 24 (perf: 12 supply points per corner)
+    assert n >= 16 and f"2 task(s), {n} point(s) in s1" in (slurm / "submit.log").read_text()
+    statuses = [r["status"] for r in rows]
+    assert set(statuses) == {"ok", "cancelled"}, statuses
+    ok = {r["name"] for r in rows if r["status"] == "ok"}
+    # every point booked ok has its rc file, exit 0; none of the cancelled ones does
+    s1 = slurm / "s1"
+    for r in rows:
+        line = line_of(s1, r["name"])
+        if r["name"] in ok:
+            assert rc_fields(s1, line)[0] == 0
+    assert job_row(tmp_path, 1)["status"] == "cancelled"
+    done = wkpup(env, "resume", "1", "--executor", "slurm", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr + done.stdout
+    rows = sims(tmp_path, 1)
+    assert [r["status"] for r in rows] == ["ok"] * n
+    last = sorted(slurm.glob("s[0-9]*"), key=lambda p: int(p.name[1:]))[-1]
+    again = {r["name"] for r in rows if any(
+        f"/{r['name']}.log" in x for x in (last / "points").read_text().splitlines())}  # fmt: skip
+    assert again and again <= {r["name"] for r in rows} - ok
+    assert queued(cluster, 1) == []
+
+
 def test_refused_submission_stops_the_job_with_sbatch_message(
     cluster: OneNodeCluster, tmp_path: Path
 ) -> None:
@@ -638,6 +759,31 @@ def test_generated_batch_script_is_clean_shell() -> None:
     )
     assert done.returncode == 0, done.stdout
     assert [time_limit_minutes(s) for s in (0.5, 60, 61, 3600.5)] == [1, 1, 2, 61]
+
+
+@pytest.mark.parametrize(
+    ("n", "slots", "point_s", "tasks"),
+    [
+        (92, 2, 0.2, 2),  # short points (the first guess): one wave of 46 per CPU
+        (92, 2, 1.0, 12),  # 1 s points: >= 7 per task, 6 waves of 2
+        (92, 200, 1.0, 92),  # more CPUs than points: every point at once (the shortest wall)
+        (92, 2, 7.0, 92),  # long points: a task per point, as before batching
+        (3, 2, 0.2, 2),
+        (2, 2, 0.2, 2),
+        (1, 8, 0.2, 1),
+    ],
+)
+def test_batch_rule(n: int, slots: int, point_s: float, tasks: int) -> None:
+    """engine/slurmbatch.py: per-task overhead at most 10 % where that is possible, never
+    fewer tasks than CPU slots (or points), every point in exactly one task."""
+    got = tasks_for(n, slots, point_s, TASK_COST_S)
+    assert got == tasks
+    if got < n:
+        k = n // got
+        assert TASK_COST_S / (TASK_COST_S + k * point_s) <= 0.10 or got == min(n, slots)
+    assert got >= min(n, slots)
+    lines = sorted(x for t in range(got) for x in task_lines(t, got, n))
+    assert lines == list(range(n))
 
 
 def test_doctor_asks_slurm_only_when_configured(cluster: OneNodeCluster, tmp_path: Path) -> None:

@@ -45,12 +45,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from wkpup_harness.engine.slurmbatch import (
+    DEFAULT_POINT_S,
+    TASK_COST_S,
+    median_point_s,
+    rc_times,
+    tasks_for,
+    time_limit_s,
+)
 from wkpup_harness.errors import ExecutorError
 from wkpup_harness.points import Point
 from wkpup_harness.results.runlog import PointResult
 
 if TYPE_CHECKING:
     from wkpup_harness.engine.points import PointJob
+    from wkpup_harness.settings import Settings
 
 SLURM_DIR = "slurm"
 ARRAYS = "arrays"
@@ -81,47 +90,54 @@ MAYBE_ACCEPTED = re.compile(
     re.IGNORECASE,
 )
 
-# The batch script of every task. $1 is the submission directory; the line of
-# $1/points numbered SLURM_ARRAY_TASK_ID (from 0) holds shell-quoted words (shlex.quote):
-# the domain copy, the point's log, the time limit in seconds ('' for none) and the
-# command. `eval "set -- $line"` only splits those quoted words back into arguments.
+# The batch script of every task. $1 is the submission directory, $2 the number of tasks
+# of the array, $3 the number of lines of $1/points. Task i runs lines i, i+$2, i+2*$2, ...
+# (from 0) one after another; each holds shell-quoted words (shlex.quote): the domain copy,
+# the point's log, the time limit in seconds ('' for none) and the command.
+# `eval "set -- $line"` only splits those quoted words back into arguments.
 TASK_SCRIPT = """\
 #!/bin/bash
-# One PVT point of a wkpup sbatch array (written by wkpup_harness/engine/slurm.py).
-# $1: the submission directory. Line SLURM_ARRAY_TASK_ID (from 0) of $1/points holds,
-# each word shell-quoted: the job's domain copy, the point's log, the time limit in
-# seconds ('' for none), the command. The exit code and the start and end times go to
-# $1/<index>.rc, written whole (rename) once the command has ended.
+# A batch of PVT points of a wkpup sbatch array (written by wkpup_harness/engine/slurm.py).
+# $1: the submission directory; $2: the array's task count; $3: the lines of $1/points.
+# Task SLURM_ARRAY_TASK_ID runs the lines SLURM_ARRAY_TASK_ID, +$2, +2*$2, ... (from 0),
+# each holding, every word shell-quoted: the job's domain copy, the point's log, the time
+# limit in seconds ('' for none), the command. After each point its exit code and start
+# and end times go to $1/<line>.rc, written whole (rename): the controller books points
+# as they end, not per batch; a point over its limit is killed and the next one runs.
 set -u
 sub=$1
+tasks=$2
+lines=$3
 i=${SLURM_ARRAY_TASK_ID:?not an array task}
 # The array's id, for a submitter whose sbatch call failed although Slurm took the array
 # (it may have ended before squeue is asked): $1/array, written whole.
-printf '%s\n' "${SLURM_ARRAY_JOB_ID:-}" >"$sub/.array.$i.$$" &&
+printf '%s\\n' "${SLURM_ARRAY_JOB_ID:-}" >"$sub/.array.$i.$$" &&
     mv -f "$sub/.array.$i.$$" "$sub/array"
-line=$(sed -n "$((i + 1))p" "$sub/points")
-if [ -z "$line" ]; then
-    echo "wkpup: no task $i in $sub/points" >&2
+mapfile -t all <"$sub/points"
+if [ "${#all[@]}" -ne "$lines" ]; then
+    echo "wkpup: $sub/points has ${#all[@]} line(s), not $lines" >&2
     exit 2
 fi
-eval "set -- $line"
-workdir=$1
-out=$2
-limit=$3
-shift 3
-start=$(date +%s.%N)
-rc=0
-if ! cd "$workdir"; then
-    rc=2
-elif [ -n "$limit" ]; then
-    timeout --kill-after=@KILL_AFTER@ "$limit" "$@" >>"$out" 2>&1 || rc=$?
-else
-    "$@" >>"$out" 2>&1 || rc=$?
-fi
-end=$(date +%s.%N)
-printf '%s %s %s\\n' "$rc" "$start" "$end" >"$sub/.$i.rc.$$"
-mv -f "$sub/.$i.rc.$$" "$sub/$i.rc"
-exit "$rc"
+for ((n = i; n < lines; n += tasks)); do
+    eval "set -- ${all[$n]}"
+    workdir=$1
+    out=$2
+    limit=$3
+    shift 3
+    start=$(date +%s.%N)
+    rc=0
+    if ! cd "$workdir"; then
+        rc=2
+    elif [ -n "$limit" ]; then
+        timeout --kill-after=@KILL_AFTER@ "$limit" "$@" >>"$out" 2>&1 </dev/null || rc=$?
+    else
+        "$@" >>"$out" 2>&1 </dev/null || rc=$?
+    fi
+    end=$(date +%s.%N)
+    printf '%s %s %s\\n' "$rc" "$start" "$end" >"$sub/.$n.rc.$$"
+    mv -f "$sub/.$n.rc.$$" "$sub/$n.rc"
+done
+exit 0
 """
 
 
@@ -133,8 +149,9 @@ def task_script() -> str:
 class Task:
     point: Point
     sub: Path  # the submission directory
-    index: int  # the array index
+    index: int  # the point's line in sub/points (its rc file)
     array: str  # the array's job id
+    task: int  # the array task that runs it (a batch of points)
 
     @property
     def rc_file(self) -> Path:
@@ -142,7 +159,11 @@ class Task:
 
     @property
     def slurm_output(self) -> Path:
-        return self.sub / f"{self.index}.out"
+        return self.sub / f"{self.task}.out"
+
+    @property
+    def slurm_id(self) -> str:
+        return f"{self.array}_{self.task}"
 
 
 def _run(cmd: Sequence[str], env: Mapping[str, str], cwd: Path | None = None) -> tuple[int, str]:
@@ -225,6 +246,24 @@ def max_array_size(env: Mapping[str, str]) -> int:
     return max(int(m.group(1)), 1) if m else DEFAULT_MAX_ARRAY
 
 
+def cluster_slots(env: Mapping[str, str], settings: Settings, cpus_per_task: int) -> int | None:
+    """Tasks of ``cpus_per_task`` CPUs the partition's nodes hold at once (sinfo: each
+    node once, its CPU count); None when sinfo does not say."""
+    cmd = ["sinfo", "-h", "-N", "-o", "%N %c"]
+    if settings.slurm_partition:
+        cmd += ["-p", settings.slurm_partition]
+    rc, out = _run(cmd, env)
+    if rc != 0:
+        return None
+    cpus: dict[str, int] = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            cpus[parts[0]] = int(parts[1])
+    slots = sum(c // max(cpus_per_task, 1) for c in cpus.values())
+    return slots or None
+
+
 def time_limit_minutes(seconds: float) -> int:
     return max(1, math.ceil(seconds / 60.0))
 
@@ -255,6 +294,11 @@ class SlurmRun:
         self.missing_since: dict[str, float] = {}
         self.last_squeue = time.monotonic()
         self.max_array = DEFAULT_MAX_ARRAY
+        self.slots: int | None = None  # CPU slots the cluster offers tasks of this shape
+        self.point_times: list[float] = []  # seconds of the points that ended ok
+        self.task_cost = TASK_COST_S
+        self.first_submit: tuple[str, float] | None = None  # (array, when sbatch was called)
+        self.inflight: Path | None = None  # a submission whose sbatch has not answered
 
     # --- the loop -------------------------------------------------------------------------
     def run(self, points: Sequence[Point]) -> bool:
@@ -264,6 +308,7 @@ class SlurmRun:
         self.base.mkdir(parents=True, exist_ok=True)
         self.script = self._write_script()
         self.max_array = max_array_size(self.env)
+        self.point_times = rc_times(self.base)  # points of a run this one resumes
         timed_out = False
         try:
             self.submit(points)
@@ -284,11 +329,20 @@ class SlurmRun:
                 self.stop()
         except BaseException:
             # Ctrl-C, an error, a refused submission: nothing left queued, nothing still
-            # COMPLETING on a node when the driver says the job is over.
+            # COMPLETING on a node when the driver says the job is over. An interrupt
+            # during sbatch may leave an array Slurm took but we were not told of.
+            self.adopt_inflight()
             self.scancel()
             self.wait_gone()
             raise
         return timed_out
+
+    def adopt_inflight(self) -> None:
+        sub, self.inflight = self.inflight, None
+        found = self._submitted_from(sub) if sub is not None else None
+        if found is not None and found not in self.arrays:
+            self.arrays.append(found)
+            record_array(self.job.root, found, self.job_name, self.env)
 
     def collect(self) -> None:
         """Book every task whose rc file appeared; fail those that left the queue without."""
@@ -303,7 +357,7 @@ class SlurmRun:
                 del self.tasks[name]
                 self.missing_since.pop(name, None)
                 self.finish(task, self._read_rc(task))
-            elif queued is not None and f"{task.array}_{task.index}" not in queued:
+            elif queued is not None and task.slurm_id not in queued:
                 # Not queued when squeue answered, and no rc file after it: the task ended
                 # without writing one, unless the file is late (a network file system).
                 since = self.missing_since.setdefault(name, now)
@@ -325,20 +379,22 @@ class SlurmRun:
         return out
 
     @staticmethod
-    def _read_rc(task: Task) -> tuple[int, float] | None:
-        """(exit code, seconds) from a task's rc file."""
+    def _read_rc(task: Task) -> tuple[int, float, float] | None:
+        """(exit code, seconds, start time) from a point's rc file."""
         try:
             fields = task.rc_file.read_text(encoding="ascii").split()
-            return int(fields[0]), max(float(fields[2]) - float(fields[1]), 0.0)
+            start = float(fields[1])
+            return int(fields[0]), max(float(fields[2]) - start, 0.0), start
         except (OSError, ValueError, IndexError, UnicodeDecodeError):
             return None
 
-    def finish(self, task: Task, rc: tuple[int, float] | None) -> None:
-        """A task ended: book the point, or queue it for another attempt."""
+    def finish(self, task: Task, rc: tuple[int, float, float] | None) -> None:
+        """A point ended: book it, or queue it for another attempt."""
         job, point = self.job, task.point
         name = point.name
         if rc is not None:
             self.elapsed[name] = self.elapsed.get(name, 0.0) + rc[1]
+            self.measure(task, rc)
             if rc[0] == 0:
                 self.book(point, True, "")
                 return
@@ -354,7 +410,20 @@ class SlurmRun:
         else:
             self.book(point, False, reason)
 
-    def reason(self, task: Task, rc: tuple[int, float] | None) -> str:
+    def measure(self, task: Task, rc: tuple[int, float, float]) -> None:
+        """The batch rule's figures: a point's time; the per-task cost, raised to the
+        submission -> first start of the run's first array when that is longer."""
+        if rc[0] == 0:
+            self.point_times.append(rc[1])
+        first = self.first_submit
+        if first is not None and task.array == first[0]:
+            latency = rc[2] - first[1]
+            self.first_submit = None
+            if latency > self.task_cost:
+                self.task_cost = latency
+            self._log(f"first task started {latency:.2f} s after its submission")
+
+    def reason(self, task: Task, rc: tuple[int, float, float] | None) -> str:
         limit = self.settings.sim_timeout
         if rc is not None:
             if limit is not None and rc[0] in TIMEOUT_CODES:
@@ -376,7 +445,7 @@ class SlurmRun:
             text = task.slurm_output.read_text(encoding="utf-8", errors="replace")
             if text.strip():
                 with open(self.job.point_output(task.point), "a", encoding="utf-8") as fh:
-                    fh.write(f"--- slurm {task.array}_{task.index} ---\n{text}")
+                    fh.write(f"--- slurm {task.slurm_id} ---\n{text}")
 
     def book(self, point: Point, ok: bool, reason: str) -> None:
         name = point.name
@@ -393,10 +462,11 @@ class SlurmRun:
         )
 
     # --- squeue, scancel ------------------------------------------------------------------
-    def squeue(self) -> set[str] | None:
-        """``<array>_<index>`` of every task of ours still queued or running; None when
-        squeue does not answer (then nothing is judged lost)."""
-        ids = sorted({t.array for t in self.tasks.values()})
+    def squeue(self, arrays: Iterable[str] | None = None) -> set[str] | None:
+        """``<array>_<task>`` of every task of ours (of ``arrays``: all in flight when not
+        given) still queued or running; None when squeue does not answer (then nothing is
+        judged lost)."""
+        ids = sorted({t.array for t in self.tasks.values()} if arrays is None else set(arrays))
         if not ids:
             return set()
         rc, out = _run(["squeue", "-h", "-r", "-o", "%i", "-j", ",".join(ids)], self.env)
@@ -421,14 +491,12 @@ class SlurmRun:
             scancel([(a, self.job_name, conf) for a in self.arrays], self.env)
 
     def wait_gone(self) -> None:
-        """After scancel: wait (bounded) until squeue shows none of the tasks, in any state
-        (COMPLETING included: its processes are still being ended on the node)."""
+        """After scancel: wait (bounded) until squeue shows no task of the job's arrays, in
+        any state (COMPLETING included: its processes are still being ended on the node;
+        PENDING included: an array submitted just before the interrupt)."""
         deadline = time.monotonic() + CANCEL_WAIT_S
-        while self.tasks and time.monotonic() < deadline:
-            queued = self.squeue()
-            if queued is not None and not any(
-                f"{t.array}_{t.index}" in queued for t in self.tasks.values()
-            ):
+        while self.arrays and time.monotonic() < deadline:
+            if self.squeue(self.arrays) == set():
                 return
             time.sleep(0.5)
 
@@ -477,13 +545,13 @@ class SlurmRun:
             except FileExistsError:
                 k += 1
 
-    def sbatch_command(self, sub: Path, n: int) -> list[str]:
+    def sbatch_command(self, sub: Path, tasks: int, lines: int) -> list[str]:
         cfg = self.job.spec.config
         s = self.settings
         cmd = [
             "sbatch",
             "--parsable",
-            f"--array=0-{n - 1}",
+            f"--array=0-{tasks - 1}",
             f"--job-name={self.job_name}",
             f"--output={sub}/%a.out",
             f"--chdir={sub}",
@@ -492,7 +560,12 @@ class SlurmRun:
             f"--mem={cfg.mem_gb}G",
         ]
         if s.sim_timeout is not None:
-            cmd.append(f"--time={time_limit_minutes(s.sim_timeout)}")
+            batch = math.ceil(lines / tasks)
+            if batch == 1:
+                cmd.append(f"--time={time_limit_minutes(s.sim_timeout)}")
+            else:
+                limit = time_limit_s(s.sim_timeout, batch, KILL_AFTER_S)
+                cmd.append(f"--time={time_limit_minutes(limit)}")
         if s.slurm_partition:
             cmd.append(f"--partition={s.slurm_partition}")
         if s.slurm_account:
@@ -500,20 +573,41 @@ class SlurmRun:
         if s.slurm_qos:
             cmd.append(f"--qos={s.slurm_qos}")
         cmd += list(s.slurm_options)
-        cmd += [str(self.script), str(sub)]
+        cmd += [str(self.script), str(sub), str(tasks), str(lines)]
         return cmd
 
+    def plan(self, n: int) -> int:
+        """Array tasks for ``n`` points: the batch rule of engine/slurmbatch.py, from the
+        measured point time and per-task cost; logged in submit.log."""
+        if self.slots is None:
+            self.slots = cluster_slots(self.env, self.settings, self.job.spec.config.cpu)
+        point_s = median_point_s(self.point_times)
+        guess = point_s is None
+        point_s = DEFAULT_POINT_S if point_s is None else point_s
+        tasks = tasks_for(n, self.slots or n, point_s, self.task_cost)
+        self._log(
+            f"batching: {n} point(s), {self.slots or '?'} CPU slot(s), point "
+            f"{point_s:.2f} s ({'guess' if guess else 'measured'}), task cost "
+            f"{self.task_cost:.2f} s -> {tasks} task(s) of <= {math.ceil(n / max(tasks, 1))}"
+        )
+        return tasks
+
     def submit(self, points: Sequence[Point]) -> None:
-        """One array per at most MaxArraySize points."""
-        for i in range(0, len(points), self.max_array):
+        """Batches of points (``plan``), one array per at most MaxArraySize tasks."""
+        if not points:
+            return
+        batch = math.ceil(len(points) / self.plan(len(points)))
+        step = self.max_array * batch
+        for i in range(0, len(points), step):
             if self.job.cancelled:
                 for p in points[i:]:
                     self.attempts.setdefault(p.name, 0)
                     self.retry.append(p)  # booked cancelled by stop()
                 return
-            self._submit_array(points[i : i + self.max_array])
+            chunk = points[i : i + step]
+            self._submit_array(chunk, math.ceil(len(chunk) / batch))
 
-    def _submit_array(self, points: Sequence[Point]) -> None:
+    def _points_file(self, points: Sequence[Point]) -> str:
         job = self.job
         limit = self.settings.sim_timeout
         limit_word = f"{max(limit, 0.001):.3f}" if limit is not None else ""
@@ -524,21 +618,35 @@ class SlurmRun:
                 raise ExecutorError(f"{p.name}: a path or argument holds a newline")
             lines.append(shlex.join(words))
             job.point_output(p).parent.mkdir(parents=True, exist_ok=True)
+        return "\n".join(lines) + "\n"
+
+    def _submit_array(self, points: Sequence[Point], tasks: int) -> None:
+        job = self.job
+        text = self._points_file(points)
         sub = self._new_submission_dir()
-        (sub / "points").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        cmd = self.sbatch_command(sub, len(points))
+        (sub / "points").write_text(text, encoding="utf-8")
+        cmd = self.sbatch_command(sub, tasks, len(points))
+        self.inflight = sub
+        submitted = time.time()
         array = self._sbatch(cmd, sub)
         if array is None:  # cancelled while retrying the submission
+            self.inflight = None
             for p in points:
                 self.attempts.setdefault(p.name, 0)
                 self.retry.append(p)
             return
         self.arrays.append(array)
+        self.inflight = None
         record_array(job.root, array, self.job_name, self.env)
-        self._log(f"array {array}: {len(points)} task(s) in {sub.name} ({shlex.join(cmd)})")
+        if self.first_submit is None:
+            self.first_submit = (array, submitted)
+        self._log(
+            f"array {array}: {tasks} task(s), {len(points)} point(s) in {sub.name} "
+            f"({shlex.join(cmd)})"
+        )
         now = time.time()
         for i, p in enumerate(points):
-            self.tasks[p.name] = Task(p, sub, i, array)
+            self.tasks[p.name] = Task(p, sub, i, array, i % tasks)
             self.attempts[p.name] = self.attempts.get(p.name, 0) + 1
             self.started.setdefault(p.name, now)
 
