@@ -142,6 +142,7 @@ def rec(tmp_path):
 
 
 def row(rec: Recorder, ident: int) -> dict:
+    rec.flush()  # the points booked so far (written in batches)
     out = jobs.get_job(rec.conn, ident)
     assert out is not None
     return out
@@ -152,6 +153,7 @@ def stages(rec: Recorder, ident: int) -> dict[str, dict]:
 
 
 def sims(rec: Recorder, ident: int) -> dict[str, dict]:
+    rec.flush()
     return {s["name"]: s for s in jobs.sims(rec.conn, ident)}
 
 
