@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from test_engine import ALL_TT, settings_for, spec_for, wait_for
+from test_store_progress import P
 
 from wkpup_harness.core import Core, locate_core
 from wkpup_harness.engine import Event, Job
@@ -30,17 +29,8 @@ from wkpup_harness.store.jobs import (
     sims,
 )
 from wkpup_harness.store.recorder import BATCH_POINTS, Recorder
-from wkpup_harness.store.schema import SIM_STATUSES
 
 CORE_ROOT = Path(__file__).resolve().parents[1] / "pai_ho_core"
-
-
-class P(NamedTuple):
-    name: str
-    corner: str = "TT"
-    extraction: str = "typical"
-    temp_token: str = "m40"
-    vt: str = "v1"
 
 
 def planned(conn: sqlite3.Connection, n: int) -> int:
@@ -116,39 +106,6 @@ def test_a_batch_is_cheaper_per_point_than_a_transaction_per_point(tmp_path: Pat
         conn.close()
     assert len(statements) == 5 * BATCH_POINTS
     assert len(batched.statements) == 2 * BATCH_POINTS + 3
-
-
-OPS = st.lists(
-    st.lists(st.tuples(st.integers(0, 7), st.sampled_from(SIM_STATUSES)), max_size=12),
-    max_size=8,
-)
-
-
-@pytest.fixture(scope="module")
-def conn(tmp_path_factory: pytest.TempPathFactory):
-    c = connect(Path(tmp_path_factory.mktemp("batches")) / "store.db")
-    yield c
-    c.close()
-
-
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(batches=OPS)
-def test_batched_progress_equals_a_recount(conn: sqlite3.Connection, batches: list) -> None:
-    """Any batches, the same point several times in one included: the counters equal a
-    recount of the job's points, and each point's row is its last write."""
-    job = planned(conn, 8)
-    last: dict[str, str] = {}
-    for ops in batches:
-        record_sims(conn, job, [SimOutcome(f"p{i}", status) for i, status in ops])
-        last.update((f"p{i}", status) for i, status in ops)
-    rows = sims(conn, job)
-    row = get_job(conn, job)
-    assert row is not None
-    assert row["points_done"] == sum(r["status"] in ("ok", "failed") for r in rows)
-    assert row["points_failed"] == sum(r["status"] == "failed" for r in rows)
-    assert {r["name"]: r["status"] for r in rows if r["name"] in last} == last
 
 
 # --- a real job (real ngspice) -------------------------------------------------------------------
