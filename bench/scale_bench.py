@@ -14,9 +14,11 @@
            and 125 degC (`--mc 191 --mc-at 'TT/m40 TT/125'`: a CORNER/T entry takes all 5
            supply points; 92 + 1,910 = 2,002 simulations; no PVT job of the domain's tables
            has more than 488 points); `--large key=value ...` sets other config keys (e.g.
-           `mc_samples=21` for a 302-point job). Per job: wall time per simulation (target:
-           within 10 % of the 92-point job), the controller's own CPU time per simulation
-           (utime + stime of the `wkpup` process, its children not included) and its peak
+           `mc_samples=21` for a 302-point job). Per job: wall time per simulation, judged at
+           equal simulation cost (wall x slots / the simulations' summed time, from the run
+           and mc logs; target: at most 10 % above the 92-point job's), the controller's
+           own CPU time per simulation (utime + stime of the `wkpup` process, its children
+           not included) and its peak
            resident memory (VmHWM, sampled every 0.2 s; target: at most 10 % more than for
            92 points).
 
@@ -254,10 +256,12 @@ def job_figures(tmp: Path, repeat: int, large: dict[str, str]) -> list[Figure]:
     return [
         # Judged on the time per simulation at equal simulation cost (wall x slots over the
         # simulations' own summed time): the large job's simulations (Monte Carlo samples at
-        # TT) are not the 92-point job's mix of corners, so its raw time per point differs
-        # by what ngspice needs for them, not by what the harness does.
+        # TT) are not the 92-point job's mix of corners, and the load of a shared machine
+        # moves during a long run, so its raw time per point differs by what ngspice needs
+        # for them, not by what the harness does. One-sided: below 1 is the job's fixed
+        # costs (start-up, gen, ext, srt, bkp) spread over more points, not a growth.
         Figure(f"time per point at equal sim cost, {n}-pt / 92-pt job", round(same, 3),
-               "0.90..1.10", abs(same - 1) <= 0.10,
+               1.10, same <= 1.10,
                f"wall x slots / simulations {eff['92']:.3f} / {eff['large']:.3f}; {detail}"),
         Figure(f"time per point (raw), {n}-pt job / 92-pt job", round(rel, 3), "info", None),
         Figure(f"controller peak RSS, {n}-pt job / 92-pt job", round(mem, 3), 1.10,
