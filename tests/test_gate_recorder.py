@@ -13,6 +13,7 @@ import json
 import os
 import sqlite3
 import stat
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -29,7 +30,7 @@ from wkpup_harness.results import spec as spec_check
 from wkpup_harness.results.spec import Bounds, Limit
 from wkpup_harness.results.verdict import Verdict
 from wkpup_harness.store import jobs
-from wkpup_harness.store.recorder import Recorder, open_store, stage_status
+from wkpup_harness.store.recorder import BATCH_POINTS, BATCH_S, Recorder, open_store, stage_status
 from wkpup_harness.store.schema import StoreError, StoreUnavailable
 
 CONFIG = "simulator:ngspice\ncustom:FSG SFG\nvcc:vcc\n"
@@ -142,6 +143,7 @@ def rec(tmp_path):
 
 
 def row(rec: Recorder, ident: int) -> dict:
+    rec.flush()  # the points booked so far (written in batches)
     out = jobs.get_job(rec.conn, ident)
     assert out is not None
     return out
@@ -152,6 +154,7 @@ def stages(rec: Recorder, ident: int) -> dict[str, dict]:
 
 
 def sims(rec: Recorder, ident: int) -> dict[str, dict]:
+    rec.flush()
     return {s["name"]: s for s in jobs.sims(rec.conn, ident)}
 
 
@@ -684,3 +687,96 @@ def test_a_verdict_without_golden_leaves_the_golden_as_it_was(rec, core):
     r = row(rec, job.id)
     assert (r["golden"], r["golden_path"]) == ("created", "/g/creport.txt")
     assert r["spec_verdict"] == "fail"
+
+
+# --- points written in batches -------------------------------------------------------------------
+MANY = tuple(Point("TT", "typical", "m40", (f"l{i}",)) for i in range(150))
+
+
+def seen_by_a_reader(rec: Recorder, ident: int) -> tuple[int, dict[str, str]]:
+    """Points done and each point's status as another connection (the web, `wkpup status`)
+    sees them: no flush."""
+    other = open_store(rec.path)
+    try:
+        got = jobs.get_job(other, ident)
+        assert got is not None
+        return got["points_done"] or 0, {s["name"]: s["status"] for s in jobs.sims(other, ident)}
+    finally:
+        other.close()
+
+
+def point(job, i: int) -> Event:
+    return Event("point", job.id, "run", point=pr(MANY[i], ok=i % 7 != 0, reason="exit 1"))
+
+
+def test_points_are_written_a_batch_at_a_time_and_all_before_the_stage_ends(rec, core):
+    job = started(rec, core, points=MANY)
+    for i in range(2 * BATCH_POINTS):
+        rec.event(point(job, i))
+    assert seen_by_a_reader(rec, job.id)[0] >= 2 * BATCH_POINTS  # two full batches written
+    for i in range(2 * BATCH_POINTS, len(MANY)):
+        rec.event(point(job, i))
+    rec.event(Event("stage-end", job.id, "run", result=sr("run")))
+    done, statuses = seen_by_a_reader(rec, job.id)
+    assert done == len(MANY)
+    assert statuses == {p.name: "failed" if i % 7 == 0 else "ok" for i, p in enumerate(MANY)}
+    assert row(rec, job.id)["points_failed"] == len(range(0, len(MANY), 7))
+
+
+def test_a_reader_sees_a_point_within_the_batch_time_without_any_other_event(rec, core):
+    job = started(rec, core, points=MANY)
+    rec.event(point(job, 1))
+    deadline = time.monotonic() + 20 * BATCH_S  # generous on a loaded machine
+    while seen_by_a_reader(rec, job.id)[0] < 1:
+        assert time.monotonic() < deadline, "the booked point never reached the store"
+        time.sleep(0.02)
+    assert seen_by_a_reader(rec, job.id)[1][MANY[1].name] == "ok"
+
+
+def test_a_cancelled_job_keeps_every_point_it_booked(rec, core):
+    job = started(rec, core, points=MANY)
+    for i in range(1, 100):
+        rec.event(point(job, i))
+    job.status, job.error = "cancelled", ("stage run: cancelled after 1.00s; log x", "run")
+    rec.finish(job)
+    done, statuses = seen_by_a_reader(rec, job.id)
+    assert done == 99 and sum(s != "pending" for s in statuses.values()) == 99
+    assert row(rec, job.id)["status"] == "cancelled"
+
+
+def test_close_writes_what_waits(tmp_path, core):
+    r = Recorder(tmp_path / "wkpup.db")
+    job = started(r, core, points=MANY)
+    for i in range(1, 6):
+        r.event(point(job, i))
+    r.close()
+    reader = Recorder(tmp_path / "wkpup.db")
+    try:
+        assert seen_by_a_reader(reader, job.id)[0] == 5
+    finally:
+        reader.close()
+
+
+def test_a_batch_the_store_refused_is_kept_raised_and_written_later(tmp_path, core):
+    path = tmp_path / "wkpup.db"
+    r = Recorder(path, wait=0.2)
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        job = started(r, core, points=MANY)
+        other.execute("BEGIN IMMEDIATE")
+        r.event(point(job, 1))
+        with pytest.raises(StoreUnavailable):
+            r.flush()
+        # the timer's write fails too: the next event raises it (the engine stops the job)
+        deadline, booked = time.monotonic() + 30, 1
+        with pytest.raises(StoreUnavailable):
+            while time.monotonic() < deadline:
+                booked += 1
+                r.event(point(job, booked))
+                time.sleep(0.05)
+        other.execute("ROLLBACK")
+        r.event(Event("stage-skip", job.id, "bkp"))
+        assert seen_by_a_reader(r, job.id)[0] == booked  # nothing booked was lost
+    finally:
+        other.close()
+        r.close()

@@ -14,12 +14,14 @@ from hypothesis import strategies as st
 
 from wkpup_harness.store import connect
 from wkpup_harness.store.jobs import (
+    SimOutcome,
     create_job,
     finish_job,
     get_job,
     mark_running,
     plan_sims,
     record_sim,
+    record_sims,
     reopen,
     sims,
 )
@@ -79,3 +81,24 @@ def test_progress_counters_equal_a_recount(conn: sqlite3.Connection, ops: list) 
             record_sim(conn, job, POINTS[i].name, status, attempts=1, reason=None,
                        elapsed=1.0, started_at=1.0, finished_at=2.0)  # fmt: skip
         assert counters(conn, job) == recount(conn, job), op
+
+
+BATCHES = st.lists(st.lists(WRITE, max_size=12), max_size=8)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(batches=BATCHES)
+def test_batched_writes_count_like_a_recount(conn: sqlite3.Connection, batches: list) -> None:
+    """The recorder's batches (``record_sims``, one transaction), the same point several times
+    in one included: the counters equal a recount, each point's row is its last write."""
+    job = create_job(conn, domain="gpio/1p8v")
+    mark_running(conn, job)
+    plan_sims(conn, job, POINTS)
+    last: dict[str, str] = {}
+    for ops in batches:
+        record_sims(conn, job, [SimOutcome(POINTS[i].name, status) for i, status in ops])
+        last.update((POINTS[i].name, status) for i, status in ops)
+    assert counters(conn, job) == recount(conn, job)
+    assert {r["name"]: r["status"] for r in sims(conn, job) if r["name"] in last} == last

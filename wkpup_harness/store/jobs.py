@@ -14,7 +14,7 @@ import os
 import socket
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -456,42 +456,57 @@ def plan_sims(conn: sqlite3.Connection, job: int, points: Iterable[Any]) -> None
         )
 
 
-def record_sim(
-    conn: sqlite3.Connection,
-    job: int,
-    name: str,
-    status: str,
-    *,
-    attempts: int,
-    reason: str | None,
-    elapsed: float | None,
-    started_at: float | None,
-    finished_at: float | None,
-    count_attempts: bool = True,
-) -> None:
-    """One point's outcome; attempts add up over resumes. Updates the job's progress by the
-    point's status transition (O(1) per write, whatever the number of points)."""
+@dataclass(frozen=True)
+class SimOutcome:
+    """One point's outcome as the recorder books it (``record_sims``)."""
+
+    name: str
+    status: str
+    attempts: int = 1
+    reason: str | None = None
+    elapsed: float | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    count_attempts: bool = True  # False: a point complete from before a resume
+    reused: bool = False  # copied from the result cache, not simulated
+
+
+def record_sim(conn: sqlite3.Connection, job: int, name: str, status: str, **kw: Any) -> None:
+    """One point's outcome in its own transaction (``record_sims`` of one)."""
+    record_sims(conn, job, [SimOutcome(name, status, **kw)])
+
+
+def record_sims(conn: sqlite3.Connection, job: int, outcomes: Sequence[SimOutcome]) -> None:
+    """Points' outcomes in one transaction (the recorder's batch); attempts add up over
+    resumes. Per point one indexed SELECT and one UPDATE of its row, then the job's progress
+    moved once by the points' status transitions: the same statements and rows per point
+    whatever the number of points (``tests/test_scale_store.py``)."""
+    if not outcomes:
+        return
+    done = failed = 0
     with write(conn):
-        row = conn.execute(
-            "SELECT status FROM sims WHERE job_id = ? AND name = ?", (job, name)
-        ).fetchone()
-        conn.execute(
-            "UPDATE sims SET status = ?, attempts = attempts + ?, reason = ?,"
-            " elapsed_s = coalesce(?, elapsed_s), started_at = coalesce(?, started_at),"
-            " finished_at = coalesce(?, finished_at) WHERE job_id = ? AND name = ?",
-            (status, attempts if count_attempts else 0, reason or None, elapsed, started_at,
-             finished_at, job, name),
-        )  # fmt: skip
-        if row is not None:
-            _progress(conn, job, row[0], status)
+        for o in outcomes:
+            row = conn.execute(
+                "SELECT status FROM sims WHERE job_id = ? AND name = ?", (job, o.name)
+            ).fetchone()
+            conn.execute(
+                "UPDATE sims SET status = ?, attempts = attempts + ?, reason = ?,"
+                " elapsed_s = coalesce(?, elapsed_s), started_at = coalesce(?, started_at),"
+                " finished_at = coalesce(?, finished_at), reused = max(reused, ?)"
+                " WHERE job_id = ? AND name = ?",
+                (o.status, o.attempts if o.count_attempts else 0, o.reason or None, o.elapsed,
+                 o.started_at, o.finished_at, int(o.reused), job, o.name),
+            )  # fmt: skip
+            if row is not None:
+                done += (o.status in FINISHED_SIM) - (row[0] in FINISHED_SIM)
+                failed += (o.status == "failed") - (row[0] == "failed")
+        _progress(conn, job, done, failed)
 
 
-def _progress(conn: sqlite3.Connection, job: int, old: str, new: str) -> None:
+def _progress(conn: sqlite3.Connection, job: int, done: int, failed: int) -> None:
     """points_done counts the points finished (ok or failed), points_failed the failed ones:
-    moved by one point's change of status. A job without counters yet (NULL) is counted
+    moved by the points' changes of status. A job without counters yet (NULL) is counted
     once."""
-    done = (new in FINISHED_SIM) - (old in FINISHED_SIM)
-    failed = (new == "failed") - (old == "failed")
     if not (done or failed):
         return
     conn.execute(

@@ -13,6 +13,15 @@ golden gate and the spec limits, judged once when the job closed) and its final 
 
 Engine threads report points concurrently; one lock serialises the store writes.
 
+Points are written in batches (``jobs.record_sims``, one transaction): a booked point waits
+until ``BATCH_POINTS`` are waiting or for at most ``BATCH_S`` (a timer), and every other
+event, the job's end, ``golden`` and ``close`` write what waits first, so the store's stage
+and point records keep their order and a reader of the store (``wkpup status``, the web)
+sees a point within ``BATCH_S`` of its end. A controller killed outright loses at most that
+last batch from the store, never from the run: a resume decides what to simulate from the
+run directory (the core's chk and the point's results), not from the store, and records the
+points it finds complete. ``flush()`` writes what waits now (for a reader in this process).
+
 A write refused because the job was ended from outside (reaped, cancelled) is passed over:
 the final record says what happened. A write the store cannot take now (``StoreUnavailable``:
 locked by another process for longer than ``store_wait``, disk full) is raised: the engine
@@ -32,10 +41,15 @@ from wkpup_harness.perms import restrict_umask
 from wkpup_harness.results import spec as spec_check
 from wkpup_harness.results.mcreport import read_mcreport
 from wkpup_harness.results.verdict import Verdict
-from wkpup_harness.store import cachequeries, db, jobs, mcsamples
+from wkpup_harness.store import db, jobs, mcsamples
 from wkpup_harness.store.schema import StoreError, StoreUnavailable
 
-__all__ = ["Recorder", "open_store", "stage_status"]
+__all__ = ["BATCH_POINTS", "BATCH_S", "Recorder", "open_store", "stage_status"]
+
+# A batch of booked points is written when it holds this many points, or this many seconds
+# after its first point (whichever comes first).
+BATCH_POINTS = 64
+BATCH_S = 0.25
 
 
 def open_store(path: Path, wait: float | None = None) -> db.sqlite3.Connection:
@@ -50,9 +64,68 @@ class Recorder:
         self.path = path
         self.conn = open_store(path, wait)
         self.lock = threading.Lock()
+        self._waiting: dict[int, list[jobs.SimOutcome]] = {}  # job id -> points not written
+        self._count = 0
+        self._timer: threading.Timer | None = None
+        self._deferred: StoreUnavailable | None = None  # a batch the timer could not write
 
     def close(self) -> None:
-        self.conn.close()
+        with self.lock:
+            self._deferred = None  # one more try
+            try:
+                self._flush()
+            except WkpupError:
+                pass  # the job's end already said the store could not take it
+            finally:
+                self.conn.close()
+
+    # --- the batch of booked points -------------------------------------------------------------
+    def flush(self) -> None:
+        """Write the points waiting in the batch now."""
+        with self.lock:
+            self._flush()
+
+    def _flush(self) -> None:
+        """(lock held) One transaction per job with points waiting. A store that cannot be
+        written keeps them waiting (the next flush tries again) and is raised; a job ended
+        from outside is passed over like any other write."""
+        if self._deferred is not None:
+            exc, self._deferred = self._deferred, None
+            raise exc
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        while self._waiting:
+            job_id, outcomes = next(iter(self._waiting.items()))
+            try:
+                jobs.record_sims(self.conn, job_id, outcomes)
+            except StoreUnavailable:
+                raise
+            except WkpupError:
+                pass
+            del self._waiting[job_id]
+            self._count -= len(outcomes)
+
+    def _tick(self) -> None:
+        """The timer: the batch's first point has waited BATCH_S."""
+        with self.lock:
+            if self._timer is threading.current_thread():
+                self._timer = None
+            try:
+                self._flush()
+            except StoreUnavailable as exc:
+                self._deferred = exc  # raised by the next event: the engine stops the job
+
+    def _book(self, job_id: int, outcome: jobs.SimOutcome) -> None:
+        """(lock held) A point into the batch; the batch written when full."""
+        self._waiting.setdefault(job_id, []).append(outcome)
+        self._count += 1
+        if self._count >= BATCH_POINTS or self._deferred is not None:
+            self._flush()
+        elif self._timer is None:
+            self._timer = threading.Timer(BATCH_S, self._tick)
+            self._timer.daemon = True
+            self._timer.start()
 
     # --- the job row --------------------------------------------------------------------------
     def create(self, job: JobFacts) -> int:
@@ -126,12 +199,32 @@ class Recorder:
         # A job reaped or cancelled from outside meanwhile: the engine goes on, and the
         # final record says what happened. A store that cannot be written is raised.
         with self.lock:
+            if event.kind == "point" and event.point is not None:
+                self._book(event.job_id, self._outcome(event))
+                return
+            self._flush()
             try:
                 self._event(event.job_id, event)
             except StoreUnavailable:
                 raise
             except WkpupError:
                 pass
+
+    @staticmethod
+    def _outcome(event: Event) -> jobs.SimOutcome:
+        p = event.point
+        assert p is not None
+        return jobs.SimOutcome(
+            p.point.name,
+            p.status,
+            attempts=p.attempts,
+            reason=p.reason,
+            elapsed=None if p.skipped else p.elapsed,
+            started_at=None if p.skipped else p.started,
+            finished_at=None if p.skipped else p.finished,
+            count_attempts=not p.skipped,
+            reused=bool(p.reused),
+        )
 
     def _event(self, job_id: int, event: Event) -> None:
         if event.kind == "stage-start" and event.stage is not None:
@@ -160,22 +253,6 @@ class Recorder:
             )
         elif event.kind == "stage-skip" and event.stage is not None:
             jobs.record_stage(self.conn, job_id, event.stage, "skipped")
-        elif event.kind == "point" and event.point is not None:
-            p = event.point
-            jobs.record_sim(
-                self.conn,
-                job_id,
-                p.point.name,
-                p.status,
-                attempts=p.attempts,
-                reason=p.reason,
-                elapsed=None if p.skipped else p.elapsed,
-                started_at=None if p.skipped else p.started,
-                finished_at=None if p.skipped else p.finished,
-                count_attempts=not p.skipped,
-            )
-            if p.reused:
-                cachequeries.mark_reused(self.conn, job_id, p.point.name)
 
     def cancel_requested(self, job_id: int) -> bool:
         with self.lock:
@@ -187,6 +264,7 @@ class Recorder:
         error, error_stage = job.error_line()
         status = job.status
         with self.lock:
+            self._flush()
             jobs.set_stage(self.conn, job.id, None)
             creport = None
             if job.has_report:
@@ -243,4 +321,5 @@ class Recorder:
 
     def golden(self, job_id: int, verdict: str, path: Path | None) -> None:
         with self.lock:
+            self._flush()
             jobs.set_golden(self.conn, job_id, verdict, str(path) if path else None)
