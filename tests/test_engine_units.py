@@ -632,3 +632,30 @@ def test_unknown_measurement_is_a_spec_error() -> None:
     assert str(info.value) == (
         "spec names measurement(s) aa, zz that the report does not have; measured: r"
     )
+
+
+# --- the run stage's failed-point count: kept as points are booked (O(1) per event) --------------
+class _Booker:
+    """The one thing RunStage._point_done asks of its job: the point's event."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def point_event(self, kind: str, result: object, stage: str = "run") -> None:
+        self.events.append(kind)
+
+
+@given(st.lists(st.tuples(st.integers(0, 4), st.booleans()), max_size=40))
+def test_the_failed_count_equals_a_recount_whatever_the_booking_order(
+    bookings: list[tuple[int, bool]],
+) -> None:
+    from wkpup_harness.engine.runstage import RunStage
+    from wkpup_harness.results.runlog import PointResult
+
+    owner = _Booker()
+    runs = RunStage(owner)  # type: ignore[arg-type]
+    points = [Point("TT", "typical", "m40", (f"l{i}",)) for i in range(5)]
+    for index, ok in bookings:  # a point booked again (retry, resume) replaces its result
+        runs._point_done(PointResult(points[index], ok, "" if ok else "x", 1, 0.0))
+        assert runs.failed_count == len(runs.failed_points)
+    assert len(owner.events) == len(bookings)

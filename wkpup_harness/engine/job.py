@@ -290,7 +290,7 @@ class Job:
             stage,
             done=runs.points_done,
             total=len(runs.points),
-            failed=len(runs.failed_points),
+            failed=runs.failed_count,
             scenario=self.spec.scenario,
             name=self.spec.name,
             log_dir=self.log_dir if self.workdir_root is not None else None,

@@ -88,6 +88,7 @@ class RunStage:
     def __init__(self, job: Owner) -> None:
         self.job = job
         self.point_results: dict[str, PointResult] = {}
+        self.failed_count = 0  # points of point_results not ok, kept as they are booked: O(1)
         self.executor_error: str | None = None  # the executor could not run the points
         self._lock = threading.Lock()
         self._log: IO[str] | None = None
@@ -220,7 +221,9 @@ class RunStage:
 
     def _point_done(self, result: PointResult) -> None:
         with self._lock:
+            before = self.point_results.get(result.point.name)
             self.point_results[result.point.name] = result
+            self.failed_count += (not result.ok) - (before is not None and not before.ok)
         self.job.point_event(self.event_kind, result, self.stage)
 
     def status_line(self, result: PointResult) -> str:
