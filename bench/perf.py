@@ -263,7 +263,7 @@ def db(tmp: Path) -> dict[str, float]:
 
 # --skip names for the figure modules (bench/figures.py), besides their own names
 ALIASES = {"harness": "harness_overhead", "xdist": "xdist_scaling", "scale": "scale_bench",
-           "cache": "cache_bench"}  # fmt: skip
+           "cache": "cache_bench", "slurm": "slurm_bench", "mc": "mc_bench"}  # fmt: skip
 
 
 def own_figures(tmp: Path, repeat: int, skip: set[str]) -> list[figures.Figure]:

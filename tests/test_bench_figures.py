@@ -14,9 +14,8 @@ import figures
 
 def test_every_figure_module_is_found_and_skippable() -> None:
     found = figures.providers()
-    assert {"harness_overhead", "xdist_scaling", "scale_bench", "cache_bench", "mc_bench"} <= set(
-        found
-    )
+    expected = {"harness_overhead", "xdist_scaling", "scale_bench", "cache_bench", "mc_bench"}
+    assert expected | {"slurm_bench"} <= set(found)
     assert all(callable(fn) for fn in found.values())
     assert "harness_overhead" not in figures.providers(skip=["harness_overhead"])
     assert not {"perf", "figures", "procwatch"} & set(found)
