@@ -34,7 +34,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from figures import Figure, load
 
@@ -44,20 +46,23 @@ REPO = Path(__file__).resolve().parents[1]
 CORE = REPO / "pai_ho_core"
 
 
-def child_env(base: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of a measured process: bytecode may be cached, as once installed."""
-    env = dict(os.environ if base is None else base)
+def child_env(code: Path | None = None) -> dict[str, str]:
+    """The environment of a measured process: bytecode may be cached, as once installed;
+    ``code``: another checkout of the harness (its package and plugin imported first)."""
+    env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    if code is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(code), str(code / "plugins")])
     return env
 
 
-def warm(project: Path) -> None:
+def warm(project: Path, code: Path | None = None) -> None:
     """Fill the bytecode caches a measured run reads: the harness compiled, and one untimed
     `pytest --collect-only` in ``project`` (pytest caches its rewritten plugin modules)."""
-    for tree in (REPO / "wkpup_harness", REPO / "plugins"):
-        compileall.compile_dir(tree, quiet=1)
+    for tree in ("wkpup_harness", "plugins"):
+        compileall.compile_dir((code or REPO) / tree, quiet=1)
     cmd = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"]
-    subprocess.run(cmd, cwd=project, env=child_env(), capture_output=True, check=False)
+    subprocess.run(cmd, cwd=project, env=child_env(code), capture_output=True, check=False)
 
 
 def timed(cmd: list[str], **kwargs: object) -> tuple[float, float, subprocess.CompletedProcess]:
@@ -96,27 +101,31 @@ def pytest_project(work: Path, corners: str | None) -> None:
     (work / "pytest.ini").write_text(f"[pytest]\npvt_core = {CORE}\npvt_db = wk.db\n")
 
 
-def harness(root: Path, corners: str | None, n: int) -> tuple[float, float, bytes]:
-    work = root / f"harness{n}"
+def harness(
+    root: Path, corners: str | None, n: int, code: Path | None = None
+) -> tuple[float, float, bytes]:
+    work = root / f"harness{n}{'b' if code else ''}"
     pytest_project(work, corners)
     cmd = [sys.executable, "-m", "pytest", "regression", "-q", "-p", "no:cacheprovider",
            f"--basetemp={work / 'tmp'}", "--pvt-update-golden"]  # fmt: skip
-    wall, cpu, proc = timed(cmd, cwd=work, env=child_env())
+    wall, cpu, proc = timed(cmd, cwd=work, env=child_env(code))
     if proc.returncode != 0:
         raise SystemExit(f"harness run failed: {proc.stdout[-3000:]}")
     return wall, cpu, (work / "golden" / "bench" / "job" / "creport.txt").read_bytes()
 
 
-def wkpup_run(root: Path, corners: str | None, n: int) -> tuple[float, float, bytes]:
+def wkpup_run(
+    root: Path, corners: str | None, n: int, code: Path | None = None
+) -> tuple[float, float, bytes]:
     """`wkpup run gpio/1p8v` of the same job (a fresh store and run root)."""
-    work = root / f"run{n}"
+    work = root / f"run{n}{'b' if code else ''}"
     copy_domain(REPO / "domains", work / "domains")
     cmd = [str(Path(sys.executable).with_name("wkpup")), "--db", str(work / "wk.db"), "-q",
            "run", "gpio/1p8v", "--core", str(CORE), "--domains", str(work / "domains"),
            "--runs", str(work / "runs")]  # fmt: skip
     if corners:
         cmd += ["--corners", *corners.split()]
-    env = {k: v for k, v in child_env().items() if not k.startswith("WKPUP_")}
+    env = {k: v for k, v in child_env(code).items() if not k.startswith("WKPUP_")}
     env.setdefault("PAIHO_PYTHON", sys.executable)
     env["WKPUP_SLOT_DIR"] = os.environ.get("WKPUP_SLOT_DIR", str(root / "slots"))
     wall, cpu, proc = timed(cmd, cwd=work, env=env)
@@ -129,26 +138,39 @@ def wkpup_run(root: Path, corners: str | None, n: int) -> tuple[float, float, by
 FACES = {"bare": bare, "pytest": harness, "wkpup run": wkpup_run}
 
 
+def faces(baseline: Path | None) -> dict[str, Callable[[Path, str | None, int], Any]]:
+    """The faces measured; with ``baseline`` (another checkout of the harness, e.g. `git
+    archive main`), its `pytest` and `wkpup run` too, interleaved with this one's (A/B)."""
+    out: dict[str, Callable[[Path, str | None, int], Any]] = dict(FACES)
+    if baseline is not None:
+        out["pytest@base"] = lambda r, c, n: harness(r, c, n, baseline)
+        out["run@base"] = lambda r, c, n: wkpup_run(r, c, n, baseline)
+    return out
+
+
 def measure(
-    root: Path, corners: str | None, repeat: int
+    root: Path, corners: str | None, repeat: int, baseline: Path | None = None
 ) -> tuple[dict[str, list[float]], dict[str, list[float]], int]:
     """Wall and CPU seconds of each face, interleaved (load drifts hit each alike); creports
     checked byte for byte. Returns the walls, the CPUs and how many distinct creports."""
-    times: dict[str, list[float]] = {k: [] for k in FACES}
-    cpus: dict[str, list[float]] = {k: [] for k in FACES}
+    chosen = faces(baseline)
+    times: dict[str, list[float]] = {k: [] for k in chosen}
+    cpus: dict[str, list[float]] = {k: [] for k in chosen}
     reports = set()
     # A budget of its own: the machine-wide default is shared with whatever else runs here.
     os.environ["WKPUP_SLOT_DIR"] = str(root / "slots")
     pytest_project(root / "warm", corners)
     warm(root / "warm")
+    if baseline is not None:
+        warm(root / "warm", baseline)
     for n in range(repeat):
-        for name, fn in FACES.items():
+        for name, fn in chosen.items():
             wall, cpu, report = fn(root, corners, n)
             times[name].append(wall)
             cpus[name].append(cpu)
             reports.add(report)
             print(f"  {name:10} run {n + 1}: {wall:7.2f} s wall, {cpu:7.2f} s CPU", flush=True)
-        for work in root.glob(f"*{n}"):
+        for work in [*root.glob(f"*{n}"), *root.glob(f"*{n}b")]:
             shutil.rmtree(work)
     return times, cpus, len(reports)
 
@@ -180,17 +202,18 @@ def main() -> int:
     parser.add_argument("--corners", default="TT FFG SSG")
     parser.add_argument("--full", action="store_true", help="the whole 92-point job")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--baseline", type=Path, help="another checkout to A/B against")
     args = parser.parse_args()
     corners = None if args.full else args.corners
     with tempfile.TemporaryDirectory(prefix="wkpup-overhead-") as tmp:
-        times, cpus, distinct = measure(Path(tmp), corners, args.repeat)
+        times, cpus, distinct = measure(Path(tmp), corners, args.repeat, args.baseline)
     med = {k: statistics.median(v) for k, v in times.items()}
     cpu = {k: statistics.median(v) for k, v in cpus.items()}
     print(f"job: gpio/1p8v, corners {corners or 'all'}; {load()}")
     for face, m in med.items():
         print(f"median {face:10}: {m:7.2f} s wall ({face} / bare {m / med['bare']:.3f}), "
               f"{cpu[face]:7.2f} s CPU ({cpu[face] / cpu['bare']:.3f})")  # fmt: skip
-    print(f"creports identical in all {len(FACES) * args.repeat} runs: {distinct == 1}")
+    print(f"creports identical in all {len(times) * args.repeat} runs: {distinct == 1}")
     return 0 if distinct == 1 else 1
 
 
