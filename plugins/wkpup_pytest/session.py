@@ -29,6 +29,7 @@ from wkpup_harness.settings import resolve as resolve_settings
 from wkpup_harness.store import cachequeries, db, enginequeries, jobs
 from wkpup_harness.store.db import Connection, DatabaseError
 from wkpup_harness.store.recorder import Recorder
+from wkpup_pytest import workers
 from wkpup_pytest.collect import SESSION_NAME, ScenarioFile, job_of
 
 EXIT_CORE_MODIFIED = 3
@@ -170,6 +171,7 @@ class WkpupSession:
             f"wkpup core: {self.core.root} ({self.verified})",
             f"wkpup stages: {','.join(self.stages)}; store: {s.db or 'none'}; runs: {s.runs}; "
             f"cpus: {s.cpus} (machine-wide); retries: {s.retries}; executor: {s.executor}",
+            *workers.note(config),
         ]
 
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> Any:
