@@ -10,6 +10,10 @@ of ngspice processes alive at once (sampled from /proc every 5 ms), and the rati
 `figures()` (the bench summary, bench/figures.py): -n 2 and -n 8 interleaved, 3 runs each,
 in a budget of their own; target: median -n 8 / median -n 2 <= 1.05, and never more
 ngspice at once than cores.
+
+As in harness_overhead.py, the runs cache their bytecode as an installed harness does
+(`child_env`, `warm`: no `PYTHONDONTWRITEBYTECODE`, caches filled first), and each run's
+CPU seconds (its process tree) are printed beside its wall.
 """
 
 from __future__ import annotations
@@ -18,14 +22,13 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from figures import Figure, load
+from harness_overhead import child_env, timed, warm
 from procwatch import Watcher
 
 from wkpup_harness.engine.workdir import copy_domain
@@ -56,20 +59,18 @@ def make_project(root: Path, jobs: int) -> None:
     (root / "pytest.ini").write_text(f"[pytest]\npvt_core = {REPO / 'pai_ho_core'}\n")
 
 
-def run(root: Path, workers: int) -> tuple[float, int, int, str]:
+def run(root: Path, workers: int, code: Path | None = None) -> tuple[float, int, int, str]:
     # basetemp inside the project: the simulations then run below `root`, where we count them
     cmd = [sys.executable, "-m", "pytest", "regression", "-q", "-p", "no:cacheprovider",
            "-n", str(workers), "--pvt-db", "none", f"--basetemp={root / 'tmp'}"]  # fmt: skip
     shutil.rmtree(root / "tmp", ignore_errors=True)
     with Watcher(root) as watch:
-        t0 = time.monotonic()
-        proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, check=False)
-        wall = time.monotonic() - t0
+        wall, cpu, proc = timed(cmd, cwd=root, env=child_env(code))
     last = (proc.stdout.strip().splitlines() or ["?"])[-1]
     if proc.returncode != 0:
         print(proc.stdout[-3000:], proc.stderr[-2000:], file=sys.stderr)
         raise SystemExit(f"pytest -n {workers} failed: {last}")
-    return wall, watch.peak, len(watch.seen), last
+    return wall, watch.peak, len(watch.seen), f"{cpu:.1f} s CPU; {last}"
 
 
 def figures(repeat: int = 3, jobs: int = 8) -> list[Figure]:
@@ -80,13 +81,14 @@ def figures(repeat: int = 3, jobs: int = 8) -> list[Figure]:
     with tempfile.TemporaryDirectory(prefix="wkpup-xdist-") as tmp:
         root = Path(tmp)
         make_project(root, jobs)
+        warm(root)
         os.environ["WKPUP_SLOT_DIR"] = str(root / "slots")  # not the machine-wide default
         for _ in range(repeat):
             for n in walls:
-                wall, p, _seen, _last = run(root, n)
+                wall, p, _seen, last = run(root, n)
                 walls[n].append(wall)
                 peak = max(peak, p)
-                print(f"  -n {n}: {wall:6.2f} s, peak ngspice {p}", flush=True)
+                print(f"  -n {n}: {wall:6.2f} s, peak ngspice {p} ({last})", flush=True)
     ratio = statistics.median(walls[8]) / statistics.median(walls[2])
     raw = "; ".join(f"-n {n}: {' '.join(f'{w:.1f}' for w in v)} s" for n, v in walls.items())
     return [
@@ -101,20 +103,29 @@ def main() -> int:
     parser.add_argument("--workers", type=int, nargs="+", default=[2, 8])
     parser.add_argument("--jobs", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--baseline", type=Path, help="another checkout: its runs interleaved")
     args = parser.parse_args()
     cores = len(os.sched_getaffinity(0))
     with tempfile.TemporaryDirectory(prefix="wkpup-xdist-") as tmp:
         root = Path(tmp)
         make_project(root, args.jobs)
+        warm(root)
+        if args.baseline is not None:
+            warm(root, args.baseline)
         print(f"{cores} cores; {args.jobs} jobs x 6 points (1 supply, 2 temperatures)")
         results: dict[int, list[tuple[float, int, int]]] = {}
+        codes = [None] if args.baseline is None else [None, args.baseline]
         for _ in range(args.repeat):
             for n in args.workers:  # interleaved, so load drifts hit every setting alike
-                for d in root.glob(".pytest*"):
-                    shutil.rmtree(d, ignore_errors=True)
-                wall, peak, seen, last = run(root, n)
-                results.setdefault(n, []).append((wall, peak, seen))
-                print(f"  -n {n}: {wall:6.2f} s, peak ngspice {peak}, simulations {seen}  ({last})")
+                for code in codes:
+                    for d in root.glob(".pytest*"):
+                        shutil.rmtree(d, ignore_errors=True)
+                    wall, peak, seen, last = run(root, n, code)
+                    tag = "" if code is None else " @base"
+                    if code is None:
+                        results.setdefault(n, []).append((wall, peak, seen))
+                    print(f"  -n {n}{tag}: {wall:6.2f} s, peak ngspice {peak}, simulations "
+                          f"{seen}  ({last})", flush=True)  # fmt: skip
         base = min(w for w, _, _ in results[args.workers[0]])
         print(f"{'workers':>8} {'best wall s':>12} {'vs -n ' + str(args.workers[0]):>10}"
               f" {'peak ngspice':>13} {'budget':>7}")  # fmt: skip

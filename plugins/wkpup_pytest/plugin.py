@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from wkpup_harness.settings import project_core_configured
+from wkpup_pytest import workers
 from wkpup_pytest.fixtures import (
     check_scenario_job,
     pvt_bkp,
@@ -130,7 +131,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if workerinput is not None and workerinput.get(WkpupSession.LOADGROUP_KEY):
         config.option.loadgroup = True
     if is_active(config):
-        config.pluginmanager.register(WkpupSession(config, check_scenario_job), SESSION_NAME)
+        session = WkpupSession(config, check_scenario_job)
+        config.pluginmanager.register(session, SESSION_NAME)
+        workers.cap(config, session.scenario_roots())
         # The site plugins of the `wkpup` entry-point group (the ones `wkpup run` and the web
         # call) see and gate pytest's jobs too, beside conftests.
         from wkpup_harness.engine.hooks import GROUP

@@ -10,6 +10,9 @@ runs it.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import sys
 import threading
 import time
 from pathlib import Path
@@ -29,6 +32,7 @@ from wkpup_harness.settings import resolve as resolve_settings
 from wkpup_harness.store import cachequeries, db, enginequeries, jobs
 from wkpup_harness.store.db import Connection, DatabaseError
 from wkpup_harness.store.recorder import Recorder
+from wkpup_pytest import workers
 from wkpup_pytest.collect import SESSION_NAME, ScenarioFile, job_of
 
 EXIT_CORE_MODIFIED = 3
@@ -51,6 +55,10 @@ FLAGS = {
     "pvt_cache_verify": "cache_verify",
 }
 INI = ("pvt_core", "pvt_db", "pvt_domains", "pvt_golden_dir")
+# What the end of a session imports anyway (hypothesis, a dependency, imports its package in
+# its terminal summary, after the last job): imported in a background thread while the jobs
+# wait on their simulations, so the session does not wait for it after its last one.
+SUMMARY_IMPORTS = {"hypothesispytest": "hypothesis.internal.observability"}
 
 
 def parse_stages(value: str) -> tuple[str, ...]:
@@ -119,6 +127,7 @@ class WkpupSession:
         self.verified = "not checked"
         self.is_worker = hasattr(config, "workerinput")
         self._progress: threading.Thread | None = None
+        self._prefetch: threading.Thread | None = None
         self._stop = threading.Event()
         self.started = time.time()
         self.n_jobs = 0  # PVT items collected (scenario jobs and pvt-marked tests)
@@ -163,6 +172,22 @@ class WkpupSession:
         if self.settings.db is not None and self.config.pluginmanager.has_plugin("dsession"):
             self._progress = threading.Thread(target=self._follow, daemon=True)
             self._progress.start()
+        if self.config.pluginmanager.has_plugin("dsession"):
+            self.prefetch()  # the controller only waits for its workers
+
+    def prefetch(self) -> None:
+        """Import SUMMARY_IMPORTS in the background, once: when a job's run stage starts (the
+        main thread then waits on the simulations; earlier, the import would slow the
+        collection and the job's start, which wait for the GIL), or on an xdist controller."""
+        if self._prefetch is not None:
+            return
+        wanted = [
+            module
+            for plugin, module in SUMMARY_IMPORTS.items()
+            if self.config.pluginmanager.has_plugin(plugin) and module not in sys.modules
+        ]
+        self._prefetch = threading.Thread(target=_import_all, args=(wanted,), daemon=True)
+        self._prefetch.start()
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         s = self.settings
@@ -170,6 +195,7 @@ class WkpupSession:
             f"wkpup core: {self.core.root} ({self.verified})",
             f"wkpup stages: {','.join(self.stages)}; store: {s.db or 'none'}; runs: {s.runs}; "
             f"cpus: {s.cpus} (machine-wide); retries: {s.retries}; executor: {s.executor}",
+            *workers.note(config),
         ]
 
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> Any:
@@ -207,6 +233,8 @@ class WkpupSession:
         node.workerinput[self.RESUME_KEY] = sorted(self.crashed_jobs)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self._prefetch is not None:
+            self._prefetch.join()
         self._stop.set()
         if self._progress is not None:
             self._progress.join(timeout=5)
@@ -315,6 +343,8 @@ class WkpupSession:
         pytest's output capture, as live logging does."""
         key = (event.scenario, event.name, event.job_id)
         now = time.monotonic()
+        if event.kind == "stage-start" and event.stage == "run":
+            self.prefetch()
         if event.kind == "point":
             last = self._last_line.get(key, 0.0)
             if now - last < PROGRESS_EVERY_S and event.done != event.total:
@@ -382,6 +412,12 @@ class WkpupSession:
                     reporter.write_line(line)
         if conn is not None:
             conn.close()
+
+
+def _import_all(modules: list[str]) -> None:
+    for module in modules:
+        with contextlib.suppress(Exception):
+            importlib.import_module(module)
 
 
 def progress_line(

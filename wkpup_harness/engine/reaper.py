@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from wkpup_harness.core import procs
-from wkpup_harness.engine.slurm import scancel_recorded
-from wkpup_harness.store import db as store_db
-from wkpup_harness.store import enginequeries, jobs
+
+# (The store and Slurm are imported where they are used: the watchdog process, started per
+# job, reads "done" and exits without needing either, so it starts in a few milliseconds.)
 
 TOKEN_ENV = "WKPUP_JOB_TOKEN"
 GRACE_S = 2.0
@@ -108,6 +108,8 @@ def kill_job(token: str | None, run_root: str | Path | None, grace: float = GRAC
     (``<run root>/slurm/arrays``): its simulations run under slurmd, not under the driver."""
     signalled = kill_token(token, grace)
     if run_root and (Path(run_root) / "slurm" / "arrays").is_file():
+        from wkpup_harness.engine.slurm import scancel_recorded
+
         scancel_recorded(run_root)
     return signalled
 
@@ -115,6 +117,8 @@ def kill_job(token: str | None, run_root: str | Path | None, grace: float = GRAC
 def reap(conn: Any) -> list[int]:
     """Jobs of this host whose driver is gone: marked interrupted in the store (never
     completed), and whatever they left running killed. Every harness command calls this."""
+    from wkpup_harness.store import enginequeries, jobs
+
     dead = jobs.reap_interrupted(conn)
     for job in dead:
         found = enginequeries.token_and_root(conn, job)
@@ -124,6 +128,9 @@ def reap(conn: Any) -> list[int]:
 
 
 def _mark_interrupted(db: str, job: int, driver: int) -> None:
+    from wkpup_harness.store import db as store_db
+    from wkpup_harness.store import jobs
+
     if jobs.process_alive(driver):
         return
     conn = store_db.connect(db)
