@@ -11,10 +11,12 @@ import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 from wkpup_harness.core.stage import Usage
+from wkpup_harness.engine import local
 from wkpup_harness.engine.budget import Budget
 from wkpup_harness.engine.local import LocalExecutor
 from wkpup_harness.points import Point
@@ -160,3 +162,46 @@ def test_exit_status_and_a_new_shell_after_one_is_killed(tmp_path: Path, code: s
     assert first.ok is False
     assert second.ok is ok
     assert second.reason == ("" if ok else "exit 3")
+
+
+class WindowJob(ScratchJob):
+    """Books like ScratchJob; the test counts what the pool holds."""
+
+
+def test_the_pool_holds_a_window_of_points_not_the_whole_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """40 points on 2 slots: at most 2 x 2 are in the pool at a time (the controller's memory
+    and each wait() flat in the job's size); every point still runs and is booked, the last
+    one included. The pool is the real one, counting its futures not yet done."""
+    held: list[int] = []
+    live: set[Any] = set()
+
+    class CountingPool(local.ThreadPoolExecutor):
+        def submit(self, *args: Any, **kwargs: Any) -> Any:
+            fut = super().submit(*args, **kwargs)
+            live.difference_update({f for f in live if f.done()})
+            live.add(fut)
+            held.append(len(live))
+            return fut
+
+    monkeypatch.setattr(local, "ThreadPoolExecutor", CountingPool)
+    points = [Point("TT", "typical", "m40", (f"l{i}",)) for i in range(40)]
+    job = WindowJob(tmp_path, 'echo "$1" >> "$OUT/ran"\n', slots=2)
+    LocalExecutor().simulate(job, points, None)  # type: ignore[arg-type]
+    assert sorted(r.point.name for r in job.results) == sorted(p.name for p in points)
+    assert all(r.ok for r in job.results)
+    assert len((tmp_path / "ran").read_text().split()) == 40
+    assert len(held) == 40 and max(held) <= 4
+
+
+def test_after_a_cancel_the_points_not_yet_taken_come_back_cancelled(tmp_path: Path) -> None:
+    points = [Point("TT", "typical", "m40", (f"l{i}",)) for i in range(12)]
+    job = WindowJob(tmp_path, 'echo "$1" >> "$OUT/ran"; sleep 0.3\n', slots=1)
+    threading.Timer(0.45, job.cancel).start()
+    LocalExecutor().simulate(job, points, None)  # type: ignore[arg-type]
+    assert len(job.results) == 12  # every point booked, the ones never started included
+    ran = (tmp_path / "ran").read_text().split()
+    assert 1 <= len(ran) < 12
+    assert sum(not r.ok for r in job.results) >= 12 - len(ran)
+    assert all(r.reason == "cancelled" for r in job.results if not r.ok)

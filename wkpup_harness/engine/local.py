@@ -15,6 +15,7 @@ environment (its token included: cancel and the watchdog find everything by it).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import select
 import signal
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 POLL_S = 0.1
 STOP_GRACE_S = 2.0  # SIGTERM -> SIGKILL of a point stopped by a timeout or a cancel
 LEFTOVER_GRACE_S = 1.0  # the same for what a finished point left running in its group
+WINDOW_PER_SLOT = 2  # points handed to the pool per CPU slot at a time
 
 # The point shell: reads requests (NUL-separated: log path, argument count, arguments),
 # runs each in a subshell (its own process group: `set -m`) with stdin from /dev/null and
@@ -209,14 +211,24 @@ class LocalExecutor:
         shells = ShellPool(job)
         try:
             with ThreadPoolExecutor(max_workers=job.budget.slots, thread_name_prefix="pvt") as pool:
-                pending: set[Future[PointResult]] = {
-                    pool.submit(self._point, job, p, shells) for p in points
-                }
+                # A window of points in flight, refilled as they finish: the controller's
+                # memory and each wait() stay flat in the job's size (docs/scale.md). After a
+                # cancel the rest still pass through, and come back cancelled at once.
+                todo = iter(points)
+                window = WINDOW_PER_SLOT * job.budget.slots
+                pending: set[Future[PointResult]] = set()
+
+                def refill() -> None:
+                    for p in itertools.islice(todo, max(window - len(pending), 0)):
+                        pending.add(pool.submit(self._point, job, p, shells))
+
+                refill()
                 try:
                     while pending:
                         done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                         for fut in done:
                             job.book(fut.result())
+                        refill()
                         if deadline is not None and time.monotonic() >= deadline and not timed_out:
                             timed_out = True
                             job.stop_for_timeout()
