@@ -926,3 +926,33 @@ def test_a_job_without_or_with_an_unreadable_mcreport_has_no_samples(rec, core, 
         # the PVT result is still recorded; the mc stage's own log says why
         assert (r["status"], r["n_points"]) == ("completed", 3)
         assert mcsamples.mc_header(rec.conn, job.id) is None
+
+
+def test_a_late_tick_of_a_cancelled_timer_leaves_no_timer_running(rec, core, monkeypatch):
+    """A timer that fired while another thread's write held the lock, and was cancelled by
+    that write too late, still writes what waits when it gets the lock, and cancels the newer
+    batch's timer: no stray timer is left to write a later batch before its time. The race
+    is made deterministic by holding the recorder's lock (as an engine thread's write does)."""
+    job = started(rec, core, points=MANY)
+    fired = threading.Event()
+    tick = rec._tick
+
+    def late_tick():
+        fired.set()
+        tick()
+
+    rec._tick = late_tick
+    monkeypatch.setattr(recorder_module, "BATCH_S", 0.01)
+    with rec.lock:
+        rec._book(job.id, Recorder._outcome(point(job, 1)))
+        first = rec._timer
+        assert fired.wait(30)  # the first timer fired: it waits for the lock
+        rec._flush()  # the first batch written; its timer's cancel comes too late
+        monkeypatch.setattr(recorder_module, "BATCH_S", 60.0)
+        rec._book(job.id, Recorder._outcome(point(job, 2)))
+        second = rec._timer
+    assert first is not None and second is not None and first is not second
+    first.join(30)
+    assert seen_by_a_reader(rec, job.id)[0] == 2  # the late tick wrote the second batch
+    second.join(5)
+    assert not second.is_alive() and rec._timer is None  # and cancelled its timer
