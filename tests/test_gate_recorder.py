@@ -8,11 +8,13 @@ Fast: no core, no simulator (its version is stubbed), no subprocess."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 import sqlite3
 import stat
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +31,8 @@ from wkpup_harness.results import parse_creport
 from wkpup_harness.results import spec as spec_check
 from wkpup_harness.results.spec import Bounds, Limit
 from wkpup_harness.results.verdict import Verdict
-from wkpup_harness.store import jobs
+from wkpup_harness.store import jobs, mcsamples
+from wkpup_harness.store import recorder as recorder_module
 from wkpup_harness.store.recorder import BATCH_POINTS, BATCH_S, Recorder, open_store, stage_status
 from wkpup_harness.store.schema import StoreError, StoreUnavailable
 
@@ -461,6 +464,16 @@ def test_a_cancelled_point(rec, core):
     assert row(rec, job.id)["points_done"] == 0
 
 
+def test_a_point_copied_from_the_cache_is_marked_reused(rec, core):
+    job = started(rec, core)
+    cached = dataclasses.replace(pr(POINTS[0]), reused=True)  # copied from the result cache
+    rec.event(Event("point", job.id, "run", point=cached))
+    rec.event(Event("point", job.id, "run", point=pr(POINTS[1])))
+    s = sims(rec, job.id)
+    assert (s[POINTS[0].name]["reused"], s[POINTS[0].name]["status"]) == (1, "ok")
+    assert s[POINTS[1].name]["reused"] == 0
+
+
 def test_a_point_done_before_a_resume_keeps_its_attempts_and_times(rec, core):
     job = started(rec, core)
     rec.event(Event("point", job.id, "run", point=pr(POINTS[0], False, "exit 3", elapsed=2.0)))
@@ -780,3 +793,166 @@ def test_a_batch_the_store_refused_is_kept_raised_and_written_later(tmp_path, co
     finally:
         other.close()
         r.close()
+
+
+def timers_started(before: set[threading.Thread]) -> list[threading.Timer]:
+    return [t for t in threading.enumerate() if isinstance(t, threading.Timer) and t not in before]
+
+
+def test_a_batch_is_written_at_exactly_64_points_and_counts_from_zero_again(rec, core, monkeypatch):
+    monkeypatch.setattr(recorder_module, "BATCH_S", 60.0)  # only the count writes here
+    assert BATCH_POINTS == 64 and BATCH_S == 0.25
+    job = started(rec, core, points=MANY)
+    for i in range(63):
+        rec.event(point(job, i))
+    assert seen_by_a_reader(rec, job.id)[0] == 0  # 63 points wait
+    rec.event(point(job, 63))
+    assert seen_by_a_reader(rec, job.id)[0] == 64  # the 64th writes the batch
+    for i in range(64, 127):
+        rec.event(point(job, i))
+    assert seen_by_a_reader(rec, job.id)[0] == 64  # the next batch counts from 0: 63 wait
+    rec.event(point(job, 127))
+    assert seen_by_a_reader(rec, job.id)[0] == 128
+
+
+def test_flush_writes_what_waits_and_the_next_batch_is_64_more(rec, core, monkeypatch):
+    monkeypatch.setattr(recorder_module, "BATCH_S", 60.0)
+    job = started(rec, core, points=MANY)
+    for i in range(10):
+        rec.event(point(job, i))
+    assert seen_by_a_reader(rec, job.id)[0] == 0
+    rec.flush()
+    assert seen_by_a_reader(rec, job.id)[0] == 10
+    for i in range(10, 73):
+        rec.event(point(job, i))
+    assert seen_by_a_reader(rec, job.id)[0] == 10
+    rec.event(point(job, 73))
+    assert seen_by_a_reader(rec, job.id)[0] == 74
+
+
+def test_the_batch_timer_never_keeps_the_process_alive(rec, core, monkeypatch):
+    monkeypatch.setattr(recorder_module, "BATCH_S", 60.0)
+    job = started(rec, core, points=MANY)
+    before = set(threading.enumerate())
+    rec.event(point(job, 1))
+    rec.event(point(job, 2))  # one timer per batch, not per point
+    (timer,) = timers_started(before)
+    assert timer.daemon is True and timer.interval == 60.0
+    rec.flush()  # the batch written: its timer is cancelled
+    timer.join(5)
+    assert not timer.is_alive() and seen_by_a_reader(rec, job.id)[0] == 2
+
+
+def test_a_batch_the_timer_could_not_write_stops_the_next_event_even_once_the_store_is_free(
+    tmp_path, core
+):
+    path = tmp_path / "wkpup.db"
+    r = Recorder(path, wait=0.2)
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        job = started(r, core, points=MANY)
+        other.execute("BEGIN IMMEDIATE")
+        before = set(threading.enumerate())
+        r.event(point(job, 1))
+        (timer,) = timers_started(before)
+        timer.join(30)  # the timer fired and its write failed (store locked)
+        assert not timer.is_alive()
+        other.execute("ROLLBACK")
+        # the store is free again, but the job went on without the store following it:
+        # the next event says so (the engine stops the job)
+        with pytest.raises(StoreUnavailable):
+            r.event(Event("stage-skip", job.id, "bkp"))
+        r.event(Event("stage-skip", job.id, "bkp"))  # the next try writes what waited
+        assert seen_by_a_reader(r, job.id) == (
+            1,
+            {**{p.name: "pending" for p in MANY}, MANY[1].name: "ok"},
+        )
+    finally:
+        other.close()
+        r.close()
+
+
+# --- Monte Carlo samples ------------------------------------------------------------------------
+MCREPORT = Path(__file__).resolve().parents[1] / "golden/gpio/wkpup_1p8v/mc_smoke/mcreport.txt"
+
+
+def mc_job(rec: Recorder, core: Path, path: Path | None) -> FakeJob:
+    job = started(rec, core, stages=("gen", "run", "ext", "srt", "mc", "bkp"))
+    job.status = "completed"
+    job.has_report, job.report = True, CREPORT
+    job.mcreport_path = path
+    return job
+
+
+def test_a_monte_carlo_jobs_samples_are_stored_with_how_each_ended(rec, core):
+    """The golden of a real ngspice run (8 samples): the report's header, every sample and
+    its values, and the outcome of the samples this run simulated."""
+    job = mc_job(rec, core, MCREPORT)
+    job.mc_outcomes = lambda: {2: (False, 3, "exit 1", 4.5), 5: (True, 2, "", 1.25)}
+    rec.finish(job)
+    assert row(rec, job.id)["status"] == "completed" and row(rec, job.id)["n_points"] == 3
+    header = mcsamples.mc_header(rec.conn, job.id)
+    assert header == {
+        "mc_kind": "mismatch",
+        "mc_seed": 1,
+        "mc_samples": 8,
+        "mc_at": "worst",
+        "n": 8,
+    }
+    lines = MCREPORT.read_text(encoding="ascii").split("\n")
+    names, first = lines[6].split("\t")[7:], lines[7].split("\t")
+    one = mcsamples.mc_sample(rec.conn, job.id, 1)
+    assert (one["seed"], one["corner"], one["temp_token"], one["status"]) == (
+        int(first[1]), "SSG", "m40", "ok",
+    )  # fmt: skip
+    assert (one["attempts"], one["reason"], one["elapsed_s"]) == (None, None, None)
+    assert one["raw"] == dict(zip(names, first[7:], strict=True))
+    two = mcsamples.mc_sample(rec.conn, job.id, 2)
+    assert (two["status"], two["attempts"], two["reason"], two["elapsed_s"]) == (
+        "failed", 3, "exit 1", 4.5,
+    )  # fmt: skip
+    five = mcsamples.mc_sample(rec.conn, job.id, 5)
+    assert (five["status"], five["attempts"], five["elapsed_s"]) == ("ok", 2, 1.25)
+    assert mcsamples.mc_sample(rec.conn, job.id, 9) is None
+
+
+def test_a_job_without_or_with_an_unreadable_mcreport_has_no_samples(rec, core, tmp_path):
+    bad = tmp_path / "mcreport.txt"
+    bad.write_text("mc_kind: process\n", encoding="ascii")
+    for path in (None, tmp_path / "missing.txt", bad):
+        job = mc_job(rec, core, path)
+        rec.finish(job)
+        r = row(rec, job.id)
+        # the PVT result is still recorded; the mc stage's own log says why
+        assert (r["status"], r["n_points"]) == ("completed", 3)
+        assert mcsamples.mc_header(rec.conn, job.id) is None
+
+
+def test_a_late_tick_of_a_cancelled_timer_leaves_no_timer_running(rec, core, monkeypatch):
+    """A timer that fired while another thread's write held the lock, and was cancelled by
+    that write too late, still writes what waits when it gets the lock, and cancels the newer
+    batch's timer: no stray timer is left to write a later batch before its time. The race
+    is made deterministic by holding the recorder's lock (as an engine thread's write does)."""
+    job = started(rec, core, points=MANY)
+    fired = threading.Event()
+    tick = rec._tick
+
+    def late_tick():
+        fired.set()
+        tick()
+
+    rec._tick = late_tick
+    monkeypatch.setattr(recorder_module, "BATCH_S", 0.01)
+    with rec.lock:
+        rec._book(job.id, Recorder._outcome(point(job, 1)))
+        first = rec._timer
+        assert fired.wait(30)  # the first timer fired: it waits for the lock
+        rec._flush()  # the first batch written; its timer's cancel comes too late
+        monkeypatch.setattr(recorder_module, "BATCH_S", 60.0)
+        rec._book(job.id, Recorder._outcome(point(job, 2)))
+        second = rec._timer
+    assert first is not None and second is not None and first is not second
+    first.join(30)
+    assert seen_by_a_reader(rec, job.id)[0] == 2  # the late tick wrote the second batch
+    second.join(5)
+    assert not second.is_alive() and rec._timer is None  # and cancelled its timer

@@ -113,6 +113,11 @@ def test_an_unknown_stage_is_refused_with_the_whole_list():
 def test_a_stage_twice_is_refused():
     assert message("gen,run,gen") == refused("gen,run,gen", "'gen' given twice")
     assert message(["bkp", "bkp"]) == refused("bkp,bkp", "'bkp' given twice")
+    # the name given twice, not the first name of the list
+    assert message("gen,run,run") == refused("gen,run,run", "'run' given twice")
+    assert message("usr_script,gen,srt,bkp,srt") == refused(
+        "usr_script,gen,srt,bkp,srt", "'srt' given twice"
+    )
 
 
 def test_a_name_that_is_not_a_string_is_refused():
@@ -155,7 +160,7 @@ def test_nothing_failed_is_not_fatal():
     assert rules.fatal([sr("gen"), sr("run"), sr("ext")]) is False
 
 
-@pytest.mark.parametrize("stage", ["run", "chk", "ext"])
+@pytest.mark.parametrize("stage", ["run", "chk", "ext", "mc"])
 def test_exit_1_of_a_point_stage_is_tolerated(stage):
     assert rules.fatal([sr("gen"), sr(stage, 1)]) is False
 
@@ -299,6 +304,29 @@ def test_ext_exit_1_is_points_without_measurements():
     assert line(sr("ext", 1), 4, "slurm down") == ("point(s) without measurements", "ext")
     assert line(sr("ext", 2)) == ("stage ext: exit 2 after 1.50s; log /logs/ext.log", "ext")
     assert line(sr("srt", 1)) == ("stage srt: exit 1 after 1.50s; log /logs/srt.log", "srt")
+
+
+def test_mc_exit_1_is_failed_monte_carlo_samples():
+    assert line(sr("mc", 1)) == ("Monte Carlo sample(s) failed", "mc")
+    # points and the executor's error belong to the run stage: not to mc's line
+    assert line(sr("mc", 1), 4, "slurm down") == ("Monte Carlo sample(s) failed", "mc")
+
+
+def test_mc_otherwise_is_the_stage_described():
+    assert line(sr("mc", 2)) == ("stage mc: exit 2 after 1.50s; log /logs/mc.log", "mc")
+    assert line(sr("mc", 0, cancelled=True)) == (
+        "stage mc: cancelled after 1.50s; log /logs/mc.log",
+        "mc",
+    )
+    # a cancel is described, never blamed on the samples
+    assert line(sr("mc", 1, cancelled=True)) == (
+        "stage mc: cancelled after 1.50s; log /logs/mc.log",
+        "mc",
+    )
+    assert line(sr("mc", 1, timed_out=True)) == (
+        "stage mc: timed out after 1.50s; log /logs/mc.log",
+        "mc",
+    )
 
 
 def test_the_stage_of_an_ex_run_is_named_with_it():
