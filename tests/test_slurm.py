@@ -313,7 +313,9 @@ def test_driver_killed_then_resumed_on_slurm(
         timeout=60,
     )
     before = [r["name"] for r in sims(tmp_path, 1) if r["status"] == "ok"]
-    assert 1 <= len(before) < 3, "the kill landed before the last point"
+    # With points batched per task, all three may be booked before the kill lands (an idle
+    # machine): the resume then submits nothing, and must still finish the job.
+    assert 1 <= len(before) <= 3
     done = wkpup(env, "resume", "1", "--executor", "slurm", cwd=tmp_path)
     assert done.returncode == 0, done.stderr + done.stdout
     assert creport(tmp_path, 1) == local_reference
@@ -327,9 +329,11 @@ def test_driver_killed_then_resumed_on_slurm(
     rows = sims(tmp_path, 1)
     assert len(rows) == 3 and len({r["name"] for r in rows}) == 3  # each point once
     # The resumed run submitted only points the first run did not finish: none it booked.
-    resumed = (tmp_path / "runs" / "1" / SLURM_DIR / "s2" / "points").read_text().splitlines()
+    second = tmp_path / "runs" / "1" / SLURM_DIR / "s2" / "points"
+    resumed = second.read_text().splitlines() if second.exists() else []
     again = {r["name"] for r in rows if any(f"/{r['name']}.log" in line for line in resumed)}
-    assert len(again) == len(resumed) >= 1 and not again & set(before)
+    assert len(again) == len(resumed) and not again & set(before)
+    assert len(before) < 3 or not resumed  # all booked before the kill: nothing resubmitted
     # Attempts: 1 for a point booked before the kill or simulated after the resume; 0 for a
     # point that finished on its node after the driver died (the core's chk finds it done,
     # it is not simulated again).
