@@ -8,6 +8,7 @@ Fast: no core, no simulator (its version is stubbed), no subprocess."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -770,13 +771,24 @@ def test_close_writes_what_waits(tmp_path, core):
         reader.close()
 
 
-def test_a_batch_the_store_refused_is_kept_raised_and_written_later(tmp_path, core):
+@contextlib.contextmanager
+def locked_store(tmp_path: Path, core: Path):
+    """A recorder with a job of MANY points started, and another connection holding the
+    store's write lock (``other.execute("ROLLBACK")`` frees it); both closed after."""
     path = tmp_path / "wkpup.db"
     r = Recorder(path, wait=0.2)
     other = sqlite3.connect(path, isolation_level=None)
     try:
         job = started(r, core, points=MANY)
         other.execute("BEGIN IMMEDIATE")
+        yield r, other, job
+    finally:
+        other.close()
+        r.close()
+
+
+def test_a_batch_the_store_refused_is_kept_raised_and_written_later(tmp_path, core):
+    with locked_store(tmp_path, core) as (r, other, job):
         r.event(point(job, 1))
         with pytest.raises(StoreUnavailable):
             r.flush()
@@ -790,9 +802,6 @@ def test_a_batch_the_store_refused_is_kept_raised_and_written_later(tmp_path, co
         other.execute("ROLLBACK")
         r.event(Event("stage-skip", job.id, "bkp"))
         assert seen_by_a_reader(r, job.id)[0] == booked  # nothing booked was lost
-    finally:
-        other.close()
-        r.close()
 
 
 def timers_started(before: set[threading.Thread]) -> list[threading.Timer]:
@@ -846,12 +855,7 @@ def test_the_batch_timer_never_keeps_the_process_alive(rec, core, monkeypatch):
 def test_a_batch_the_timer_could_not_write_stops_the_next_event_even_once_the_store_is_free(
     tmp_path, core
 ):
-    path = tmp_path / "wkpup.db"
-    r = Recorder(path, wait=0.2)
-    other = sqlite3.connect(path, isolation_level=None)
-    try:
-        job = started(r, core, points=MANY)
-        other.execute("BEGIN IMMEDIATE")
+    with locked_store(tmp_path, core) as (r, other, job):
         before = set(threading.enumerate())
         r.event(point(job, 1))
         (timer,) = timers_started(before)
@@ -867,9 +871,6 @@ def test_a_batch_the_timer_could_not_write_stops_the_next_event_even_once_the_st
             1,
             {**{p.name: "pending" for p in MANY}, MANY[1].name: "ok"},
         )
-    finally:
-        other.close()
-        r.close()
 
 
 # --- Monte Carlo samples ------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -180,7 +180,29 @@ def local_reference(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return creport(tmp, int(done.stdout.split()[-1]))
 
 
+def cancel_when(
+    env: dict[str, str],
+    root: Path,
+    proc: subprocess.Popen[str],
+    what: str,
+    ready: Callable[[], bool],
+) -> None:
+    """``wkpup cancel 1`` once ``ready()``; the driver must then end with exit 1."""
+    try:
+        wait_for(what, ready, proc=proc)
+        done = wkpup(env, "cancel", "1", cwd=root)
+        assert done.returncode == 0, done.stderr + done.stdout
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 1, out
+
+
 # --- byte-identical ----------------------------------------------------------------------------
+
+
 def test_cli_run_on_slurm_gives_the_local_creport(
     cluster: OneNodeCluster, local_reference: bytes, tmp_path: Path
 ) -> None:
@@ -350,20 +372,8 @@ def test_cancel_on_slurm_empties_the_queue(cluster: OneNodeCluster, tmp_path: Pa
         env, "run", "gpio/1p8v", "--corners", "TT", "--temperatures", "m40",
         "--executor", "slurm", cwd=tmp_path,
     )  # fmt: skip
-    try:
-        wait_for(
-            "a running task",
-            lambda: any(line.endswith("RUNNING") for line in queued(cluster, 1)),
-            proc=proc,
-        )
-        done = wkpup(env, "cancel", "1", cwd=tmp_path)
-        assert done.returncode == 0, done.stderr + done.stdout
-        out, _ = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 1, out
+    running = lambda: any(line.endswith("RUNNING") for line in queued(cluster, 1))  # noqa: E731
+    cancel_when(env, tmp_path, proc, "a running task", running)
     assert queued(cluster, 1) == []
     row = job_row(tmp_path, 1)
     assert row["status"] == "cancelled"
@@ -544,16 +554,7 @@ def test_cancel_mid_batch_books_the_rest_cancelled_and_resume_runs_only_those(
     env = env_for(cluster, tmp_path)
     job = ["gpio/1p8v", "--corners", "TT", "FFG", "--temperatures", "m40", "125", "85", "100"]
     proc = start(env, "run", *job, "--executor", "slurm", cwd=tmp_path)
-    try:
-        wait_for("a point booked", lambda: booked(tmp_path, 1) >= 1, proc=proc)
-        done = wkpup(env, "cancel", "1", cwd=tmp_path)
-        assert done.returncode == 0, done.stderr + done.stdout
-        out, _ = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 1, out
+    cancel_when(env, tmp_path, proc, "a point booked", lambda: booked(tmp_path, 1) >= 1)
     assert queued(cluster, 1) == []
     slurm = tmp_path / "runs" / "1" / SLURM_DIR
     rows = sims(tmp_path, 1)
